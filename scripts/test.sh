@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# `npm test`: installs what the tests need (idempotently), type-checks and builds, brings
+# up the local S3/STS environment, and runs every test with Node's test runner.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -d node_modules ] || npm ci --no-audit --no-fund
+bash scripts/install-test-deps.sh
+npx tsc -p tsconfig.json
+if [ -f scripts/local-aws.sh ]; then
+  eval "$(bash scripts/local-aws.sh up)"
+fi
+# One test file at a time keeps the 2-core machine responsive; files are independent.
+exec node --test --test-concurrency=1 ${FERRY_TEST_FILES:-dist/test/}
