@@ -10,6 +10,8 @@ import {
   principalFromCallerArn,
   PrincipalResolver,
 } from '../../src/connections/aws/identity.js';
+import { awsConnectionRow } from '../../src/connections/aws/catalog-row.js';
+import { planAwsConnectionOptions } from '../../src/connections/aws/options.js';
 
 const ENV = 'eb5cb59b-e2fe-41f3-87ca-d2176a495345';
 
@@ -56,4 +58,38 @@ test('S3 URIs and caller ARNs', () => {
 test('the principal is the connection role when one is configured (no network)', async () => {
   const r = new PrincipalResolver({ environmentId: ENV, externalIdPrefix: null, connectionRoleArn: 'arn:aws:iam::1:role/c' });
   assert.equal(await r.principal(), 'arn:aws:iam::1:role/c');
+});
+
+test('mz_aws_connections row: role mode fills principal, external ID and trust policy', () => {
+  const cfg = { environmentId: ENV, externalIdPrefix: null, connectionRoleArn: null };
+  const role = planAwsConnectionOptions([
+    { name: 'ASSUME ROLE ARN', value: { kind: 'string', text: 'arn:aws:iam::123456789012:role/r' } },
+    { name: 'REGION', value: { kind: 'string', text: 'us-east-1' } },
+  ]);
+  const row = awsConnectionRow(role, cfg, 'u7', 'arn:aws:iam::123456789012:user/ferry');
+  assert.deepEqual(Object.keys(row), [
+    'id', 'endpoint', 'region', 'access_key_id', 'access_key_id_secret_id', 'secret_access_key_secret_id',
+    'session_token', 'session_token_secret_id', 'assume_role_arn', 'assume_role_session_name', 'principal',
+    'external_id', 'example_trust_policy',
+  ]);
+  assert.equal(row.external_id, `mz_${ENV}_u7`);
+  assert.equal(row.example_trust_policy, exampleTrustPolicy('arn:aws:iam::123456789012:user/ferry', `mz_${ENV}_u7`));
+  assert.equal(row.access_key_id, null);
+
+  const creds = planAwsConnectionOptions([
+    { name: 'ACCESS KEY ID', value: { kind: 'string', text: 'AKIA' } },
+    { name: 'SECRET ACCESS KEY', value: { kind: 'secret', name: 'sk' } },
+    { name: 'SESSION TOKEN', value: { kind: 'secret', name: 'tok' } },
+  ]);
+  if (creds.mode !== 'credentials') throw new Error('mode');
+  creds.secretAccessKey.id = 'u1';
+  if (creds.sessionToken?.kind === 'secret') creds.sessionToken.id = 'u2';
+  const crow = awsConnectionRow(creds, cfg, 'u8', 'ignored');
+  assert.equal(crow.access_key_id, 'AKIA');
+  assert.equal(crow.secret_access_key_secret_id, 'u1');
+  assert.equal(crow.session_token_secret_id, 'u2');
+  assert.equal(crow.session_token, null);
+  assert.equal(crow.principal, null);
+  assert.equal(crow.external_id, null);
+  assert.equal(crow.example_trust_policy, null);
 });

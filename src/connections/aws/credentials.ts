@@ -77,10 +77,14 @@ export class AwsChainError extends Error {
 /** AWS error code of an SDK or network error. */
 export function awsErrorCode(err: unknown): string {
   if (typeof err === 'object' && err !== null) {
-    const e = err as { Code?: unknown; code?: unknown; name?: unknown };
-    if (typeof e.Code === 'string' && e.Code !== '') return e.Code;
-    if (typeof e.name === 'string' && e.name !== '' && e.name !== 'Error') return e.name;
+    const e = err as { Code?: unknown; code?: unknown; name?: unknown; $metadata?: { httpStatusCode?: number } };
+    if (typeof e.Code === 'string' && e.Code !== '' && e.Code !== 'Unknown') return e.Code;
+    // The SDK names an error `Unknown` when the body carried no code (RGW does this for
+    // some 400s); the HTTP status is then the most precise thing to report.
+    if (typeof e.name === 'string' && e.name !== '' && e.name !== 'Error' && e.name !== 'Unknown') return e.name;
     if (typeof e.code === 'string' && e.code !== '') return e.code;
+    const status = e.$metadata?.httpStatusCode;
+    if (status !== undefined) return `HTTP ${status}`;
   }
   return 'UnknownError';
 }
@@ -89,7 +93,7 @@ export function awsErrorCode(err: unknown): string {
 export function awsErrorMessage(err: unknown): string {
   if (err instanceof Error) {
     const m = err.message.trim();
-    if (m === '' || m === awsErrorCode(err) || m === 'UnknownError') return '';
+    if (m === '' || m === awsErrorCode(err) || m === 'UnknownError' || m === 'Unknown') return '';
     return m;
   }
   return '';

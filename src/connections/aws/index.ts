@@ -9,6 +9,7 @@
  *   least-privilege permission policies a user pastes into AWS (identity.ts);
  * - build AWS SDK credential providers (static keys, one- or two-hop role chains refreshed
  *   before expiry) and S3 clients honouring ENDPOINT (credentials.ts);
+ * - decide the values of a connection's mz_internal.mz_aws_connections row (catalog-row.ts);
  * - run VALIDATE CONNECTION, including the confused-deputy guard and the S3 permission
  *   probe of `FOR 's3://…'` (validate.ts).
  *
@@ -20,3 +21,4 @@ export * from './options.js';
 export * from './identity.js';
 export * from './credentials.js';
 export * from './validate.js';
+export * from './catalog-row.js';

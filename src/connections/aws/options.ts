@@ -89,8 +89,8 @@ function invalid(message: string): SqlError {
  * Role ARN shape (IAM User Guide, "IAM identifiers" → ARNs):
  * `arn:<partition>:iam::<account>:role/<optional path/><name>`. The account is 12 digits on
  * AWS; Ceph RGW (the local S3/STS) puts its tenant there, which may be empty, so a tenant
- * name (not all digits, to still catch mistyped account ids) is accepted too. Role names: 1-64 of `[\w+=,.@-]` (IAM quotas page); path segments
- * use the same characters.
+ * name (not all digits, to still catch mistyped account ids) is accepted too. Role names:
+ * 1-64 of `[\w+=,.@-]` (IAM quotas page); path segments use the same characters.
  */
 const ROLE_ARN = /^arn:aws(-[a-z]+)*:iam::(\d{12}|(?!\d+:)[A-Za-z0-9_-]{0,64}):role\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
 
