@@ -1,0 +1,279 @@
+/**
+ * COPY … TO STDOUT and COPY … FROM STDIN in PostgreSQL's text and csv formats
+ * (https://www.postgresql.org/docs/current/sql-copy.html, "File Formats"). Rows leave
+ * as PostgreSQL text output; incoming rows are decoded here and inserted through the
+ * engine in batches, so memory stays bounded whatever the input size.
+ */
+import { SqlError, unsupported } from '../errors/index.js';
+import { engineError } from '../engine/errors.js';
+import type { RawOption, Statement } from '../sql/ast.js';
+import { truthy } from '../sql/parser.js';
+import type { ExecOutcome } from './api.js';
+import { EngineStatement, rowStreamOf } from './engine-query.js';
+import type { FerrySession } from './session.js';
+
+interface StdioFormat {
+  format: 'text' | 'csv';
+  delimiter: string;
+  nullString: string;
+  quote: string;
+  escape: string;
+  header: boolean;
+}
+
+function stdioFormat(options: RawOption[]): StdioFormat {
+  let format: 'text' | 'csv' = 'text';
+  const seen = new Set<string>();
+  let delimiter: string | null = null;
+  let nullString: string | null = null;
+  let quote = '"';
+  let escape: string | null = null;
+  let header = false;
+  for (const o of options) {
+    if (seen.has(o.name)) throw new SqlError('42601', `${o.name} specified more than once`);
+    seen.add(o.name);
+    const v = o.value.kind === 'secret' || o.value.kind === 'list' ? '' : o.value.text;
+    switch (o.name) {
+      case 'FORMAT':
+        if (v.toLowerCase() === 'binary') throw unsupported('FORMAT BINARY');
+        if (v.toLowerCase() !== 'text' && v.toLowerCase() !== 'csv') throw new SqlError('22023', `unknown FORMAT: ${v}`);
+        format = v.toLowerCase() as 'text' | 'csv';
+        break;
+      case 'DELIMITER':
+        delimiter = v;
+        break;
+      case 'NULL':
+        nullString = v;
+        break;
+      case 'QUOTE':
+        quote = v;
+        break;
+      case 'ESCAPE':
+        escape = v;
+        break;
+      case 'HEADER':
+        header = truthy(o.value);
+        break;
+      default:
+        throw new SqlError('42601', `unrecognized COPY option ${o.name}`);
+    }
+  }
+  const d = delimiter ?? (format === 'csv' ? ',' : '\t');
+  if (Buffer.byteLength(d) !== 1) throw new SqlError('22023', 'COPY delimiter must be a single one-byte character');
+  if (format === 'csv' && Buffer.byteLength(quote) !== 1) throw new SqlError('22023', 'COPY quote must be a single one-byte character');
+  return { format, delimiter: d, nullString: nullString ?? (format === 'csv' ? '' : '\\N'), quote, escape: escape ?? quote, header };
+}
+
+function encodeText(v: string | null, f: StdioFormat): string {
+  if (v === null) return f.nullString;
+  if (f.format === 'text') {
+    return v.replace(/[\\\n\r\t]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t')).split(f.delimiter).join('\\' + f.delimiter);
+  }
+  const needs = v === f.nullString || v.includes(f.delimiter) || v.includes(f.quote) || v.includes('\n') || v.includes('\r');
+  if (!needs) return v;
+  let out = '';
+  for (const ch of v) out += ch === f.quote || ch === f.escape ? f.escape + ch : ch;
+  return f.quote + out + f.quote;
+}
+
+export async function copyToStdout(session: FerrySession, stmt: Statement & { kind: 'copy' }): Promise<ExecOutcome> {
+  const f = stdioFormat(stmt.options);
+  let sql: string;
+  let hasOrder = false;
+  if (stmt.source.kind === 'query') {
+    sql = stmt.source.sql;
+    hasOrder = stmt.source.hasOrderBy;
+  } else {
+    const obj = await session.resolveItem(stmt.source.name);
+    const cols = stmt.source.columns ? stmt.source.columns.map((c) => `"${c.replace(/"/g, '""')}"`).join(', ') : '*';
+    sql = `SELECT ${cols} FROM "${obj.schemaName}"."${obj.name}"`;
+  }
+  void hasOrder;
+  const engineSql = session.translate(sql);
+  const { tokenize } = await import('../sql/lexer.js');
+  await session.checkEngineStatement({ kind: 'engine', sql, verb: 'select', createsKind: null }, tokenize(sql), engineSql);
+  const es = await EngineStatement.prepare(session.conn, engineSql, 'select', false);
+  const ts = await es.textStatement(session.conn);
+  const rows = rowStreamOf(() => ts.stream(), 'text');
+  let count = 0;
+  const names = es.shape.fields.map((c) => c.name);
+  async function* data(): AsyncIterable<Buffer> {
+    try {
+      if (f.header && f.format === 'csv') yield Buffer.from(names.map((n) => encodeText(n, f)).join(f.delimiter) + '\n');
+      for (;;) {
+        const batch = await rows.next(1024);
+        if (!batch) break;
+        count += batch.length;
+        yield Buffer.from(batch.map((r) => r.map((v) => encodeText(v, f)).join(f.delimiter) + '\n').join(''));
+      }
+    } finally {
+      await rows.close();
+    }
+  }
+  return { kind: 'copy_out', format: f.format, columnCount: names.length, data: data(), tag: () => `COPY ${count}` };
+}
+
+/** Splits one line of text format into fields, decoding backslash escapes. */
+function decodeTextLine(line: string, f: StdioFormat): (string | null)[] {
+  const out: (string | null)[] = [];
+  let cur = '';
+  let raw = '';
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (c === '\\' && i + 1 < line.length) {
+      const e = line[++i]!;
+      raw += c + e;
+      const map: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', f: '\f', v: '\v', '\\': '\\' };
+      cur += map[e] ?? e;
+      continue;
+    }
+    if (c === f.delimiter) {
+      out.push(raw === f.nullString ? null : cur);
+      cur = '';
+      raw = '';
+      continue;
+    }
+    cur += c;
+    raw += c;
+  }
+  out.push(raw === f.nullString ? null : cur);
+  return out;
+}
+
+/** A streaming CSV record parser (quotes may span lines). */
+class CsvParser {
+  private field = '';
+  private record: (string | null)[] = [];
+  private inQuotes = false;
+  private quoted = false;
+  private afterQuote = false;
+  constructor(private readonly f: StdioFormat) {}
+
+  push(text: string, emit: (rec: (string | null)[]) => void): void {
+    const f = this.f;
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i]!;
+      if (this.inQuotes) {
+        if (c === f.escape && f.escape !== f.quote && text[i + 1] !== undefined && (text[i + 1] === f.quote || text[i + 1] === f.escape)) {
+          this.field += text[++i];
+        } else if (c === f.quote) {
+          if (f.escape === f.quote && text[i + 1] === f.quote) {
+            this.field += f.quote;
+            i++;
+          } else {
+            this.inQuotes = false;
+            this.afterQuote = true;
+          }
+        } else this.field += c;
+        continue;
+      }
+      if (c === f.quote && this.field === '' && !this.afterQuote) {
+        this.inQuotes = true;
+        this.quoted = true;
+      } else if (c === f.delimiter) this.endField();
+      else if (c === '\n') {
+        this.endField();
+        const rec = this.record;
+        this.record = [];
+        emit(rec);
+      } else if (c === '\r') {
+        // CRLF line ends: the \n that follows ends the record.
+      } else this.field += c;
+    }
+  }
+  private endField(): void {
+    this.record.push(!this.quoted && this.field === this.f.nullString ? null : this.field);
+    this.field = '';
+    this.quoted = false;
+    this.afterQuote = false;
+  }
+  finish(emit: (rec: (string | null)[]) => void): void {
+    if (this.inQuotes) throw new SqlError('22P04', 'unterminated CSV quoted field');
+    if (this.field !== '' || this.record.length > 0 || this.quoted) {
+      this.endField();
+      emit(this.record);
+      this.record = [];
+    }
+  }
+}
+
+const INSERT_BATCH_ROWS = 1000;
+
+export async function copyFromStdin(session: FerrySession, stmt: Statement & { kind: 'copy' }): Promise<ExecOutcome> {
+  if (stmt.source.kind !== 'relation') throw new SqlError('42601', 'COPY FROM requires a table name');
+  const f = stdioFormat(stmt.options);
+  const obj = await session.resolveItem(stmt.source.name);
+  if (obj.kind !== 'table') throw new SqlError('42809', `cannot copy to ${obj.kind.replace('-', ' ')} "${obj.name}"`);
+  await session.requirePrivilege(obj, 'a', 'INSERT');
+  const colsRows = await session.conn.runAndReadAll(
+    `SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2 ORDER BY column_index`,
+    [obj.schemaName ?? 'public', obj.name],
+  );
+  const allCols = colsRows.getRowsJS().map((r) => String(r[0]));
+  const cols = stmt.source.columns ?? allCols;
+  const target = `"${obj.schemaName}"."${obj.name}" (${cols.map((c) => `"${c.replace(/"/g, '""')}"`).join(', ')})`;
+  const consume = async (data: AsyncIterable<Buffer>): Promise<string> => {
+    let count = 0;
+    let pending: (string | null)[][] = [];
+    let headerSkipped = !f.header;
+    const flush = async (): Promise<void> => {
+      if (pending.length === 0) return;
+      const batch = pending;
+      pending = [];
+      const placeholders: string[] = [];
+      const values: (string | null)[] = [];
+      for (const rec of batch) {
+        if (rec.length !== cols.length) {
+          throw new SqlError('22P04', rec.length < cols.length ? `missing data for column "${cols[rec.length]}"` : 'extra data after last expected column');
+        }
+        placeholders.push(`(${rec.map((v) => { values.push(v); return `$${values.length}`; }).join(', ')})`);
+      }
+      // Values are bound as text and cast by the engine to each column's type.
+      try {
+        await session.conn.run(`INSERT INTO ${target} VALUES ${placeholders.join(', ')}`, values as never);
+      } catch (err) {
+        throw engineError(err);
+      }
+      count += batch.length;
+    };
+    const onRecord = (rec: (string | null)[]): void => {
+      if (!headerSkipped) {
+        headerSkipped = true;
+        return;
+      }
+      pending.push(rec);
+    };
+    await session.atomically(async () => {
+      const decoder = new TextDecoder('utf-8', { fatal: true });
+      if (f.format === 'csv') {
+        const parser = new CsvParser(f);
+        for await (const chunk of data) {
+          parser.push(decoder.decode(chunk, { stream: true }), onRecord);
+          if (pending.length >= INSERT_BATCH_ROWS) await flush();
+        }
+        parser.finish(onRecord);
+      } else {
+        let carry = '';
+        let done = false;
+        for await (const chunk of data) {
+          if (done) continue;
+          const text = carry + decoder.decode(chunk, { stream: true });
+          const lines = text.split('\n');
+          carry = lines.pop() ?? '';
+          for (const line of lines) {
+            if (line === '\\.') {
+              done = true;
+              break;
+            }
+            onRecord(decodeTextLine(line.replace(/\r$/, ''), f));
+          }
+          if (pending.length >= INSERT_BATCH_ROWS) await flush();
+        }
+        if (!done && carry !== '' && carry !== '\\.') onRecord(decodeTextLine(carry, f));
+      }
+      await flush();
+    });
+    return `COPY ${count}`;
+  };
+  return { kind: 'copy_in', format: f.format, columnCount: cols.length, consume };
+}

@@ -1,0 +1,195 @@
+/**
+ * Running standard SQL on the engine and presenting the results as PostgreSQL would:
+ * parameter binding from text values, the result shape (FieldDesc), and values in
+ * PostgreSQL text format. SELECT-shaped statements are wrapped so that DuckDB itself
+ * formats every value (src/types textExpr, vectorized); other statements that return rows
+ * (RETURNING, EXPLAIN, PRAGMA) are formatted in TypeScript with the same rules.
+ */
+import { type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBType, DuckDBTypeId, StatementType } from '@duckdb/node-api';
+import { SqlError } from '../errors/index.js';
+import { engineError } from '../engine/errors.js';
+import { formatValue, pgTypeOf, textExpr } from '../types/index.js';
+import type { FieldDesc, RowStream } from './api.js';
+
+export interface EngineShape {
+  fields: FieldDesc[];
+  types: DuckDBType[];
+  /** Whether the statement is SELECT-shaped and can be wrapped for text formatting. */
+  wrappable: boolean;
+  returnsRows: boolean;
+  statementType: StatementType;
+  paramCount: number;
+  paramTypes: (DuckDBType | null)[];
+}
+
+const ROWS_STATEMENTS = new Set<StatementType>([StatementType.SELECT, StatementType.EXPLAIN, StatementType.PRAGMA, StatementType.CALL, StatementType.RELATION, StatementType.LOGICAL_PLAN]);
+
+function describePrepared(p: DuckDBPreparedStatement, sqlVerb: string, hasReturning: boolean): EngineShape {
+  const types: DuckDBType[] = [];
+  const fields: FieldDesc[] = [];
+  const statementType = p.statementType;
+  const returnsRows = ROWS_STATEMENTS.has(statementType) || hasReturning;
+  if (returnsRows) {
+    for (let i = 0; i < p.columnCount; i++) {
+      const t = p.columnType(i);
+      const pg = pgTypeOf(t);
+      types.push(t);
+      fields.push({ name: pgColumnName(p.columnName(i)), tableOid: 0, columnAttr: 0, typeOid: pg.oid, typeSize: pg.typlen, typeMod: pg.typmod });
+    }
+  }
+  const paramTypes: (DuckDBType | null)[] = [];
+  for (let i = 1; i <= p.parameterCount; i++) {
+    try {
+      paramTypes.push(p.parameterType(i));
+    } catch {
+      // DuckDB cannot infer this parameter's type from context (e.g. `SELECT $1`).
+      paramTypes.push(null);
+    }
+  }
+  const wrappable = statementType === StatementType.SELECT && ['select', 'with', 'values', 'table', ''].includes(sqlVerb);
+  return { fields, types, wrappable, returnsRows, statementType, paramCount: p.parameterCount, paramTypes };
+}
+
+/**
+ * PostgreSQL names an unaliased expression column after its outermost function (`now`,
+ * `count`) or `?column?`; DuckDB uses the expression's text. Plain column names and
+ * aliases pass through unchanged.
+ */
+export function pgColumnName(name: string): string {
+  if (/^[A-Za-z_][A-Za-z0-9_$]*$/.test(name) || !/[()'\s:+\-*/|]/.test(name)) return name;
+  const cast = /^CAST\((.*) AS [^)]*\)$/s.exec(name);
+  const inner = cast ? cast[1]! : name;
+  const fn = /^(?:"?[A-Za-z_][A-Za-z0-9_]*"?\.)?"?([A-Za-z_][A-Za-z0-9_]*)"?\(/.exec(inner);
+  if (fn && !/^(strftime)$/i.test(fn[1]!)) return fn[1]!.toLowerCase();
+  if (/^strftime\(/i.test(inner)) return 'to_char';
+  return '?column?';
+}
+
+function hexToBytes(text: string): Uint8Array {
+  if (!/^\\x([0-9a-fA-F]{2})*$/.test(text)) {
+    throw new SqlError('22P02', 'invalid input syntax for type bytea');
+  }
+  return Buffer.from(text.slice(2), 'hex');
+}
+
+/** Binds PostgreSQL text-format parameter values, converting by the inferred type. */
+export function bindParams(p: DuckDBPreparedStatement, shape: EngineShape, params: (string | null)[]): void {
+  if (params.length !== shape.paramCount) {
+    throw new SqlError('08P01', `bind message supplies ${params.length} parameters, but prepared statement requires ${shape.paramCount}`);
+  }
+  p.clearBindings();
+  params.forEach((v, k) => {
+    const i = k + 1;
+    if (v === null) {
+      p.bindNull(i);
+      return;
+    }
+    const t = shape.paramTypes[k];
+    if (t === null || t === undefined) {
+      // Unknown type: integers as BIGINT so arithmetic and comparisons resolve; anything
+      // else as text, which DuckDB casts where the context needs another type.
+      if (/^-?\d{1,18}$/.test(v)) p.bindBigInt(i, BigInt(v));
+      else p.bindVarchar(i, v);
+      return;
+    }
+    switch (t.typeId) {
+      case DuckDBTypeId.BLOB:
+        p.bindBlob(i, hexToBytes(v));
+        return;
+      case DuckDBTypeId.BOOLEAN: {
+        const l = v.trim().toLowerCase();
+        if (['t', 'true', 'on', 'yes', 'y', '1'].includes(l)) p.bindBoolean(i, true);
+        else if (['f', 'false', 'off', 'no', 'n', '0'].includes(l)) p.bindBoolean(i, false);
+        else throw new SqlError('22P02', `invalid input syntax for type boolean: "${v}"`);
+        return;
+      }
+      default:
+        p.bindVarchar(i, v);
+    }
+  });
+}
+
+/** A prepared engine statement with its text-formatting twin. */
+export class EngineStatement {
+  private wrapped: DuckDBPreparedStatement | null = null;
+  private constructor(
+    readonly sql: string,
+    readonly prepared: DuckDBPreparedStatement,
+    readonly shape: EngineShape,
+  ) {}
+
+  static async prepare(conn: DuckDBConnection, sql: string, verb: string, hasReturning: boolean): Promise<EngineStatement> {
+    let p: DuckDBPreparedStatement;
+    try {
+      p = await conn.prepare(sql);
+    } catch (err) {
+      throw engineError(err);
+    }
+    return new EngineStatement(sql, p, describePrepared(p, verb, hasReturning));
+  }
+
+  /** The statement whose every column is the PostgreSQL text of the original column. */
+  async textStatement(conn: DuckDBConnection): Promise<DuckDBPreparedStatement> {
+    if (this.wrapped) return this.wrapped;
+    const n = this.shape.types.length;
+    const aliases = Array.from({ length: n }, (_, i) => `c${i}`);
+    const exprs = this.shape.types.map((t, i) => `${textExpr(`__q.c${i}`, t)} AS c${i}`);
+    const sql = `SELECT ${exprs.join(', ') || '1'} FROM (${this.sql}\n) AS __q(${aliases.join(', ')})`;
+    try {
+      this.wrapped = await conn.prepare(sql);
+    } catch (err) {
+      throw engineError(err);
+    }
+    return this.wrapped;
+  }
+
+  destroy(): void {
+    this.prepared.destroySync();
+    this.wrapped?.destroySync();
+  }
+}
+
+/** Pulls rows from a streaming DuckDB result, `max` at a time, as text values. */
+export function rowStreamOf(
+  start: () => Promise<import('@duckdb/node-api').DuckDBResult>,
+  format: 'text' | DuckDBType[],
+  onDone?: (rows: number) => void,
+): RowStream {
+  let result: import('@duckdb/node-api').DuckDBResult | null = null;
+  let buffered: (string | null)[][] = [];
+  let exhausted = false;
+  let count = 0;
+  return {
+    async next(max: number) {
+      try {
+        if (!result && !exhausted) result = await start();
+        while (buffered.length === 0 && !exhausted) {
+          const chunk = await result!.fetchChunk();
+          if (!chunk || chunk.rowCount === 0) {
+            exhausted = true;
+            onDone?.(count);
+            break;
+          }
+          const rows = chunk.getRows();
+          buffered =
+            format === 'text'
+              ? (rows as (string | null)[][])
+              : rows.map((r) => r.map((v, i) => (v === null ? null : formatValue(v, format[i]!))));
+        }
+      } catch (err) {
+        exhausted = true;
+        throw engineError(err);
+      }
+      if (buffered.length === 0) return null;
+      const out = buffered.length <= max ? buffered : buffered.slice(0, max);
+      buffered = buffered.length <= max ? [] : buffered.slice(max);
+      count += out.length;
+      return out;
+    },
+    async close() {
+      exhausted = true;
+      buffered = [];
+      result = null;
+    },
+  };
+}

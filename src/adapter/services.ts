@@ -1,0 +1,22 @@
+/**
+ * What sessions share: the engine, configuration, the environment id and the handlers of
+ * statements whose work lives in other units (exports, connections). Passed down
+ * explicitly from the coordinator; nothing here is global.
+ */
+import type { FerryConfig } from '../config/index.js';
+import type { Engine } from '../engine/index.js';
+import type { Logger } from '../log/index.js';
+import type { Statement } from '../sql/ast.js';
+import type { ExecContext, ExecOutcome } from './api.js';
+import type { FerrySession } from './session.js';
+
+export interface Services {
+  config: FerryConfig;
+  engine: Engine;
+  environmentId: string;
+  log: Logger;
+  /** COPY … TO <expression> (object storage or file://). */
+  copyTo(session: FerrySession, stmt: Statement & { kind: 'copy' }, sql: string, ctx: ExecContext): Promise<ExecOutcome>;
+  /** Statements about secrets, connections and exports, by statement kind. */
+  extraHandlers: Map<string, (session: FerrySession, stmt: Statement, sql: string, ctx: ExecContext) => Promise<ExecOutcome>>;
+}

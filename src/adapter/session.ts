@@ -1,0 +1,566 @@
+/**
+ * A session: one client's state (role, variables, transaction) and its engine connection.
+ * It parses each statement (src/sql), checks privileges against the catalog, and either
+ * handles the statement itself (roles, grants, SHOW, COPY, connections …) or runs it on the
+ * engine, keeping the catalog in step with DDL inside the same engine transaction.
+ *
+ * Transaction semantics follow PostgreSQL: statements outside BEGIN autocommit; an error
+ * inside a block fails the block (`25P02` until ROLLBACK); a multi-statement simple query
+ * runs as one implicit transaction.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import * as catalog from '../catalog/index.js';
+import { engineError } from '../engine/errors.js';
+import { SqlError, unsupported } from '../errors/index.js';
+import type { Logger } from '../log/index.js';
+import type { QualifiedName, Statement } from '../sql/ast.js';
+import { type StatementText, splitStatements, tokenize } from '../sql/lexer.js';
+import { parseStatement } from '../sql/parser.js';
+import { translateSql } from '../sql/translate.js';
+import type { ExecContext, ExecOutcome, FieldDesc, PreparedStatement, Session, TxnStatus } from './api.js';
+import { EngineStatement, bindParams, rowStreamOf } from './engine-query.js';
+import type { Services } from './services.js';
+import { SessionVars } from './vars.js';
+import { copyFromStdin, copyToStdout } from './copy-stdio.js';
+import { handleDdl, handleShow, handleShowCreate, syncCatalog } from './ddl.js';
+
+interface FerryPrepared extends PreparedStatement {
+  statement: Statement;
+  engine: EngineStatement | null;
+}
+
+export const TEXT_OID = 25;
+
+/** A FieldDesc for a text column of a result Ferry builds itself. */
+export function textField(name: string, typeOid = TEXT_OID): FieldDesc {
+  return { name, tableOid: 0, columnAttr: 0, typeOid, typeSize: -1, typeMod: -1 };
+}
+
+/** An in-memory result (SHOW, catalog answers). */
+export function staticRows(fields: FieldDesc[], rows: (string | null)[][], tag: (n: number) => string): ExecOutcome {
+  let sent = 0;
+  return {
+    kind: 'rows',
+    fields,
+    tag,
+    rows: {
+      async next(max) {
+        if (sent >= rows.length) return null;
+        const out = rows.slice(sent, sent + max);
+        sent += out.length;
+        return out;
+      },
+      async close() {
+        sent = rows.length;
+      },
+    },
+  };
+}
+
+export class FerrySession implements Session {
+  readonly vars: SessionVars;
+  /** 'idle' autocommit, 'block' inside BEGIN, 'failed' after an error inside BEGIN. */
+  private txn: 'idle' | 'block' | 'failed' = 'idle';
+  /** True while an implicit transaction wraps a multi-statement query or a DDL step. */
+  private implicit = false;
+  private running: AbortController | null = null;
+  private closed = false;
+  readonly log: Logger;
+
+  constructor(
+    readonly services: Services,
+    readonly conn: DuckDBConnection,
+    public role: catalog.Role,
+    params: Record<string, string>,
+    readonly connectionId: number,
+  ) {
+    this.vars = new SessionVars(params);
+    this.vars.force('is_superuser', role.superuser ? 'on' : 'off');
+    this.log = services.log.child(`session${connectionId}`);
+  }
+
+  parameterStatus(): [string, string][] {
+    return this.vars.reported();
+  }
+  takeChangedParameters(): [string, string][] {
+    return this.vars.takeChanged();
+  }
+  txnStatus(): TxnStatus {
+    return this.txn === 'idle' ? 'I' : this.txn === 'block' ? 'T' : 'E';
+  }
+  inTransactionBlock(): boolean {
+    return this.txn !== 'idle' || this.implicit;
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Protocol entry points
+
+  async *simpleQuery(sql: string, ctx: ExecContext): AsyncIterable<ExecOutcome> {
+    const stmts = splitStatements(sql);
+    if (stmts.length === 0) {
+      yield { kind: 'empty' };
+      return;
+    }
+    const parsed = stmts.map((s) => ({ text: s, stmt: parseStatement(s) }));
+    // PostgreSQL runs a multi-statement query as one implicit transaction unless it
+    // manages transactions itself.
+    const useImplicit = stmts.length > 1 && this.txn === 'idle' && !parsed.some((p) => ['begin', 'commit', 'rollback'].includes(p.stmt.kind));
+    if (useImplicit) {
+      await this.engineRun('BEGIN');
+      this.implicit = true;
+    }
+    try {
+      for (const { text, stmt } of parsed) {
+        const outcome = await this.executeStatement(stmt, text, [], ctx, null);
+        if (outcome.kind === 'rows') {
+          // Rows must be materialized before the next statement runs on the same connection.
+          yield outcome;
+        } else yield outcome;
+      }
+      if (useImplicit) {
+        this.implicit = false;
+        await this.engineRun('COMMIT');
+      }
+    } catch (err) {
+      if (useImplicit) {
+        this.implicit = false;
+        await this.engineRun('ROLLBACK').catch(() => undefined);
+      }
+      throw err;
+    } finally {
+      this.implicit = false;
+    }
+  }
+
+  async prepare(sql: string, paramOids: number[]): Promise<FerryPrepared> {
+    const stmts = splitStatements(sql);
+    if (stmts.length > 1) throw new SqlError('42601', 'cannot insert multiple commands into a prepared statement');
+    const text: StatementText = stmts[0] ?? { sql: '', tokens: [], offset: 0 };
+    const statement = text.tokens.length === 0 ? ({ kind: 'engine', sql: '', verb: '', createsKind: null } as Statement) : parseStatement(text);
+    if (statement.kind === 'engine' && statement.sql !== '' && this.txn !== 'failed') {
+      const engineSql = this.translate(statement.sql);
+      const hasReturning = text.tokens.some((t) => t.kind === 'word' && t.value === 'returning');
+      // DDL cannot be prepared ahead in DuckDB when it depends on earlier statements of
+      // the same batch; describe what we can and prepare again at execution.
+      let engine: EngineStatement | null = null;
+      try {
+        engine = await EngineStatement.prepare(this.conn, engineSql, statement.verb, hasReturning);
+      } catch (err) {
+        if (!/^(create|drop|alter)/.test(statement.verb)) throw err;
+      }
+      const inferred = engine ? engine.shape.paramTypes.map((t) => (t ? pgOid(t) : TEXT_OID)) : [];
+      return {
+        sql,
+        statement,
+        engine,
+        paramOids: inferred.map((o, i) => (paramOids[i] ? paramOids[i]! : o)),
+        fields: engine && engine.shape.returnsRows ? engine.shape.fields : null,
+      };
+    }
+    const fields = await this.describeStatement(statement);
+    return { sql, statement, engine: null, paramOids: paramOids.slice(), fields };
+  }
+
+  async execute(stmt: PreparedStatement, params: (string | null)[], ctx: ExecContext): Promise<ExecOutcome> {
+    const p = stmt as FerryPrepared;
+    const text: StatementText = splitStatements(p.sql)[0] ?? { sql: '', tokens: [], offset: 0 };
+    return this.executeStatement(p.statement, text, params, ctx, p.engine);
+  }
+
+  async sync(): Promise<void> {
+    // Nothing to do: autocommit statements have committed, blocks wait for COMMIT.
+  }
+
+  cancel(): void {
+    this.running?.abort();
+    try {
+      this.conn.interrupt();
+    } catch {
+      // Interrupting an idle connection is harmless.
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.cancel();
+    try {
+      if (this.txn !== 'idle') await this.conn.run('ROLLBACK');
+    } catch {
+      // The connection is going away anyway.
+    }
+    try {
+      this.conn.closeSync();
+    } catch {
+      /* already closed */
+    }
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Statement execution
+
+  translate(sql: string): string {
+    return translateSql(sql, { user: this.role.name });
+  }
+
+  async engineRun(sql: string): Promise<void> {
+    try {
+      await this.conn.run(sql);
+    } catch (err) {
+      throw engineError(err);
+    }
+  }
+
+  /** An abort signal for the statement now running (CancelRequest triggers it). */
+  get signal(): AbortSignal {
+    return (this.running ??= new AbortController()).signal;
+  }
+
+  /**
+   * Runs `fn` atomically: inside the session's transaction block if there is one,
+   * otherwise in a transaction of its own.
+   */
+  async atomically<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.inTransactionBlock()) return fn();
+    await this.engineRun('BEGIN');
+    try {
+      const out = await fn();
+      await this.engineRun('COMMIT');
+      return out;
+    } catch (err) {
+      await this.conn.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async executeStatement(stmt: Statement, text: StatementText, params: (string | null)[], ctx: ExecContext, prepared: EngineStatement | null): Promise<ExecOutcome> {
+    if (this.txn === 'failed' && stmt.kind !== 'rollback' && stmt.kind !== 'commit') {
+      throw new SqlError('25P02', 'current transaction is aborted, commands ignored until end of transaction block');
+    }
+    this.running = new AbortController();
+    try {
+      return await this.dispatch(stmt, text, params, ctx, prepared);
+    } catch (err) {
+      if (this.txn === 'block') this.txn = 'failed';
+      if (err instanceof SqlError) throw err;
+      throw engineError(err);
+    } finally {
+      this.running = null;
+    }
+  }
+
+  private async dispatch(stmt: Statement, text: StatementText, params: (string | null)[], ctx: ExecContext, prepared: EngineStatement | null): Promise<ExecOutcome> {
+    switch (stmt.kind) {
+      case 'begin':
+        if (this.txn !== 'idle') {
+          ctx.notice({ severity: 'WARNING', code: '25001', message: 'there is already a transaction in progress' });
+          return { kind: 'command', tag: 'BEGIN' };
+        }
+        if (!this.implicit) await this.engineRun('BEGIN');
+        this.txn = 'block';
+        return { kind: 'command', tag: 'BEGIN' };
+      case 'commit': {
+        if (this.txn === 'idle') {
+          ctx.notice({ severity: 'WARNING', code: '25P01', message: 'there is no transaction in progress' });
+          return { kind: 'command', tag: 'COMMIT' };
+        }
+        const failed = this.txn === 'failed';
+        this.txn = 'idle';
+        if (failed) {
+          await this.conn.run('ROLLBACK').catch(() => undefined);
+          return { kind: 'command', tag: 'ROLLBACK' };
+        }
+        await this.engineRun('COMMIT');
+        return { kind: 'command', tag: 'COMMIT' };
+      }
+      case 'rollback':
+        if (this.txn === 'idle') {
+          ctx.notice({ severity: 'WARNING', code: '25P01', message: 'there is no transaction in progress' });
+          return { kind: 'command', tag: 'ROLLBACK' };
+        }
+        this.txn = 'idle';
+        await this.conn.run('ROLLBACK').catch(() => undefined);
+        return { kind: 'command', tag: 'ROLLBACK' };
+      case 'set':
+        if (stmt.name.toLowerCase() === 'search_path' && stmt.value !== null) {
+          await this.setSearchPath(stmt.value);
+        }
+        this.vars.set(stmt.name, stmt.value);
+        return { kind: 'command', tag: 'SET' };
+      case 'reset':
+        if (stmt.name === 'all') {
+          for (const v of this.vars.all()) {
+            try {
+              this.vars.set(v.name, null);
+            } catch {
+              /* read-only */
+            }
+          }
+        } else this.vars.set(stmt.name, null);
+        return { kind: 'command', tag: 'RESET' };
+      case 'discard-all':
+        if (this.txn !== 'idle') throw new SqlError('25001', 'DISCARD ALL cannot run inside a transaction block');
+        return { kind: 'command', tag: 'DISCARD ALL' };
+      case 'show-var': {
+        if (stmt.name === 'all') {
+          return staticRows([textField('name'), textField('setting'), textField('description')], this.vars.all().map((v) => [v.name, v.setting, v.description]), (n) => `SHOW ${n}`);
+        }
+        const name = stmt.name === 'transaction isolation level' ? 'transaction_isolation' : stmt.name;
+        return staticRows([textField(name)], [[this.vars.get(name)]], () => 'SHOW');
+      }
+      case 'show':
+        return handleShow(this, stmt);
+      case 'show-create':
+        return handleShowCreate(this, stmt);
+      case 'copy':
+        if (stmt.target.kind === 'stdout') return copyToStdout(this, stmt);
+        if (stmt.target.kind === 'stdin') return copyFromStdin(this, stmt);
+        return this.services.copyTo(this, stmt, text.sql, ctx);
+      case 'engine':
+        return this.runEngine(stmt, text, params, prepared);
+      case 'create-cluster':
+        throw unsupported('CREATE CLUSTER', { detail: 'Ferry runs every statement on its one engine; the default cluster is quickstart.' });
+      default:
+        return handleDdl(this, stmt, text, ctx);
+    }
+  }
+
+  private async setSearchPath(value: string): Promise<void> {
+    const schemas = value.split(',').map((s) => s.trim().replace(/^"(.*)"$/, '$1')).filter((s) => s !== '');
+    const path = [...schemas, 'main'].map((s) => s.replace(/'/g, "''")).join(',');
+    await this.engineRun(`SET search_path = '${path}'`);
+  }
+
+  /** Resolves an object name as written to a catalog item, or throws `unknown catalog item`. */
+  async resolveItem(name: QualifiedName): Promise<catalog.CatalogObject> {
+    const obj = await this.findItem(name);
+    if (!obj) throw new SqlError('42704', `unknown catalog item '${name.parts.join('.')}'`);
+    return obj;
+  }
+
+  async findItem(name: QualifiedName): Promise<catalog.CatalogObject | null> {
+    const parts = name.parts;
+    const objName = parts[parts.length - 1]!;
+    if (parts.length === 3 && parts[0] !== catalog.DEFAULT_DATABASE) {
+      throw new SqlError('3D000', `unknown database '${parts[0]}'`);
+    }
+    const schemas = parts.length >= 2 ? [parts[parts.length - 2]!] : this.searchPath();
+    for (const s of schemas) {
+      const obj = await catalog.findItem(this.conn, s, objName);
+      if (obj) return obj;
+    }
+    return null;
+  }
+
+  searchPath(): string[] {
+    return this.vars
+      .get('search_path')
+      .split(',')
+      .map((s) => s.trim().replace(/^"(.*)"$/, '$1'))
+      .filter((s) => s !== '');
+  }
+
+  /** Schema in which an unqualified new object is created (the first on the search path). */
+  creationSchema(name: QualifiedName): string {
+    if (name.parts.length >= 2) return name.parts[name.parts.length - 2]!;
+    return this.searchPath()[0] ?? catalog.DEFAULT_SCHEMA;
+  }
+
+  async requirePrivilege(obj: catalog.CatalogObject, priv: catalog.Privilege, privName: string): Promise<void> {
+    if (!(await catalog.hasPrivilege(this.conn, this.role, obj, priv))) throw catalog.permissionDenied(obj, this.role, privName);
+  }
+
+  async requireOwner(obj: catalog.CatalogObject): Promise<void> {
+    if (!(await catalog.isOwner(this.conn, this.role, obj))) {
+      throw new SqlError('42501', `must be owner of ${catalog.kindLabel(obj.kind)} ${catalog.fullName(obj)}`);
+    }
+  }
+
+  /** CREATE on the schema an object is created in (superusers always may). */
+  async requireCreateIn(schemaName: string): Promise<void> {
+    if (this.role.superuser) return;
+    if (catalog.SYSTEM_SCHEMAS.includes(schemaName) || schemaName === catalog.INTERNAL_SCHEMA) {
+      throw new SqlError('42501', `permission denied for SCHEMA "${schemaName}"`);
+    }
+    const schema = await catalog.findSchema(this.conn, schemaName);
+    if (!schema) throw new SqlError('3F000', `unknown schema '${schemaName}'`);
+    if (!(await catalog.hasPrivilege(this.conn, this.role, schema, 'C'))) {
+      throw new SqlError('42501', `permission denied for SCHEMA "${catalog.DEFAULT_DATABASE}.${schemaName}"`, {
+        detail: `The '${this.role.name}' role needs CREATE privileges on SCHEMA "${catalog.DEFAULT_DATABASE}.${schemaName}"`,
+      });
+    }
+  }
+
+  /**
+   * Privilege checks for a statement the engine runs: reading needs SELECT on every
+   * relation it names (views are checked as themselves, not their inputs), writing needs
+   * INSERT / UPDATE / DELETE on the target, DDL needs CREATE on the schema or ownership.
+   * The internal schema is never reachable, and system schemas are read-only.
+   */
+  async checkEngineStatement(stmt: Statement & { kind: 'engine' }, tokens: ReturnType<typeof tokenize>, engineSql: string): Promise<void> {
+    for (const t of tokens) {
+      if ((t.kind === 'word' || t.kind === 'qident') && t.value.toLowerCase() === catalog.INTERNAL_SCHEMA) {
+        throw new SqlError('42501', `permission denied for SCHEMA "${catalog.INTERNAL_SCHEMA}"`);
+      }
+    }
+    const verb = stmt.verb;
+    const writes = ['insert', 'update', 'delete', 'truncate', 'merge'].includes(verb);
+    const ddl = /^(create|drop|alter|comment) /.test(verb) || verb === 'create' || verb === 'drop' || verb === 'alter';
+    if (['attach', 'detach', 'install', 'load', 'export', 'import', 'checkpoint', 'force', 'vacuum', 'copy', 'pragma', 'call', 'use'].includes(verb) && !this.role.superuser) {
+      throw new SqlError('42501', `permission denied to run ${verb.toUpperCase()}`, { detail: 'Only superusers may run engine maintenance statements.' });
+    }
+    let names: string[] = [];
+    try {
+      names = [...this.conn.getTableNames(engineSql, true)];
+    } catch {
+      // Statements DuckDB cannot analyse here fail at execution with the engine's error.
+    }
+    const target = writes ? writeTarget(tokens) : null;
+    for (const n of names) {
+      const parts = n.split('.').map((p) => p.replace(/^"(.*)"$/, '$1'));
+      const obj = await this.findItem({ parts });
+      const schema = obj?.schemaName ?? (parts.length >= 2 ? parts[parts.length - 2]! : null);
+      const isTarget = target !== null && sameName(parts, target);
+      if (isTarget && schema && catalog.SYSTEM_SCHEMAS.includes(schema)) {
+        throw new SqlError('42501', `permission denied for TABLE "${parts.join('.')}"`, { detail: 'System relations are read-only.' });
+      }
+      if (!obj || this.role.superuser) continue;
+      if (isTarget) {
+        const priv = verb === 'insert' ? 'a' : verb === 'update' ? 'w' : 'd';
+        await this.requirePrivilege(obj, priv, verb === 'insert' ? 'INSERT' : verb === 'update' ? 'UPDATE' : 'DELETE');
+        if (verb !== 'insert' && tokens.some((t) => t.value === 'where' || t.value === 'returning')) await this.requirePrivilege(obj, 'r', 'SELECT');
+      } else {
+        await this.requirePrivilege(obj, 'r', 'SELECT');
+      }
+    }
+    if (ddl && !this.role.superuser) await this.checkDdlPrivileges(stmt, tokens);
+  }
+
+  private async checkDdlPrivileges(stmt: Statement & { kind: 'engine' }, tokens: ReturnType<typeof tokenize>): Promise<void> {
+    const name = ddlObjectName(tokens);
+    if (!name) return;
+    if (stmt.verb.startsWith('create')) {
+      if (stmt.verb === 'create schema') {
+        if (!this.role.superuser && !this.role.createdb) throw new SqlError('42501', 'permission denied for DATABASE "materialize"');
+        return;
+      }
+      await this.requireCreateIn(this.creationSchema(name));
+      return;
+    }
+    const obj = await this.findItem(name);
+    if (obj) await this.requireOwner(obj);
+  }
+
+  private async runEngine(stmt: Statement & { kind: 'engine' }, text: StatementText, params: (string | null)[], prepared: EngineStatement | null): Promise<ExecOutcome> {
+    if (stmt.sql === '') return { kind: 'empty' };
+    const engineSql = prepared?.sql ?? this.translate(stmt.sql);
+    await this.checkEngineStatement(stmt, text.tokens, engineSql);
+    const isDdl = /^(create|drop|alter) /.test(stmt.verb);
+    if (isDdl) {
+      return this.atomically(async () => {
+        await this.engineRun(engineSql);
+        await syncCatalog(this, stmt);
+        return { kind: 'command', tag: ddlTag(stmt.verb) } as ExecOutcome;
+      });
+    }
+    const hasReturning = text.tokens.some((t) => t.kind === 'word' && t.value === 'returning');
+    const es = prepared ?? (await EngineStatement.prepare(this.conn, engineSql, stmt.verb, hasReturning));
+    const shape = es.shape;
+    if (shape.returnsRows) {
+      const verbTag = ['insert', 'update', 'delete'].includes(stmt.verb) ? stmt.verb.toUpperCase() : shape.statementType === 2 ? 'EXPLAIN' : 'SELECT';
+      const tag = (n: number): string => (verbTag === 'INSERT' ? `INSERT 0 ${n}` : verbTag === 'EXPLAIN' ? 'EXPLAIN' : `${verbTag} ${n}`);
+      if (shape.wrappable) {
+        const ts = await es.textStatement(this.conn);
+        bindParams(ts, shape, params);
+        return { kind: 'rows', fields: shape.fields, tag, rows: rowStreamOf(() => ts.stream(), 'text') };
+      }
+      bindParams(es.prepared, shape, params);
+      return { kind: 'rows', fields: shape.fields, tag, rows: rowStreamOf(() => es.prepared.stream(), shape.types) };
+    }
+    bindParams(es.prepared, shape, params);
+    let changed = 0;
+    try {
+      const result = await es.prepared.run();
+      changed = Number(result.rowsChanged);
+    } catch (err) {
+      throw engineError(err);
+    }
+    switch (stmt.verb) {
+      case 'insert':
+        return { kind: 'command', tag: `INSERT 0 ${changed}` };
+      case 'update':
+      case 'delete':
+      case 'merge':
+        return { kind: 'command', tag: `${stmt.verb.toUpperCase()} ${changed}` };
+      case 'truncate':
+        return { kind: 'command', tag: 'TRUNCATE TABLE' };
+      default:
+        return { kind: 'command', tag: stmt.verb.toUpperCase() || 'OK' };
+    }
+  }
+
+  private async describeStatement(stmt: Statement): Promise<FieldDesc[] | null> {
+    switch (stmt.kind) {
+      case 'show-var':
+        return stmt.name === 'all' ? [textField('name'), textField('setting'), textField('description')] : [textField(stmt.name)];
+      case 'show':
+      case 'show-create': {
+        // Describe by running: these statements are cheap and side-effect free.
+        const out = stmt.kind === 'show' ? await handleShow(this, stmt) : await handleShowCreate(this, stmt);
+        if (out.kind === 'rows') {
+          await out.rows.close();
+          return out.fields;
+        }
+        return null;
+      }
+      default:
+        return null;
+    }
+  }
+}
+
+function pgOid(t: import('@duckdb/node-api').DuckDBType): number {
+  return pgTypeOfCached(t);
+}
+import { pgTypeOf } from '../types/index.js';
+function pgTypeOfCached(t: import('@duckdb/node-api').DuckDBType): number {
+  return pgTypeOf(t).oid;
+}
+
+/** `INSERT INTO x`, `UPDATE x`, `DELETE FROM x`, `TRUNCATE [TABLE] x` → x's name parts. */
+function writeTarget(tokens: ReturnType<typeof tokenize>): string[] | null {
+  let k = tokens.findIndex((t) => t.kind === 'word' && ['insert', 'update', 'delete', 'truncate', 'merge'].includes(t.value));
+  if (k === -1) return null;
+  k++;
+  while (tokens[k] && tokens[k]!.kind === 'word' && ['into', 'from', 'table', 'only'].includes(tokens[k]!.value)) k++;
+  const parts: string[] = [];
+  while (tokens[k] && (tokens[k]!.kind === 'word' || tokens[k]!.kind === 'qident')) {
+    parts.push(tokens[k]!.value);
+    if (tokens[k + 1]?.text !== '.') break;
+    k += 2;
+  }
+  return parts.length ? parts : null;
+}
+
+function sameName(a: string[], b: string[]): boolean {
+  const n = Math.min(a.length, b.length);
+  return a.slice(-n).join('.').toLowerCase() === b.slice(-n).join('.').toLowerCase();
+}
+
+/** The object a CREATE / DROP / ALTER names (the first name after the object kind). */
+export function ddlObjectName(tokens: ReturnType<typeof tokenize>): QualifiedName | null {
+  let k = 1;
+  const skip = ['or', 'replace', 'temp', 'temporary', 'unique', 'unlogged', 'table', 'view', 'materialized', 'schema', 'index', 'type', 'sequence', 'macro', 'function', 'if', 'not', 'exists'];
+  while (tokens[k] && tokens[k]!.kind === 'word' && skip.includes(tokens[k]!.value)) k++;
+  const parts: string[] = [];
+  while (tokens[k] && (tokens[k]!.kind === 'word' || tokens[k]!.kind === 'qident')) {
+    parts.push(tokens[k]!.value);
+    if (tokens[k + 1]?.text !== '.') break;
+    k += 2;
+  }
+  return parts.length ? { parts } : null;
+}
+
+function ddlTag(verb: string): string {
+  return verb.toUpperCase();
+}

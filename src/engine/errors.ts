@@ -1,0 +1,98 @@
+/**
+ * Maps DuckDB's error messages (`<Kind> Error: <text>`) to SqlErrors with a real SQLSTATE
+ * and a message in PostgreSQL style. The engine's wording is kept where it is already
+ * clear; only the kind prefix, trailing `!` and the `LINE n:` excerpt are removed, and the
+ * most common catalog errors are phrased as Materialize phrases them.
+ */
+import { SqlError, type SqlState } from '../errors/index.js';
+
+const KIND_CODES: Record<string, SqlState> = {
+  'Parser': '42601',
+  'Syntax': '42601',
+  'Binder': '42703',
+  'Catalog': '42P01',
+  'Conversion': '22P02',
+  'Out of Range': '22003',
+  'Constraint': '23505',
+  'Invalid Input': '22023',
+  'Invalid': '22023',
+  'Not implemented': '0A000',
+  'Transaction': '25000',
+  'TransactionContext': '40001',
+  'Interrupt': '57014',
+  'Out of Memory': '53200',
+  'IO': '58030',
+  'Dependency': '2BP01',
+  'Permission': '42501',
+  'Sequence': '2200H',
+  'Mismatch Type': '42804',
+  'Type Mismatch': '42804',
+  'Serialization': '22000',
+  'Invalid Type': '42804',
+  'Decimal': '22003',
+  'HTTP': '58000',
+  'Fatal': 'XX000',
+  'INTERNAL': 'XX000',
+};
+
+export function engineError(err: unknown): SqlError {
+  if (err instanceof SqlError) return err;
+  const raw = err instanceof Error ? err.message : String(err);
+  const m = /^([A-Za-z ]+?) Error: ([\s\S]*)$/.exec(raw);
+  if (!m) return new SqlError('XX000', 'internal error', { cause: err });
+  const kind = m[1]!;
+  let text = m[2]!.split(/\n\s*\nLINE \d+:|\nLINE \d+:/)[0]!.trim();
+  text = text.replace(/!$/, '');
+  let code: SqlState = KIND_CODES[kind] ?? 'XX000';
+  if (code === 'XX000') return new SqlError('XX000', 'internal error', { cause: err });
+  let detail: string | undefined;
+  let hint: string | undefined;
+  const nl = text.indexOf('\n');
+  if (nl !== -1) {
+    const rest = text.slice(nl + 1).trim();
+    text = text.slice(0, nl).trim();
+    if (/^(Did you mean|Candidate)/.test(rest)) hint = rest.split('\n')[0];
+    else detail = rest.split('\n')[0];
+  }
+  let mm: RegExpExecArray | null;
+  if ((mm = /^(Table|View|Table Function|Schema|Type|Macro Function|Scalar Function|Function|Index|Sequence) with name "?([^"]+?)"? does not exist/i.exec(text))) {
+    const what = mm[1]!.toLowerCase();
+    if (what === 'schema') code = '3F000';
+    else if (what.includes('function')) code = '42883';
+    else if (what === 'type') code = '42704';
+    else code = '42P01';
+    text = what === 'schema' ? `unknown schema '${mm[2]}'` : what.includes('function') ? `function ${mm[2]} does not exist` : code === '42P01' ? `unknown catalog item '${mm[2]}'` : `type "${mm[2]}" does not exist`;
+    const h = /Did you mean "([^"]+)"/.exec(raw);
+    hint = h ? `Did you mean "${h[1]}"?` : undefined;
+  } else if (/already exists/i.test(text)) {
+    code = kind === 'Catalog' ? '42P07' : code;
+    const n = /with name "?([^"]+?)"? already exists/.exec(text);
+    if (n) text = `catalog item '${n[1]}' already exists`;
+  } else if (kind === 'Binder' && /Referenced column "?([^"]+?)"? not found/.test(text)) {
+    const n = /Referenced column "?([^"]+?)"? not found/.exec(text)!;
+    text = `column "${n[1]}" does not exist`;
+  } else if (kind === 'Binder' && /No function matches/.test(text)) {
+    code = '42883';
+  } else if (kind === 'Binder') {
+    code = '42804';
+  } else if (kind === 'Constraint' && /NOT NULL/i.test(text)) {
+    code = '23502';
+  } else if (kind === 'Constraint' && /CHECK/i.test(text)) {
+    code = '23514';
+  } else if (kind === 'Constraint' && /foreign key/i.test(text)) {
+    code = '23503';
+  } else if (kind === 'Conversion' && /out of range/i.test(text)) {
+    code = '22003';
+  } else if (kind === 'Invalid Input' && /division by zero/i.test(text)) {
+    code = '22012';
+  } else if (kind === 'Interrupt') {
+    text = 'canceling statement due to user request';
+  } else if (kind === 'TransactionContext' && /aborted/i.test(text)) {
+    code = '25P02';
+    text = 'current transaction is aborted, commands ignored until end of transaction block';
+  } else if (kind === 'TransactionContext' && /conflict/i.test(text)) {
+    code = '40001';
+  }
+  if (/^[A-Z][a-z]/.test(text) && !/^[A-Z][a-z]+[A-Z]/.test(text)) text = text[0]!.toLowerCase() + text.slice(1);
+  return new SqlError(code, text, { detail, hint });
+}

@@ -1,0 +1,81 @@
+/**
+ * Start-up and shutdown of a Ferry server: open the engine in the data directory,
+ * bootstrap the catalog, build the services sessions share, and start the listeners.
+ */
+import type { FerryConfig } from '../config/index.js';
+import { FerryCoordinator } from '../adapter/coordinator.js';
+import type { Services } from '../adapter/services.js';
+import { bootstrap } from '../catalog/index.js';
+import { Engine } from '../engine/index.js';
+import { unsupported } from '../errors/index.js';
+import { createLogger } from '../log/index.js';
+import { startPgServer } from '../wire/index.js';
+import { startHttpServer, type HttpServer } from '../http/index.js';
+
+export interface RunningServer {
+  pgPort: number;
+  httpPort: number;
+  environmentId: string;
+  coordinator: FerryCoordinator;
+  services: Services;
+  close(): Promise<void>;
+}
+
+/** Hooks other units use to register statement handlers before listeners start. */
+export type ServiceInstaller = (services: Services, coordinator: FerryCoordinator) => Promise<void> | void;
+const installers: ServiceInstaller[] = [];
+export function registerInstaller(fn: ServiceInstaller): void {
+  installers.push(fn);
+}
+
+export async function startServer(config: FerryConfig): Promise<RunningServer> {
+  const log = createLogger('ferry');
+  const engine = await Engine.open({ dataDir: config.dataDir });
+  // Bootstrap on a plain connection: the schemas a configured connection expects may not exist yet.
+  const bootConn = await engine.instance.connect();
+  const { environmentId, created } = await bootstrap(bootConn);
+  bootConn.closeSync();
+  const systemConn = await engine.connect();
+  await engine.installFunctions(systemConn, environmentId);
+  log.info(created ? 'created data directory' : 'opened data directory', { dir: config.dataDir, environment_id: environmentId });
+  const services: Services = {
+    config,
+    engine,
+    environmentId,
+    log,
+    copyTo: async () => {
+      throw unsupported('COPY TO object storage');
+    },
+    extraHandlers: new Map(),
+  };
+  const coordinator = new FerryCoordinator(services, systemConn);
+  for (const install of installers) await install(services, coordinator);
+  const pg = await startPgServer({ config, coordinator, log: log.child('pgwire') });
+  let http: HttpServer;
+  try {
+    http = await startHttpServer({ config, coordinator, services, log: log.child('http') });
+  } catch (err) {
+    await pg.close();
+    throw err;
+  }
+  log.info('listening', { pgwire: `${config.pgListen.host}:${pg.port}`, http: `${config.httpListen.host}:${http.port}` });
+  return {
+    pgPort: pg.port,
+    httpPort: http.port,
+    environmentId,
+    coordinator,
+    services,
+    async close() {
+      await http.close();
+      await pg.close();
+      for (const s of [...coordinator.sessions]) await s.close();
+      try {
+        systemConn.closeSync();
+      } catch {
+        /* already closed */
+      }
+      engine.close();
+      log.info('stopped');
+    },
+  };
+}
