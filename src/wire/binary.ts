@@ -364,7 +364,7 @@ function formatInterval(usec: bigint, days: number, months: number): string {
   const parts: string[] = [];
   const years = Math.trunc(months / 12);
   const mons = months % 12;
-  const plural = (n: number, unit: string, many: string): string => `${n} ${Math.abs(n) === 1 ? unit : many}`;
+  const plural = (n: number, unit: string, many: string): string => `${n} ${n === 1 ? unit : many}`;
   if (years !== 0) parts.push(plural(years, 'year', 'years'));
   if (mons !== 0) parts.push(plural(mons, 'mon', 'mons'));
   if (days !== 0) parts.push(plural(days, 'day', 'days'));
