@@ -10,4 +10,6 @@ if [ -f scripts/local-aws.sh ]; then
   eval "$(bash scripts/local-aws.sh up)"
 fi
 # One test file at a time keeps the 2-core machine responsive; files are independent.
-exec node --test --test-concurrency=1 ${FERRY_TEST_FILES:-dist/test/}
+# Only *.test.js files are tests; support modules under dist/test are not.
+if [ -n "${FERRY_TEST_FILES:-}" ]; then files=($FERRY_TEST_FILES); else mapfile -t files < <(find dist/test -name '*.test.js' | sort); fi
+exec node --test --test-concurrency=1 "${files[@]}"

@@ -416,6 +416,8 @@ export class FerrySession implements Session {
       // Statements DuckDB cannot analyse here fail at execution with the engine's error.
     }
     const target = writes ? writeTarget(tokens) : null;
+    // DuckDB does not list a write's target among the tables it reads; add it.
+    if (target && !names.some((n) => sameName(n.split('.'), target))) names.push(target.join('.'));
     for (const n of names) {
       const parts = n.split('.').map((p) => p.replace(/^"(.*)"$/, '$1'));
       const obj = await this.findItem({ parts });

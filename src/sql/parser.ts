@@ -336,8 +336,6 @@ function parseShow(c: Cursor): Statement {
     }
   }
   // SHOW <variable> / SHOW ALL / SHOW TRANSACTION ISOLATION LEVEL.
-  const parts: string[] = [];
-  while (!c.atEnd()) parts.push(c.peek()!.kind === 'qident' ? c.peek()!.value : c.peek()!.value);
   return { kind: 'show-var', name: showVarName(c) };
 }
 

@@ -103,6 +103,12 @@ function rewrite(sql: string, toks: Token[], ctx: TranslateContext, typeOnly: bo
   };
   for (let k = 0; k < toks.length; k++) {
     const t = toks[k]!;
+    // '\x…'::bytea is PostgreSQL's hex format; DuckDB reads `\xNN` escapes one byte at a time.
+    if (t.kind === 'string' && /^\\x([0-9a-fA-F]{2})*$/.test(t.value) && toks[k + 1]?.text === '::' && toks[k + 2]?.value === 'bytea') {
+      splice(t.start, toks[k + 2]!.end, `unhex('${t.value.slice(2)}')`);
+      k += 2;
+      continue;
+    }
     if (t.kind !== 'word') continue;
     const typePos = typeOnly ? k === 0 || toks[k - 1]?.value === 'list' : inTypePosition(toks, k);
     if (typePos || (typeOnly && k === 0)) {
