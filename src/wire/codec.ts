@@ -216,8 +216,9 @@ export class Writer {
   }
   /** UTF-8 text without terminator; returns the byte count written. */
   text(s: string): number {
-    // 3 bytes per UTF-16 unit bounds any UTF-8 encoding, so no byteLength pass is needed.
-    this.ensure(s.length * 3);
+    // 3 bytes per UTF-16 unit bounds any UTF-8 encoding, which saves a byteLength pass on
+    // short strings; long ones are measured so a big value does not triple the buffer.
+    this.ensure(s.length > 4096 ? Buffer.byteLength(s) : s.length * 3);
     const n = this.buf.write(s, this.pos, 'utf8');
     this.pos += n;
     return n;

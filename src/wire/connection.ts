@@ -331,6 +331,8 @@ export class Connection {
     if (this.reader.buffered > 0) throw fatal('08P01', 'received unencrypted data after SSL request');
     const raw = this.socket;
     this.detach(raw);
+    // The TLS socket reports failures from now on; this only keeps a stray one from crashing.
+    raw.on('error', (err) => this.log.debug('socket error under TLS', { err: err.message }));
     raw.write(CONST.sslYes);
     const secure = new TLSSocket(raw, { isServer: true, secureContext });
     this.socket = secure;
@@ -346,11 +348,12 @@ export class Connection {
     });
   }
 
-  private async expectPassword(): Promise<string> {
+  /** The body of the client's next SASL message ('p'); anything else ends the connection. */
+  private async saslMessage(): Promise<Buffer> {
     const f = await this.next();
     if (!f) throw new ClientGone();
     if (f.type !== MSG.password) throw fatal('08P01', `expected SASL response, got message type ${f.type}`);
-    return f.body.toString('utf8');
+    return f.body;
   }
 
   private async authenticate(params: Record<string, string>): Promise<boolean> {
@@ -363,16 +366,13 @@ export class Connection {
       const scram = new ScramExchange(role?.scram ?? null, user, this.ctx.mockSecret);
       this.out.bytes(CONST.authSasl);
       await this.flush();
-      const f = await this.next();
-      if (!f) return false;
-      if (f.type !== MSG.password) throw fatal('08P01', `expected SASL response, got message type ${f.type}`);
-      const r = new BodyReader(f.body);
+      const r = new BodyReader(await this.saslMessage());
       const mechanism = r.cstring();
       const len = r.i32();
       const first = len < 0 ? '' : r.bytes(len).toString('utf8');
       backend.authSaslContinue(this.out, scram.first(mechanism, first));
       await this.flush();
-      const final = scram.final(await this.expectPassword());
+      const final = scram.final((await this.saslMessage()).toString('utf8'));
       if (final === null) throw fatal('28P01', `password authentication failed for user ${quoteIdent(user)}`);
       backend.authSaslFinal(this.out, final);
     }
@@ -465,11 +465,11 @@ export class Connection {
         try {
           sent = await this.sendRows(o.rows, o.fields, formats, limit);
         } catch (err) {
-          await o.rows.close();
+          await this.release(o.rows);
           throw err;
         }
         if (sent < 0) return false;
-        await o.rows.close();
+        await this.release(o.rows);
         backend.commandComplete(this.out, o.tag(sent));
         return true;
       }
@@ -520,9 +520,10 @@ export class Connection {
             ? row.map((v, i) => (v === null || formats![i] !== 1 ? v : textToBinary(fields[i]!.typeOid, v)))
             : row,
         );
+        // Per row, so a batch of wide rows cannot pile up in memory before the first write.
+        await this.flushIfFull();
       }
       sent += batch.length;
-      await this.flushIfFull();
     }
   }
 
@@ -544,6 +545,8 @@ export class Connection {
           case MSG.copyFail:
             finished = true;
             throw new SqlError('57014', `COPY from stdin failed: ${new BodyReader(f.body).cstring()}`);
+          case MSG.terminate:
+            throw new ClientGone();
           // Flush and Sync may be interleaved by extended-protocol clients; they mean nothing here.
           case MSG.flush:
           case MSG.sync:
@@ -729,12 +732,15 @@ export class Connection {
     const p = this.portals.get(name);
     if (!p) return;
     this.portals.delete(name);
-    if (p.outcome?.kind === 'rows') {
-      try {
-        await p.outcome.rows.close();
-      } catch (err) {
-        this.log.warn('closing a result failed', { pid: this.pid, err: String(err) });
-      }
+    if (p.outcome?.kind === 'rows') await this.release(p.outcome.rows);
+  }
+
+  /** Closes a result; a failure there must not replace the error being reported. */
+  private async release(rows: RowStream): Promise<void> {
+    try {
+      await rows.close();
+    } catch (err) {
+      this.log.warn('closing a result failed', { pid: this.pid, err: String(err) });
     }
   }
 }

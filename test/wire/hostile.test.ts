@@ -41,9 +41,9 @@ async function stillServing(): Promise<void> {
   await c.closed();
 }
 
-async function sessionOf(c: RawClient, before: number): Promise<FakeSession> {
+/** The session opened after `before` sessions existed. */
+async function sessionAfter(before: number): Promise<FakeSession> {
   await eventually('session', () => coord.sessions.length > before);
-  void c;
   return coord.sessions[before]!;
 }
 
@@ -111,7 +111,7 @@ describe('hostile input', () => {
   test('truncated messages: the client closes halfway through one', async () => {
     const before = coord.sessions.length;
     const { c } = await RawClient.login(server.port);
-    const session = await sessionOf(c, before);
+    const session = await sessionAfter(before);
     c.send(fe.query('select 1').subarray(0, 7));
     c.socket.end();
     await eventually('session close', () => session.closes === 1);
@@ -147,7 +147,7 @@ describe('clients that go away', () => {
   test('a client vanishing mid-query cancels and closes its session', async () => {
     const before = coord.sessions.length;
     const { c } = await RawClient.login(server.port);
-    const session = await sessionOf(c, before);
+    const session = await sessionAfter(before);
     c.send(fe.query('sleep'));
     await session.sleeping;
     c.destroy();
@@ -158,7 +158,7 @@ describe('clients that go away', () => {
   test('a client that stops reading holds back the engine; vanishing releases the result', async () => {
     const before = coord.sessions.length;
     const { c } = await RawClient.login(server.port);
-    const session = await sessionOf(c, before);
+    const session = await sessionAfter(before);
     c.socket.pause();
     c.send(fe.query('select series 5000000'));
     await eventually('stream', () => session.streams.length === 1);
@@ -180,7 +180,7 @@ describe('clients that go away', () => {
   test('a cancel with the wrong secret is ignored; the right one cancels', async () => {
     const before = coord.sessions.length;
     const { c, pid, secret } = await RawClient.login(server.port);
-    const session = await sessionOf(c, before);
+    const session = await sessionAfter(before);
     c.send(fe.query('sleep'));
     await session.sleeping;
     const wrong = await RawClient.connect(server.port);
