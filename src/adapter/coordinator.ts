@@ -20,6 +20,11 @@ export class FerryCoordinator implements Coordinator {
     private readonly systemConn: DuckDBConnection,
   ) {}
 
+  /** The coordinator's own engine connection, for start-up work outside any session. */
+  systemConnection(): DuckDBConnection {
+    return this.systemConn;
+  }
+
   async lookupRole(name: string): Promise<RoleAuth | null> {
     const r = await catalog.findRole(this.systemConn, name);
     if (!r) return null;

@@ -18,5 +18,7 @@ export interface Services {
   /** COPY … TO <expression> (object storage or file://). */
   copyTo(session: FerrySession, stmt: Statement & { kind: 'copy' }, sql: string, ctx: ExecContext): Promise<ExecOutcome>;
   /** Statements about secrets, connections and exports, by statement kind. */
+  /** AWS connections and secrets (set at start-up by install-connections.ts). */
+  aws?: import('./connections.js').AwsConnections;
   extraHandlers: Map<string, (session: FerrySession, stmt: Statement, sql: string, ctx: ExecContext) => Promise<ExecOutcome>>;
 }

@@ -3,4 +3,9 @@
  * secrets, exports, schedules, load generators, HTTP API). Imported once by `ferry serve`
  * and by tests that start a server in-process.
  */
-export {};
+import { installConnections } from '../adapter/install-connections.js';
+import { registerInstaller } from './index.js';
+
+registerInstaller(async (services, coordinator) => {
+  await installConnections(services, coordinator);
+});

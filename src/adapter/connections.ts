@@ -1,0 +1,300 @@
+/**
+ * The SQL side of secrets and AWS connections (shared/spec/aws-connections.md): resolving
+ * names, privileges, catalog rows, encryption at rest, and calling src/connections/aws for
+ * option planning, credential chains and VALIDATE. The AWS unit never sees the catalog;
+ * this module hands it specs with resolved secret ids and a `resolveSecret` callback that
+ * decrypts the current value at each use (so ALTER SECRET takes effect at the next use).
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import * as catalog from '../catalog/index.js';
+import { SecretBox } from '../catalog/secret-box.js';
+import {
+  AWS_OPTION_NAMES,
+  type AwsConnectionContext,
+  type AwsConnectionSpec,
+  type AwsIdentityConfig,
+  type RawOption as AwsRawOption,
+  type SecretRef,
+  PrincipalResolver,
+  alterAwsConnectionOptions,
+  awsConnectionRow,
+  planAwsConnectionOptions,
+  referencedSecrets,
+  s3ClientFor,
+  validateAwsConnection,
+} from '../connections/aws/index.js';
+import { SqlError, quoteIdent, unsupported } from '../errors/index.js';
+import type { RawOption, Statement } from '../sql/ast.js';
+import type { ExecContext, ExecOutcome } from './api.js';
+import type { Services } from './services.js';
+import type { FerrySession } from './session.js';
+
+const T = catalog.INTERNAL_SCHEMA;
+
+/** Deployment-wide AWS state, built once at start-up. */
+export class AwsConnections {
+  readonly identity: AwsIdentityConfig;
+  readonly principals: PrincipalResolver;
+  constructor(
+    readonly services: Services,
+    readonly box: SecretBox,
+  ) {
+    this.identity = {
+      environmentId: services.environmentId,
+      externalIdPrefix: services.config.awsExternalIdPrefix,
+      connectionRoleArn: services.config.awsConnectionRoleArn,
+    };
+    this.principals = new PrincipalResolver(this.identity);
+  }
+
+  /** The principal, or null when the server has no usable ambient AWS identity. */
+  async principal(): Promise<string | null> {
+    try {
+      return await this.principals.principal();
+    } catch (err) {
+      this.services.log.warn('could not determine the AWS principal (sts:GetCallerIdentity failed)', {
+        error: err instanceof Error ? err.name : 'error',
+      });
+      return null;
+    }
+  }
+
+  context(session: FerrySession, connectionId: string): AwsConnectionContext {
+    return {
+      identity: this.identity,
+      connectionId,
+      resolveSecret: (ref: SecretRef) => this.secretValue(session, ref),
+    };
+  }
+
+  /** Decrypts the current value of a referenced secret (by id, as stored at CREATE). */
+  async secretValue(session: FerrySession, ref: SecretRef): Promise<string> {
+    if (!ref.id) throw new SqlError('XX000', 'internal error', { cause: new Error('secret reference without id') });
+    const sealed = await catalog.getSecretValue(session.conn, ref.id);
+    if (!sealed) throw new SqlError('42704', `unknown secret '${ref.name}'`);
+    return this.box.open(sealed.toString('utf8'), ref.id);
+  }
+
+  /** Looks up an AWS connection for use by COPY / VALIDATE: kind and USAGE checked. */
+  async forUse(session: FerrySession, name: string): Promise<{ obj: catalog.CatalogObject; spec: AwsConnectionSpec; ctx: AwsConnectionContext }> {
+    const obj = await session.resolveItem({ parts: name.split('.') });
+    if (obj.kind !== 'connection') throw new SqlError('42809', `${catalog.fullName(obj)} is not a connection`);
+    if (obj.details.type !== 'aws') throw new SqlError('42809', 'only AWS CONNECTION is supported for COPY ... TO <expr>');
+    await session.requirePrivilege(obj, 'U', 'USAGE');
+    const spec = obj.details.spec as AwsConnectionSpec;
+    return { obj, spec, ctx: this.context(session, obj.id) };
+  }
+
+  s3Client(spec: AwsConnectionSpec, ctx: AwsConnectionContext): S3Client {
+    return s3ClientFor(spec, ctx);
+  }
+}
+
+function toAwsOption(o: RawOption): AwsRawOption {
+  const v = o.value;
+  switch (v.kind) {
+    case 'secret':
+      return { name: o.name, value: { kind: 'secret', name: v.name.parts.join('.') } };
+    case 'list':
+      throw new SqlError('22023', `invalid ${o.name}: expected a single value`);
+    case 'none':
+      throw new SqlError('22023', `invalid ${o.name}: a value is required`);
+    default:
+      return { name: o.name, value: { kind: v.kind, text: v.text } };
+  }
+}
+
+function sqlLiteral(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+/** Resolves every secret a spec references: fills ids, checks USAGE. */
+async function resolveSecretRefs(session: FerrySession, spec: AwsConnectionSpec): Promise<catalog.CatalogObject[]> {
+  const out: catalog.CatalogObject[] = [];
+  for (const ref of referencedSecrets(spec)) {
+    const obj = await session.findItem({ parts: ref.name.split('.') });
+    if (!obj || obj.kind !== 'secret') throw new SqlError('42704', `unknown catalog item '${ref.name}'`);
+    await session.requirePrivilege(obj, 'U', 'USAGE');
+    ref.id = obj.id;
+    out.push(obj);
+  }
+  return out;
+}
+
+/** Normalized SHOW CREATE text: qualified quoted names, fixed option order, `=` always. */
+async function connectionCreateSql(session: FerrySession, schemaName: string, name: string, options: AwsRawOption[]): Promise<string> {
+  const parts: string[] = [];
+  for (const optName of AWS_OPTION_NAMES) {
+    const o = options.find((x) => x.name === optName);
+    if (!o) continue;
+    const v = o.value;
+    if (v.kind === 'secret') {
+      const obj = await session.findItem({ parts: v.name.split('.') });
+      parts.push(`${optName} = SECRET ${obj ? qualified(obj) : v.name}`);
+    } else parts.push(`${optName} = ${sqlLiteral(v.text)}`);
+  }
+  return `CREATE CONNECTION ${quoteIdent(catalog.DEFAULT_DATABASE)}.${quoteIdent(schemaName)}.${quoteIdent(name)} TO AWS (${parts.join(', ')})`;
+}
+
+function qualified(o: catalog.CatalogObject): string {
+  return `${quoteIdent(catalog.DEFAULT_DATABASE)}.${quoteIdent(o.schemaName!)}.${quoteIdent(o.name)}`;
+}
+
+export function installConnectionHandlers(services: Services, aws: AwsConnections): void {
+  const h = services.extraHandlers;
+
+  h.set('create-secret', async (session, stmt) => {
+    const s = stmt as Statement & { kind: 'create-secret' };
+    return session.atomically(async () => {
+      const schemaName = session.creationSchema(s.name);
+      const name = s.name.parts[s.name.parts.length - 1]!;
+      await session.requireCreateIn(schemaName);
+      if (await catalog.findItem(session.conn, schemaName, name)) {
+        if (s.ifNotExists) return { kind: 'command', tag: 'CREATE SECRET' } as ExecOutcome;
+        throw new SqlError('42710', `catalog item '${name}' already exists`);
+      }
+      const id = await catalog.allocateId(session.conn, 'item');
+      const createSql = `CREATE SECRET ${quoteIdent(catalog.DEFAULT_DATABASE)}.${quoteIdent(schemaName)}.${quoteIdent(name)} AS '********'`;
+      await catalog.insertObject(session.conn, { id, kind: 'secret', schemaName, name, ownerId: session.role.id, createSql, redactedSql: createSql, details: {} });
+      await catalog.putSecretValue(session.conn, id, Buffer.from(aws.box.seal(s.value, id)));
+      session.log.info('secret created', { id, name });
+      return { kind: 'command', tag: 'CREATE SECRET' } as ExecOutcome;
+    });
+  });
+
+  h.set('alter-secret', async (session, stmt) => {
+    const s = stmt as Statement & { kind: 'alter-secret' };
+    return session.atomically(async () => {
+      const obj = await session.findItem(s.name);
+      if (!obj) {
+        if (s.ifExists) return { kind: 'command', tag: 'ALTER SECRET' } as ExecOutcome;
+        throw new SqlError('42704', `unknown catalog item '${s.name.parts.join('.')}'`);
+      }
+      if (obj.kind !== 'secret') throw new SqlError('42809', `${catalog.fullName(obj)} is not a secret`);
+      await session.requireOwner(obj);
+      await catalog.putSecretValue(session.conn, obj.id, Buffer.from(aws.box.seal(s.value, obj.id)));
+      session.log.info('secret altered', { id: obj.id, name: obj.name });
+      return { kind: 'command', tag: 'ALTER SECRET' } as ExecOutcome;
+    });
+  });
+
+  const dropKind = (kind: 'secret' | 'connection') => async (session: FerrySession, stmt: Statement, _sql: string, ctx: ExecContext): Promise<ExecOutcome> => {
+    const s = stmt as Statement & { kind: 'drop-objects' };
+    return session.atomically(async () => {
+      for (const name of s.names) {
+        const obj = await session.findItem(name);
+        if (!obj) {
+          if (s.ifExists) {
+            ctx.notice({ severity: 'NOTICE', code: '00000', message: `${kind} "${name.parts.join('.')}" does not exist, skipping` });
+            continue;
+          }
+          throw new SqlError('42704', `unknown catalog item '${name.parts.join('.')}'`);
+        }
+        if (obj.kind !== kind) throw new SqlError('42809', `${catalog.fullName(obj)} is not a ${kind}`);
+        await session.requireOwner(obj);
+        const deps = await catalog.dependents(session.conn, obj.id);
+        if (deps.length && !s.cascade) {
+          throw new SqlError('2BP01', `cannot drop ${kind} ${catalog.fullName(obj)}: still depended upon by ${catalog.kindLabel(deps[0]!.kind).toLowerCase()} "${deps[0]!.name}"`, {
+            hint: 'Use DROP ... CASCADE to drop the dependent objects too.',
+          });
+        }
+        for (const d of deps) await catalog.deleteObject(session.conn, d.id);
+        await catalog.deleteObject(session.conn, obj.id);
+        session.log.info(`${kind} dropped`, { id: obj.id, name: obj.name });
+      }
+      return { kind: 'command', tag: `DROP ${kind.toUpperCase()}` } as ExecOutcome;
+    });
+  };
+  h.set('drop-secret', dropKind('secret'));
+  h.set('drop-connection', dropKind('connection'));
+
+  /** Stores a connection's spec and its mz_aws_connections row; re-run on ALTER. */
+  const storeConnection = async (session: FerrySession, obj: { id: string; schemaName: string; name: string }, options: AwsRawOption[], spec: AwsConnectionSpec, isNew: boolean): Promise<void> => {
+    const secrets = await resolveSecretRefs(session, spec);
+    const principal = spec.mode === 'role' ? await aws.principal() : null;
+    const row = awsConnectionRow(spec, aws.identity, obj.id, principal);
+    // Secret references in stored options carry ids so SHOW CREATE follows renames.
+    const createSql = await connectionCreateSql(session, obj.schemaName, obj.name, options);
+    const details = { type: 'aws', options, spec, awsRow: row };
+    if (isNew) {
+      await catalog.insertObject(session.conn, { id: obj.id, kind: 'connection', schemaName: obj.schemaName, name: obj.name, ownerId: session.role.id, createSql, redactedSql: createSql, details });
+    } else {
+      await catalog.updateObject(session.conn, obj.id, { createSql, redactedSql: createSql, details });
+      await session.conn.run(`DELETE FROM ${T}.dependencies WHERE object_id = $1`, [obj.id]);
+    }
+    for (const s of secrets) await catalog.addDependency(session.conn, obj.id, s.id);
+  };
+
+  h.set('create-connection', async (session, stmt) => {
+    const s = stmt as Statement & { kind: 'create-connection' };
+    if (s.connType !== 'AWS') throw unsupported(`CREATE CONNECTION ... TO ${s.connType}`);
+    const options = s.options.map(toAwsOption);
+    const spec = planAwsConnectionOptions(options);
+    const schemaName = session.creationSchema(s.name);
+    const name = s.name.parts[s.name.parts.length - 1]!;
+    return session.atomically(async () => {
+      await session.requireCreateIn(schemaName);
+      if (await catalog.findItem(session.conn, schemaName, name)) {
+        if (s.ifNotExists) return { kind: 'command', tag: 'CREATE CONNECTION' } as ExecOutcome;
+        throw new SqlError('42710', `catalog item '${name}' already exists`);
+      }
+      const id = await catalog.allocateId(session.conn, 'item');
+      await storeConnection(session, { id, schemaName, name }, options, spec, true);
+      if (s.validate === true) await validateAwsConnection(spec, aws.context(session, id));
+      session.log.info('connection created', { id, name, mode: spec.mode });
+      return { kind: 'command', tag: 'CREATE CONNECTION' } as ExecOutcome;
+    });
+  });
+
+  h.set('alter-connection', async (session, stmt) => {
+    const s = stmt as Statement & { kind: 'alter-connection' };
+    return session.atomically(async () => {
+      const obj = await session.findItem(s.name);
+      if (!obj) {
+        if (s.ifExists) return { kind: 'command', tag: 'ALTER CONNECTION' } as ExecOutcome;
+        throw new SqlError('42704', `unknown catalog item '${s.name.parts.join('.')}'`);
+      }
+      if (obj.kind !== 'connection') throw new SqlError('42809', `${catalog.fullName(obj)} is not a connection`);
+      await session.requireOwner(obj);
+      const current = (obj.details.options ?? []) as AwsRawOption[];
+      const { options, spec } = alterAwsConnectionOptions(
+        current,
+        s.actions.map((a) => (a.action === 'set' ? { kind: 'set', option: toAwsOption(a.option) } : { kind: a.action, name: a.option.name })),
+      );
+      await storeConnection(session, { id: obj.id, schemaName: obj.schemaName!, name: obj.name }, options, spec, false);
+      if (s.validate === true) await validateAwsConnection(spec, aws.context(session, obj.id));
+      session.log.info('connection altered', { id: obj.id, name: obj.name, mode: spec.mode });
+      return { kind: 'command', tag: 'ALTER CONNECTION' } as ExecOutcome;
+    });
+  });
+
+  h.set('validate-connection', async (session, stmt) => {
+    const s = stmt as Statement & { kind: 'validate-connection' };
+    const obj = await session.resolveItem(s.name);
+    if (obj.kind !== 'connection') throw new SqlError('42809', `cannot validate ${obj.kind.replace('-', ' ')} "${obj.name}"`);
+    await session.requirePrivilege(obj, 'U', 'USAGE');
+    const spec = obj.details.spec as AwsConnectionSpec;
+    await validateAwsConnection(spec, aws.context(session, obj.id), s.forUri === null ? {} : { forS3Uri: s.forUri });
+    session.log.info('connection validated', { id: obj.id, name: obj.name });
+    return { kind: 'command', tag: 'VALIDATE CONNECTION' } as ExecOutcome;
+  });
+}
+
+/** mz_internal.mz_aws_connections: one row per AWS connection, from the stored row values. */
+export const AWS_CONNECTIONS_VIEW_SQL = `
+CREATE OR REPLACE VIEW mz_internal.mz_aws_connections AS
+  SELECT o.id,
+    json_extract_string(o.details, '$.awsRow.endpoint') AS endpoint,
+    json_extract_string(o.details, '$.awsRow.region') AS region,
+    json_extract_string(o.details, '$.awsRow.access_key_id') AS access_key_id,
+    json_extract_string(o.details, '$.awsRow.access_key_id_secret_id') AS access_key_id_secret_id,
+    json_extract_string(o.details, '$.awsRow.secret_access_key_secret_id') AS secret_access_key_secret_id,
+    json_extract_string(o.details, '$.awsRow.session_token') AS session_token,
+    json_extract_string(o.details, '$.awsRow.session_token_secret_id') AS session_token_secret_id,
+    json_extract_string(o.details, '$.awsRow.assume_role_arn') AS assume_role_arn,
+    json_extract_string(o.details, '$.awsRow.assume_role_session_name') AS assume_role_session_name,
+    json_extract_string(o.details, '$.awsRow.principal') AS principal,
+    json_extract_string(o.details, '$.awsRow.external_id') AS external_id,
+    json(json_extract_string(o.details, '$.awsRow.example_trust_policy')) AS example_trust_policy
+  FROM ${T}.objects o WHERE o.kind = 'connection' AND json_extract_string(o.details, '$.type') = 'aws';
+`;
