@@ -57,6 +57,7 @@ function wantLength(bin: Buffer, n: number): void {
   if (bin.length !== n) throw new SqlError('22P03', 'incorrect binary data format');
 }
 
+/** Big-endian two's complement integers; oid is the one unsigned 4-byte type. */
 function intCodec(name: string, bytes: 2 | 4 | 8, unsigned = false): Codec {
   const min = unsigned ? 0n : -(1n << BigInt(bytes * 8 - 1));
   const max = unsigned ? (1n << BigInt(bytes * 8)) - 1n : (1n << BigInt(bytes * 8 - 1)) - 1n;
@@ -82,6 +83,7 @@ function intCodec(name: string, bytes: 2 | 4 | 8, unsigned = false): Codec {
   };
 }
 
+/** float4out / float8out spelling, including the special values. */
 function floatText(v: number, bits: 32 | 64): string {
   if (Number.isNaN(v)) return 'NaN';
   if (v === Infinity) return 'Infinity';
@@ -104,6 +106,7 @@ function parseFloatText(name: string, text: string): number {
   return Number(t);
 }
 
+/** Textual types send their UTF-8 bytes (the server encoding is always UTF8). */
 function utf8Codec(name: string): Codec {
   return { name, encode: (t) => Buffer.from(t, 'utf8'), decode: (b) => b.toString('utf8') };
 }
@@ -116,22 +119,15 @@ function byteaFromText(text: string): Buffer {
     if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) throw bad('bytea', text);
     return Buffer.from(hex, 'hex');
   }
-  const out: number[] = [];
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c !== 0x5c) {
-      out.push(...Buffer.from(text[i]!, 'utf8'));
-    } else if (text[i + 1] === '\\') {
-      out.push(0x5c);
-      i++;
-    } else if (/^[0-3][0-7]{2}$/.test(text.slice(i + 1, i + 4))) {
-      out.push(parseInt(text.slice(i + 1, i + 4), 8));
-      i += 3;
-    } else {
-      throw bad('bytea', text);
-    }
+  // Escape format: `\\` is a backslash, `\ooo` an octal byte, anything else stands for itself.
+  const parts: Buffer[] = [];
+  for (const m of text.matchAll(/\\\\|\\([0-3][0-7]{2})|\\|[^\\]+/g)) {
+    if (m[0] === '\\\\') parts.push(Buffer.from([0x5c]));
+    else if (m[1] !== undefined) parts.push(Buffer.from([parseInt(m[1], 8)]));
+    else if (m[0] === '\\') throw bad('bytea', text);
+    else parts.push(Buffer.from(m[0], 'utf8'));
   }
-  return Buffer.from(out);
+  return Buffer.concat(parts);
 }
 
 // ---- dates: civil <-> day number without Date, so years 0..99 and BC stay exact.
@@ -170,7 +166,7 @@ function formatDate(days: number): string {
 const DATE_RE = /^(\d{4,})-(\d{1,2})-(\d{1,2})/;
 
 /** Parses `YYYY-MM-DD`, returning days since 1970 and the unparsed rest. */
-function parseDate(type: string, text: string): { days: number; rest: string; bc: boolean } {
+function parseDate(type: string, text: string): { days: number; rest: string } {
   const m = DATE_RE.exec(text);
   if (!m) throw bad(type, text);
   let rest = text.slice(m[0].length);
@@ -180,7 +176,7 @@ function parseDate(type: string, text: string): { days: number; rest: string; bc
   const month = Number(m[2]);
   const day = Number(m[3]);
   if (month < 1 || month > 12 || day < 1 || day > 31) throw bad(type, text);
-  return { days: daysFromCivil(bc ? 1 - year : year, month, day), rest, bc };
+  return { days: daysFromCivil(bc ? 1 - year : year, month, day), rest };
 }
 
 const TIME_RE = /^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6})\d*)?)?/;
@@ -231,6 +227,7 @@ function formatTimestamp(usec: bigint): string {
   return `${bc ? date.slice(0, -3) : date} ${formatTime(rem)}${bc ? ' BC' : ''}`;
 }
 
+/** PostgreSQL stores +-infinity timestamps as the int64 extremes (DT_NOEND / DT_NOBEGIN). */
 function specialTimestamp(text: string): bigint | null {
   const t = text.trim().toLowerCase();
   if (t === 'infinity' || t === '+infinity') return INT64_MAX;
@@ -238,6 +235,7 @@ function specialTimestamp(text: string): bigint | null {
   return null;
 }
 
+/** timestamp_send: int64 microseconds since 2000-01-01 00:00:00. */
 const timestampCodec: Codec = {
   name: 'timestamp',
   encode(text) {
@@ -258,6 +256,10 @@ const timestampCodec: Codec = {
 
 const OFFSET_RE = /^\s*(?:Z|(?:UTC)|([+-])(\d{1,2})(?::?(\d{2}))?(?::?(\d{2}))?)$/i;
 
+/**
+ * timestamptz_send: the same count, in UTC. The text side is always written with `+00`,
+ * as the session TimeZone Ferry reports is UTC.
+ */
 const timestamptzCodec: Codec = {
   name: 'timestamp with time zone',
   encode(text) {
@@ -283,6 +285,7 @@ const timestamptzCodec: Codec = {
   },
 };
 
+/** date_send: int32 days since 2000-01-01; +-infinity are the int32 extremes. */
 const dateCodec: Codec = {
   name: 'date',
   encode(text) {
@@ -302,6 +305,7 @@ const dateCodec: Codec = {
   },
 };
 
+/** time_send: int64 microseconds since midnight. */
 const timeCodec: Codec = {
   name: 'time without time zone',
   encode(text) {
@@ -479,6 +483,7 @@ const numericCodec: Codec = {
   },
 };
 
+/** uuid_send: the 16 raw bytes; braces and dashes are only text decoration. */
 const uuidCodec: Codec = {
   name: 'uuid',
   encode(text) {

@@ -64,6 +64,8 @@ describe('binary formats', () => {
     assert.equal(binaryToText(OID.numeric, textToBinary(OID.numeric, '-0.000'), 0), '0.000');
     assert.equal(binaryToText(OID.bool, textToBinary(OID.bool, 'true'), 0), 't');
     assert.deepEqual(textToBinary(OID.bytea, 'a\\000\\\\'), Buffer.from([0x61, 0, 0x5c]));
+    assert.deepEqual(textToBinary(OID.bytea, 'é😀\\001'), Buffer.concat([Buffer.from('é😀'), Buffer.from([1])]));
+    assert.throws(() => textToBinary(OID.bytea, 'a\\9'), (e: SqlError) => e.code === '22P02');
     assert.equal(binaryToText(OID.interval, textToBinary(OID.interval, '2 years 1 month 1 week'), 0), '2 years 1 mon 7 days');
     assert.equal(binaryToText(OID.float4, textToBinary(OID.float4, '3.4028235e38'), 0), '3.4028235e+38');
   });

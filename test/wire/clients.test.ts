@@ -313,6 +313,60 @@ describe('raw extended protocol', () => {
     c.destroy();
   });
 
+  test('COPY TO STDOUT over the simple protocol', async () => {
+    const { c } = await RawClient.login(server.port);
+    c.send(fe.query('copy out'));
+    const msgs = await c.until('Z');
+    assert.deepEqual(msgs.map((m) => m.type), ['H', 'd', 'd', 'd', 'c', 'C', 'Z']);
+    assert.deepEqual([msgs[0]!.body[0], msgs[0]!.body.readInt16BE(1)], [0, 2]);
+    assert.equal(msgs.slice(1, 4).map((m) => m.body.toString()).join(''), '1\ta\n2\tb\n3\t\\N\n');
+    c.destroy();
+  });
+
+  test('statement and portal names: duplicates, Close, and unknown names', async () => {
+    const { c } = await RawClient.login(server.port);
+    c.send(fe.parse('s', 'select 1'), fe.parse('s', 'select 2'), fe.sync());
+    let msgs = await c.until('Z');
+    assert.deepEqual(msgs.map((m) => m.type), ['1', 'E', 'Z']);
+    assert.equal(errorFields(msgs[1]!.body)['M'], 'prepared statement "s" already exists');
+    c.send(fe.bind('p', 's', []), fe.bind('p', 's', []), fe.sync());
+    msgs = await c.until('Z');
+    assert.equal(errorFields(msgs[1]!.body)['C'], '42P03');
+    c.send(fe.close('S', 's'), fe.close('P', 'nothing'), fe.describe('S', 's'), fe.sync());
+    msgs = await c.until('Z');
+    assert.deepEqual(msgs.map((m) => m.type), ['3', '3', 'E', 'Z']);
+    assert.equal(errorFields(msgs[2]!.body)['C'], '26000');
+    c.send(fe.execute('gone'), fe.sync());
+    msgs = await c.until('Z');
+    assert.equal(errorFields(msgs[0]!.body)['M'], 'portal "gone" does not exist');
+    c.destroy();
+  });
+
+  test('Bind checks parameter counts and formats', async () => {
+    const { c } = await RawClient.login(server.port);
+    c.send(fe.parse('', 'select $1::int4'), fe.bind('', '', []), fe.sync());
+    let msgs = await c.until('Z');
+    assert.equal(errorFields(msgs[1]!.body)['M'], 'bind message supplies 0 parameters, but prepared statement "" requires 1');
+    c.send(fe.parse('', 'select $1::int4'), fe.bind('', '', [Buffer.from([1])], [1]), fe.sync());
+    msgs = await c.until('Z');
+    assert.equal(errorFields(msgs[1]!.body)['M'], 'incorrect binary data format in bind parameter 1');
+    c.send(fe.parse('', 'select $1::int4'), fe.bind('', '', ['1'], [], [2]), fe.sync());
+    msgs = await c.until('Z');
+    assert.equal(errorFields(msgs[1]!.body)['M'], 'unsupported format code: 2');
+    c.destroy();
+  });
+
+  test('Terminate in the middle of COPY FROM STDIN ends the session', async () => {
+    const { c } = await RawClient.login(server.port);
+    const session = coord.last();
+    c.send(fe.query('copy in'));
+    assert.equal((await c.read())?.type, 'G');
+    c.send(fe.copyData('1\tz\n'), fe.terminate());
+    await c.closed();
+    for (let i = 0; i < 100 && session.closes === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(session.closes, 1);
+  });
+
   test('ParameterStatus after SET and transaction status in ReadyForQuery', async () => {
     const { c } = await RawClient.login(server.port);
     c.send(fe.query('set search_path = foo; begin'));
