@@ -180,12 +180,12 @@ describe('postgres.js', () => {
 
   test('COPY TO STDOUT and COPY FROM STDIN', async () => {
     const sql = pgjs();
-    const readable = await sql.unsafe('copy out').readable();
+    const readable = await sql.unsafe('copy t to stdout').readable();
     let text = '';
     for await (const chunk of readable) text += String(chunk);
     assert.equal(text, '1\ta\n2\tb\n3\t\\N\n');
 
-    const writable = await sql.unsafe('copy in').writable();
+    const writable = await sql.unsafe('copy t from stdin').writable();
     await new Promise<void>((resolve, reject) => {
       writable.on('error', reject);
       writable.write('1\tx\n');
@@ -289,21 +289,21 @@ describe('raw extended protocol', () => {
   test('COPY FROM STDIN over raw messages, CopyFail, and adapter rejection', async () => {
     const { c } = await RawClient.login(server.port);
     const session = coord.last();
-    c.send(fe.query('copy in'));
+    c.send(fe.query('copy t from stdin'));
     assert.equal((await c.read())?.type, 'G');
     c.send(fe.copyData('1\ta\n'), fe.copyData('2\tb\n'), fe.copyDone());
     let msgs = await c.until('Z');
     assert.equal(msgs[0]!.body.toString('utf8', 0, msgs[0]!.body.length - 1), 'COPY 2');
     assert.equal(session.copied, '1\ta\n2\tb\n');
 
-    c.send(fe.query('copy in'));
+    c.send(fe.query('copy t from stdin'));
     assert.equal((await c.read())?.type, 'G');
     c.send(fe.copyData('3\tc\n'), fe.copyFail('client gave up'));
     msgs = await c.until('Z');
     assert.equal(errorFields(msgs[0]!.body)['M'], 'COPY from stdin failed: client gave up');
 
     // The adapter rejects the first chunk; the rest of the client's COPY is ignored.
-    c.send(fe.query('copy in reject'));
+    c.send(fe.query('copy bad from stdin'));
     assert.equal((await c.read())?.type, 'G');
     c.send(fe.copyData('x\n'), fe.copyData('y\n'), fe.copyDone(), fe.query('select 4'));
     msgs = await c.until('Z');
@@ -315,7 +315,7 @@ describe('raw extended protocol', () => {
 
   test('COPY TO STDOUT over the simple protocol', async () => {
     const { c } = await RawClient.login(server.port);
-    c.send(fe.query('copy out'));
+    c.send(fe.query('copy t to stdout'));
     const msgs = await c.until('Z');
     assert.deepEqual(msgs.map((m) => m.type), ['H', 'd', 'd', 'd', 'c', 'C', 'Z']);
     assert.deepEqual([msgs[0]!.body[0], msgs[0]!.body.readInt16BE(1)], [0, 2]);
@@ -359,7 +359,7 @@ describe('raw extended protocol', () => {
   test('Terminate in the middle of COPY FROM STDIN ends the session', async () => {
     const { c } = await RawClient.login(server.port);
     const session = coord.last();
-    c.send(fe.query('copy in'));
+    c.send(fe.query('copy t from stdin'));
     assert.equal((await c.read())?.type, 'G');
     c.send(fe.copyData('1\tz\n'), fe.terminate());
     await c.closed();

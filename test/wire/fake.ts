@@ -197,7 +197,7 @@ export class FakeSession implements Session {
       this.txn = 'I';
       return { kind: 'command', tag: 'COMMIT' };
     }
-    if (s === 'copy out') {
+    if (s === 'copy t to stdout') {
       const lines = ['1\ta\n', '2\tb\n', '3\t\\N\n'];
       return {
         kind: 'copy_out',
@@ -209,8 +209,8 @@ export class FakeSession implements Session {
         tag: () => `COPY ${lines.length}`,
       };
     }
-    if (s === 'copy in' || s === 'copy in reject') {
-      const reject = s === 'copy in reject';
+    if (s === 'copy t from stdin' || s === 'copy bad from stdin') {
+      const reject = s.startsWith('copy bad');
       return {
         kind: 'copy_in',
         format: 'text',
