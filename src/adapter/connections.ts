@@ -6,6 +6,7 @@
  * decrypts the current value at each use (so ALTER SECRET takes effect at the next use).
  */
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import * as catalog from '../catalog/index.js';
 import { SecretBox } from '../catalog/secret-box.js';
 import {
@@ -59,18 +60,19 @@ export class AwsConnections {
     }
   }
 
-  context(session: FerrySession, connectionId: string): AwsConnectionContext {
+  /** Credentials context of a connection; secrets are read through `conn` at each use. */
+  context(conn: DuckDBConnection, connectionId: string): AwsConnectionContext {
     return {
       identity: this.identity,
       connectionId,
-      resolveSecret: (ref: SecretRef) => this.secretValue(session, ref),
+      resolveSecret: (ref: SecretRef) => this.secretValue(conn, ref),
     };
   }
 
   /** Decrypts the current value of a referenced secret (by id, as stored at CREATE). */
-  async secretValue(session: FerrySession, ref: SecretRef): Promise<string> {
+  async secretValue(conn: DuckDBConnection, ref: SecretRef): Promise<string> {
     if (!ref.id) throw new SqlError('XX000', 'internal error', { cause: new Error('secret reference without id') });
-    const sealed = await catalog.getSecretValue(session.conn, ref.id);
+    const sealed = await catalog.getSecretValue(conn, ref.id);
     if (!sealed) throw new SqlError('42704', `unknown secret '${ref.name}'`);
     return this.box.open(sealed.toString('utf8'), ref.id);
   }
@@ -82,7 +84,7 @@ export class AwsConnections {
     if (obj.details.type !== 'aws') throw new SqlError('42809', 'only AWS CONNECTION is supported for COPY ... TO <expr>');
     await session.requirePrivilege(obj, 'U', 'USAGE');
     const spec = obj.details.spec as AwsConnectionSpec;
-    return { obj, spec, ctx: this.context(session, obj.id) };
+    return { obj, spec, ctx: this.context(session.conn, obj.id) };
   }
 
   s3Client(spec: AwsConnectionSpec, ctx: AwsConnectionContext): S3Client {
@@ -240,7 +242,7 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
       }
       const id = await catalog.allocateId(session.conn, 'item');
       await storeConnection(session, { id, schemaName, name }, options, spec, true);
-      if (s.validate === true) await validateAwsConnection(spec, aws.context(session, id));
+      if (s.validate === true) await validateAwsConnection(spec, aws.context(session.conn, id));
       session.log.info('connection created', { id, name, mode: spec.mode });
       return { kind: 'command', tag: 'CREATE CONNECTION' } as ExecOutcome;
     });
@@ -262,7 +264,7 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
         s.actions.map((a) => (a.action === 'set' ? { kind: 'set', option: toAwsOption(a.option) } : { kind: a.action, name: a.option.name })),
       );
       await storeConnection(session, { id: obj.id, schemaName: obj.schemaName!, name: obj.name }, options, spec, false);
-      if (s.validate === true) await validateAwsConnection(spec, aws.context(session, obj.id));
+      if (s.validate === true) await validateAwsConnection(spec, aws.context(session.conn, obj.id));
       session.log.info('connection altered', { id: obj.id, name: obj.name, mode: spec.mode });
       return { kind: 'command', tag: 'ALTER CONNECTION' } as ExecOutcome;
     });
@@ -274,7 +276,7 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
     if (obj.kind !== 'connection') throw new SqlError('42809', `cannot validate ${obj.kind.replace('-', ' ')} "${obj.name}"`);
     await session.requirePrivilege(obj, 'U', 'USAGE');
     const spec = obj.details.spec as AwsConnectionSpec;
-    await validateAwsConnection(spec, aws.context(session, obj.id), s.forUri === null ? {} : { forS3Uri: s.forUri });
+    await validateAwsConnection(spec, aws.context(session.conn, obj.id), s.forUri === null ? {} : { forS3Uri: s.forUri });
     session.log.info('connection validated', { id: obj.id, name: obj.name });
     return { kind: 'command', tag: 'VALIDATE CONNECTION' } as ExecOutcome;
   });

@@ -4,8 +4,12 @@
  * and by tests that start a server in-process.
  */
 import { installConnections } from '../adapter/install-connections.js';
+import { installCopyTo, recoverInterruptedExports } from '../adapter/copy-to.js';
 import { registerInstaller } from './index.js';
 
 registerInstaller(async (services, coordinator) => {
   await installConnections(services, coordinator);
+  installCopyTo(services);
+  await recoverInterruptedExports(services, coordinator.systemConnection());
 });
+import '../http/api.js';

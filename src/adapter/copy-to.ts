@@ -1,0 +1,307 @@
+/**
+ * COPY … TO <text expression> (shared/spec/copy-to-s3.md): the checks before anything
+ * touches storage, the target's evaluation, privileges, the consistent snapshot, records
+ * in mz_internal.mz_copy_to_history / mz_copy_to_files, progress notices, cancellation,
+ * and the start-up recovery of exports a crash interrupted. The three storage phases
+ * themselves are src/sink's `runExport`.
+ */
+import { randomBytes } from 'node:crypto';
+import { ListMultipartUploadsCommand, AbortMultipartUploadCommand } from '@aws-sdk/client-s3';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import * as catalog from '../catalog/index.js';
+import { engineError } from '../engine/errors.js';
+import { SqlError, toSqlError, unsupported } from '../errors/index.js';
+import type { AwsConnectionSpec } from '../connections/aws/index.js';
+import { checkParquetColumns, planCopyToOptions, runExport, type CopyToOptions, type ExportColumn, type ExportResult, type ExportTarget, type RawCopyOption } from '../sink/index.js';
+import type { Statement } from '../sql/ast.js';
+import { tokenize } from '../sql/lexer.js';
+import { pgTypeOf } from '../types/index.js';
+import type { ExecContext, ExecOutcome } from './api.js';
+import { EngineStatement } from './engine-query.js';
+import type { Services } from './services.js';
+import type { FerrySession } from './session.js';
+
+const T = catalog.INTERNAL_SCHEMA;
+
+/** The statement text as recorded in history: secret values never appear in COPY, so the text is kept as written. */
+function recordedStatement(sql: string): string {
+  return sql.length > 4000 ? sql.slice(0, 4000) + '…' : sql;
+}
+
+function rawCopyOptions(stmt: Statement & { kind: 'copy' }): RawCopyOption[] {
+  return stmt.options.map((o) => {
+    const v = o.value;
+    if (v.kind === 'secret') throw new SqlError('22023', `invalid ${o.name}: unexpected SECRET`);
+    if (v.kind === 'list') return { name: o.name, value: { kind: 'string', text: v.items.join(', ') } };
+    return { name: o.name, value: { kind: v.kind, text: v.text } };
+  });
+}
+
+export interface PlannedCopy {
+  options: CopyToOptions;
+  /** DuckDB SQL of the rows to export. */
+  query: string;
+  columns: ExportColumn[];
+  uri: string;
+  target: { kind: 's3'; bucket: string; prefix: string } | { kind: 'file'; dir: string };
+  connection: { id: string; spec: AwsConnectionSpec } | null;
+}
+
+/** Evaluates the target expression once (`now()` works) and checks its type and value. */
+async function evaluateTarget(session: FerrySession, exprSql: string): Promise<string> {
+  const sql = `SELECT (${session.translate(exprSql)})`;
+  let es: EngineStatement;
+  try {
+    es = await EngineStatement.prepare(session.conn, sql, 'select', false);
+  } catch (err) {
+    throw toSqlError(err);
+  }
+  try {
+    const t = es.shape.types[0]!;
+    const name = pgTypeOf(t).name;
+    if (!['text', 'varchar'].includes(name)) {
+      throw new SqlError('42804', `COPY TO target must have type text, not type ${pgTypeName(name)}`);
+    }
+    const reader = await es.prepared.runAndReadAll();
+    const v = reader.getRowsJS()[0]?.[0];
+    if (v === null || v === undefined) throw new SqlError('22004', 'COPY TO target value can not be null');
+    return String(v);
+  } catch (err) {
+    throw err instanceof SqlError ? err : engineError(err);
+  } finally {
+    es.destroy();
+  }
+}
+
+function pgTypeName(typname: string): string {
+  const names: Record<string, string> = { int4: 'integer', int8: 'bigint', int2: 'smallint', float8: 'double precision', float4: 'real', bool: 'boolean' };
+  return names[typname] ?? typname;
+}
+
+function parseTarget(uri: string): PlannedCopy['target'] {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch (err) {
+    throw new SqlError('22023', `could not parse COPY TO target url: ${err instanceof Error ? err.message.replace(/^Invalid URL.*/, 'invalid URL') : 'invalid URL'}`);
+  }
+  if (url.protocol === 's3:') {
+    if (!url.hostname) throw new SqlError('22023', 'could not parse COPY TO target url: missing bucket name');
+    return { kind: 's3', bucket: url.hostname, prefix: decodeURIComponent(url.pathname).replace(/^\/+|\/+$/g, '') };
+  }
+  if (url.protocol === 'file:') {
+    if (url.host !== '') throw new SqlError('22023', 'could not parse COPY TO target url: file:// URLs name a local absolute path (file:///dir)');
+    return { kind: 'file', dir: decodeURIComponent(url.pathname).replace(/\/+$/, '') || '/' };
+  }
+  throw new SqlError('0A000', `only 's3://...' and 'file://...' urls are supported as COPY TO target`);
+}
+
+/** The planning checks of copy-to-s3.md in order; nothing touches storage here. */
+export async function planCopy(session: FerrySession, stmt: Statement & { kind: 'copy' }, services: Services): Promise<PlannedCopy> {
+  if (stmt.target.kind !== 'expr') throw new SqlError('XX000', 'internal error');
+  // Which scheme the target has decides whether an AWS CONNECTION is required (check 6),
+  // so the target is evaluated first; its own errors are still reported as check 9.
+  let uri: string | null = null;
+  let targetError: unknown = null;
+  try {
+    uri = await evaluateTarget(session, stmt.target.sql);
+  } catch (err) {
+    targetError = err;
+  }
+  const scheme = uri !== null && /^file:/i.test(uri) ? 'file' : 's3';
+  // Checks 1, 2, 3, 7 and 10 (option values) are the sink's.
+  const options = planCopyToOptions(rawCopyOptions(stmt), scheme);
+  // Check 4.
+  if (stmt.source.kind === 'relation' && stmt.source.columns) {
+    throw unsupported('specifying columns for COPY <table_name> TO commands', { hint: 'use COPY (SELECT...) TO ... instead' });
+  }
+  // Check 5.
+  if (stmt.source.kind === 'query' && stmt.source.hasOrderBy) {
+    throw new SqlError('0A000', 'ORDER BY is not supported in SELECT query for COPY statements');
+  }
+  // Check 6.
+  let connection: PlannedCopy['connection'] = null;
+  if (scheme === 's3') {
+    if (options.awsConnection === null) throw new SqlError('42601', 'AWS CONNECTION is required for COPY ... TO <expr>');
+    const obj = await session.resolveItem({ parts: options.awsConnection.split('.') });
+    if (obj.kind !== 'connection' || obj.details.type !== 'aws') throw new SqlError('42809', 'only AWS CONNECTION is supported for COPY ... TO <expr>');
+    connection = { id: obj.id, spec: obj.details.spec as AwsConnectionSpec };
+  } else if (options.awsConnection !== null) {
+    throw new SqlError('42601', 'AWS CONNECTION cannot be used with a file:// target');
+  }
+  // The query and its columns (check 8 needs the output types).
+  let query: string;
+  if (stmt.source.kind === 'relation') {
+    const obj = await session.resolveItem(stmt.source.name);
+    if (!['table', 'view', 'materialized-view', 'source'].includes(obj.kind)) throw new SqlError('42809', `${catalog.fullName(obj)} is not a relation`);
+    query = `SELECT * FROM "${obj.schemaName}"."${obj.name}"`;
+  } else {
+    query = session.translate(stmt.source.sql);
+  }
+  const es = await EngineStatement.prepare(session.conn, query, 'select', false);
+  const columns: ExportColumn[] = es.shape.types.map((type, i) => ({ name: es.prepared.columnName(i), type }));
+  es.destroy();
+  if (options.format === 'parquet') checkParquetColumns(columns);
+  // Check 9.
+  if (targetError !== null) throw targetError;
+  const target = parseTarget(uri!);
+  if (target.kind === 'file' && !session.role.superuser) {
+    throw new SqlError('42501', 'permission denied to COPY to a file', { detail: 'Only superusers may COPY to file:// targets, which write to the server\'s filesystem.' });
+  }
+  // Check 11: SELECT on what the query reads, USAGE on the connection.
+  const sourceSql = stmt.source.kind === 'query' ? stmt.source.sql : query;
+  await session.checkEngineStatement({ kind: 'engine', sql: sourceSql, verb: 'select', createsKind: null }, tokenize(sourceSql), query);
+  if (connection) await services.aws!.forUse(session, options.awsConnection!);
+  return { options, query, columns, uri: uri!, target, connection };
+}
+
+/** Keeps the history row of one export up to date, on a connection of its own. */
+class HistoryRecorder {
+  constructor(
+    private readonly conn: DuckDBConnection,
+    readonly exportId: string,
+  ) {}
+  async start(stmtSql: string, plan: PlannedCopy, roleId: string): Promise<void> {
+    const details = {
+      target: plan.target,
+      connectionId: plan.connection?.id ?? null,
+    };
+    await this.conn.run(
+      `INSERT INTO ${T}.copy_to_history (export_id, statement, uri, format, started_at, status, rows, bytes, files, role_id, details) VALUES ($1, $2, $3, $4, now(), 'running', 0, 0, 0, $5, $6)`,
+      [this.exportId, recordedStatement(stmtSql), plan.uri, plan.options.format, roleId, JSON.stringify(details)],
+    );
+  }
+  async progress(rows: number, bytes: number, files: number): Promise<void> {
+    await this.conn.run(`UPDATE ${T}.copy_to_history SET rows = $2, bytes = $3, files = $4 WHERE export_id = $1`, [this.exportId, rows, bytes, files]);
+  }
+  async finish(result: ExportResult): Promise<void> {
+    await this.conn.run('BEGIN');
+    await this.conn.run(`UPDATE ${T}.copy_to_history SET status = 'succeeded', finished_at = now(), rows = $2, bytes = $3, files = $4 WHERE export_id = $1`, [
+      this.exportId,
+      result.rows,
+      result.bytes,
+      result.files.length,
+    ]);
+    for (const f of result.files) {
+      await this.conn.run(`INSERT INTO ${T}.copy_to_files VALUES ($1, $2, $3, $4, $5)`, [this.exportId, f.key, f.rows, f.bytes, f.sha256]);
+    }
+    await this.conn.run('COMMIT');
+  }
+  async fail(err: SqlError): Promise<void> {
+    await this.conn.run(`UPDATE ${T}.copy_to_history SET status = 'failed', finished_at = now(), error = $2 WHERE export_id = $1`, [this.exportId, err.message]);
+  }
+}
+
+export interface CopyRunResult {
+  exportId: string;
+  result: ExportResult;
+}
+
+/** Runs a planned export with history, snapshot, progress and cancellation. */
+export async function runPlannedCopy(
+  services: Services,
+  plan: PlannedCopy,
+  opts: { stmtSql: string; roleId: string; signal: AbortSignal; onProgress?: (p: { rows: number; bytes: number; files: number }) => void },
+): Promise<CopyRunResult> {
+  const exportId = `t${randomBytes(4).toString('hex')}`;
+  const historyConn = await services.engine.connect();
+  const exportConn = await services.engine.connect();
+  const history = new HistoryRecorder(historyConn, exportId);
+  const log = services.log.child('copy');
+  try {
+    await history.start(opts.stmtSql, plan, opts.roleId);
+    let target: ExportTarget;
+    let client: import('@aws-sdk/client-s3').S3Client | null = null;
+    if (plan.target.kind === 's3') {
+      const aws = services.aws!;
+      client = aws.s3Client(plan.connection!.spec, aws.context(historyConn, plan.connection!.id));
+      target = { kind: 's3', bucket: plan.target.bucket, prefix: plan.target.prefix, client };
+    } else target = plan.target;
+    log.info('export started', { export_id: exportId, uri: plan.uri, format: plan.options.format });
+    // One transaction on a connection of the export's own: every row comes from one snapshot.
+    await exportConn.run('BEGIN TRANSACTION');
+    let lastRecorded = 0;
+    try {
+      const result = await runExport({
+        exportId,
+        conn: exportConn,
+        query: plan.query,
+        columns: plan.columns,
+        options: plan.options,
+        target,
+        signal: opts.signal,
+        log,
+        onProgress: (p) => {
+          opts.onProgress?.(p);
+          const now = Date.now();
+          if (now - lastRecorded > 1000) {
+            lastRecorded = now;
+            history.progress(p.rows, p.bytes, p.files).catch(() => undefined);
+          }
+        },
+      });
+      await history.finish(result);
+      return { exportId, result };
+    } finally {
+      await exportConn.run('ROLLBACK').catch(() => undefined);
+      client?.destroy();
+    }
+  } catch (err) {
+    const e = toSqlError(err);
+    log.warn('export failed', { export_id: exportId, uri: plan.uri, code: e.code, error: e.message });
+    await history.fail(e).catch(() => undefined);
+    throw e;
+  } finally {
+    historyConn.closeSync();
+    exportConn.closeSync();
+  }
+}
+
+export function installCopyTo(services: Services): void {
+  services.copyTo = async (session: FerrySession, stmt, sql: string, ctx: ExecContext): Promise<ExecOutcome> => {
+    if (stmt.direction !== 'to') throw unsupported('COPY FROM an expression', { hint: 'Use COPY ... FROM STDIN.' });
+    const plan = await planCopy(session, stmt, services);
+    const notices = session.vars.get('emit_progress_notices') === 'on';
+    const { result } = await runPlannedCopy(services, plan, {
+      stmtSql: sql,
+      roleId: session.role.id,
+      signal: session.signal,
+      onProgress: (p) => {
+        if (notices) ctx.notice({ severity: 'NOTICE', code: '00000', message: `exported ${p.rows} rows, ${p.bytes} bytes, ${p.files} files so far` });
+      },
+    });
+    return { kind: 'command', tag: `COPY ${result.rows}` };
+  };
+}
+
+/**
+ * After a crash, exports recorded as running never finished: mark them failed and abort
+ * the multipart uploads they left under their path, so no orphaned parts cost money.
+ */
+export async function recoverInterruptedExports(services: Services, conn: DuckDBConnection): Promise<void> {
+  const rows = await catalog.queryRows(conn, `SELECT export_id, uri, details FROM ${T}.copy_to_history WHERE status = 'running'`);
+  for (const r of rows) {
+    const exportId = String(r.export_id);
+    await conn.run(`UPDATE ${T}.copy_to_history SET status = 'failed', finished_at = now(), error = 'the server stopped while the export was running' WHERE export_id = $1`, [exportId]);
+    services.log.warn('export interrupted by a server stop marked failed', { export_id: exportId, uri: String(r.uri) });
+    const details = r.details ? (JSON.parse(String(r.details)) as { target?: PlannedCopy['target']; connectionId?: string | null }) : {};
+    if (details.target?.kind !== 's3' || !details.connectionId || !services.aws) continue;
+    const obj = await catalog.getObjectById(conn, details.connectionId);
+    if (!obj) continue;
+    const client = services.aws.s3Client(obj.details.spec as AwsConnectionSpec, services.aws.context(conn, obj.id));
+    const bucket = details.target.bucket;
+    const keyPrefix = (details.target.prefix ? `${details.target.prefix}/` : '') + `mz-${exportId}-`;
+    try {
+      const list = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: details.target.prefix ? `${details.target.prefix}/` : undefined }));
+      for (const u of list.Uploads ?? []) {
+        if (!u.Key || !u.UploadId || !u.Key.includes(`mz-${exportId}-`) || !u.Key.startsWith(keyPrefix.slice(0, keyPrefix.lastIndexOf('/') + 1))) continue;
+        await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId }));
+        services.log.info('aborted multipart upload left by an interrupted export', { export_id: exportId, key: u.Key });
+      }
+    } catch (err) {
+      services.log.warn('could not clean up after an interrupted export', { export_id: exportId, error: err instanceof Error ? err.name : 'error' });
+    } finally {
+      client.destroy();
+    }
+  }
+}
