@@ -9,10 +9,10 @@ import { SqlError } from '../errors/index.js';
 import type { FieldDesc, Notice, TxnStatus } from '../adapter/api.js';
 
 /** Startup packets are capped like PostgreSQL's MAX_STARTUP_PACKET_LENGTH (10000 bytes). */
-export const MAX_STARTUP_BYTES = 10_000;
+const MAX_STARTUP_BYTES = 10_000;
 
-/** Request codes that arrive in place of a protocol version in an untyped startup frame. */
-export const PROTOCOL_3_0 = 196608;
+/** Request codes that arrive in place of a protocol version in an untyped startup frame
+ * (https://www.postgresql.org/docs/current/protocol-message-formats.html#PROTOCOL-MESSAGE-FORMATS-SSLREQUEST). */
 export const SSL_REQUEST_CODE = 80877103;
 export const GSSENC_REQUEST_CODE = 80877104;
 export const CANCEL_REQUEST_CODE = 80877102;
@@ -115,9 +115,6 @@ export class BodyReader {
       throw new SqlError('08P01', 'insufficient data left in message');
     }
   }
-  get remaining(): number {
-    return this.buf.length - this.pos;
-  }
   i8(): number {
     this.need(1);
     return this.buf[this.pos++]!;
@@ -162,6 +159,8 @@ export class BodyReader {
  */
 export class Writer {
   private static readonly INITIAL = 16 * 1024;
+  /** A buffer grown past this by one big message is dropped after it is taken. */
+  private static readonly SHRINK_ABOVE = 1 << 20;
   private buf = Buffer.allocUnsafe(Writer.INITIAL);
   private pos = 0;
   private start = -1;
@@ -241,7 +240,7 @@ export class Writer {
   take(): Buffer {
     const out = Buffer.from(this.buf.subarray(0, this.pos));
     this.pos = 0;
-    if (this.buf.length > 4 * Writer.INITIAL * 16) this.buf = Buffer.allocUnsafe(Writer.INITIAL);
+    if (this.buf.length > Writer.SHRINK_ABOVE) this.buf = Buffer.allocUnsafe(Writer.INITIAL);
     return out;
   }
 }
@@ -361,15 +360,15 @@ export const backend = {
    * https://www.postgresql.org/docs/current/protocol-error-fields.html
    */
   errorResponse(w: Writer, e: SqlError): void {
-    fields(w, 0x45, e.severity, e.code, e.message, e.detail, e.hint, e.position);
+    writeFields(w, 0x45, e.severity, e.code, e.message, e.detail, e.hint, e.position);
   },
   /** https://www.postgresql.org/docs/current/protocol-message-formats.html#PROTOCOL-MESSAGE-FORMATS-NOTICERESPONSE */
   noticeResponse(w: Writer, n: Notice): void {
-    fields(w, 0x4e, n.severity, n.code, n.message, n.detail, n.hint, undefined);
+    writeFields(w, 0x4e, n.severity, n.code, n.message, n.detail, n.hint, undefined);
   },
 };
 
-function fields(
+function writeFields(
   w: Writer,
   type: number,
   severity: string,
