@@ -6,6 +6,7 @@
 import { installConnections } from '../adapter/install-connections.js';
 import { installCopyTo, recoverInterruptedExports } from '../adapter/copy-to.js';
 import { registerInstaller } from './index.js';
+import { installLoadGenerators } from '../loadgen/index.js';
 
 registerInstaller(async (services, coordinator) => {
   await installConnections(services, coordinator);
@@ -13,3 +14,4 @@ registerInstaller(async (services, coordinator) => {
   await recoverInterruptedExports(services, coordinator.systemConnection());
 });
 import '../http/api.js';
+registerInstaller(installLoadGenerators);
