@@ -67,8 +67,9 @@ export function objectResourceArn(bucket: string, prefix: string): string {
  * restricted by the `s3:prefix` condition key (S3 User Guide, "Actions, resources, and
  * condition keys for Amazon S3"). s3:AbortMultipartUpload is included because the export
  * aborts every unfinished multipart upload on failure or cancellation
- * (shared/spec/copy-to-s3.md, "Failure and cancellation"), and without it the parts of a
- * failed export would stay billed in the bucket. Keys are alphabetical, like the trust
+ * (shared/spec/copy-to-s3.md, "Failure and cancellation"; src/sink/store.ts sends
+ * AbortMultipartUpload), and without it the parts of a failed export would stay billed in
+ * the bucket. Keys are alphabetical, like the trust
  * policy, so both read the same way in jsonb.
  */
 export function leastPrivilegePolicy(bucket: string, prefix: string): string {
