@@ -5,6 +5,7 @@
  * https://www.postgresql.org/docs/current/protocol-message-formats.html (each builder links
  * its own entry).
  */
+import { isUtf8 } from 'node:buffer';
 import { SqlError } from '../errors/index.js';
 import type { FieldDesc, Notice, TxnStatus } from '../adapter/api.js';
 
@@ -146,10 +147,19 @@ export class BodyReader {
   cstring(): string {
     const end = this.buf.indexOf(0, this.pos);
     if (end < 0) throw new SqlError('08P01', 'invalid string in message');
-    const v = this.buf.toString('utf8', this.pos, end);
+    const v = utf8(this.buf.subarray(this.pos, end));
     this.pos = end + 1;
     return v;
   }
+}
+
+/**
+ * Decodes client text. The server encoding is UTF8 and, as in PostgreSQL, invalid input is
+ * an error rather than something silently replaced with U+FFFD.
+ */
+export function utf8(b: Buffer): string {
+  if (!isUtf8(b)) throw new SqlError('22021', 'invalid byte sequence for encoding "UTF8"');
+  return b.toString('utf8');
 }
 
 /**

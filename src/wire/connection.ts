@@ -28,6 +28,7 @@ import {
   SSL_REQUEST_CODE,
   Writer,
   backend,
+  utf8,
   type Frame,
 } from './codec.js';
 import { binarySupported, binaryToText, textToBinary } from './binary.js';
@@ -618,7 +619,7 @@ export class Connection {
         const value = len < 0 ? null : r.bytes(len);
         const fmt = formatOfParam[i]!;
         if (value === null) params.push(null);
-        else if (fmt === 0) params.push(value.toString('utf8'));
+        else if (fmt === 0) params.push(utf8(value));
         else if (fmt === 1) params.push(binaryToText(stmt.paramOids[i]!, value, i));
         else throw new SqlError('22023', `unsupported format code: ${fmt}`);
       }

@@ -108,6 +108,19 @@ describe('hostile input', () => {
     c.destroy();
   });
 
+  test('invalid UTF-8 in a query or a text parameter is 22021', async () => {
+    const { c } = await RawClient.login(server.port);
+    const badQuery = Buffer.concat([Buffer.from('Q'), Buffer.from([0, 0, 0, 7, 0x41, 0xff, 0])]);
+    c.send(badQuery);
+    let msgs = await c.until('Z');
+    assert.equal(errorFields(msgs[0]!.body)['C'], '22021');
+    c.send(fe.parse('', 'select $1::text'), fe.bind('', '', [Buffer.from([0xc3, 0x28])]), fe.sync());
+    msgs = await c.until('Z');
+    assert.deepEqual(msgs.map((m) => m.type), ['1', 'E', 'Z']);
+    assert.equal(errorFields(msgs[1]!.body)['M'], 'invalid byte sequence for encoding "UTF8"');
+    c.destroy();
+  });
+
   test('truncated messages: the client closes halfway through one', async () => {
     const before = coord.sessions.length;
     const { c } = await RawClient.login(server.port);
