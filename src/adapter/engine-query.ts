@@ -24,7 +24,7 @@ export interface EngineShape {
 
 const ROWS_STATEMENTS = new Set<StatementType>([StatementType.SELECT, StatementType.EXPLAIN, StatementType.PRAGMA, StatementType.CALL, StatementType.RELATION, StatementType.LOGICAL_PLAN]);
 
-function describePrepared(p: DuckDBPreparedStatement, sqlVerb: string, hasReturning: boolean): EngineShape {
+function describePrepared(p: DuckDBPreparedStatement, sqlVerb: string, hasReturning: boolean, sql = ''): EngineShape {
   const types: DuckDBType[] = [];
   const fields: FieldDesc[] = [];
   const statementType = p.statementType;
@@ -34,7 +34,7 @@ function describePrepared(p: DuckDBPreparedStatement, sqlVerb: string, hasReturn
       const t = p.columnType(i);
       const pg = pgTypeOf(t);
       types.push(t);
-      fields.push({ name: pgColumnName(p.columnName(i)), tableOid: 0, columnAttr: 0, typeOid: pg.oid, typeSize: pg.typlen, typeMod: pg.typmod });
+      fields.push({ name: pgColumnName(p.columnName(i), sql), tableOid: 0, columnAttr: 0, typeOid: pg.oid, typeSize: pg.typlen, typeMod: pg.typmod });
     }
   }
   const paramTypes: (DuckDBType | null)[] = [];
@@ -53,9 +53,15 @@ function describePrepared(p: DuckDBPreparedStatement, sqlVerb: string, hasReturn
 /**
  * PostgreSQL names an unaliased expression column after its outermost function (`now`,
  * `count`) or `?column?`; DuckDB uses the expression's text. Plain column names and
- * aliases pass through unchanged.
+ * aliases pass through unchanged; so does a name the statement spells as a quoted
+ * identifier (`AS "Access privileges"`, as psql's describe queries do).
  */
-export function pgColumnName(name: string): string {
+export function pgColumnName(name: string, sql = ''): string {
+  if (sql.includes(`"${name.replace(/"/g, '""')}"`)) return name;
+  // A bare literal (`SELECT 1`) has no name in PostgreSQL.
+  if (/^(-?\d|'|true$|false$|NULL$)/.test(name)) return '?column?';
+  // DuckDB rewrites count(*) to count_star().
+  if (/^count_star\(\)$/.test(name)) return 'count';
   if (/^[A-Za-z_][A-Za-z0-9_$]*$/.test(name) || !/[()'\s:+\-*/|]/.test(name)) return name;
   const cast = /^CAST\((.*) AS [^)]*\)$/s.exec(name);
   const inner = cast ? cast[1]! : name;
@@ -125,7 +131,7 @@ export class EngineStatement {
     } catch (err) {
       throw engineError(err);
     }
-    return new EngineStatement(sql, p, describePrepared(p, verb, hasReturning));
+    return new EngineStatement(sql, p, describePrepared(p, verb, hasReturning, sql));
   }
 
   /** The statement whose every column is the PostgreSQL text of the original column. */

@@ -11,7 +11,15 @@
  * | T list                 | T[]                    | DuckDB LIST                           |
  * | map[text=>T]           | MAP(VARCHAR, T)        |                                       |
  * | current_user, …        | the session's role     | DuckDB answers 'duckdb'               |
+ *
+ * Catalog queries of clients (psql's describe commands, JDBC metadata) get a second set of
+ * rules, applied first (pgCompatRewrite): `pg_catalog.<relation or function>` that Ferry
+ * answers itself → `__ferry_pg.<name>` (src/catalog/pg-compat.ts says why), other
+ * `pg_catalog.` prefixes are dropped, `OPERATOR(pg_catalog.~)` → `~`, `COLLATE
+ * pg_catalog.default` is dropped, `'name'::regclass` looks the relation up, and regular
+ * expression matches get PostgreSQL's semantics.
  */
+import { INFORMATION_SCHEMA_RELATIONS, PG_COMPAT_DB, PG_COMPAT_FUNCTIONS, PG_COMPAT_RELATIONS } from '../catalog/pg-compat.js';
 import { SqlError } from '../errors/index.js';
 import { type Token, tokenize } from './lexer.js';
 
@@ -208,8 +216,118 @@ function toCharCall(sql: string, toks: Token[], k: number): { text: string; end:
   return { text: `strftime((${inner})::TIMESTAMP, ${quoteLiteral(fmt)})`, end: toks[j]!.end, next: j + 1 };
 }
 
+const COMPAT_RELATIONS = new Set(PG_COMPAT_RELATIONS);
+const COMPAT_FUNCTIONS = new Set(PG_COMPAT_FUNCTIONS);
+const INFO_RELATIONS = new Set(INFORMATION_SCHEMA_RELATIONS);
+const REGEX_OPS = new Set(['~', '!~', '~*', '!~*']);
+/** Collations PostgreSQL clients name that mean "the column's default" here. */
+const DEFAULT_COLLATIONS = new Set(['default', 'c', 'posix']);
+
+/**
+ * Rewrites the PostgreSQL catalog spellings that clients send (see the module comment).
+ * Only qualified names and unqualified names in FROM / JOIN position or called as
+ * functions are redirected, so a user's own column named like a catalog relation is left
+ * alone.
+ */
+export function pgCompatRewrite(sql: string): string {
+  if (!/pg_|information_schema|operator|collate|regclass|regproc|~/i.test(sql)) return sql;
+  const toks = tokenize(sql);
+  let out = '';
+  let last = 0;
+  const splice = (from: number, to: number, text: string): void => {
+    out += sql.slice(last, from) + text;
+    last = to;
+  };
+  const isName = (t: Token | undefined): t is Token => t !== undefined && (t.kind === 'word' || t.kind === 'qident');
+  for (let k = 0; k < toks.length; k++) {
+    const t = toks[k]!;
+    const prev = toks[k - 1];
+    const next = toks[k + 1];
+    // OPERATOR(pg_catalog.~) → ~ (psql qualifies every operator in its describe queries).
+    if (t.kind === 'word' && t.value === 'operator' && next?.text === '(') {
+      let j = k + 2;
+      if (toks[j]?.value === 'pg_catalog' && toks[j + 1]?.text === '.') j += 2;
+      const op = toks[j];
+      if (op?.kind === 'op' && toks[j + 1]?.text === ')') {
+        splice(t.start, toks[j + 1]!.end, op.text);
+        k = j;
+        // Fall through to the regular-expression rule for the operator just emitted.
+        const lit = toks[j + 2];
+        if (REGEX_OPS.has(op.text) && lit?.kind === 'string') {
+          splice(lit.start, lit.end, regexLiteral(op.text, lit.value));
+          k = j + 2;
+        }
+        continue;
+      }
+    }
+    // COLLATE pg_catalog.default / COLLATE "C": DuckDB has neither; text compares bytewise.
+    if (t.kind === 'word' && t.value === 'collate') {
+      let j = k + 1;
+      if (toks[j]?.value === 'pg_catalog' && toks[j + 1]?.text === '.') j += 2;
+      const c = toks[j];
+      if (isName(c) && (j > k + 1 || DEFAULT_COLLATIONS.has(c.value.toLowerCase()))) {
+        splice(t.start, c.end, '');
+        k = j;
+        continue;
+      }
+    }
+    // DuckDB's `~` is a full match; PostgreSQL's finds the pattern anywhere.
+    if (t.kind === 'op' && REGEX_OPS.has(t.text) && next?.kind === 'string') {
+      splice(t.start, next.end, `${t.text.startsWith('!') ? '!~' : '~'} ${regexLiteral(t.text, next.value)}`);
+      k++;
+      continue;
+    }
+    // 'name'::regclass → the relation's oid; 'pg_catalog.array_in'::regproc → 'array_in'
+    // (pg_type.typinput holds function names).
+    if (t.kind === 'string' && next?.text === '::') {
+      let j = k + 2;
+      if (toks[j]?.value === 'pg_catalog' && toks[j + 1]?.text === '.') j += 2;
+      const ty = toks[j];
+      if (ty?.kind === 'word' && ty.value === 'regclass') {
+        splice(t.start, ty.end, `${PG_COMPAT_DB}.regclass_in(${quoteLiteral(t.value)})`);
+        k = j;
+        continue;
+      }
+      if (ty?.kind === 'word' && ty.value === 'regproc') {
+        splice(t.start, ty.end, quoteLiteral(t.value.replace(/^pg_catalog\./, '')));
+        k = j;
+        continue;
+      }
+    }
+    if (t.kind !== 'word' || prev?.text === '.') continue;
+    // [materialize.]pg_catalog.name / information_schema.name
+    if ((t.value === 'pg_catalog' || t.value === 'information_schema') && next?.text === '.' && isName(toks[k + 2])) {
+      const name = toks[k + 2]!.value.toLowerCase();
+      if (t.value === 'pg_catalog') {
+        if (COMPAT_RELATIONS.has(name) || COMPAT_FUNCTIONS.has(name)) splice(t.start, t.end, PG_COMPAT_DB);
+        else splice(t.start, next.end, '');
+      } else if (INFO_RELATIONS.has(name)) {
+        splice(t.start, toks[k + 2]!.end, `${PG_COMPAT_DB}.information_schema_${name}`);
+      }
+      k += 2;
+      continue;
+    }
+    if (next?.text === '.') continue;
+    if (COMPAT_RELATIONS.has(t.value) && (prev?.value === 'from' || prev?.value === 'join')) {
+      splice(t.start, t.start, `${PG_COMPAT_DB}.`);
+      continue;
+    }
+    if (COMPAT_FUNCTIONS.has(t.value) && next?.text === '(' && t.value !== 'regclass_in') {
+      splice(t.start, t.start, `${PG_COMPAT_DB}.`);
+    }
+  }
+  return out + sql.slice(last);
+}
+
+/** A PostgreSQL regular expression as a pattern for DuckDB's full-match `~`. */
+function regexLiteral(op: string, pattern: string): string {
+  const body = op.endsWith('*') ? `(?i:${pattern})` : `(?:${pattern})`;
+  return quoteLiteral(`(?s:.*)${body}(?s:.*)`);
+}
+
 /** Translates one statement's SQL (already split) for DuckDB. */
 export function translateSql(sql: string, ctx: TranslateContext): string {
+  sql = pgCompatRewrite(sql);
   const toks = tokenize(sql);
   let text = rewrite(sql, toks, ctx, false);
   // CREATE MATERIALIZED VIEW → CREATE VIEW: a view is always consistent with its inputs

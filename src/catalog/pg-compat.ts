@@ -1,0 +1,338 @@
+/**
+ * PostgreSQL catalog compatibility: the `pg_catalog` relations and functions that psql's
+ * describe commands (`\d`, `\dt`, `\dn`, `\du`, `\l` …) and the JDBC driver's
+ * DatabaseMetaData send, answered from Ferry's catalog.
+ *
+ * Why a separate database: DuckDB ships a partial `pg_catalog` of its own, but it lives in
+ * DuckDB's read-only system catalog (`CREATE VIEW pg_catalog.x` fails with "Cannot create
+ * entry in system catalog"), it reports DuckDB's owners (none) and oids, and it shows the
+ * internal `__ferry` schema. So Ferry installs its own versions into an in-memory database
+ * attached as `__ferry_pg` at every start (nothing of it is persisted in the data
+ * directory), and src/sql/translate.ts rewrites `pg_catalog.<name>` (and the unqualified
+ * names of these relations and functions) to `__ferry_pg.<name>`. Names not listed here
+ * fall through to DuckDB's own `pg_catalog`.
+ *
+ * What these views promise: oids of user objects are Ferry's (`mz_objects.oid`), owners
+ * resolve to Ferry role names, `mz_catalog` / `mz_internal` / `public` and user schemas are
+ * visible, `__ferry` and DuckDB's `main` never are. Relations Ferry has no use for
+ * (indexes, constraints, triggers, policies, inheritance, rules) exist with PostgreSQL's
+ * column names and no rows, so describe queries that join them succeed.
+ */
+import { INTERNAL_SCHEMA } from './bootstrap.js';
+
+/** The attached in-memory database holding the compatibility objects. */
+export const PG_COMPAT_DB = '__ferry_pg';
+
+/** pg_catalog relations that Ferry answers itself (translate.ts redirects them). */
+export const PG_COMPAT_RELATIONS = [
+  'pg_type', 'pg_namespace', 'pg_class', 'pg_attribute', 'pg_roles', 'pg_authid', 'pg_user', 'pg_auth_members',
+  'pg_database', 'pg_description', 'pg_shdescription', 'pg_attrdef', 'pg_index', 'pg_constraint', 'pg_inherits',
+  'pg_trigger', 'pg_policy', 'pg_rewrite', 'pg_am', 'pg_collation', 'pg_tablespace', 'pg_statistic_ext',
+  'pg_publication', 'pg_publication_rel', 'pg_publication_namespace', 'pg_extension', 'pg_foreign_table',
+  'pg_partitioned_table', 'pg_proc', 'pg_tables', 'pg_views', 'pg_matviews', 'pg_enum', 'pg_range',
+  'pg_depend', 'pg_event_trigger', 'pg_sequence', 'pg_settings', 'pg_language', 'pg_operator', 'pg_cast',
+  'pg_default_acl', 'pg_foreign_server', 'pg_foreign_data_wrapper', 'pg_user_mapping', 'pg_conversion',
+  'pg_opclass', 'pg_opfamily', 'pg_ts_config', 'pg_ts_dict', 'pg_ts_parser', 'pg_ts_template', 'pg_aggregate',
+  'pg_stat_activity', 'pg_locks', 'pg_indexes', 'pg_db_role_setting',
+];
+
+/** information_schema views Ferry answers itself, installed as `__ferry_pg.information_schema_<name>`. */
+export const INFORMATION_SCHEMA_RELATIONS = ['schemata', 'tables', 'columns', 'views', 'table_constraints', 'key_column_usage', 'referential_constraints', 'check_constraints', 'constraint_column_usage', 'constraint_table_usage', 'character_sets'];
+
+/** pg_catalog functions Ferry answers itself (macros in `__ferry_pg`). */
+export const PG_COMPAT_FUNCTIONS = [
+  'pg_get_userbyid', 'pg_table_is_visible', 'pg_type_is_visible', 'pg_function_is_visible', 'format_type', 'pg_get_expr',
+  'pg_get_viewdef', 'pg_encoding_to_char', 'pg_get_constraintdef', 'pg_get_indexdef', 'pg_get_triggerdef',
+  'pg_get_ruledef', 'pg_get_statisticsobjdef_columns', 'obj_description', 'col_description', 'shobj_description',
+  'pg_relation_size', 'pg_total_relation_size', 'pg_table_size', 'pg_indexes_size', 'array_upper', 'array_lower',
+  'regclass_in', 'pg_get_function_result', 'pg_get_function_arguments', 'pg_get_function_identity_arguments',
+  'pg_get_partkeydef', 'pg_get_serial_sequence', 'pg_backend_pid', 'pg_has_role', 'version', 'pg_postmaster_start_time',
+];
+
+const M = 'materialize';
+const F = `${M}.${INTERNAL_SCHEMA}`;
+const P = PG_COMPAT_DB;
+
+/**
+ * pg_type rows: [oid, typname, SQL name (format_type), typlen, array oid, category,
+ * DuckDB type names that map to it]. OIDs are PostgreSQL's, Materialize's for uint2/4/8,
+ * list and map (see src/types/pgtype.ts, which reports the same OIDs in RowDescription).
+ */
+const SCALARS: [number, string, string, number, number, string, string[]][] = [
+  [16, 'bool', 'boolean', 1, 1000, 'B', ['BOOLEAN']],
+  [17, 'bytea', 'bytea', -1, 1001, 'U', ['BLOB']],
+  [18, 'char', '"char"', 1, 1002, 'S', []],
+  [19, 'name', 'name', 64, 1003, 'S', []],
+  [20, 'int8', 'bigint', 8, 1016, 'N', ['BIGINT']],
+  [21, 'int2', 'smallint', 2, 1005, 'N', ['SMALLINT', 'TINYINT', 'UTINYINT']],
+  [23, 'int4', 'integer', 4, 1007, 'N', ['INTEGER']],
+  [24, 'regproc', 'regproc', 4, 1008, 'N', []],
+  [25, 'text', 'text', -1, 1009, 'S', ['VARCHAR']],
+  [26, 'oid', 'oid', 4, 1028, 'N', []],
+  [700, 'float4', 'real', 4, 1021, 'N', ['FLOAT']],
+  [701, 'float8', 'double precision', 8, 1022, 'N', ['DOUBLE']],
+  [1042, 'bpchar', 'character', -1, 1014, 'S', []],
+  [1043, 'varchar', 'character varying', -1, 1015, 'S', []],
+  [1082, 'date', 'date', 4, 1182, 'D', ['DATE']],
+  [1083, 'time', 'time without time zone', 8, 1183, 'D', ['TIME', 'TIME_NS']],
+  [1114, 'timestamp', 'timestamp without time zone', 8, 1115, 'D', ['TIMESTAMP', 'TIMESTAMP_S', 'TIMESTAMP_MS', 'TIMESTAMP_NS']],
+  [1184, 'timestamptz', 'timestamp with time zone', 8, 1185, 'D', ['TIMESTAMP WITH TIME ZONE']],
+  [1186, 'interval', 'interval', 16, 1187, 'T', ['INTERVAL']],
+  [1266, 'timetz', 'time with time zone', 12, 1270, 'D', ['TIME WITH TIME ZONE']],
+  [1700, 'numeric', 'numeric', -1, 1231, 'N', ['HUGEINT', 'UHUGEINT', 'BIGNUM']],
+  [2205, 'regclass', 'regclass', 4, 2210, 'N', []],
+  [2206, 'regtype', 'regtype', 4, 2211, 'N', []],
+  [2249, 'record', 'record', -1, 2287, 'P', []],
+  [2950, 'uuid', 'uuid', 16, 2951, 'U', ['UUID']],
+  [3802, 'jsonb', 'jsonb', -1, 3807, 'U', ['JSON']],
+  [16460, 'uint2', 'uint2', 2, 16461, 'N', ['USMALLINT']],
+  [16462, 'uint4', 'uint4', 4, 16463, 'N', ['UINTEGER']],
+  [16464, 'uint8', 'uint8', 8, 16465, 'N', ['UBIGINT']],
+  [16384, 'list', 'list', -1, 0, 'U', []],
+  [16385, 'map', 'map', -1, 0, 'U', []],
+];
+
+const q = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+
+function typeRows(): string {
+  const rows: string[] = [];
+  for (const [oid, name, fmt, len, arr, cat] of SCALARS) {
+    rows.push(`(${oid}, ${q(name)}, ${q(fmt)}, ${len}, ${arr}, 0, ${q(cat)}, ${q(name + 'in')})`);
+    if (arr !== 0) rows.push(`(${arr}, ${q('_' + name)}, ${q(fmt + '[]')}, -1, 0, ${oid}, 'A', 'array_in')`);
+  }
+  return rows.join(',\n  ');
+}
+
+function duckTypeRows(): string {
+  const rows: string[] = [];
+  for (const [oid, , , , arr, , ducks] of SCALARS) for (const d of ducks) rows.push(`(${q(d)}, ${oid}, ${arr})`);
+  return rows.join(', ');
+}
+
+/** An empty relation with PostgreSQL's column names; `cols` is `name TYPE, …`. */
+function empty(name: string, cols: string): string {
+  const list = cols.split(',').map((c) => c.trim()).filter((c) => c !== '');
+  const sel = list.map((c) => {
+    const sp = c.indexOf(' ');
+    return `NULL::${c.slice(sp + 1)} AS ${c.slice(0, sp)}`;
+  });
+  return `CREATE OR REPLACE VIEW ${P}.${name} AS SELECT ${sel.join(', ')} WHERE false;`;
+}
+
+/**
+ * Statements that (re)create the compatibility database; run once at server start. Order
+ * matters: DuckDB binds the tables and macros a view or macro names when it is created.
+ */
+export function pgCompatSql(): string[] {
+  return [
+    `ATTACH IF NOT EXISTS ':memory:' AS ${P}`,
+    `CREATE OR REPLACE TABLE ${P}.types (oid INTEGER, typname VARCHAR, fmt VARCHAR, typlen SMALLINT, typarray INTEGER, typelem INTEGER, typcategory VARCHAR, typinput VARCHAR);
+     INSERT INTO ${P}.types VALUES ${typeRows()};
+     CREATE OR REPLACE TABLE ${P}.duck_types (duck VARCHAR, oid INTEGER, arr INTEGER);
+     INSERT INTO ${P}.duck_types VALUES ${duckTypeRows()};`,
+    // DuckDB type text (duckdb_columns().data_type) → PostgreSQL type oid and typmod, as
+    // src/types/pgtype.ts reports the same columns in RowDescription.
+    `CREATE OR REPLACE MACRO ${P}.duck_oid(p_dt) AS CASE
+       WHEN p_dt LIKE '%[]' THEN coalesce((SELECT arr FROM ${P}.duck_types WHERE duck = regexp_replace(p_dt, '\\[\\]$', '')),
+                                        CASE WHEN p_dt LIKE 'DECIMAL%[]' THEN 1231 ELSE 1009 END)
+       WHEN p_dt LIKE 'DECIMAL(%' THEN 1700
+       WHEN p_dt LIKE 'MAP(%' THEN 16385
+       WHEN p_dt LIKE 'STRUCT(%' THEN 2249
+       ELSE coalesce((SELECT oid FROM ${P}.duck_types WHERE duck = p_dt), 25) END`,
+    `CREATE OR REPLACE MACRO ${P}.duck_typmod(p_dt) AS CASE
+       WHEN p_dt LIKE 'DECIMAL(%' AND p_dt <> 'DECIMAL(38,10)' THEN
+         ((CAST(regexp_extract(p_dt, 'DECIMAL\\((\\d+),', 1) AS INTEGER) << 16) | CAST(regexp_extract(p_dt, ',(\\d+)\\)', 1) AS INTEGER)) + 4
+       ELSE -1 END`,
+    // --- functions ---------------------------------------------------------------------
+    `CREATE OR REPLACE MACRO ${P}.pg_get_userbyid(p_id) AS
+       coalesce((SELECT name FROM ${F}.roles WHERE oid = p_id), CASE WHEN p_id = 10 THEN 'mz_system' END, 'unknown (OID=' || p_id || ')')`,
+    `CREATE OR REPLACE MACRO ${P}.pg_type_is_visible(id) AS true`,
+    `CREATE OR REPLACE MACRO ${P}.pg_function_is_visible(id) AS true`,
+    `CREATE OR REPLACE MACRO ${P}.format_type(p_id, p_typmod) AS CASE
+       WHEN p_id IS NULL THEN NULL
+       WHEN p_id = 1700 AND p_typmod >= 4 THEN 'numeric(' || ((p_typmod - 4) >> 16) || ',' || ((p_typmod - 4) & 65535) || ')'
+       ELSE coalesce((SELECT fmt FROM ${P}.types WHERE oid = p_id), '???') END`,
+    `CREATE OR REPLACE MACRO ${P}.pg_get_expr(e, r) AS e, (e, r, pretty) AS e`,
+    `CREATE OR REPLACE MACRO ${P}.pg_encoding_to_char(e) AS CASE WHEN e = 6 THEN 'UTF8' ELSE '' END`,
+    `CREATE OR REPLACE MACRO ${P}.pg_get_constraintdef(id) AS NULL::VARCHAR, (id, pretty) AS NULL::VARCHAR`,
+    `CREATE OR REPLACE MACRO ${P}.pg_get_indexdef(id) AS NULL::VARCHAR, (id, col, pretty) AS NULL::VARCHAR`,
+    `CREATE OR REPLACE MACRO ${P}.pg_get_triggerdef(id) AS NULL::VARCHAR, (id, pretty) AS NULL::VARCHAR`,
+    `CREATE OR REPLACE MACRO ${P}.pg_get_ruledef(id) AS NULL::VARCHAR, (id, pretty) AS NULL::VARCHAR`,
+    `CREATE OR REPLACE MACRO ${P}.pg_get_statisticsobjdef_columns(id) AS NULL::VARCHAR`,
+    `CREATE OR REPLACE MACRO ${P}.pg_get_partkeydef(id) AS NULL::VARCHAR`,
+    `CREATE OR REPLACE MACRO ${P}.pg_get_serial_sequence(t, c) AS NULL::VARCHAR`,
+    `CREATE OR REPLACE MACRO ${P}.pg_get_function_result(id) AS NULL::VARCHAR`,
+    `CREATE OR REPLACE MACRO ${P}.pg_get_function_arguments(id) AS NULL::VARCHAR`,
+    `CREATE OR REPLACE MACRO ${P}.pg_get_function_identity_arguments(id) AS NULL::VARCHAR`,
+    `CREATE OR REPLACE MACRO ${P}.obj_description(id) AS NULL::VARCHAR, (id, cat) AS NULL::VARCHAR`,
+    `CREATE OR REPLACE MACRO ${P}.col_description(id, n) AS NULL::VARCHAR`,
+    `CREATE OR REPLACE MACRO ${P}.shobj_description(id, cat) AS NULL::VARCHAR`,
+    // Sizes are not tracked per relation (DuckDB stores row groups, not PostgreSQL pages).
+    `CREATE OR REPLACE MACRO ${P}.pg_relation_size(id) AS 0::BIGINT, (id, fork) AS 0::BIGINT`,
+    `CREATE OR REPLACE MACRO ${P}.pg_total_relation_size(id) AS 0::BIGINT`,
+    `CREATE OR REPLACE MACRO ${P}.pg_table_size(id) AS 0::BIGINT`,
+    `CREATE OR REPLACE MACRO ${P}.pg_indexes_size(id) AS 0::BIGINT`,
+    `CREATE OR REPLACE MACRO ${P}.array_upper(a, d) AS CASE WHEN len(a) = 0 THEN NULL ELSE len(a) END`,
+    `CREATE OR REPLACE MACRO ${P}.array_lower(a, d) AS CASE WHEN len(a) = 0 THEN NULL ELSE 1 END`,
+    `CREATE OR REPLACE MACRO ${P}.pg_backend_pid() AS 0`,
+    `CREATE OR REPLACE MACRO ${P}.pg_postmaster_start_time() AS now()`,
+    `CREATE OR REPLACE MACRO ${P}.pg_has_role(r, m) AS true, (u, r, m) AS true`,
+    `CREATE OR REPLACE MACRO ${P}.version() AS 'PostgreSQL 9.5.0 on x86_64-pc-linux-gnu, compiled by ferry, 64-bit (Ferry, Materialize-compatible)'`,
+    // --- namespaces, relations, attributes -------------------------------------------
+    `CREATE OR REPLACE VIEW ${P}.pg_namespace AS
+       SELECT s.oid::INTEGER AS oid, s.name AS nspname, coalesce(r.oid, 10) AS nspowner, s.privileges AS nspacl
+       FROM ${M}.mz_catalog.mz_schemas s LEFT JOIN ${F}.roles r ON r.id = s.owner_id`,
+    // Every relation a client may describe: Ferry's tables, views, materialized views and
+    // sources (when the engine holds a relation for them), the mz_catalog / mz_internal
+    // views (system oids from 16500, in name order), and these compatibility views as
+    // pg_catalog relations (oids from 15000).
+    `CREATE OR REPLACE VIEW ${P}.rels AS
+       WITH duck AS (
+         SELECT database_name, schema_name, table_name AS name, 'table' AS kind, sql FROM duckdb_tables() WHERE NOT temporary
+         UNION ALL SELECT database_name, schema_name, view_name, 'view', sql FROM duckdb_views() WHERE NOT temporary AND NOT internal)
+       SELECT o.oid::INTEGER AS oid, o.schema_name, o.name, CASE o.kind WHEN 'view' THEN 'v' WHEN 'materialized-view' THEN 'm' ELSE 'r' END AS relkind,
+         coalesce(r.oid, 10) AS relowner, ${M} AS db,
+         coalesce(json_extract_string(o.details, '$.definition'), d.sql) AS definition, o.id AS ferry_id
+       FROM ${F}.objects o JOIN duck d ON d.database_name = '${M}' AND d.schema_name = o.schema_name AND d.name = o.name
+       LEFT JOIN ${F}.roles r ON r.id = o.owner_id
+       WHERE o.kind IN ('table', 'view', 'materialized-view', 'source')
+       UNION ALL
+       SELECT (16500 + row_number() OVER (ORDER BY schema_name, name))::INTEGER, schema_name, name, 'v', 10, '${M}', sql, NULL
+       FROM duck WHERE database_name = '${M}' AND schema_name IN ('mz_catalog', 'mz_internal')
+       UNION ALL
+       SELECT (15000 + row_number() OVER (ORDER BY name))::INTEGER, 'pg_catalog', name, 'v', 10, '${P}', NULL, NULL
+       FROM duck WHERE database_name = '${P}' AND name LIKE 'pg\\_%' ESCAPE '\\'`.replace(`${M} AS db`, `'${M}' AS db`),
+    `CREATE OR REPLACE VIEW ${P}.pg_class AS
+       SELECT r.oid, r.name AS relname, n.oid AS relnamespace, 0 AS reltype, 0 AS reloftype, r.relowner,
+         0 AS relam, 0 AS relfilenode, 0 AS reltablespace, 0 AS relpages, -1::FLOAT AS reltuples, 0 AS relallvisible,
+         0 AS reltoastrelid, false AS relhasindex, false AS relisshared, 'p' AS relpersistence, r.relkind,
+         (SELECT count(*) FROM duckdb_columns() c WHERE c.database_name = r.db AND c.schema_name = CASE WHEN r.db = '${P}' THEN 'main' ELSE r.schema_name END AND c.table_name = r.name)::SMALLINT AS relnatts,
+         0::SMALLINT AS relchecks, false AS relhasoids, false AS relhaspkey, false AS relhasrules, false AS relhastriggers,
+         false AS relhassubclass, false AS relrowsecurity, false AS relforcerowsecurity, true AS relispopulated,
+         'd' AS relreplident, false AS relispartition, 0 AS relrewrite, 0 AS relfrozenxid, 0 AS relminmxid,
+         NULL::VARCHAR[] AS relacl, NULL::VARCHAR[] AS reloptions, NULL::VARCHAR AS relpartbound
+       FROM ${P}.rels r JOIN ${P}.pg_namespace n ON n.nspname = r.schema_name`,
+    `CREATE OR REPLACE VIEW ${P}.pg_attribute AS
+       SELECT r.oid AS attrelid, c.column_name AS attname, ${P}.duck_oid(c.data_type) AS atttypid, -1 AS attstattarget,
+         coalesce((SELECT typlen FROM ${P}.types t WHERE t.oid = ${P}.duck_oid(c.data_type)), -1) AS attlen,
+         c.column_index::SMALLINT AS attnum, CASE WHEN c.data_type LIKE '%[]' THEN 1 ELSE 0 END AS attndims, -1 AS attcacheoff,
+         ${P}.duck_typmod(c.data_type) AS atttypmod, false AS attbyval, 'i' AS attalign, 'x' AS attstorage, '' AS attcompression,
+         NOT c.is_nullable AS attnotnull, c.column_default IS NOT NULL AS atthasdef, false AS atthasmissing, '' AS attidentity,
+         '' AS attgenerated, false AS attisdropped, true AS attislocal, 0 AS attinhcount, 0 AS attcollation,
+         NULL::VARCHAR[] AS attacl, NULL::VARCHAR[] AS attoptions, NULL::VARCHAR[] AS attfdwoptions, c.column_default AS __default
+       FROM ${P}.rels r JOIN duckdb_columns() c ON c.database_name = r.db
+         AND c.schema_name = CASE WHEN r.db = '${P}' THEN 'main' ELSE r.schema_name END AND c.table_name = r.name`,
+    `CREATE OR REPLACE VIEW ${P}.pg_attrdef AS
+       SELECT (attrelid * 1000 + attnum)::BIGINT AS oid, attrelid AS adrelid, attnum AS adnum, __default AS adbin
+       FROM ${P}.pg_attribute WHERE __default IS NOT NULL`,
+    `CREATE OR REPLACE VIEW ${P}.pg_type AS
+       SELECT t.oid, t.typname, (SELECT oid FROM ${P}.pg_namespace WHERE nspname = CASE WHEN t.oid >= 16384 THEN 'mz_catalog' ELSE 'pg_catalog' END) AS typnamespace,
+         10 AS typowner, t.typlen, t.typlen > 0 AS typbyval, CASE WHEN t.typname = 'record' THEN 'p' ELSE 'b' END AS typtype,
+         t.typcategory, false AS typispreferred, true AS typisdefined, ',' AS typdelim, 0 AS typrelid, t.typelem, t.typarray,
+         t.typinput, replace(t.typinput, 'in', 'out') AS typoutput, 'i' AS typalign, 'x' AS typstorage, false AS typnotnull, 0 AS typbasetype,
+         -1 AS typtypmod, 0 AS typndims, 0 AS typcollation, NULL::VARCHAR AS typdefault, NULL::VARCHAR[] AS typacl, t.fmt AS __fmt
+       FROM ${P}.types t`,
+    // --- roles and databases ---------------------------------------------------------
+    `CREATE OR REPLACE VIEW ${P}.pg_roles AS
+       SELECT r.oid, r.name AS rolname, r.superuser AS rolsuper, r.inherit AS rolinherit, r.createrole AS rolcreaterole,
+         r.createdb AS rolcreatedb, r.login AS rolcanlogin, false AS rolreplication, -1 AS rolconnlimit,
+         '********' AS rolpassword, NULL::TIMESTAMPTZ AS rolvaliduntil, false AS rolbypassrls, NULL::VARCHAR[] AS rolconfig
+       FROM ${F}.roles r`,
+    `CREATE OR REPLACE VIEW ${P}.pg_authid AS
+       SELECT oid, rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin, rolreplication, rolbypassrls,
+         rolconnlimit, NULL::VARCHAR AS rolpassword, rolvaliduntil FROM ${P}.pg_roles`,
+    `CREATE OR REPLACE VIEW ${P}.pg_user AS
+       SELECT rolname AS usename, oid AS usesysid, rolcreatedb AS usecreatedb, rolsuper AS usesuper, false AS userepl,
+         false AS usebypassrls, '********' AS passwd, rolvaliduntil AS valuntil, NULL::VARCHAR[] AS useconfig
+       FROM ${P}.pg_roles WHERE rolcanlogin`,
+    `CREATE OR REPLACE VIEW ${P}.pg_auth_members AS
+       SELECT r.oid AS roleid, m.oid AS member, 10 AS grantor, false AS admin_option
+       FROM ${F}.role_members rm JOIN ${F}.roles r ON r.id = rm.role_id JOIN ${F}.roles m ON m.id = rm.member_id`,
+    `CREATE OR REPLACE VIEW ${P}.pg_database AS
+       SELECT d.oid::INTEGER AS oid, d.name AS datname, coalesce(r.oid, 10) AS datdba, 6 AS encoding, 'C' AS datcollate,
+         'C' AS datctype, false AS datistemplate, true AS datallowconn, -1 AS datconnlimit, 0 AS datlastsysoid,
+         0 AS datfrozenxid, 0 AS datminmxid, 0 AS dattablespace, d.privileges AS datacl
+       FROM ${M}.mz_catalog.mz_databases d LEFT JOIN ${F}.roles r ON r.id = d.owner_id`,
+    // --- convenience views --------------------------------------------------------------
+    `CREATE OR REPLACE VIEW ${P}.pg_tables AS
+       SELECT n.nspname AS schemaname, c.relname AS tablename, ${P}.pg_get_userbyid(c.relowner) AS tableowner,
+         NULL::VARCHAR AS tablespace, false AS hasindexes, false AS hasrules, false AS hastriggers, false AS rowsecurity
+       FROM ${P}.pg_class c JOIN ${P}.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r'`,
+    `CREATE OR REPLACE VIEW ${P}.pg_views AS
+       SELECT r.schema_name AS schemaname, r.name AS viewname, ${P}.pg_get_userbyid(r.relowner) AS viewowner, r.definition
+       FROM ${P}.rels r WHERE r.relkind = 'v'`,
+    `CREATE OR REPLACE VIEW ${P}.pg_matviews AS
+       SELECT r.schema_name AS schemaname, r.name AS matviewname, ${P}.pg_get_userbyid(r.relowner) AS matviewowner,
+         NULL::VARCHAR AS tablespace, false AS hasindexes, true AS ispopulated, r.definition
+       FROM ${P}.rels r WHERE r.relkind = 'm'`,
+    `CREATE OR REPLACE VIEW ${P}.pg_am AS SELECT * FROM (VALUES (2, 'heap', 'heap_tableam_handler', 't')) AS v(oid, amname, amhandler, amtype)`,
+    `CREATE OR REPLACE VIEW ${P}.pg_collation AS SELECT * FROM (VALUES (100, 'default', 11, 10, 'd', true, -1, NULL::VARCHAR, NULL::VARCHAR)) AS v(oid, collname, collnamespace, collowner, collprovider, collisdeterministic, collencoding, collcollate, collctype)`,
+    `CREATE OR REPLACE VIEW ${P}.pg_tablespace AS SELECT * FROM (VALUES (1663, 'pg_default', 10, NULL::VARCHAR[], NULL::VARCHAR[])) AS v(oid, spcname, spcowner, spcacl, spcoptions)`,
+    `CREATE OR REPLACE VIEW ${P}.pg_settings AS SELECT name, value AS setting, NULL::VARCHAR AS unit, 'Ferry' AS category, description AS short_desc, NULL::VARCHAR AS extra_desc, 'user' AS context, input_type AS vartype, 'default' AS source, NULL::VARCHAR AS min_val, NULL::VARCHAR AS max_val, NULL::VARCHAR[] AS enumvals, NULL::VARCHAR AS boot_val, NULL::VARCHAR AS reset_val, NULL::VARCHAR AS sourcefile, NULL::INTEGER AS sourceline, false AS pending_restart FROM duckdb_settings() WHERE false`,
+    empty('pg_description', 'objoid INTEGER, classoid INTEGER, objsubid INTEGER, description VARCHAR'),
+    empty('pg_shdescription', 'objoid INTEGER, classoid INTEGER, description VARCHAR'),
+    empty('pg_index', 'indexrelid INTEGER, indrelid INTEGER, indnatts SMALLINT, indnkeyatts SMALLINT, indisunique BOOLEAN, indnullsnotdistinct BOOLEAN, indisprimary BOOLEAN, indisexclusion BOOLEAN, indimmediate BOOLEAN, indisclustered BOOLEAN, indisvalid BOOLEAN, indcheckxmin BOOLEAN, indisready BOOLEAN, indislive BOOLEAN, indisreplident BOOLEAN, indkey SMALLINT[], indcollation INTEGER[], indclass INTEGER[], indoption SMALLINT[], indexprs VARCHAR, indpred VARCHAR'),
+    empty('pg_indexes', 'schemaname VARCHAR, tablename VARCHAR, indexname VARCHAR, tablespace VARCHAR, indexdef VARCHAR'),
+    empty('pg_constraint', 'oid INTEGER, conname VARCHAR, connamespace INTEGER, contype VARCHAR, condeferrable BOOLEAN, condeferred BOOLEAN, convalidated BOOLEAN, conrelid INTEGER, contypid INTEGER, conindid INTEGER, conparentid INTEGER, confrelid INTEGER, confupdtype VARCHAR, confdeltype VARCHAR, confmatchtype VARCHAR, conislocal BOOLEAN, coninhcount INTEGER, connoinherit BOOLEAN, conkey SMALLINT[], confkey SMALLINT[], conpfeqop INTEGER[], conppeqop INTEGER[], conffeqop INTEGER[], conexclop INTEGER[], conbin VARCHAR'),
+    empty('pg_inherits', 'inhrelid INTEGER, inhparent INTEGER, inhseqno INTEGER, inhdetachpending BOOLEAN'),
+    empty('pg_trigger', 'oid INTEGER, tgrelid INTEGER, tgparentid INTEGER, tgname VARCHAR, tgfoid INTEGER, tgtype SMALLINT, tgenabled VARCHAR, tgisinternal BOOLEAN, tgconstrrelid INTEGER, tgconstrindid INTEGER, tgconstraint INTEGER, tgdeferrable BOOLEAN, tginitdeferred BOOLEAN, tgnargs SMALLINT, tgattr SMALLINT[], tgargs BLOB, tgqual VARCHAR'),
+    empty('pg_policy', 'oid INTEGER, polname VARCHAR, polrelid INTEGER, polcmd VARCHAR, polpermissive BOOLEAN, polroles INTEGER[], polqual VARCHAR, polwithcheck VARCHAR'),
+    empty('pg_rewrite', 'oid INTEGER, rulename VARCHAR, ev_class INTEGER, ev_type VARCHAR, ev_enabled VARCHAR, is_instead BOOLEAN, ev_qual VARCHAR, ev_action VARCHAR'),
+    empty('pg_statistic_ext', 'oid INTEGER, stxrelid INTEGER, stxname VARCHAR, stxnamespace INTEGER, stxowner INTEGER, stxstattarget INTEGER, stxkeys SMALLINT[], stxkind VARCHAR[], stxexprs VARCHAR'),
+    empty('pg_publication', 'oid INTEGER, pubname VARCHAR, pubowner INTEGER, puballtables BOOLEAN, pubinsert BOOLEAN, pubupdate BOOLEAN, pubdelete BOOLEAN, pubtruncate BOOLEAN, pubviaroot BOOLEAN'),
+    empty('pg_publication_rel', 'oid INTEGER, prpubid INTEGER, prrelid INTEGER, prqual VARCHAR, prattrs SMALLINT[]'),
+    empty('pg_publication_namespace', 'oid INTEGER, pnpubid INTEGER, pnnspid INTEGER'),
+    empty('pg_extension', 'oid INTEGER, extname VARCHAR, extowner INTEGER, extnamespace INTEGER, extrelocatable BOOLEAN, extversion VARCHAR, extconfig INTEGER[], extcondition VARCHAR[]'),
+    empty('pg_foreign_table', 'ftrelid INTEGER, ftserver INTEGER, ftoptions VARCHAR[]'),
+    empty('pg_foreign_server', 'oid INTEGER, srvname VARCHAR, srvowner INTEGER, srvfdw INTEGER, srvtype VARCHAR, srvversion VARCHAR, srvacl VARCHAR[], srvoptions VARCHAR[]'),
+    empty('pg_foreign_data_wrapper', 'oid INTEGER, fdwname VARCHAR, fdwowner INTEGER, fdwhandler INTEGER, fdwvalidator INTEGER, fdwacl VARCHAR[], fdwoptions VARCHAR[]'),
+    empty('pg_user_mapping', 'oid INTEGER, umuser INTEGER, umserver INTEGER, umoptions VARCHAR[]'),
+    empty('pg_partitioned_table', 'partrelid INTEGER, partstrat VARCHAR, partnatts SMALLINT, partdefid INTEGER, partattrs SMALLINT[]'),
+    empty('pg_proc', 'oid INTEGER, proname VARCHAR, pronamespace INTEGER, proowner INTEGER, prolang INTEGER, procost FLOAT, prorows FLOAT, provariadic INTEGER, prosupport INTEGER, prokind VARCHAR, proisagg BOOLEAN, proiswindow BOOLEAN, prosecdef BOOLEAN, proleakproof BOOLEAN, proisstrict BOOLEAN, proretset BOOLEAN, provolatile VARCHAR, proparallel VARCHAR, pronargs SMALLINT, pronargdefaults SMALLINT, prorettype INTEGER, proargtypes INTEGER[], proallargtypes INTEGER[], proargmodes VARCHAR[], proargnames VARCHAR[], prosrc VARCHAR, proacl VARCHAR[]'),
+    empty('pg_aggregate', 'aggfnoid INTEGER, aggkind VARCHAR, aggnumdirectargs SMALLINT'),
+    empty('pg_enum', 'oid INTEGER, enumtypid INTEGER, enumsortorder FLOAT, enumlabel VARCHAR'),
+    empty('pg_range', 'rngtypid INTEGER, rngsubtype INTEGER, rngmultitypid INTEGER'),
+    empty('pg_depend', 'classid INTEGER, objid INTEGER, objsubid INTEGER, refclassid INTEGER, refobjid INTEGER, refobjsubid INTEGER, deptype VARCHAR'),
+    empty('pg_event_trigger', 'oid INTEGER, evtname VARCHAR, evtevent VARCHAR, evtowner INTEGER, evtfoid INTEGER, evtenabled VARCHAR, evttags VARCHAR[]'),
+    empty('pg_sequence', 'seqrelid INTEGER, seqtypid INTEGER, seqstart BIGINT, seqincrement BIGINT, seqmax BIGINT, seqmin BIGINT, seqcache BIGINT, seqcycle BOOLEAN'),
+    empty('pg_language', 'oid INTEGER, lanname VARCHAR, lanowner INTEGER, lanispl BOOLEAN, lanpltrusted BOOLEAN'),
+    empty('pg_operator', 'oid INTEGER, oprname VARCHAR, oprnamespace INTEGER, oprowner INTEGER, oprkind VARCHAR, oprleft INTEGER, oprright INTEGER, oprresult INTEGER, oprcode VARCHAR'),
+    empty('pg_cast', 'oid INTEGER, castsource INTEGER, casttarget INTEGER, castfunc INTEGER, castcontext VARCHAR, castmethod VARCHAR'),
+    empty('pg_default_acl', 'oid INTEGER, defaclrole INTEGER, defaclnamespace INTEGER, defaclobjtype VARCHAR, defaclacl VARCHAR[]'),
+    empty('pg_conversion', 'oid INTEGER, conname VARCHAR, connamespace INTEGER, conowner INTEGER, conforencoding INTEGER, contoencoding INTEGER, conproc VARCHAR, condefault BOOLEAN'),
+    empty('pg_opclass', 'oid INTEGER, opcmethod INTEGER, opcname VARCHAR, opcnamespace INTEGER, opcowner INTEGER, opcfamily INTEGER, opcintype INTEGER, opcdefault BOOLEAN, opckeytype INTEGER'),
+    empty('pg_opfamily', 'oid INTEGER, opfmethod INTEGER, opfname VARCHAR, opfnamespace INTEGER, opfowner INTEGER'),
+    empty('pg_ts_config', 'oid INTEGER, cfgname VARCHAR, cfgnamespace INTEGER, cfgowner INTEGER, cfgparser INTEGER'),
+    empty('pg_ts_dict', 'oid INTEGER, dictname VARCHAR, dictnamespace INTEGER, dictowner INTEGER, dicttemplate INTEGER, dictinitoption VARCHAR'),
+    empty('pg_ts_parser', 'oid INTEGER, prsname VARCHAR, prsnamespace INTEGER'),
+    empty('pg_ts_template', 'oid INTEGER, tmplname VARCHAR, tmplnamespace INTEGER'),
+    empty('pg_db_role_setting', 'setdatabase INTEGER, setrole INTEGER, setconfig VARCHAR[]'),
+    empty('pg_locks', 'locktype VARCHAR, database INTEGER, relation INTEGER, pid INTEGER, mode VARCHAR, granted BOOLEAN'),
+    empty('pg_stat_activity', 'datid INTEGER, datname VARCHAR, pid INTEGER, usesysid INTEGER, usename VARCHAR, application_name VARCHAR, client_addr VARCHAR, backend_start TIMESTAMPTZ, xact_start TIMESTAMPTZ, query_start TIMESTAMPTZ, state_change TIMESTAMPTZ, wait_event_type VARCHAR, wait_event VARCHAR, state VARCHAR, backend_xid INTEGER, backend_xmin INTEGER, query VARCHAR, backend_type VARCHAR'),
+    // --- information_schema: DuckDB's own views, with the internal schemas and the
+    // compatibility database filtered out.
+    ...INFORMATION_SCHEMA_RELATIONS.map((v) => {
+      const col = ['schemata'].includes(v) ? ['catalog_name', 'schema_name'] : v === 'character_sets' ? null : ['table_catalog', 'table_schema'];
+      const where = col === null ? '' : ` WHERE ${col[0]} = '${M}' AND ${col[1]} NOT IN ('${INTERNAL_SCHEMA}', 'main')`;
+      const key = v.endsWith('constraints') || v.endsWith('usage') ? ['constraint_catalog', 'constraint_schema'] : col;
+      const w = v === 'check_constraints' || v === 'referential_constraints' ? ` WHERE ${key![0]} = '${M}' AND ${key![1]} NOT IN ('${INTERNAL_SCHEMA}', 'main')` : where;
+      return `CREATE OR REPLACE VIEW ${P}.information_schema_${v} AS SELECT * FROM system.information_schema.${v}${w}`;
+    }),
+    // Macros over the relations above (DuckDB binds a macro's tables when it is created).
+    `CREATE OR REPLACE MACRO ${P}.pg_get_viewdef(p_id) AS (SELECT definition FROM ${P}.rels WHERE oid = p_id),
+       (p_id, p_pretty) AS (SELECT definition FROM ${P}.rels WHERE oid = p_id)`,
+    // 'name'::regclass: the oid of the relation so named (schema-qualified or by search
+    // path order public, mz_catalog, pg_catalog), or a 42P01 error as in PostgreSQL.
+    `CREATE OR REPLACE MACRO ${P}.regclass_in(p_name) AS coalesce(
+       (SELECT oid FROM ${P}.rels r
+         WHERE r.name = lower(string_split(p_name, '.')[-1])
+           AND (len(string_split(p_name, '.')) = 1 OR r.schema_name = lower(string_split(p_name, '.')[-2]))
+         ORDER BY CASE r.schema_name WHEN 'public' THEN 0 WHEN 'mz_catalog' THEN 1 WHEN 'pg_catalog' THEN 2 ELSE 3 END
+         LIMIT 1),
+       error('relation "' || p_name || '" does not exist'))`,
+    // A relation is visible when its schema is on the session's search path (DuckDB's
+    // current_schemas follows SET search_path); name shadowing is not emulated.
+    `CREATE OR REPLACE MACRO ${P}.pg_table_is_visible(p_id) AS
+       list_contains(current_schemas(true), (SELECT schema_name FROM ${P}.rels WHERE oid = p_id))`,
+  ];
+}
