@@ -151,6 +151,8 @@ export class Connection {
   private readonly onData = (chunk: Buffer): void => {
     this.reader.push(chunk);
     // Only pause while the loop is busy elsewhere; a waiting loop drains the reader at once.
+    // The price, as in PostgreSQL: a paused socket is not read, so a client that pipelined
+    // this much and then vanished is noticed when its statement's answer fails to send.
     if (this.wake === null && this.reader.buffered > INPUT_HIGH_WATER && !this.paused) {
       this.paused = true;
       this.socket.pause();

@@ -6,6 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { startPgServer, type PgServer } from '../../src/wire/index.js';
 import { configureLog, createLogger } from '../../src/log/index.js';
 import { FakeCoordinator, testConfig, type FakeSession } from './fake.js';
@@ -187,6 +188,44 @@ describe('clients that go away', () => {
     assert.ok(stream.pulled < 1_000_000, `pulled ${stream.pulled} rows for a client that reads nothing`);
     c.destroy();
     await eventually('stream closed and session closed', () => stream.closed && session.closes === 1);
+    await stillServing();
+  });
+
+  test('a client pipelining far more than the server can take is paused, not buffered', async () => {
+    // The flooding client runs in another process, so its own buffers do not count here.
+    const flood = `
+      const net = require('node:net');
+      const msg = (t, body) => { const h = Buffer.alloc(5); h.write(t); h.writeInt32BE(body.length + 4, 1); return Buffer.concat([h, body]); };
+      const s = net.connect(${server.port}, '127.0.0.1', () => {
+        const kv = Buffer.from('user\\0u\\0\\0');
+        const start = Buffer.alloc(8); start.writeInt32BE(kv.length + 8); start.writeInt32BE(196608, 4);
+        s.write(Buffer.concat([start, kv]));
+        s.write(msg('Q', Buffer.from('sleep\\0')));
+        const q = msg('Q', Buffer.concat([Buffer.from('select 1 -- '), Buffer.alloc(64 * 1024, 0x20), Buffer.from([0])]));
+        let sent = 0;
+        const pump = () => { while (sent < 3000 && s.write(q)) sent++; if (sent < 3000) s.once('drain', pump); };
+        pump();
+      });
+      s.on('error', () => {});
+    `;
+    const before = coord.sessions.length;
+    const rss = process.memoryUsage().rss;
+    const child = spawn(process.execPath, ['-e', flood], { stdio: 'ignore' });
+    try {
+      const session = await sessionAfter(before);
+      await session.sleeping;
+      await new Promise((r) => setTimeout(r, 1500));
+      const grown = process.memoryUsage().rss - rss;
+      assert.ok(grown < 64 * 1024 * 1024, `rss grew by ${grown} bytes while ~200 MB were offered`);
+      child.kill();
+      await new Promise((r) => setTimeout(r, 100));
+      // A paused socket is not read, so (like PostgreSQL without client_connection_check_interval)
+      // the server learns the client is gone once the statement ends and its answer cannot be sent.
+      session.cancel();
+      await eventually('session close', () => session.closes === 1);
+    } finally {
+      child.kill();
+    }
     await stillServing();
   });
 
