@@ -344,6 +344,7 @@ function parseInterval(text: string): { usec: bigint; days: number; months: numb
   const tokens = text.trim().toLowerCase().split(/\s+/).filter((t) => t !== '');
   for (let i = 0; i < tokens.length; i++) {
     const tok = tokens[i]!;
+    // The clock part: [+-]H:MM[:SS[.ffffff]], hours unbounded (e.g. '100:00:00').
     const clock = /^([+-])?(\d+):(\d{2})(?::(\d{2})(?:\.(\d{1,6})\d*)?)?$/.exec(tok);
     if (clock) {
       const v =
@@ -364,6 +365,7 @@ function parseInterval(text: string): { usec: bigint; days: number; months: numb
   return { usec, days, months };
 }
 
+/** interval_out in the default `postgres` IntervalStyle. */
 function formatInterval(usec: bigint, days: number, months: number): string {
   const parts: string[] = [];
   const years = Math.trunc(months / 12);
@@ -382,6 +384,7 @@ function formatInterval(usec: bigint, days: number, months: number): string {
   return parts.join(' ');
 }
 
+/** interval_send: int64 microseconds, int32 days, int32 months, kept apart as PostgreSQL does. */
 const intervalCodec: Codec = {
   name: 'interval',
   encode(text) {
@@ -429,6 +432,8 @@ const numericCodec: Codec = {
       fracPart = intPart.slice(intPart.length + exp) + fracPart;
       intPart = intPart.slice(0, intPart.length + exp);
     }
+    // dscale keeps the digits the text showed after the point, trailing zeros included
+    // ('1.10' stays '1.10'), while the digit groups themselves drop trailing zeros.
     const dscale = fracPart.length;
     // Group digits in fours around the decimal point.
     const intPadded = intPart.replace(/^0+/, '');
@@ -437,6 +442,7 @@ const numericCodec: Codec = {
     const groups: number[] = [];
     for (let i = 0; i < ip.length; i += 4) groups.push(Number(ip.slice(i, i + 4)));
     for (let i = 0; i < fp.length; i += 4) groups.push(Number(fp.slice(i, i + 4)));
+    // weight: the power of 10000 of the first group; leading zero groups only lower it.
     let weight = ip.length / 4 - 1;
     while (groups.length > 0 && groups[0] === 0) {
       groups.shift();

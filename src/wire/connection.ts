@@ -109,7 +109,9 @@ export class Connection {
   /** A framing error makes the stream unreadable; it ends the connection. */
   private broken: SqlError | null = null;
   private session: Session | null = null;
+  /** BackendKeyData process id; 0 until the session is registered for CancelRequests. */
   private pid = 0;
+  /** A statement is executing: a vanishing client must cancel it. */
   private busy = false;
   private skipUntilSync = false;
   private readonly statements = new Map<string, PreparedStatement>();
@@ -589,6 +591,7 @@ export class Connection {
       const n = r.i16();
       const oids: number[] = [];
       for (let i = 0; i < n; i++) oids.push(r.u32());
+      // The unnamed statement is silently replaced; named ones must be closed first.
       if (name !== '' && this.statements.has(name)) {
         throw new SqlError('42P05', `prepared statement ${quoteIdent(name)} already exists`);
       }
@@ -618,6 +621,7 @@ export class Connection {
       const params: (string | null)[] = [];
       for (let i = 0; i < n; i++) {
         const len = r.i32();
+        // A length of -1 is NULL; the bytes are a view into the frame, never a fresh copy.
         const value = len < 0 ? null : r.bytes(len);
         const fmt = formatOfParam[i]!;
         if (value === null) params.push(null);
@@ -631,6 +635,8 @@ export class Connection {
       if (formats.length > 1 && formats.length !== fields.length) {
         throw new SqlError('08P01', `bind message has ${formats.length} result formats but query has ${fields.length} columns`);
       }
+      // Checked at Bind rather than mid-result, so a client never gets half a result set
+      // before learning that a column cannot be sent in binary.
       const perColumn = expandFormats(formats, fields.length);
       perColumn.forEach((fmt, i) => {
         if (fmt !== 0 && fmt !== 1) throw new SqlError('22023', `unsupported format code: ${fmt}`);
@@ -673,6 +679,7 @@ export class Connection {
       const p = this.portal(name);
       this.busy = true;
       try {
+        // The statement runs at the portal's first Execute; later ones resume its RowStream.
         p.outcome ??= await this.session!.execute(p.stmt, p.params, this.execCtx);
         const o = p.outcome;
         if (p.done) {
