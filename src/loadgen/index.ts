@@ -73,8 +73,12 @@ async function createSource(session: FerrySession, stmt: Statement & { kind: 'cr
   const tag: ExecOutcome = { kind: 'command', tag: 'CREATE SOURCE' };
   return session.atomically(async () => {
     const conn = session.conn;
-    if (!catalog.SYSTEM_SCHEMAS.includes(schema) && schema !== catalog.INTERNAL_SCHEMA && !(await catalog.findSchema(conn, schema))) {
-      throw new SqlError('3F000', `unknown schema '${schema}'`);
+    if (catalog.SYSTEM_SCHEMAS.includes(schema) || schema === catalog.INTERNAL_SCHEMA || schema === 'main') {
+      throw new SqlError('42501', `permission denied for SCHEMA "${catalog.DEFAULT_DATABASE}.${schema}"`);
+    }
+    if (!(await catalog.findSchema(conn, schema))) {
+      const inEngine = await catalog.queryRows(conn, `SELECT 1 FROM duckdb_schemas() WHERE database_name = current_database() AND schema_name = $1`, [schema]);
+      if (!inEngine.length) throw new SqlError('3F000', `unknown schema '${schema}'`);
     }
     await session.requireCreateIn(schema);
     if (await catalog.findItem(conn, schema, name)) {
@@ -201,7 +205,10 @@ async function readersOf(session: FerrySession, targets: catalog.CatalogObject[]
     if (exclude.has(`${vs}.${vn}`) || vs === catalog.INTERNAL_SCHEMA || catalog.SYSTEM_SCHEMAS.includes(vs)) continue;
     let refs: string[] = [];
     try {
-      refs = [...conn.getTableNames(String(v.sql ?? ''), true)];
+      // getTableNames sees nothing inside CREATE VIEW: analyse the view's query.
+      const text = String(v.sql ?? '');
+      const query = /^\s*CREATE\s[\s\S]*?\bVIEW\s[\s\S]*?\sAS\s([\s\S]*)$/i.exec(text)?.[1] ?? text;
+      refs = [...conn.getTableNames(query.replace(/;\s*$/, ''), true)];
     } catch {
       continue;
     }
