@@ -47,9 +47,42 @@ export interface PlannedCopy {
   connection: { id: string; spec: AwsConnectionSpec } | null;
 }
 
+/** What planCopy's callers other than a client's COPY statement may pin. */
+export interface PlanCopyOptions {
+  /**
+   * The instant `now()` / `current_timestamp` stand for in the target expression. A
+   * scheduled export evaluates its target at the run's *scheduled* time
+   * (shared/spec/scheduling.md), so a run's path is deterministic and a retried run writes
+   * to the same place. Only the target is rewritten, never the exported query.
+   */
+  now?: Date;
+}
+
+/** `now()` and `current_timestamp[(p)]` in an expression → a timestamptz literal of `at`. */
+function pinNow(exprSql: string, at: Date): string {
+  const literal = `TIMESTAMPTZ '${at.toISOString()}'`;
+  const toks = tokenize(exprSql);
+  let out = '';
+  let from = 0;
+  for (let k = 0; k < toks.length; k++) {
+    const t = toks[k]!;
+    if (t.kind !== 'word' || (t.value !== 'now' && t.value !== 'current_timestamp')) continue;
+    let end = t.end;
+    if (toks[k + 1]?.text === '(') {
+      const close = toks.findIndex((c, i) => i > k && c.text === ')');
+      if (close === -1) continue;
+      end = toks[close]!.end;
+      k = close;
+    } else if (t.value === 'now') continue; // a column named now, not the function
+    out += exprSql.slice(from, t.start) + literal;
+    from = end;
+  }
+  return out + exprSql.slice(from);
+}
+
 /** Evaluates the target expression once (`now()` works) and checks its type and value. */
-async function evaluateTarget(session: FerrySession, exprSql: string): Promise<string> {
-  const sql = `SELECT (${session.translate(exprSql)})`;
+async function evaluateTarget(session: FerrySession, exprSql: string, now?: Date): Promise<string> {
+  const sql = `SELECT (${session.translate(now ? pinNow(exprSql, now) : exprSql)})`;
   let es: EngineStatement;
   try {
     es = await EngineStatement.prepare(session.conn, sql, 'select', false);
@@ -97,14 +130,14 @@ function parseTarget(uri: string): PlannedCopy['target'] {
 }
 
 /** The planning checks of copy-to-s3.md in order; nothing touches storage here. */
-export async function planCopy(session: FerrySession, stmt: Statement & { kind: 'copy' }, services: Services): Promise<PlannedCopy> {
+export async function planCopy(session: FerrySession, stmt: Statement & { kind: 'copy' }, services: Services, opts: PlanCopyOptions = {}): Promise<PlannedCopy> {
   if (stmt.target.kind !== 'expr') throw new SqlError('XX000', 'internal error');
   // Which scheme the target has decides whether an AWS CONNECTION is required (check 6),
   // so the target is evaluated first; its own errors are still reported as check 9.
   let uri: string | null = null;
   let targetError: unknown = null;
   try {
-    uri = await evaluateTarget(session, stmt.target.sql);
+    uri = await evaluateTarget(session, stmt.target.sql, opts.now);
   } catch (err) {
     targetError = err;
   }

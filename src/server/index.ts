@@ -21,8 +21,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Hooks other units use to register statement handlers before listeners start. */
-export type ServiceInstaller = (services: Services, coordinator: FerryCoordinator) => Promise<void> | void;
+/**
+ * Hooks other units use to register statement handlers before listeners start. An
+ * installer that starts background work (the export scheduler) returns how to stop it;
+ * close() calls those first, before sessions and the engine go away.
+ */
+export type ServiceStop = () => Promise<void>;
+export type ServiceInstaller = (services: Services, coordinator: FerryCoordinator) => Promise<void | ServiceStop> | void | ServiceStop;
 const installers: ServiceInstaller[] = [];
 export function registerInstaller(fn: ServiceInstaller): void {
   installers.push(fn);
@@ -49,7 +54,11 @@ export async function startServer(config: FerryConfig): Promise<RunningServer> {
     extraHandlers: new Map(),
   };
   const coordinator = new FerryCoordinator(services, systemConn);
-  for (const install of installers) await install(services, coordinator);
+  const stops: ServiceStop[] = [];
+  for (const install of installers) {
+    const stop = await install(services, coordinator);
+    if (stop) stops.push(stop);
+  }
   const pg = await startPgServer({ config, coordinator, log: log.child('pgwire') });
   let http: HttpServer;
   try {
@@ -66,6 +75,7 @@ export async function startServer(config: FerryConfig): Promise<RunningServer> {
     coordinator,
     services,
     async close() {
+      for (const stop of stops.reverse()) await stop();
       await http.close();
       await pg.close();
       for (const s of [...coordinator.sessions]) await s.close();

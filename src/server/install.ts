@@ -5,6 +5,7 @@
  */
 import { installConnections } from '../adapter/install-connections.js';
 import { installCopyTo, recoverInterruptedExports } from '../adapter/copy-to.js';
+import { installSchedules } from '../schedule/index.js';
 import { registerInstaller } from './index.js';
 import { installLoadGenerators } from '../loadgen/index.js';
 
@@ -13,5 +14,7 @@ registerInstaller(async (services, coordinator) => {
   installCopyTo(services);
   await recoverInterruptedExports(services, coordinator.systemConnection());
 });
+// After the COPY TO handler: the scheduler's catch-up runs may start at once.
+registerInstaller(installSchedules);
 import '../http/api.js';
 registerInstaller(installLoadGenerators);
