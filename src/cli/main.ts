@@ -4,6 +4,7 @@
  */
 import { ConfigError, SERVE_FLAGS, buildServeConfig, envName, parseFlags, type FlagDef } from '../config/index.js';
 import { configureLog } from '../log/index.js';
+import { exportVerb } from './export.js';
 
 export interface Verb {
   name: string;
@@ -49,7 +50,7 @@ const serve: Verb = {
   },
 };
 
-export const VERBS: Verb[] = [serve];
+export const VERBS: Verb[] = [serve, exportVerb];
 
 export async function main(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;
