@@ -1,0 +1,163 @@
+/**
+ * The web console in a real browser: playwright-core driving Debian's Chromium
+ * (/usr/bin/chromium, installed by scripts/install-test-deps.sh) against a real server
+ * with `--auth password`. Logs in, runs queries, creates an AWS connection through the
+ * form and reads its trust policy, and opens the exports page. Screenshots go to
+ * test-artifacts/console/ for a person to look at.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { PROJECT_ROOT, startFerry, type FerryProcess } from '../support/ferry.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join(PROJECT_ROOT, 'test-artifacts', 'console');
+const PASSWORD = 'console pw';
+
+async function setupSql(ferry: FerryProcess, query: string): Promise<void> {
+  const res = await fetch(`http://127.0.0.1:${ferry.httpPort}/api/sql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query }),
+  });
+  const body = (await res.json()) as { results: Record<string, unknown>[] };
+  assert.ok(body.results.every((r) => !('error' in r)), JSON.stringify(body));
+}
+
+describe('web console', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed` }, () => {
+  let ferry: FerryProcess;
+  let profile: string;
+  let context: BrowserContext;
+  let page: Page;
+  let base: string;
+
+  const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+  before(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    // Roles, passwords and data are set up in trust mode; the console is tested with passwords on.
+    const setup = await startFerry();
+    await setupSql(
+      setup,
+      `ALTER ROLE materialize PASSWORD '${PASSWORD}'; CREATE TABLE boats (id int, name text, tons numeric(8,1)); ` +
+        "INSERT INTO boats VALUES (1, 'Skidbladnir', 12.5), (2, 'Argo', 40.0), (3, 'Naglfar', NULL)",
+    );
+    await setup.stop();
+    ferry = await startFerry({ dataDir: setup.dataDir, args: ['--auth', 'password'] });
+    base = `http://127.0.0.1:${ferry.httpPort}`;
+    profile = mkdtempSync(join(tmpdir(), 'ferry-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1280, height: 800 },
+      permissions: ['clipboard-read', 'clipboard-write'],
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    // Everything the console loads must come from Ferry itself.
+    page.on('request', (r) => {
+      if (!r.url().startsWith(base) && !r.url().startsWith('data:')) throw new Error(`console requested ${r.url()}`);
+    });
+  });
+
+  after(async () => {
+    await context?.close();
+    await ferry?.stop();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  test('asks for a password and signs in', async () => {
+    await page.goto(base + '/');
+    await page.getByRole('heading', { name: 'Sign in to Ferry' }).waitFor();
+    await page.getByLabel('User').fill('materialize');
+    await page.getByLabel('Password').fill('wrong');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'password authentication failed' }).waitFor();
+    await shot('01-login-failed');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByLabel('Password').press('Enter');
+    await page.getByRole('heading', { name: 'SQL shell' }).waitFor();
+    assert.equal(await page.getByRole('link', { name: 'SQL shell' }).getAttribute('aria-current'), 'page');
+    // The password is nowhere on the page, and the session cookie is not readable by scripts.
+    assert.ok(!(await page.content()).includes(PASSWORD));
+    assert.equal(await page.evaluate('document.cookie'), '');
+  });
+
+  test('runs a query and shows rows, then an error with its SQLSTATE', async () => {
+    const editor = page.getByLabel('SQL', { exact: true });
+    await editor.fill('SELECT * FROM boats ORDER BY id;\nSELECT count(*) AS n FROM boats');
+    await page.getByRole('button', { name: 'Run' }).click();
+    const grid = page.getByRole('region', { name: 'Rows of result 1' });
+    await grid.waitFor();
+    assert.deepEqual(await grid.locator('th').allInnerTexts(), ['id', 'name', 'tons']);
+    assert.deepEqual(await grid.locator('tbody tr').first().locator('td').allInnerTexts(), ['1', 'Skidbladnir', '12.5']);
+    assert.equal(await grid.locator('tbody tr').count(), 3);
+    assert.equal(await page.getByRole('region', { name: 'Rows of result 2' }).locator('td').innerText(), '3');
+    await shot('02-shell-rows');
+
+    await editor.fill('SELECT * FROM no_such_boats');
+    await editor.press('Control+Enter');
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    assert.match(await alert.innerText(), /42P01/);
+    assert.match(await alert.innerText(), /no_such_boats/);
+    // History keeps both, newest first.
+    const history = page.getByRole('complementary', { name: 'History' }).getByRole('button');
+    assert.equal(await history.count(), 2);
+    await shot('03-shell-error');
+  });
+
+  test('creates an AWS connection through the form and shows its external ID and trust policy', async () => {
+    await page.getByRole('link', { name: 'Connections' }).click();
+    await page.getByRole('heading', { name: 'Connections', level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'New AWS connection' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('exports_role');
+    await page.getByLabel('Role ARN').fill('arn:aws:iam::123456789012:role/ferry-export');
+    await page.getByLabel('Region (optional)').fill('us-east-1');
+    await shot('04-connection-form');
+    await page.getByRole('button', { name: 'Create connection' }).click();
+    const detail = page.getByRole('region', { name: 'exports_role' });
+    await detail.waitFor();
+    const externalId = await page.locator('#external-id').innerText();
+    assert.match(externalId, /^mz_[0-9a-f-]{36}_u\d+$/);
+    await page.getByLabel('Bucket', { exact: true }).fill('ferry-bucket');
+    await page.getByLabel('Prefix', { exact: true }).fill('daily/');
+    const policy = JSON.parse(await page.getByLabel('Permission policy').innerText()) as { Statement: { Resource: string }[] };
+    assert.equal(policy.Statement[1]!.Resource, 'arn:aws:s3:::ferry-bucket/daily/*');
+    const trustText = page.getByLabel('Example trust policy');
+    if (await trustText.count()) {
+      const trust = await trustText.innerText();
+      assert.ok(trust.includes(externalId));
+      await page.getByRole('button', { name: 'Copy trust policy' }).click();
+      await page.getByText('Copied').waitFor();
+      assert.equal(await page.evaluate('navigator.clipboard.readText()'), trust);
+    }
+    // No AWS here: validation must show the server's exact error, with its SQLSTATE.
+    await page.getByRole('button', { name: 'Validate' }).click();
+    const outcome = page.getByRole('alert').or(page.getByRole('status').filter({ hasText: 'VALIDATE CONNECTION' }));
+    await outcome.first().waitFor({ timeout: 60_000 });
+    await shot('05-connection-detail');
+  });
+
+  test('exports page renders its three sections', async () => {
+    await page.getByRole('link', { name: 'Exports' }).click();
+    for (const name of ['Running', 'Scheduled exports', 'Recent exports']) {
+      await page.getByRole('heading', { name, level: 2 }).waitFor();
+    }
+    await page.waitForFunction("!document.body.innerText.includes('Loading…')");
+    await shot('06-exports');
+  });
+
+  test('narrow window: the shell stacks into one column', async () => {
+    await page.setViewportSize({ width: 420, height: 800 });
+    await page.getByRole('link', { name: 'SQL shell' }).click();
+    await page.getByRole('heading', { name: 'SQL shell' }).waitFor();
+    const overflow = (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
+    assert.ok(overflow <= 0, `page is ${overflow}px wider than the window`);
+    await shot('07-shell-narrow');
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+});
