@@ -59,7 +59,7 @@ export function ResultView({ result, index }: { result: Result; index: number })
     <section class="result" aria-label={`Result ${index + 1}: ${result.tag}`}>
       <p class="tag">{result.tag}</p>
       <div class="grid-wrap" tabIndex={0} role="region" aria-label={`Rows of result ${index + 1}`}>
-        <table class="grid">
+        <table class="grid compact">
           <thead>
             <tr>
               {result.desc.columns.map((c, i) => (

@@ -50,7 +50,7 @@ function App() {
     <>
       <a class="skip" href="#main">Skip to content</a>
       <header class="top">
-        <span class="brand" aria-label="Ferry">⛴ Ferry</span>
+        <span class="brand">Ferry</span>
         <nav aria-label="Main">
           <ul>
             {PAGES.map((p) => (

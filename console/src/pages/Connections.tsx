@@ -191,6 +191,11 @@ function ConnectionDetail({ c }: { c: Connection }) {
           <pre aria-label="Example trust policy"><code>{trust}</code></pre>
           <CopyButton text={trust} label="Copy trust policy" />
         </div>
+      ) : c.assume_role_arn ? (
+        <p class="muted">
+          No trust policy yet: the server does not know its own AWS principal (it has no ambient AWS identity, and no
+          connection role is configured). Start Ferry with AWS credentials in its environment to get one.
+        </p>
       ) : null}
       <div class="policy">
         <h3>Permission policy for exports</h3>

@@ -20,10 +20,17 @@ function loadHistory(): string[] {
   }
 }
 
+/** The last results, kept while the page is open so switching views does not lose them. */
+let lastResults: Result[] | null = null;
+
 export function Shell() {
   const [sql, setSql] = useState(() => loadHistory()[0] ?? 'SELECT 1 AS one;');
   const [history, setHistory] = useState<string[]>(loadHistory);
-  const [results, setResults] = useState<Result[] | null>(null);
+  const [results, setResultsState] = useState<Result[] | null>(lastResults);
+  const setResults = (r: Result[] | null) => {
+    lastResults = r;
+    setResultsState(r);
+  };
   const [failure, setFailure] = useState<string | null>(null);
   const [running, setRunning] = useState<string | null>(null);
   const [elapsed, setElapsed] = useState<number | null>(null);
