@@ -17,6 +17,7 @@ import {
   clearedSessionCookie,
   createConsoleSession,
   endConsoleSession,
+  requireSafeChannel,
   sessionCookie,
   verifyPassword,
 } from './auth.js';
@@ -37,6 +38,7 @@ async function login(req: IncomingMessage, res: ServerResponse, ctx: HttpContext
   if (user === '') throw new HttpError(400, 'user is required');
   let ok: boolean;
   if (ctx.config.auth === 'password') {
+    requireSafeChannel(req);
     ok = await verifyPassword(ctx, user, password);
   } else {
     const role = await ctx.coordinator.lookupRole(user);

@@ -124,11 +124,30 @@ function unauthorized(req: IncomingMessage, message: string): HttpError {
   return new HttpError(401, message, challenge);
 }
 
+function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
+
+/**
+ * Passwords travel only where no one else can read them: over TLS, from this machine
+ * (loopback), or from a TLS-terminating proxy that says so with `X-Forwarded-Proto:
+ * https`. A password sent in clear text across a network is refused (403) before it is
+ * checked, so a misconfigured client learns of the problem instead of leaking silently.
+ */
+export function requireSafeChannel(req: IncomingMessage): void {
+  const tls = (req.socket as { encrypted?: boolean }).encrypted === true;
+  const proxied = String(req.headers['x-forwarded-proto'] ?? '').toLowerCase() === 'https';
+  if (tls || proxied || isLoopback(req.socket.remoteAddress)) return;
+  throw new HttpError(403, 'passwords are accepted over plain HTTP only from loopback clients; use TLS (e.g. a TLS-terminating proxy)');
+}
+
 /** The principal of a request, or throws HttpError 401. */
 export async function authenticate(req: IncomingMessage, ctx: HttpContext): Promise<Principal> {
   const basic = basicCredentials(req);
   if (basic) {
     if (ctx.config.auth === 'trust') return { user: basic.user || DEFAULT_USER, via: 'trust' };
+    requireSafeChannel(req);
     if (await verifyPassword(ctx, basic.user, basic.password)) return { user: basic.user, via: 'basic' };
     throw unauthorized(req, `password authentication failed for user "${basic.user}"`);
   }
