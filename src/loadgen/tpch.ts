@@ -126,7 +126,7 @@ const pick = (k: string, salt: number, xs: string[]): string => `${list(xs)}[${u
 const money = (k: string, salt: number, loCents: number, hiCents: number): string => `(${uni(k, salt, loCents, hiCents)}::DECIMAL(15,2) / 100)::DECIMAL(15,2)`;
 const pad9 = (e: string): string => `lpad((${e})::VARCHAR, 9, '0')`;
 
-/** Vocabulary of the comment texts. */
+/** Vocabulary of the comment texts: 64 words, so that 6 bits of a hash pick one. */
 const WORDS = [
   'furiously', 'quickly', 'carefully', 'blithely', 'slyly', 'ironic', 'final', 'regular', 'express', 'special',
   'pending', 'bold', 'even', 'unusual', 'silent', 'fluffy', 'idle', 'daring', 'ruthless', 'busy',
@@ -134,8 +134,10 @@ const WORDS = [
   'platelets', 'asymptotes', 'ideas', 'excuses', 'courts', 'dolphins', 'frets', 'warhorses', 'sheaves', 'tithes',
   'sleep', 'wake', 'haggle', 'nag', 'use', 'boost', 'affix', 'detect', 'integrate', 'maintain',
   'cajole', 'are', 'was', 'doze', 'among', 'above', 'about', 'across', 'after', 'against',
-  'along', 'around', 'at', 'the', 'of', 'to', 'beside', 'between', 'beyond', 'by',
+  'along', 'around', 'the', 'beside',
 ];
+
+const WORDS_SQL = list(WORDS);
 
 /** Words of P_NAME (the specification's 92 colour words). */
 const COLORS = [
@@ -151,15 +153,18 @@ const COLORS = [
   'white', 'yellow',
 ];
 
+/** Bits `shift`…`shift + 15` of a hash, modulo `n`, as BIGINT. */
+const slice = (hashExpr: string, shift: number, n: number): string => `(((${hashExpr} >> ${shift}) & 65535) % ${n})::BIGINT`;
+
 /**
- * A comment of `lo`–`hi` characters: ceil(hi / 5) + 1 words, cut to a pseudo-random length
- * and trimmed so it never ends in a space.
+ * A comment of `lo`–`hi` characters: ceil(hi / 5) + 1 words (ten per 64-bit hash, six
+ * bits each), cut to a pseudo-random length and trimmed so it never ends in a space.
  */
-function comment(k: string, salt: number, lo: number, hi: number): string {
+function comment(k: string, salt: number, lo: number, hi: number, lengthExpr?: string): string {
   const n = Math.ceil(hi / 5) + 1;
   const words: string[] = [];
-  for (let i = 0; i < n; i++) words.push(pick(k, salt * 64 + i, WORDS));
-  return `rtrim(left(concat_ws(' ', ${words.join(', ')}), ${uni(k, salt * 64 + 63, lo, hi)}::INTEGER))`;
+  for (let i = 0; i < n; i++) words.push(`${WORDS_SQL}[1 + ((${h(k, salt * 64 + Math.floor(i / 10))} >> ${(i % 10) * 6}) & 63)::BIGINT]`);
+  return `rtrim(left(concat_ws(' ', ${words.join(', ')}), ${lengthExpr ?? uni(k, salt * 64 + 63, lo, hi)}::INTEGER))`;
 }
 
 /** An address-like string of 10–40 characters. */
@@ -259,40 +264,44 @@ export function tpchStatements(schema: string, names: Record<string, string>, co
   // Line items first: each order's lines depend only on the order's number, so the
   // orders' totals and statuses can then be aggregated from them.
   create('lineitem');
+  // Three hashes per line, sliced into 16-bit fields, plus the comment's words.
   const line = 'n * 8 + j';
-  out.push(`INSERT INTO ${q('lineitem')} SELECT ok, pk, ${suppOf('pk', uni(line, 62, 0, 3), S)}, (j + 1)::INTEGER,
+  out.push(`INSERT INTO ${q('lineitem')} SELECT ok, pk, ${suppOf('pk', '((h3 >> 32) & 3)::BIGINT', S)}, (j + 1)::INTEGER,
       qty::DECIMAL(15,2), (qty * ${retailCents('pk')}::DECIMAL(15,2) / 100)::DECIMAL(15,2),
-      (disc::DECIMAL(15,2) / 100)::DECIMAL(15,2), (${uni(line, 64, 0, 8)}::DECIMAL(15,2) / 100)::DECIMAL(15,2),
-      CASE WHEN rd <= ${CURRENT_DATE} THEN CASE WHEN ${h(line, 65)} % 2 = 0 THEN 'R' ELSE 'A' END ELSE 'N' END,
+      (${slice('h2', 16, 11)}::DECIMAL(15,2) / 100)::DECIMAL(15,2), (${slice('h2', 32, 9)}::DECIMAL(15,2) / 100)::DECIMAL(15,2),
+      CASE WHEN rd <= ${CURRENT_DATE} THEN CASE WHEN ((h3 >> 34) & 1) = 0 THEN 'R' ELSE 'A' END ELSE 'N' END,
       CASE WHEN sd > ${CURRENT_DATE} THEN 'O' ELSE 'F' END,
       sd, cd, rd,
-      ${pick(line, 66, ['DELIVER IN PERSON', 'COLLECT COD', 'NONE', 'TAKE BACK RETURN'])},
-      ${pick(line, 67, ['REG AIR', 'AIR', 'RAIL', 'SHIP', 'TRUCK', 'MAIL', 'FOB'])},
-      ${comment(line, 68, 10, 43)}
+      ${list(['DELIVER IN PERSON', 'COLLECT COD', 'NONE', 'TAKE BACK RETURN'])}[1 + ((h3 >> 35) & 3)::BIGINT],
+      ${list(['REG AIR', 'AIR', 'RAIL', 'SHIP', 'TRUCK', 'MAIL', 'FOB'])}[1 + ${slice('h3', 37, 7)}],
+      ${comment(line, 68, 10, 43, `10 + ${slice('h1', 48, 34)}`)}
     FROM (
-      SELECT n, j, ok, ${uni(line, 60, 1, P)} AS pk, ${uni(line, 61, 1, 50)} AS qty, ${uni(line, 63, 0, 10)} AS disc,
-        od + ${uni(line, 69, 1, 121)}::INTEGER AS sd, od + ${uni(line, 70, 30, 90)}::INTEGER AS cd,
-        od + ${uni(line, 69, 1, 121)}::INTEGER + ${uni(line, 71, 1, 30)}::INTEGER AS rd
-      FROM (SELECT n, ${orderKey('n')} AS ok, DATE '1992-01-01' + ${uni('n', 80, 0, ORDER_DAYS)}::INTEGER AS od,
-                   ${uni('n', 81, 1, 7)} AS lines FROM range(0, ${O}) r(n)) o,
-           range(0, lines) l(j)
+      SELECT n, j, ok, h1, h2, h3, 1 + (h1 % ${P})::BIGINT AS pk, 1 + ${slice('h2', 0, 50)} AS qty,
+        od + (1 + ${slice('h2', 48, 121)})::INTEGER AS sd, od + (30 + ${slice('h3', 0, 61)})::INTEGER AS cd,
+        od + (1 + ${slice('h2', 48, 121)})::INTEGER + (1 + ${slice('h3', 16, 30)})::INTEGER AS rd
+      FROM (
+        SELECT n, j, ok, od, ${h(line, 60)} AS h1, ${h(line, 61)} AS h2, ${h(line, 62)} AS h3
+        FROM (SELECT n, ${orderKey('n')} AS ok, DATE '1992-01-01' + ${uni('n', 80, 0, ORDER_DAYS)}::INTEGER AS od,
+                     ${uni('n', 81, 1, 7)} AS lines FROM range(0, ${O}) r(n)) o,
+             range(0, lines) l(j)
+      )
     )`);
 
   create('orders');
   // Only two customers in three place orders (custkey not divisible by 3), as in dbgen.
   const cust = C >= 3 ? `(${uni('n', 82, 0, Math.ceil((2 * C) / 3) - 1)} // 2 * 3 + ${uni('n', 82, 0, Math.ceil((2 * C) / 3) - 1)} % 2 + 1)` : '1::BIGINT';
-  out.push(`INSERT INTO ${q('orders')} SELECT ${orderKey('n')}, least(${cust}, ${C}),
-      CASE WHEN t.open = 0 THEN 'F' WHEN t.open = t.lines THEN 'O' ELSE 'P' END,
-      t.total,
+  // One row per order from its lines' aggregate, in key order; n is the order's number.
+  out.push(`INSERT INTO ${q('orders')} SELECT ok, least(${cust}, ${C}),
+      CASE WHEN open = 0 THEN 'F' WHEN open = lines THEN 'O' ELSE 'P' END,
+      total,
       DATE '1992-01-01' + ${uni('n', 80, 0, ORDER_DAYS)}::INTEGER,
       ${pick('n', 83, ['1-URGENT', '2-HIGH', '3-MEDIUM', '4-NOT SPECIFIED', '5-LOW'])},
       'Clerk#' || ${pad9(uni('n', 84, 1, counts.clerk))},
       0,
       ${comment('n', 85, 19, 78)}
-    FROM range(0, ${O}) r(n)
-    JOIN (SELECT l_orderkey AS ok, count(*) AS lines, count(*) FILTER (WHERE l_linestatus = 'O') AS open,
+    FROM (SELECT l_orderkey AS ok, (l_orderkey - 1) // 32 * 8 + (l_orderkey - 1) % 32 AS n, count(*) AS lines,
+                 count(*) FILTER (WHERE l_linestatus = 'O') AS open,
                  sum((l_extendedprice * (1 + l_tax) * (1 - l_discount))::DECIMAL(18,2))::DECIMAL(15,2) AS total
-          FROM ${q('lineitem')} GROUP BY l_orderkey) t ON t.ok = ${orderKey('n')}
-    ORDER BY n`);
+          FROM ${q('lineitem')} GROUP BY l_orderkey ORDER BY l_orderkey)`);
   return out;
 }
