@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# Local S3 + STS for tests, demos and benchmarks: a single-node Ceph cluster (one monitor,
+# one memstore OSD, no mgr) and one radosgw with STS, all state under one directory.
+#
+#   scripts/local-aws.sh up       start (or reuse) the instance; prints `export` lines
+#   scripts/local-aws.sh down     stop the daemons this script started, by their PIDs
+#   scripts/local-aws.sh status   say whether it runs (exit 0) or not (exit 1)
+#
+# `up` writes only `export ...` lines to stdout, because scripts/test.sh does
+# `eval "$(bash scripts/local-aws.sh up)"`; progress goes to stderr.
+# Documented in docs/local-aws.md.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DIR=${LOCAL_AWS_DIR:-$ROOT/.local-aws}
+RGW_PORT=${LOCAL_AWS_RGW_PORT:-7480}
+MON_PORT=${LOCAL_AWS_MON_PORT:-7481}
+# Fixed port of the standalone STS front + fault proxy (node dist/test/support/sts-front.js).
+GATEWAY_PORT=${LOCAL_AWS_GATEWAY_PORT:-7482}
+# memstore keeps every object in RAM, so this is a RAM budget, not disk.
+MEM_BYTES=${LOCAL_AWS_MEM_BYTES:-2147483648}
+# Fixed, documented test credentials (AWS-shaped: 20-char key id, 40-char secret).
+ADMIN_KEY=LOCALAWSADMIN0000000
+ADMIN_SECRET=localawsAdminSecret000000000000000000000
+FERRY_KEY=LOCALAWSFERRY0000000
+FERRY_SECRET=localawsFerrySecret000000000000000000000
+# RGW has no account ids for tenant-less users; the STS front presents this one.
+ACCOUNT_ID=123456789012
+REGION=us-east-1
+BUCKETS=(ferry-test ferry-bench)
+ENDPOINT=http://127.0.0.1:$RGW_PORT
+
+log() { echo "local-aws: $*" >&2; }
+
+alive() { [ -f "$DIR/$1.pid" ] && kill -0 "$(cat "$DIR/$1.pid")" 2>/dev/null; }
+
+running() { alive mon && alive osd && alive rgw && curl -sf -o /dev/null "$ENDPOINT/"; }
+
+print_exports() {
+  cat <<EOF
+export AWS_ACCESS_KEY_ID=$FERRY_KEY
+export AWS_SECRET_ACCESS_KEY=$FERRY_SECRET
+export AWS_REGION=$REGION
+export AWS_DEFAULT_REGION=$REGION
+export AWS_EC2_METADATA_DISABLED=true
+export AWS_LOCAL_RGW_ENDPOINT=$ENDPOINT
+export AWS_LOCAL_GATEWAY_ENDPOINT=http://127.0.0.1:$GATEWAY_PORT
+export AWS_LOCAL_ADMIN_ACCESS_KEY_ID=$ADMIN_KEY
+export AWS_LOCAL_ADMIN_SECRET_ACCESS_KEY=$ADMIN_SECRET
+export AWS_LOCAL_ACCOUNT_ID=$ACCOUNT_ID
+export AWS_LOCAL_FERRY_ARN=arn:aws:iam::$ACCOUNT_ID:user/ferry
+export AWS_LOCAL_BUCKET=${BUCKETS[0]}
+export AWS_LOCAL_DIR=$DIR
+EOF
+}
+
+stop_all() {
+  # Only the PIDs this script recorded; RGW first so it does not retry against a gone OSD.
+  for d in rgw osd mon; do
+    if alive "$d"; then
+      local pid; pid=$(cat "$DIR/$d.pid")
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+    rm -f "$DIR/$d.pid"
+  done
+}
+
+wait_for() { # wait_for <seconds> <what> <command...>
+  local secs=$1 what=$2; shift 2
+  local end=$((SECONDS + secs))
+  until "$@" >/dev/null 2>&1; do
+    if [ $SECONDS -ge $end ]; then log "timed out waiting for $what; logs in $DIR/log"; exit 1; fi
+    sleep 0.3
+  done
+}
+
+start_all() {
+  bash "$ROOT/scripts/install-test-deps.sh" >&2
+  if curl -s -o /dev/null "$ENDPOINT/"; then
+    log "port $RGW_PORT already answers but not from $DIR; stop that instance or set LOCAL_AWS_RGW_PORT"
+    exit 1
+  fi
+  stop_all
+  find "$DIR" -mindepth 1 -maxdepth 1 ! -name lock -exec rm -rf {} +
+  mkdir -p "$DIR"/{run,log,mon,osd/osd.0,rgw}
+  local fsid; fsid=$(uuidgen)
+  # 16-byte STS key: RGW encrypts session tokens with it (docs.ceph.com/en/pacific/radosgw/STS/).
+  local sts_key; sts_key=$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  cat > "$DIR/ceph.conf" <<CONF
+[global]
+fsid = $fsid
+mon host = v1:127.0.0.1:$MON_PORT
+auth cluster required = none
+auth service required = none
+auth client required = none
+# One OSD: replicas of one, few placement groups, and a raised per-OSD PG cap, or RGW's
+# pool creation is refused.
+osd pool default size = 1
+osd pool default min size = 1
+osd pool default pg num = 8
+osd pool default pgp num = 8
+mon allow pool size one = true
+mon max pg per osd = 1000
+osd crush chooseleaf type = 0
+osd objectstore = memstore
+memstore device bytes = $MEM_BYTES
+run dir = $DIR/run
+# \$pid keeps radosgw-admin from fighting the running daemon for the admin socket.
+admin socket = $DIR/run/\$name.\$pid.asok
+log file = $DIR/log/\$name.log
+mon data = $DIR/mon/\$name
+osd data = $DIR/osd/\$name
+keyring = $DIR/keyring
+[client.rgw.a]
+rgw data = $DIR/rgw/\$name
+rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT
+rgw thread pool size = 64
+rgw sts key = $sts_key
+rgw s3 auth use sts = true
+CONF
+  export CEPH_CONF=$DIR/ceph.conf
+  ceph-authtool --create-keyring "$DIR/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
+  monmaptool --create --addv a "v1:127.0.0.1:$MON_PORT" --fsid "$fsid" "$DIR/monmap" >/dev/null
+  ceph-mon --mkfs -i a --monmap "$DIR/monmap" --keyring "$DIR/keyring" >&2
+  # setsid: the daemons must outlive the shell (and the test runner) that started them.
+  setsid ceph-mon -f -i a > "$DIR/log/mon.out" 2>&1 < /dev/null 9>&- & echo $! > "$DIR/mon.pid"
+  wait_for 30 monitor timeout 5 ceph -s
+  ceph osd create >/dev/null
+  ceph-osd -i 0 --mkfs >/dev/null 2>&1
+  setsid ceph-osd -f -i 0 > "$DIR/log/osd.out" 2>&1 < /dev/null 9>&- & echo $! > "$DIR/osd.pid"
+  wait_for 60 OSD sh -c 'ceph osd stat | grep -q "1 up"'
+  setsid radosgw -f -n client.rgw.a > "$DIR/log/rgw.out" 2>&1 < /dev/null 9>&- & echo $! > "$DIR/rgw.pid"
+  wait_for 90 radosgw curl -sf -o /dev/null "$ENDPOINT/"
+  local rgwadmin=(radosgw-admin -n client.rgw.a)
+  # roles=* and users=* let the admin call the IAM role/user-policy API on the same port.
+  "${rgwadmin[@]}" user create --uid=admin --display-name="local-aws admin" \
+    --access-key=$ADMIN_KEY --secret=$ADMIN_SECRET --caps="roles=*;users=*" >/dev/null
+  # The Ferry server's ambient identity: what trust policies name as the principal.
+  "${rgwadmin[@]}" user create --uid=ferry --display-name="ferry server" \
+    --access-key=$FERRY_KEY --secret=$FERRY_SECRET >/dev/null
+  for b in "${BUCKETS[@]}"; do
+    # A PUT on /<bucket> is CreateBucket, signed by curl; RGW wants the payload hash header
+    # (here the SHA-256 of the empty body), which curl 7.88 does not add by itself.
+    curl -sf -o /dev/null -X PUT --aws-sigv4 "aws:amz:$REGION:s3" \
+      -H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
+      --user "$ADMIN_KEY:$ADMIN_SECRET" "$ENDPOINT/$b"
+  done
+}
+
+cmd=${1:-}
+case "$cmd" in
+  up)
+    mkdir -p "$DIR"
+    exec 9> "$DIR/lock"
+    flock 9   # concurrent `up`s from parallel test runs: the second waits, then reuses
+    if running; then
+      log "reusing the running instance in $DIR ($ENDPOINT)"
+    else
+      t0=$(date +%s.%N)
+      log "starting Ceph mon + memstore OSD + radosgw in $DIR"
+      start_all
+      log "ready on $ENDPOINT in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s"
+    fi
+    print_exports
+    ;;
+  down)
+    [ -d "$DIR" ] || exit 0
+    exec 9> "$DIR/lock"
+    flock 9
+    stop_all
+    log "stopped"
+    ;;
+  status)
+    if running; then log "running on $ENDPOINT, state in $DIR"; exit 0; fi
+    log "not running"; exit 1
+    ;;
+  env)
+    print_exports
+    ;;
+  *)
+    echo "usage: $0 up|down|status|env" >&2; exit 2
+    ;;
+esac
