@@ -40,7 +40,9 @@ export function engineError(err: unknown): SqlError {
   const raw = err instanceof Error ? err.message : String(err);
   const m = /^([A-Za-z ]+?) Error: ([\s\S]*)$/.exec(raw);
   if (!m) return new SqlError('XX000', 'internal error', { cause: err });
-  const kind = m[1]!;
+  // DuckDB spells some kinds in capitals (`INTERRUPT Error: Interrupted!`).
+  const raw0 = m[1]!;
+  const kind = KIND_CODES[raw0] !== undefined ? raw0 : raw0.charAt(0) + raw0.slice(1).toLowerCase();
   let text = m[2]!.split(/\n\s*\nLINE \d+:|\nLINE \d+:/)[0]!.trim();
   text = text.replace(/!$/, '');
   let code: SqlState = KIND_CODES[kind] ?? 'XX000';
