@@ -1,23 +1,24 @@
 /**
  * Load generator sources: `CREATE SOURCE … FROM LOAD GENERATOR COUNTER | AUCTION | TPCH`
- * and `DROP SOURCE`. Everything is deterministic and lives in the engine like any table:
+ * and `DROP SOURCE`. Everything is deterministic and lives in the engine:
  *
  *  - COUNTER: the source is a view computing `counter` = 1, 2, 3, … from the source's
  *    creation time and the transaction's `now()`: value n exists once n − 1 − AS OF ticks
  *    have passed (the first value at creation), never beyond UP TO, and with MAX
  *    CARDINALITY m only the newest m values are visible — what Materialize's counter
  *    would show at that moment, recomputed by each query, surviving restarts.
- *  - AUCTION / TPCH (FOR ALL TABLES): one engine table per generator table, filled once at
- *    creation (auction.ts, tpch.ts), registered as subsources (catalog kind 'source',
- *    type 'subsource'); the source itself is an empty relation.
+ *  - AUCTION / TPCH (FOR ALL TABLES): the data is generated once at creation (auction.ts,
+ *    tpch.ts) into hidden tables `__ferry.lg_<random>_<table>`; each subsource is a view
+ *    over its table in the source's schema (catalog kind 'source', type 'subsource'), so
+ *    SELECT and COPY TO read it and writes are refused; the source itself is an empty
+ *    relation.
  *  - Every source also gets `<name>_progress` (type 'progress', column `offset`), as
  *    Materialize's EXPOSE PROGRESS default.
- *
- * All engine objects and their catalog entries are created in one transaction, catalog
- * entries last, so a concurrent catalog sync never sees the relations without entries.
  */
+import { randomBytes } from 'node:crypto';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ExecContext, ExecOutcome } from '../adapter/api.js';
+import type { FerryCoordinator } from '../adapter/coordinator.js';
 import type { Services } from '../adapter/services.js';
 import type { FerrySession } from '../adapter/session.js';
 import * as catalog from '../catalog/index.js';
@@ -30,9 +31,11 @@ import { TPCH_TABLES, tpchCounts, tpchStatements } from './tpch.js';
 export { planLoadGenerator } from './options.js';
 
 /** Registers the handlers (src/server/install.ts passes this to `registerInstaller`). */
-export function installLoadGenerators(services: Services): void {
+export async function installLoadGenerators(services: Services, coordinator: FerryCoordinator): Promise<void> {
   services.extraHandlers.set('create-source-loadgen', (session, stmt, _sql, ctx) => createSource(session, stmt as Statement & { kind: 'create-source-loadgen' }, ctx));
   services.extraHandlers.set('drop-source', (session, stmt, _sql, ctx) => dropSources(session, stmt as Statement & { kind: 'drop-objects' }, ctx));
+  const dropped = await dropOrphanStorage(coordinator.systemConnection());
+  if (dropped) services.log.info('dropped orphaned load generator data', { tables: dropped });
 }
 
 /** Engine-table names of a generator's subsources, in Materialize's order. */
@@ -66,113 +69,190 @@ async function engineRelationExists(conn: DuckDBConnection, schema: string, name
   return rows.length > 0;
 }
 
+/** Prefix of the hidden tables (in the internal schema) that hold generated data. */
+const STORAGE_PREFIX = 'lg_';
+
+/**
+ * Refuses names already taken (catalog items or engine relations); with IF NOT EXISTS an
+ * existing source is a notice and `false` (nothing to do).
+ */
+async function checkNames(session: FerrySession, stmt: Statement & { kind: 'create-source-loadgen' }, schema: string, names: string[], ctx: ExecContext | null): Promise<boolean> {
+  const conn = session.conn;
+  if (catalog.SYSTEM_SCHEMAS.includes(schema) || schema === catalog.INTERNAL_SCHEMA || schema === 'main') {
+    throw new SqlError('42501', `permission denied for SCHEMA "${catalog.DEFAULT_DATABASE}.${schema}"`);
+  }
+  if (!(await catalog.findSchema(conn, schema))) {
+    const inEngine = await catalog.queryRows(conn, `SELECT 1 FROM duckdb_schemas() WHERE database_name = current_database() AND schema_name = $1`, [schema]);
+    if (!inEngine.length) throw new SqlError('3F000', `unknown schema '${schema}'`);
+  }
+  await session.requireCreateIn(schema);
+  const name = names[0]!;
+  if (await catalog.findItem(conn, schema, name)) {
+    if (stmt.ifNotExists) {
+      ctx?.notice({ severity: 'NOTICE', code: '42710', message: `source "${name}" already exists, skipping` });
+      return false;
+    }
+    throw new SqlError('42710', `catalog item '${name}' already exists`);
+  }
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw new SqlError('42710', `catalog item '${dup}' already exists`);
+  for (const n of names) {
+    if ((await catalog.findItem(conn, schema, n)) || (await engineRelationExists(conn, schema, n))) {
+      throw new SqlError('42710', `catalog item '${n}' already exists`);
+    }
+  }
+  return true;
+}
+
+/**
+ * CREATE SOURCE … FROM LOAD GENERATOR. Generated data is written first, in a transaction
+ * of its own, to hidden tables in the internal schema (which the catalog sync ignores);
+ * a second, short transaction then creates the user-visible relations (views over those
+ * tables, so subsources are read-only as in Materialize) and their catalog entries. A
+ * long TPCH generation thus never holds catalog rows that concurrent DDL also writes.
+ * Inside a transaction block both steps share the block's transaction.
+ */
 async function createSource(session: FerrySession, stmt: Statement & { kind: 'create-source-loadgen' }, ctx: ExecContext): Promise<ExecOutcome> {
   const plan = planLoadGenerator(stmt.generator, stmt.options, stmt.forAllTables);
   const schema = schemaOf(session, stmt.name);
   const name = stmt.name.parts[stmt.name.parts.length - 1]!;
+  const progressName = `${name}_progress`;
+  const tables = subsourceTables(plan);
+  const newNames = [name, progressName, ...Object.keys(tables)];
   const tag: ExecOutcome = { kind: 'command', tag: 'CREATE SOURCE' };
-  return session.atomically(async () => {
-    const conn = session.conn;
-    if (catalog.SYSTEM_SCHEMAS.includes(schema) || schema === catalog.INTERNAL_SCHEMA || schema === 'main') {
-      throw new SqlError('42501', `permission denied for SCHEMA "${catalog.DEFAULT_DATABASE}.${schema}"`);
-    }
-    if (!(await catalog.findSchema(conn, schema))) {
-      const inEngine = await catalog.queryRows(conn, `SELECT 1 FROM duckdb_schemas() WHERE database_name = current_database() AND schema_name = $1`, [schema]);
-      if (!inEngine.length) throw new SqlError('3F000', `unknown schema '${schema}'`);
-    }
-    await session.requireCreateIn(schema);
-    if (await catalog.findItem(conn, schema, name)) {
-      if (stmt.ifNotExists) {
-        ctx.notice({ severity: 'NOTICE', code: '42710', message: `source "${name}" already exists, skipping` });
-        return tag;
-      }
-      throw new SqlError('42710', `catalog item '${name}' already exists`);
-    }
-    const progressName = `${name}_progress`;
-    const tables = subsourceTables(plan);
-    const newNames = [name, progressName, ...Object.keys(tables)];
-    const dup = newNames.find((n, i) => newNames.indexOf(n) !== i);
-    if (dup) throw new SqlError('42710', `catalog item '${dup}' already exists`);
-    for (const n of newNames) {
-      if ((await catalog.findItem(conn, schema, n)) || (await engineRelationExists(conn, schema, n))) {
-        throw new SqlError('42710', `catalog item '${n}' already exists`);
-      }
-    }
+  const started = Date.now();
+  const createdMicros = started * 1000;
 
-    const started = Date.now();
-    const createdMicros = started * 1000;
-    // 1. Engine objects.
-    const ticksExpr = `greatest(0, (epoch_us(now()) - ${createdMicros}::BIGINT) // ${plan.tickMicros})`;
-    // Values (or snapshot ticks) emitted so far: AS OF + 1 + elapsed ticks, capped by UP TO.
-    const emitted = `least(${plan.upTo === null ? '9223372036854775807' : plan.upTo}::BIGINT, ${plan.asOf + 1}::BIGINT + ${ticksExpr})`;
-    if (plan.generator === 'COUNTER') {
-      const keep = plan.maxCardinality === null ? '0' : `greatest(0, p.n - ${plan.maxCardinality})`;
-      await session.engineRun(
-        `CREATE VIEW ${qn(schema, name)} AS SELECT range AS counter FROM (SELECT ${emitted} AS n) p, range(${keep} + 1, p.n + 1) ORDER BY counter`,
-      );
-      await session.engineRun(`CREATE VIEW ${qn(schema, progressName)} AS SELECT (${emitted})::UBIGINT AS "offset"`);
-    } else {
-      const names = Object.fromEntries(Object.keys(tables).map((t) => [t, t]));
-      const stmts =
-        plan.generator === 'TPCH' ? tpchStatements(schema, names, tpchCounts(plan.scaleFactor)) : auctionStatements(schema, names, createdMicros, plan.tickMicros);
+  // 1. Generated data, into hidden tables.
+  const storage: Record<string, string> = {};
+  if (Object.keys(tables).length) {
+    if (!(await session.atomically(() => checkNames(session, stmt, schema, newNames, ctx)))) return tag;
+    const tag6 = randomBytes(6).toString('hex');
+    for (const t of Object.keys(tables)) storage[t] = `${STORAGE_PREFIX}${tag6}_${t}`;
+    const stmts =
+      plan.generator === 'TPCH'
+        ? tpchStatements(catalog.INTERNAL_SCHEMA, storage, tpchCounts(plan.scaleFactor))
+        : auctionStatements(catalog.INTERNAL_SCHEMA, storage, createdMicros, plan.tickMicros);
+    await session.atomically(async () => {
       for (const s of stmts) {
         if (session.signal.aborted) throw new SqlError('57014', 'canceling statement due to user request');
         await session.engineRun(s);
       }
-      // The source itself carries no rows; its subsources do.
-      await session.engineRun(`CREATE VIEW ${qn(schema, name)} AS SELECT NULL::UBIGINT AS "offset" WHERE false`);
-      // Snapshot-only generators: the snapshot is complete (offset 1) from creation on.
-      await session.engineRun(`CREATE VIEW ${qn(schema, progressName)} AS SELECT 1::UBIGINT AS "offset"`);
-    }
+    });
+  }
+  const generatedMs = Date.now() - started;
 
-    // 2. Catalog entries, last (short window for conflicts with concurrent DDL).
-    const owner = session.role.id;
-    const withOpts = plan.normalized.length ? ` (${plan.normalized.join(', ')})` : '';
-    const createSql =
-      `CREATE SOURCE ${fq(schema, name)} IN CLUSTER "quickstart" FROM LOAD GENERATOR ${plan.generator}${withOpts}` +
-      `${MULTI_OUTPUT[plan.generator] ? ' FOR ALL TABLES' : ''} EXPOSE PROGRESS AS ${fq(schema, progressName)}`;
-    const sourceId = await catalog.allocateId(conn, 'item');
-    await catalog.insertObject(conn, {
-      id: sourceId,
-      kind: 'source',
-      schemaName: schema,
-      name,
-      ownerId: owner,
-      createSql,
-      redactedSql: createSql,
-      details: {
-        type: 'load-generator',
+  // 2. The visible relations and the catalog entries, in one short transaction.
+  try {
+    return await session.atomically(async () => {
+      const conn = session.conn;
+      if (!(await checkNames(session, stmt, schema, newNames, ctx))) {
+        await dropStorage(session, Object.values(storage));
+        return tag;
+      }
+      const ticksExpr = `greatest(0, (epoch_us(now()) - ${createdMicros}::BIGINT) // ${plan.tickMicros})`;
+      // Values (or snapshot ticks) emitted so far: AS OF + 1 + elapsed ticks, capped by UP TO.
+      const emitted = `least(${plan.upTo === null ? '9223372036854775807' : plan.upTo}::BIGINT, ${plan.asOf + 1}::BIGINT + ${ticksExpr})`;
+      if (plan.generator === 'COUNTER') {
+        const keep = plan.maxCardinality === null ? '0' : `greatest(0, p.n - ${plan.maxCardinality})`;
+        await session.engineRun(
+          `CREATE VIEW ${qn(schema, name)} AS SELECT range AS counter FROM (SELECT ${emitted} AS n) p, range(${keep} + 1, p.n + 1) ORDER BY counter`,
+        );
+        await session.engineRun(`CREATE VIEW ${qn(schema, progressName)} AS SELECT (${emitted})::UBIGINT AS "offset"`);
+      } else {
+        for (const [t, cols] of Object.entries(tables)) {
+          await session.engineRun(`CREATE VIEW ${qn(schema, t)} AS SELECT ${cols.map(([c]) => quoteIdent(c)).join(', ')} FROM ${qn(catalog.INTERNAL_SCHEMA, storage[t]!)}`);
+        }
+        // The source itself carries no rows; its subsources do.
+        await session.engineRun(`CREATE VIEW ${qn(schema, name)} AS SELECT NULL::UBIGINT AS "offset" WHERE false`);
+        // Snapshot-only generators: the snapshot is complete (offset 1) from creation on.
+        await session.engineRun(`CREATE VIEW ${qn(schema, progressName)} AS SELECT 1::UBIGINT AS "offset"`);
+      }
+
+      const owner = session.role.id;
+      const withOpts = plan.normalized.length ? ` (${plan.normalized.join(', ')})` : '';
+      const createSql =
+        `CREATE SOURCE ${fq(schema, name)} IN CLUSTER "quickstart" FROM LOAD GENERATOR ${plan.generator}${withOpts}` +
+        `${MULTI_OUTPUT[plan.generator] ? ' FOR ALL TABLES' : ''} EXPOSE PROGRESS AS ${fq(schema, progressName)}`;
+      const sourceId = await catalog.allocateId(conn, 'item');
+      await catalog.insertObject(conn, {
+        id: sourceId,
+        kind: 'source',
+        schemaName: schema,
+        name,
+        ownerId: owner,
+        createSql,
+        redactedSql: createSql,
+        details: {
+          type: 'load-generator',
+          generator: plan.generator,
+          created_us: createdMicros,
+          tick_us: plan.tickMicros,
+          as_of: plan.asOf,
+          up_to: plan.upTo,
+          max_cardinality: plan.maxCardinality,
+          scale_factor: plan.generator === 'TPCH' ? plan.scaleFactor : null,
+          subsources: Object.keys(tables),
+          progress: progressName,
+        },
+      });
+      const sub = async (n: string, type: 'subsource' | 'progress', cols: [string, string][]): Promise<void> => {
+        const id = await catalog.allocateId(conn, 'item');
+        const colText = cols.map(([c, t]) => `${quoteIdent(c)} ${t.toLowerCase().replace('varchar', 'text').replace('timestamptz', 'timestamp with time zone')}`).join(', ');
+        const sql =
+          type === 'progress'
+            ? `CREATE SUBSOURCE ${fq(schema, n)} ("offset" uint8) WITH (PROGRESS = true)`
+            : `CREATE SUBSOURCE ${fq(schema, n)} (${colText}) OF SOURCE ${fq(schema, name)} WITH (EXTERNAL REFERENCE = ${quoteIdent('mz_load_generators')}.${quoteIdent(plan.generator.toLowerCase())}.${quoteIdent(n)})`;
+        const details: Record<string, unknown> = { type, source_id: sourceId };
+        if (storage[n]) details.storage = storage[n];
+        await catalog.insertObject(conn, { id, kind: 'source', schemaName: schema, name: n, ownerId: owner, createSql: sql, redactedSql: sql, details });
+        await catalog.addDependency(conn, id, sourceId);
+      };
+      await sub(progressName, 'progress', []);
+      for (const [t, cols] of Object.entries(tables)) await sub(t, 'subsource', cols);
+      session.log.info('load generator source created', {
+        source: `${schema}.${name}`,
         generator: plan.generator,
-        created_us: createdMicros,
-        tick_us: plan.tickMicros,
-        as_of: plan.asOf,
-        up_to: plan.upTo,
-        max_cardinality: plan.maxCardinality,
         scale_factor: plan.generator === 'TPCH' ? plan.scaleFactor : null,
-        subsources: Object.keys(tables),
-        progress: progressName,
-      },
+        generate_ms: generatedMs,
+        ms: Date.now() - started,
+      });
+      return tag;
     });
-    const sub = async (n: string, type: 'subsource' | 'progress', cols: [string, string][]): Promise<void> => {
-      const id = await catalog.allocateId(conn, 'item');
-      const colText = cols.map(([c, t]) => `${quoteIdent(c)} ${t.toLowerCase().replace('varchar', 'text').replace('timestamptz', 'timestamp with time zone')}`).join(', ');
-      const sql =
-        type === 'progress'
-          ? `CREATE SUBSOURCE ${fq(schema, n)} ("offset" uint8) WITH (PROGRESS = true)`
-          : `CREATE SUBSOURCE ${fq(schema, n)} (${colText}) OF SOURCE ${fq(schema, name)} WITH (EXTERNAL REFERENCE = ${quoteIdent('mz_load_generators')}.${quoteIdent(plan.generator.toLowerCase())}.${quoteIdent(n)})`;
-      await catalog.insertObject(conn, { id, kind: 'source', schemaName: schema, name: n, ownerId: owner, createSql: sql, redactedSql: sql, details: { type, source_id: sourceId } });
-      await catalog.addDependency(conn, id, sourceId);
-    };
-    await sub(progressName, 'progress', []);
-    for (const [t, cols] of Object.entries(tables)) await sub(t, 'subsource', cols);
-    session.log.info('load generator source created', {
-      source: `${schema}.${name}`,
-      generator: plan.generator,
-      scale_factor: plan.generator === 'TPCH' ? plan.scaleFactor : null,
-      ms: Date.now() - started,
-    });
-    return tag;
-  });
+  } catch (err) {
+    // Outside a transaction block the generated data was committed: remove it.
+    if (Object.keys(storage).length && !session.inTransactionBlock()) {
+      await session.atomically(() => dropStorage(session, Object.values(storage))).catch(() => undefined);
+    }
+    throw err;
+  }
+}
+
+async function dropStorage(session: FerrySession, tables: string[]): Promise<void> {
+  for (const t of tables) await session.engineRun(`DROP TABLE IF EXISTS ${qn(catalog.INTERNAL_SCHEMA, t)}`);
+}
+
+/**
+ * Drops hidden data tables no subsource refers to (left by a crash between the two steps
+ * of CREATE SOURCE). Runs once at start-up.
+ */
+export async function dropOrphanStorage(conn: DuckDBConnection): Promise<number> {
+  const used = new Set(
+    (await catalog.listItems(conn, ['source'])).map((o) => o.details.storage).filter((x): x is string => typeof x === 'string'),
+  );
+  const rows = await catalog.queryRows(
+    conn,
+    `SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = $1 AND starts_with(table_name, $2)`,
+    [catalog.INTERNAL_SCHEMA, STORAGE_PREFIX],
+  );
+  let n = 0;
+  for (const r of rows) {
+    const t = String(r.table_name);
+    if (used.has(t)) continue;
+    await conn.run(`DROP TABLE IF EXISTS ${qn(catalog.INTERNAL_SCHEMA, t)}`);
+    n++;
+  }
+  return n;
 }
 
 interface Doomed {
@@ -203,24 +283,31 @@ async function readersOf(session: FerrySession, targets: catalog.CatalogObject[]
     const vs = String(v.schema_name);
     const vn = String(v.view_name);
     if (exclude.has(`${vs}.${vn}`) || vs === catalog.INTERNAL_SCHEMA || catalog.SYSTEM_SCHEMAS.includes(vs)) continue;
-    let refs: string[] = [];
+    // Parsed, not bound: binding would see through views to the tables beneath.
+    const text = String(v.sql ?? '');
+    const query = /^\s*CREATE\s[\s\S]*?\bVIEW\s[\s\S]*?\sAS\s([\s\S]*)$/i.exec(text)?.[1] ?? text;
+    let refs: [string, string][] = [];
     try {
-      // getTableNames sees nothing inside CREATE VIEW: analyse the view's query.
-      const text = String(v.sql ?? '');
-      const query = /^\s*CREATE\s[\s\S]*?\bVIEW\s[\s\S]*?\sAS\s([\s\S]*)$/i.exec(text)?.[1] ?? text;
-      refs = [...conn.getTableNames(query.replace(/;\s*$/, ''), true)];
+      const ast = await catalog.queryRows(conn, 'SELECT json_serialize_sql($1::VARCHAR) AS j', [query.replace(/;\s*$/, '')]);
+      refs = baseTables(JSON.parse(String(ast[0]?.j ?? '{}')));
     } catch {
       continue;
     }
-    const hit = refs.some((r) => {
-      const parts = r.split('.').map((p) => p.replace(/^"(.*)"$/, '$1'));
-      const rn = parts[parts.length - 1]!;
-      const rs = parts.length >= 2 ? parts[parts.length - 2]! : vs;
-      return keys.has(`${rs}.${rn}`) || (parts.length === 1 && [...keys].some((k) => k.endsWith(`.${rn}`)));
-    });
+    const hit = refs.some(([rs, rn]) => (rs ? keys.has(`${rs}.${rn}`) : keys.has(`${vs}.${rn}`) || [...keys].some((k) => k.endsWith(`.${rn}`))));
     if (!hit) continue;
     const obj = await catalog.findItem(conn, vs, vn);
     if (obj) out.push(obj);
+  }
+  return out;
+}
+
+/** [schema, name] of every table reference in a serialized statement ('' when unqualified). */
+function baseTables(node: unknown, out: [string, string][] = []): [string, string][] {
+  if (Array.isArray(node)) for (const x of node) baseTables(x, out);
+  else if (node && typeof node === 'object') {
+    const o = node as Record<string, unknown>;
+    if (o.type === 'BASE_TABLE' && typeof o.table_name === 'string') out.push([String(o.schema_name ?? ''), o.table_name]);
+    for (const v of Object.values(o)) baseTables(v, out);
   }
   return out;
 }
@@ -281,6 +368,7 @@ async function dropSources(session: FerrySession, stmt: Statement & { kind: 'dro
       for (const { obj: d, engineKind } of plan.reverse()) {
         await session.engineRun(`DROP ${engineKind} IF EXISTS ${qn(d.schemaName!, d.name)}`);
       }
+      await dropStorage(session, doomed.map((d) => d.details.storage).filter((x): x is string => typeof x === 'string'));
       for (const d of doomed) await catalog.deleteObject(conn, d.id);
       session.log.info('source dropped', { source: catalog.fullName(obj), objects: doomed.length });
     }

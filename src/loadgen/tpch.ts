@@ -199,9 +199,10 @@ const suppOf = (p: string, i: string, S: number): string => `(((${p}) + (${i}) *
 /** The `n`-th order (0-based) → its sparse key: 8 keys used in every 32. */
 const orderKey = (n: string): string => `((${n}) // 8 * 32 + (${n}) % 8 + 1)`;
 
-function tableDdl(schema: string, name: string): string {
-  const cols = TPCH_TABLES[name]!.map(([c, t]) => `${quoteIdent(c)} ${t} NOT NULL`).join(', ');
-  return `CREATE TABLE ${quoteIdent(schema)}.${quoteIdent(name)} (${cols})`;
+/** CREATE TABLE for TPC-H table `table`, named `target` (schema-qualified, quoted). */
+function tableDdl(table: string, target: string): string {
+  const cols = TPCH_TABLES[table]!.map(([c, t]) => `${quoteIdent(c)} ${t} NOT NULL`).join(', ');
+  return `CREATE TABLE ${target} (${cols})`;
 }
 
 /**
@@ -216,7 +217,7 @@ export function tpchStatements(schema: string, names: Record<string, string>, co
   const O = counts.orders;
   const out: string[] = [];
   const create = (t: string): void => {
-    out.push(tableDdl(schema, names[t]!).replace(`${quoteIdent(schema)}.${quoteIdent(names[t]!)}`, q(t)));
+    out.push(tableDdl(t, q(t)));
   };
 
   create('region');

@@ -2,6 +2,7 @@
 // SHOW SOURCES, DROP SOURCE, determinism across servers, and a restart.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import pg from 'pg';
 import { type FerryProcess, startFerry } from '../support/ferry.js';
 
@@ -202,6 +203,11 @@ test('sources in another schema; DROP SOURCE removes subsources and guards depen
   await fails('DROP SOURCE bench.small', '2BP01', /still depended upon by view materialize\.bench\.revenue/);
   await fails('DROP SOURCE bench.lineitem_x', '42704');
   await fails('DROP SOURCE bench.small_progress', '42809', /progress subsource/);
+  // Views over a COUNTER source are found too (the source is a view without tables beneath).
+  await client.query('CREATE SOURCE bench.clock FROM LOAD GENERATOR COUNTER');
+  await client.query('CREATE VIEW bench.latest AS SELECT max(counter) AS m FROM bench.clock');
+  await fails('DROP SOURCE bench.clock', '2BP01', /still depended upon by view materialize\.bench\.latest/);
+  await client.query('DROP SOURCE bench.clock CASCADE');
   await client.query('DROP SOURCE bench.small CASCADE');
   const left = await rows(`SELECT o.name FROM mz_catalog.mz_objects o JOIN mz_catalog.mz_schemas s ON s.id = o.schema_id WHERE s.name = 'bench'`);
   assert.deepEqual(left, []);
@@ -218,6 +224,25 @@ test('sources in another schema; DROP SOURCE removes subsources and guards depen
   await fails('DROP SOURCE plain', '42809', /not a source/);
   // Other DDL afterwards does not re-register the dropped relations as tables.
   assert.deepEqual((await rows('SHOW TABLES')).map((x) => x.name), ['plain']);
+});
+
+test('COPY TO STDOUT reads subsources; writes to them are refused', async (t) => {
+  let psql: string;
+  try {
+    psql = execFileSync('which', ['psql'], { encoding: 'utf8' }).trim();
+  } catch {
+    t.skip('psql is not installed');
+    return;
+  }
+  const out = execFileSync(psql, [ferry.url(), '-X', '-q', '-c', 'COPY region TO STDOUT', '-c', 'COPY (SELECT n_name FROM nation ORDER BY n_nationkey LIMIT 2) TO STDOUT'], {
+    encoding: 'utf8',
+  });
+  const lines = out.trim().split('\n');
+  assert.equal(lines.length, 7);
+  assert.deepEqual(lines.slice(0, 5).map((l) => l.split('\t').slice(0, 2).join(' ')), ['0 AFRICA', '1 AMERICA', '2 ASIA', '3 EUROPE', '4 MIDDLE EAST']);
+  assert.deepEqual(lines.slice(5), ['ALGERIA', 'ARGENTINA']);
+  await assert.rejects(client.query(`INSERT INTO region VALUES (9, 'X', 'y')`));
+  assert.equal(await scalar('SELECT count(*) FROM region'), '5');
 });
 
 test('two servers generate identical data', async () => {
