@@ -133,9 +133,10 @@ CONF
   setsid radosgw -f -n client.rgw.a > "$DIR/log/rgw.out" 2>&1 < /dev/null 9>&- & echo $! > "$DIR/rgw.pid"
   wait_for 90 radosgw curl -sf -o /dev/null "$ENDPOINT/"
   local rgwadmin=(radosgw-admin -n client.rgw.a)
-  # roles=* and users=* let the admin call the IAM role/user-policy API on the same port.
+  # roles, users and user-policy caps let the admin call the IAM role and user-policy API
+  # (CreateRole, PutRolePolicy, PutUserPolicy, ...) on the same port.
   "${rgwadmin[@]}" user create --uid=admin --display-name="local-aws admin" \
-    --access-key=$ADMIN_KEY --secret=$ADMIN_SECRET --caps="roles=*;users=*" >/dev/null
+    --access-key=$ADMIN_KEY --secret=$ADMIN_SECRET --caps="roles=*;users=*;user-policy=*" >/dev/null
   # The Ferry server's ambient identity: what trust policies name as the principal.
   "${rgwadmin[@]}" user create --uid=ferry --display-name="ferry server" \
     --access-key=$FERRY_KEY --secret=$FERRY_SECRET >/dev/null

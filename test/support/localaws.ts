@@ -194,7 +194,7 @@ async function create(): Promise<LocalAws> {
         for (const p of names) await iam.send(new DeleteRolePolicyCommand({ RoleName: r, PolicyName: p }));
         await iam.send(new DeleteRoleCommand({ RoleName: r }));
       } catch (e) {
-        if (!/NoSuchEntity/.test((e as Error).name)) throw e;
+        if ((e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 404) throw e;
       }
     }
   }

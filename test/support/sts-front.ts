@@ -184,7 +184,8 @@ export async function startStsFront(opts: StsFrontOptions): Promise<StsFront> {
     try {
       role = (await iam.send(new GetRoleCommand({ RoleName: roleName }))).Role;
     } catch (e) {
-      if ((e as Error).name === 'NoSuchEntity' || (e as Error).name === 'NoSuchEntityException') throw denied;
+      // RGW answers GetRole on a missing role with a bare 404 (the SDK names it NotFound).
+      if ((e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) throw denied;
       throw e;
     }
     const policy = JSON.parse(decodeURIComponent(role?.AssumeRolePolicyDocument ?? '{}')) as unknown;
