@@ -103,10 +103,18 @@ function typeRows(): string {
   return rows.join(',\n  ');
 }
 
-function duckTypeRows(): string {
-  const rows: string[] = [];
-  for (const [oid, , , , arr, , ducks] of SCALARS) for (const d of ducks) rows.push(`(${q(d)}, ${oid}, ${arr})`);
-  return rows.join(', ');
+/** `WHEN '<duckdb type>' THEN <oid or array oid>` for every DuckDB type name with a pg_type. */
+function duckCase(col: 'oid' | 'arr'): string {
+  const out: string[] = [];
+  for (const [oid, , , , arr, , ducks] of SCALARS) for (const d of ducks) out.push(`WHEN ${q(d)} THEN ${col === 'oid' ? oid : arr}`);
+  return out.join(' ');
+}
+
+/** `WHEN <oid> THEN <value>` over the scalars (or their array types). */
+function oidCase(value: (r: (typeof SCALARS)[number]) => string, arrays = false): string {
+  return SCALARS.filter((r) => !arrays || r[4] !== 0)
+    .map((r) => `WHEN ${arrays ? r[4] : r[0]} THEN ${value(r)}`)
+    .join(' ');
 }
 
 /** An empty relation with PostgreSQL's column names; `cols` is `name TYPE, …`. */
@@ -127,18 +135,17 @@ export function pgCompatSql(): string[] {
   return [
     `ATTACH IF NOT EXISTS ':memory:' AS ${P}`,
     `CREATE OR REPLACE TABLE ${P}.types (oid INTEGER, typname VARCHAR, fmt VARCHAR, typlen SMALLINT, typarray INTEGER, typelem INTEGER, typcategory VARCHAR, typinput VARCHAR);
-     INSERT INTO ${P}.types VALUES ${typeRows()};
-     CREATE OR REPLACE TABLE ${P}.duck_types (duck VARCHAR, oid INTEGER, arr INTEGER);
-     INSERT INTO ${P}.duck_types VALUES ${duckTypeRows()};`,
+     INSERT INTO ${P}.types VALUES ${typeRows()};`,
     // DuckDB type text (duckdb_columns().data_type) → PostgreSQL type oid and typmod, as
     // src/types/pgtype.ts reports the same columns in RowDescription.
     `CREATE OR REPLACE MACRO ${P}.duck_oid(p_dt) AS CASE
-       WHEN p_dt LIKE '%[]' THEN coalesce((SELECT arr FROM ${P}.duck_types WHERE duck = regexp_replace(p_dt, '\\[\\]$', '')),
-                                        CASE WHEN p_dt LIKE 'DECIMAL%[]' THEN 1231 ELSE 1009 END)
+       WHEN p_dt LIKE '%[]' THEN CASE regexp_replace(p_dt, '\\[\\]$', '') ${duckCase('arr')}
+                                 WHEN 'DECIMAL' THEN 1231 ELSE CASE WHEN p_dt LIKE 'DECIMAL%[]' THEN 1231 ELSE 1009 END END
        WHEN p_dt LIKE 'DECIMAL(%' THEN 1700
        WHEN p_dt LIKE 'MAP(%' THEN 16385
        WHEN p_dt LIKE 'STRUCT(%' THEN 2249
-       ELSE coalesce((SELECT oid FROM ${P}.duck_types WHERE duck = p_dt), 25) END`,
+       ELSE CASE p_dt ${duckCase('oid')} ELSE 25 END END`,
+    `CREATE OR REPLACE MACRO ${P}.oid_typlen(p_oid) AS CASE p_oid ${oidCase((r) => String(r[3]))} ELSE -1 END`,
     `CREATE OR REPLACE MACRO ${P}.duck_typmod(p_dt) AS CASE
        WHEN p_dt LIKE 'DECIMAL(%' AND p_dt <> 'DECIMAL(38,10)' THEN
          ((CAST(regexp_extract(p_dt, 'DECIMAL\\((\\d+),', 1) AS INTEGER) << 16) | CAST(regexp_extract(p_dt, ',(\\d+)\\)', 1) AS INTEGER)) + 4
@@ -151,7 +158,7 @@ export function pgCompatSql(): string[] {
     `CREATE OR REPLACE MACRO ${P}.format_type(p_id, p_typmod) AS CASE
        WHEN p_id IS NULL THEN NULL
        WHEN p_id = 1700 AND p_typmod >= 4 THEN 'numeric(' || ((p_typmod - 4) >> 16) || ',' || ((p_typmod - 4) & 65535) || ')'
-       ELSE coalesce((SELECT fmt FROM ${P}.types WHERE oid = p_id), '???') END`,
+       ELSE CASE p_id ${oidCase((r) => q(r[2]))} ${oidCase((r) => q(r[2] + '[]'), true)} ELSE '???' END END`,
     `CREATE OR REPLACE MACRO ${P}.pg_get_expr(e, r) AS e, (e, r, pretty) AS e`,
     `CREATE OR REPLACE MACRO ${P}.pg_encoding_to_char(e) AS CASE WHEN e = 6 THEN 'UTF8' ELSE '' END`,
     `CREATE OR REPLACE MACRO ${P}.pg_get_constraintdef(id) AS NULL::VARCHAR, (id, pretty) AS NULL::VARCHAR`,
@@ -191,37 +198,42 @@ export function pgCompatSql(): string[] {
          SELECT database_name, schema_name, table_name AS name, 'table' AS kind, sql FROM duckdb_tables() WHERE NOT temporary
          UNION ALL SELECT database_name, schema_name, view_name, 'view', sql FROM duckdb_views() WHERE NOT temporary AND NOT internal)
        SELECT o.oid::INTEGER AS oid, o.schema_name, o.name, CASE o.kind WHEN 'view' THEN 'v' WHEN 'materialized-view' THEN 'm' ELSE 'r' END AS relkind,
-         coalesce(r.oid, 10) AS relowner, ${M} AS db,
+         coalesce(r.oid, 10) AS relowner, '${M}' AS db, o.schema_name AS duck_schema,
          coalesce(json_extract_string(o.details, '$.definition'), d.sql) AS definition, o.id AS ferry_id
        FROM ${F}.objects o JOIN duck d ON d.database_name = '${M}' AND d.schema_name = o.schema_name AND d.name = o.name
        LEFT JOIN ${F}.roles r ON r.id = o.owner_id
        WHERE o.kind IN ('table', 'view', 'materialized-view', 'source')
        UNION ALL
-       SELECT (16500 + row_number() OVER (ORDER BY schema_name, name))::INTEGER, schema_name, name, 'v', 10, '${M}', sql, NULL
+       SELECT (16500 + row_number() OVER (ORDER BY schema_name, name))::INTEGER, schema_name, name, 'v', 10, '${M}', schema_name, sql, NULL
        FROM duck WHERE database_name = '${M}' AND schema_name IN ('mz_catalog', 'mz_internal')
        UNION ALL
-       SELECT (15000 + row_number() OVER (ORDER BY name))::INTEGER, 'pg_catalog', name, 'v', 10, '${P}', NULL, NULL
-       FROM duck WHERE database_name = '${P}' AND name LIKE 'pg\\_%' ESCAPE '\\'`.replace(`${M} AS db`, `'${M}' AS db`),
+       SELECT (15000 + row_number() OVER (ORDER BY name))::INTEGER, 'pg_catalog', name, 'v', 10, '${P}', 'main', NULL, NULL
+       FROM duck WHERE database_name = '${P}' AND name LIKE 'pg\\_%' ESCAPE '\\'`,
     `CREATE OR REPLACE VIEW ${P}.pg_class AS
        SELECT r.oid, r.name AS relname, n.oid AS relnamespace, 0 AS reltype, 0 AS reloftype, r.relowner,
          0 AS relam, 0 AS relfilenode, 0 AS reltablespace, 0 AS relpages, -1::FLOAT AS reltuples, 0 AS relallvisible,
          0 AS reltoastrelid, false AS relhasindex, false AS relisshared, 'p' AS relpersistence, r.relkind,
-         (SELECT count(*) FROM duckdb_columns() c WHERE c.database_name = r.db AND c.schema_name = CASE WHEN r.db = '${P}' THEN 'main' ELSE r.schema_name END AND c.table_name = r.name)::SMALLINT AS relnatts,
+         coalesce(nc.n, 0)::SMALLINT AS relnatts,
          0::SMALLINT AS relchecks, false AS relhasoids, false AS relhaspkey, false AS relhasrules, false AS relhastriggers,
          false AS relhassubclass, false AS relrowsecurity, false AS relforcerowsecurity, true AS relispopulated,
          'd' AS relreplident, false AS relispartition, 0 AS relrewrite, 0 AS relfrozenxid, 0 AS relminmxid,
          NULL::VARCHAR[] AS relacl, NULL::VARCHAR[] AS reloptions, NULL::VARCHAR AS relpartbound
-       FROM ${P}.rels r JOIN ${P}.pg_namespace n ON n.nspname = r.schema_name`,
+       FROM ${P}.rels r JOIN ${P}.pg_namespace n ON n.nspname = r.schema_name
+       LEFT JOIN (SELECT database_name, schema_name, table_name, count(*) AS n FROM duckdb_columns() GROUP BY ALL) nc
+         ON nc.database_name = r.db AND nc.schema_name = r.duck_schema AND nc.table_name = r.name`,
+    // atttypid is computed in an inner query: DuckDB expands `CASE x WHEN …` by repeating
+    // x in every branch, so nesting the type macros directly multiplies their cost.
     `CREATE OR REPLACE VIEW ${P}.pg_attribute AS
-       SELECT r.oid AS attrelid, c.column_name AS attname, ${P}.duck_oid(c.data_type) AS atttypid, -1 AS attstattarget,
-         coalesce((SELECT typlen FROM ${P}.types t WHERE t.oid = ${P}.duck_oid(c.data_type)), -1) AS attlen,
-         c.column_index::SMALLINT AS attnum, CASE WHEN c.data_type LIKE '%[]' THEN 1 ELSE 0 END AS attndims, -1 AS attcacheoff,
-         ${P}.duck_typmod(c.data_type) AS atttypmod, false AS attbyval, 'i' AS attalign, 'x' AS attstorage, '' AS attcompression,
-         NOT c.is_nullable AS attnotnull, c.column_default IS NOT NULL AS atthasdef, false AS atthasmissing, '' AS attidentity,
+       SELECT attrelid, attname, atttypid, -1 AS attstattarget, ${P}.oid_typlen(atttypid) AS attlen, attnum,
+         CASE WHEN data_type LIKE '%[]' THEN 1 ELSE 0 END AS attndims, -1 AS attcacheoff,
+         ${P}.duck_typmod(data_type) AS atttypmod, false AS attbyval, 'i' AS attalign, 'x' AS attstorage, '' AS attcompression,
+         attnotnull, __default IS NOT NULL AS atthasdef, false AS atthasmissing, '' AS attidentity,
          '' AS attgenerated, false AS attisdropped, true AS attislocal, 0 AS attinhcount, 0 AS attcollation,
-         NULL::VARCHAR[] AS attacl, NULL::VARCHAR[] AS attoptions, NULL::VARCHAR[] AS attfdwoptions, c.column_default AS __default
-       FROM ${P}.rels r JOIN duckdb_columns() c ON c.database_name = r.db
-         AND c.schema_name = CASE WHEN r.db = '${P}' THEN 'main' ELSE r.schema_name END AND c.table_name = r.name`,
+         NULL::VARCHAR[] AS attacl, NULL::VARCHAR[] AS attoptions, NULL::VARCHAR[] AS attfdwoptions, __default
+       FROM (SELECT r.oid AS attrelid, c.column_name AS attname, ${P}.duck_oid(c.data_type) AS atttypid, c.data_type,
+               c.column_index::SMALLINT AS attnum, NOT c.is_nullable AS attnotnull, c.column_default AS __default
+             FROM ${P}.rels r JOIN duckdb_columns() c
+               ON c.database_name = r.db AND c.schema_name = r.duck_schema AND c.table_name = r.name)`,
     `CREATE OR REPLACE VIEW ${P}.pg_attrdef AS
        SELECT (attrelid * 1000 + attnum)::BIGINT AS oid, attrelid AS adrelid, attnum AS adnum, __default AS adbin
        FROM ${P}.pg_attribute WHERE __default IS NOT NULL`,

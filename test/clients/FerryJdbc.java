@@ -1,0 +1,78 @@
+// A tiny JDBC client for test/clients/jdbc.test.ts: each step prints one line `step: result`
+// which the test asserts on. Usage: java -cp postgresql.jar:. FerryJdbc <port>
+import java.io.StringReader;
+import java.io.StringWriter;
+import java.sql.*;
+import java.util.Properties;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyManager;
+
+public class FerryJdbc {
+  public static void main(String[] args) throws Exception {
+    String url = "jdbc:postgresql://127.0.0.1:" + args[0] + "/materialize";
+    Properties props = new Properties();
+    props.setProperty("user", "materialize");
+    try (Connection c = DriverManager.getConnection(url, props)) {
+      DatabaseMetaData md = c.getMetaData();
+      System.out.println("product: " + md.getDatabaseProductName() + " " + md.getDatabaseProductVersion());
+      try (Statement s = c.createStatement()) {
+        s.execute("CREATE TABLE jt (id int, name text, amount numeric(10,2))");
+        s.execute("INSERT INTO jt VALUES (1, 'one', 1.50), (2, 'two', 2.25)");
+      }
+      try (PreparedStatement p = c.prepareStatement("SELECT name, amount FROM jt WHERE id = ? AND name <> ?")) {
+        p.setInt(1, 2);
+        p.setString(2, "x");
+        try (ResultSet rs = p.executeQuery()) {
+          rs.next();
+          System.out.println("param: " + rs.getString(1) + " " + rs.getBigDecimal(2));
+        }
+      }
+      try (Statement s = c.createStatement()) {
+        s.executeQuery("SELECT * FROM no_such_table");
+        System.out.println("error: none");
+      } catch (SQLException e) {
+        System.out.println("error: " + e.getSQLState());
+      }
+      CopyManager cm = c.unwrap(PGConnection.class).getCopyAPI();
+      long in = cm.copyIn("COPY jt FROM STDIN", new StringReader("3\tthree\t3.75\n4\t\\N\t4.00\n"));
+      System.out.println("copyin: " + in);
+      StringWriter w = new StringWriter();
+      long out = cm.copyOut("COPY (SELECT id, name FROM jt ORDER BY id) TO STDOUT WITH (FORMAT csv)", w);
+      System.out.println("copyout: " + out + " " + w.toString().trim().replace("\n", "|"));
+      try (ResultSet rs = md.getTables(null, "public", "jt", new String[] {"TABLE"})) {
+        StringBuilder sb = new StringBuilder();
+        while (rs.next()) sb.append(rs.getString("TABLE_SCHEM")).append('.').append(rs.getString("TABLE_NAME")).append(':').append(rs.getString("TABLE_TYPE")).append(' ');
+        System.out.println("tables: " + sb.toString().trim());
+      }
+      try (ResultSet rs = md.getColumns(null, "public", "jt", null)) {
+        StringBuilder sb = new StringBuilder();
+        while (rs.next()) sb.append(rs.getString("COLUMN_NAME")).append(':').append(rs.getString("TYPE_NAME")).append(':').append(rs.getInt("DATA_TYPE")).append(' ');
+        System.out.println("columns: " + sb.toString().trim());
+      }
+      try (ResultSet rs = md.getSchemas()) {
+        StringBuilder sb = new StringBuilder();
+        while (rs.next()) sb.append(rs.getString("TABLE_SCHEM")).append(' ');
+        System.out.println("schemas: " + sb.toString().trim());
+      }
+      // Cancel: Statement.cancel() from another thread sends a CancelRequest.
+      try (Statement s = c.createStatement()) {
+        Thread t = new Thread(() -> {
+          try { Thread.sleep(500); s.cancel(); } catch (Exception e) { }
+        });
+        t.start();
+        long t0 = System.currentTimeMillis();
+        try {
+          s.executeQuery("SELECT count(*) FROM range(100000000) a, range(100000000) b");
+          System.out.println("cancel: not cancelled");
+        } catch (SQLException e) {
+          System.out.println("cancel: " + e.getSQLState() + " " + (System.currentTimeMillis() - t0 < 20000));
+        }
+        t.join();
+      }
+      try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM jt")) {
+        rs.next();
+        System.out.println("after: " + rs.getLong(1));
+      }
+    }
+  }
+}
