@@ -5,7 +5,7 @@
  * formats every value (src/types textExpr, vectorized); other statements that return rows
  * (RETURNING, EXPLAIN, PRAGMA) are formatted in TypeScript with the same rules.
  */
-import { type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBType, DuckDBTypeId, StatementType } from '@duckdb/node-api';
+import { type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBType, DuckDBTypeId, LIST, StatementType, VARCHAR } from '@duckdb/node-api';
 import { SqlError } from '../errors/index.js';
 import { engineError } from '../engine/errors.js';
 import { formatValue, pgTypeOf, textExpr } from '../types/index.js';
@@ -78,6 +78,43 @@ function hexToBytes(text: string): Uint8Array {
   return Buffer.from(text.slice(2), 'hex');
 }
 
+/**
+ * A one-dimensional PostgreSQL array literal's elements (PostgreSQL docs, "Array Value
+ * Input"): double-quoted elements with backslash escapes, unquoted `NULL` as null. Returns
+ * null for anything else (multi-dimensional arrays), which is then passed through as text.
+ */
+export function parsePgArray(text: string): (string | null)[] | null {
+  const s = text.trim();
+  if (!s.startsWith('{') || !s.endsWith('}')) return null;
+  const out: (string | null)[] = [];
+  const end = s.length - 1;
+  let i = 1;
+  const skipSpace = (): void => {
+    while (i < end && /\s/.test(s[i]!)) i++;
+  };
+  skipSpace();
+  if (i === end) return out;
+  for (;;) {
+    skipSpace();
+    if (s[i] === '{') return null;
+    let item = '';
+    const quoted = s[i] === '"';
+    if (quoted) i++;
+    while (i < end && (quoted ? s[i] !== '"' : s[i] !== ',')) {
+      if (s[i] === '\\') i++;
+      item += s[i] ?? '';
+      i++;
+    }
+    if (quoted) i++;
+    else item = item.trim();
+    out.push(!quoted && item.toUpperCase() === 'NULL' ? null : item);
+    skipSpace();
+    if (i >= end) return out;
+    if (s[i] !== ',') return null;
+    i++;
+  }
+}
+
 /** Binds PostgreSQL text-format parameter values, converting by the inferred type. */
 export function bindParams(p: DuckDBPreparedStatement, shape: EngineShape, params: (string | null)[]): void {
   if (params.length !== shape.paramCount) {
@@ -99,6 +136,15 @@ export function bindParams(p: DuckDBPreparedStatement, shape: EngineShape, param
       return;
     }
     switch (t.typeId) {
+      case DuckDBTypeId.LIST: {
+        // PostgreSQL array text (`{a,"b c",NULL}`), as drivers send array parameters; DuckDB
+        // casts only its own `[…]` spelling, so the elements are bound as a text list that
+        // DuckDB casts to the parameter's element type.
+        const items = parsePgArray(v);
+        if (items === null) p.bindVarchar(i, v);
+        else p.bindList(i, items, LIST(VARCHAR));
+        return;
+      }
       case DuckDBTypeId.BLOB:
         p.bindBlob(i, hexToBytes(v));
         return;
