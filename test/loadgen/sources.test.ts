@@ -245,6 +245,30 @@ test('COPY TO STDOUT reads subsources; writes to them are refused', async (t) =>
   assert.equal(await scalar('SELECT count(*) FROM region'), '5');
 });
 
+test('DDL in another session during a generation does not make it fail', async () => {
+  const other = await connect(ferry);
+  try {
+    const creating = client.query('CREATE SOURCE busy FROM LOAD GENERATOR AUCTION FOR ALL TABLES').then(
+      () => 'ok',
+      (e: Error) => e.message,
+    );
+    await other.query('CREATE TABLE meanwhile (a int)');
+    await other.query('DROP TABLE meanwhile');
+    assert.equal(await creating, "catalog item 'organizations' already exists");
+    await client.query('CREATE SCHEMA busy2');
+    const small = client.query('CREATE SOURCE busy2.gen FROM LOAD GENERATOR TPCH (SCALE FACTOR 0.02) FOR ALL TABLES');
+    await sleep(200);
+    await other.query('CREATE TABLE meanwhile (a int)');
+    await small;
+    assert.equal(await scalar('SELECT count(*) FROM busy2.orders'), '30000');
+    assert.deepEqual((await rows(`SHOW TABLES`)).map((x) => x.name).sort(), ['meanwhile', 'plain']);
+    await client.query('DROP SOURCE busy2.gen');
+    await client.query('DROP TABLE meanwhile');
+  } finally {
+    await other.end();
+  }
+});
+
 test('two servers generate identical data', async () => {
   const other = await startFerry();
   const c2 = await connect(other);
