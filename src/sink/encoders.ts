@@ -14,7 +14,7 @@
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs/promises';
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, open as openFd } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,6 +29,7 @@ import type { CopyToOptions } from './options.js';
 import type { FileUpload } from './store.js';
 
 const execFileAsync = promisify(execFile);
+const openFdAsync = promisify(openFd);
 
 export interface WrittenFile {
   fileNumber: number;
@@ -163,8 +164,9 @@ function duckCompression(c: CopyToOptions['compression']): string {
  * (epoll), which reports EOF only after a writer has come and gone. */
 async function openFifo(p: string): Promise<net.Socket> {
   await execFileAsync('mkfifo', ['-m', '600', p]);
-  const fh = await fs.open(p, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
-  return new net.Socket({ fd: fh.fd, readable: true, writable: false });
+  // A raw descriptor, not a FileHandle: the socket owns and closes it.
+  const fd = await openFdAsync(p, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  return new net.Socket({ fd, readable: true, writable: false });
 }
 
 export async function encodeParquet(ctx: EncodeContext): Promise<WrittenFile[]> {
