@@ -62,6 +62,8 @@ export function pgColumnName(name: string, sql = ''): string {
   if (/^(-?\d|'|true$|false$|NULL$)/.test(name)) return '?column?';
   // DuckDB rewrites count(*) to count_star().
   if (/^count_star\(\)$/.test(name)) return 'count';
+  // Operators DuckDB names after their function (`~` is regexp_full_match) are unnamed in PostgreSQL.
+  if (/^\(?(NOT )?regexp_full_match\(/.test(name)) return '?column?';
   if (/^[A-Za-z_][A-Za-z0-9_$]*$/.test(name) || !/[()'\s:+\-*/|]/.test(name)) return name;
   const cast = /^CAST\((.*) AS [^)]*\)$/s.exec(name);
   const inner = cast ? cast[1]! : name;

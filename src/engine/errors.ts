@@ -87,6 +87,9 @@ export function engineError(err: unknown): SqlError {
     code = '22003';
   } else if (kind === 'Invalid Input' && /division by zero/i.test(text)) {
     code = '22012';
+  } else if (/^relation "[^"]*" does not exist$/.test(text)) {
+    // Raised by Ferry's regclass_in macro (src/catalog/pg-compat.ts) for 'name'::regclass.
+    code = '42P01';
   } else if (kind === 'Interrupt') {
     text = 'canceling statement due to user request';
   } else if (kind === 'TransactionContext' && /aborted/i.test(text)) {

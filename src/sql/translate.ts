@@ -230,7 +230,6 @@ const DEFAULT_COLLATIONS = new Set(['default', 'c', 'posix']);
  * alone.
  */
 export function pgCompatRewrite(sql: string): string {
-  if (!/pg_|information_schema|operator|collate|regclass|regproc|~/i.test(sql)) return sql;
   const toks = tokenize(sql);
   let out = '';
   let last = 0;
