@@ -152,7 +152,7 @@ interface AssumeArgs {
   sessionName: string;
   externalId: string | undefined;
   /** Credentials of the caller; undefined: the SDK's default chain (ambient identity). */
-  callerCredentials: AwsCredentialIdentityProvider | undefined;
+  callerCredentials: AwsCredentialIdentity | AwsCredentialIdentityProvider | undefined;
 }
 
 function assumeRoleProvider(spec: AwsConnectionSpec, ctx: AwsConnectionContext, a: AssumeArgs): AwsCredentialIdentityProvider {
@@ -231,7 +231,7 @@ export function credentialsFor(
     };
   }
   const sessionName = spec.assumeRoleSessionName ?? defaultSessionName(ctx.identity, ctx.connectionId);
-  let caller = ctx.ambient?.credentials;
+  let caller: AwsCredentialIdentity | AwsCredentialIdentityProvider | undefined = ctx.ambient?.credentials;
   const roleArn = ctx.identity.connectionRoleArn;
   if (roleArn !== null) {
     // Hop 1: the operator's connection role trusts the server's ambient identity and needs

@@ -5,7 +5,7 @@
  * Spec: shared/spec/aws-connections.md, "External ID and principal" and "Catalog rows".
  */
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 
 /** Deployment-wide facts every AWS connection derives its identity from. */
 export interface AwsIdentityConfig {
@@ -111,7 +111,7 @@ export function principalFromCallerArn(arn: string): string {
 /** How to reach STS with the server's own (ambient) identity. */
 export interface AmbientAws {
   /** Default: the SDK's default provider chain (environment, profile, IMDS, ...). */
-  credentials?: AwsCredentialIdentityProvider;
+  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   /** STS endpoint for ambient calls; default: the SDK's (which honours AWS_ENDPOINT_URL_STS). */
   stsEndpoint?: string;
   /** Default: the SDK's region resolution, else us-east-1. */
