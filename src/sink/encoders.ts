@@ -190,7 +190,9 @@ export async function encodeParquet(ctx: EncodeContext): Promise<WrittenFile[]> 
   const start = async (i: number): Promise<void> => {
     const sock = await openFifo(fifo(i));
     sockets.set(i, sock);
-    pumps.set(i, pump(i, sock));
+    const p = pump(i, sock);
+    p.catch(() => undefined); // errors are recorded through fail(); awaited below
+    pumps.set(i, p);
   };
 
   const pump = async (i: number, sock: net.Socket): Promise<WrittenFile | null> => {
@@ -203,7 +205,14 @@ export async function encodeParquet(ctx: EncodeContext): Promise<WrittenFile[]> 
           // The next pipe must exist before DuckDB closes this file and opens the next.
           start(i + 1).catch(fail);
         }
-        await up.write(b as Buffer);
+        try {
+          await up.write(b as Buffer);
+        } catch (err) {
+          // Record the upload's error before the pipe closes: DuckDB's consequential
+          // "Broken pipe" must not become the reported cause.
+          fail(err);
+          throw err;
+        }
         ctx.progress({ bytes: (b as Buffer).length });
       }
       if (!up) return null;

@@ -5,6 +5,7 @@
  * passed through for the SQL layer to resolve (check 6). Check 8 (Parquet column mapping)
  * is `checkParquetColumns` in columns.ts, since it needs the query's output columns.
  */
+import zlib from 'node:zlib';
 import { SqlError } from '../errors/index.js';
 
 /** One option as parsed: upper-cased words joined by one space (`MAX FILE SIZE`). */
@@ -236,6 +237,9 @@ export function planCopyToOptions(raw: readonly RawCopyOption[], target: TargetK
   return { format, maxFileSize, awsConnection, csv, compression, manifest, partitionBy, overwrite };
 }
 
+/** Whether this Node has a streaming zstd compressor (added in Node 22.15; Ferry runs on 20). */
+export const NODE_HAS_ZSTD = typeof (zlib as unknown as { createZstdCompress?: unknown }).createZstdCompress === 'function';
+
 function planCompression(format: CopyFormat, text: string | null): Compression {
   if (text === null) return format === 'parquet' ? 'snappy' : 'none';
   const t = text === 'uncompressed' ? 'none' : text;
@@ -243,5 +247,8 @@ function planCompression(format: CopyFormat, text: string | null): Compression {
   if (!(allowed as string[]).includes(t)) {
     throw invalid('COMPRESSION', `${text} is not supported for FORMAT ${format.toUpperCase()} (expected ${allowed.join(', ')})`);
   }
+  // Parquet's zstd is DuckDB's; whole-file zstd for CSV needs Node's compressor. Refuse at
+  // planning rather than after the sentinel is written.
+  if (format === 'csv' && t === 'zstd' && !NODE_HAS_ZSTD) throw new SqlError('0A000', 'COMPRESSION zstd for FORMAT CSV not yet supported');
   return t as Compression;
 }

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { planCopyToOptions, type RawCopyOption } from '../../src/sink/options.js';
+import { planCopyToOptions, NODE_HAS_ZSTD, type RawCopyOption } from '../../src/sink/options.js';
 import { checkParquetColumns, dedupeColumnNames } from '../../src/sink/columns.js';
 import { SqlError } from '../../src/errors/index.js';
 
@@ -86,6 +86,7 @@ test('Beyond options: COMPRESSION, MANIFEST, PARTITION BY, OVERWRITE', () => {
   assert.deepEqual(o.partitionBy, ['a', 'b']);
   assert.equal(o.overwrite, true);
   assert.equal(planCopyToOptions([csv, str('COMPRESSION', 'gzip')], 's3').compression, 'gzip');
+  if (!NODE_HAS_ZSTD) rejects([csv, str('COMPRESSION', 'zstd')], '0A000', 'COMPRESSION zstd for FORMAT CSV not yet supported');
   rejects([csv, str('COMPRESSION', 'snappy')], '22023', 'invalid COMPRESSION: snappy is not supported for FORMAT CSV (expected none, gzip, zstd)');
   rejects([str('FORMAT', 'parquet'), str('COMPRESSION', 'lz4')], '22023', 'invalid COMPRESSION: lz4 is not supported for FORMAT PARQUET (expected snappy, zstd, gzip, none)');
   rejects([str('FORMAT', 'parquet'), bare('HEADER')], '0A000', 'HEADER is only supported with FORMAT CSV');

@@ -1,0 +1,175 @@
+/**
+ * Retries, failures and cancellation through a fault-injecting proxy in front of the test
+ * S3 (copy-to-s3.md "Retries", "Failure and cancellation"): transient 503 / 500 / resets
+ * are retried and the export succeeds; persistent errors and cancellation abort every
+ * unfinished multipart upload (ListMultipartUploads is empty) and leave the sentinel.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { planCopyToOptions, runExport, isRetryable, withRetry, type ExportRequest, type RawCopyOption } from '../../src/sink/index.js';
+import { SqlError } from '../../src/errors/index.js';
+import { duck, freshPrefix, getObject, listKeys, multipartUploads, s3env, type S3Env } from './s3env.js';
+import { startFaultProxy, type FaultProxy } from './faultproxy.js';
+
+let env: S3Env;
+let conn: DuckDBConnection;
+let proxy: FaultProxy;
+let viaProxy: S3Client;
+
+before(async () => {
+  env = await s3env();
+  conn = await duck();
+  proxy = await startFaultProxy(env.endpoint);
+  const creds = await env.client.config.credentials();
+  viaProxy = new S3Client({
+    endpoint: proxy.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey },
+    // Only the sink's own retry layer is under test.
+    maxAttempts: 1,
+    ...(env.kind === 's3rver' ? { requestChecksumCalculation: 'WHEN_REQUIRED' as const } : {}),
+  });
+});
+after(async () => {
+  viaProxy.destroy();
+  await proxy.close();
+  await env.close();
+});
+
+const FAST_RETRY = { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 40 };
+const s = (name: string, text: string): RawCopyOption => ({ name, value: { kind: 'string', text } });
+/** ~13 MB of CSV: two multipart parts. */
+const BIG = 'SELECT i, md5(i::VARCHAR) AS m FROM range(300000) t(i)';
+
+function exportVia(prefix: string, query: string, format: string, extra: Partial<ExportRequest> = {}) {
+  return runExport({
+    exportId: 't5',
+    conn,
+    query,
+    options: planCopyToOptions([s('FORMAT', format)], 's3'),
+    target: { kind: 's3', bucket: env.bucket, prefix, client: viaProxy },
+    retry: FAST_RETRY,
+    ...extra,
+  });
+}
+
+function reset(): void {
+  proxy.rules = [];
+  proxy.seen = {};
+  proxy.failed = {};
+}
+
+test('503 SlowDown on an UploadPart and on CompleteMultipartUpload is retried; the export succeeds', async () => {
+  reset();
+  proxy.rules = [
+    { op: 'UploadPart', fault: 503, times: 1, after: 1 },
+    { op: 'CompleteMultipartUpload', fault: 503, times: 1 },
+    { op: 'PutObject', fault: 'reset', times: 1 },
+  ];
+  const prefix = freshPrefix('retry');
+  const r = await exportVia(prefix, BIG, 'csv');
+  assert.equal(r.rows, 300000);
+  assert.deepEqual(proxy.failed, { UploadPart: 1, CompleteMultipartUpload: 1, PutObject: 1 });
+  const body = await getObject(env, r.files[0]!.key);
+  assert.equal(body.length, r.files[0]!.bytes);
+  assert.equal(body.toString().split('\n').length - 1, 300000);
+  assert.deepEqual(await listKeys(env, prefix + '/'), [r.files[0]!.key]);
+});
+
+test('500 on every UploadPart: the export fails, no multipart upload is left, the sentinel stays', async () => {
+  for (const format of ['csv', 'parquet']) {
+    reset();
+    proxy.rules = [{ op: 'UploadPart', fault: 500, times: Infinity }];
+    const prefix = freshPrefix(`persistent-${format}`);
+    const query = format === 'csv' ? BIG : 'SELECT i, md5(i::VARCHAR) || md5((i+1)::VARCHAR) AS m FROM range(400000) t(i)';
+    await assert.rejects(exportVia(prefix, query, format), (e: unknown) => {
+      assert.ok(e instanceof SqlError, String(e));
+      assert.match(e.message, new RegExp(`COPY TO s3://${env.bucket}/${prefix} failed: UploadPart`));
+      assert.match(e.hint ?? '', /mz-t5-INCOMPLETE.*not empty/);
+      return true;
+    });
+    assert.equal(proxy.seen.UploadPart! >= FAST_RETRY.maxAttempts, true);
+    assert.deepEqual(await multipartUploads(env, prefix + '/'), [], format);
+    assert.deepEqual(await listKeys(env, prefix + '/'), [`${prefix}/mz-t5-INCOMPLETE`], format);
+  }
+});
+
+test('cancel mid-export: stops within a second, aborts uploads, leaves the sentinel', async () => {
+  for (const format of ['csv', 'parquet']) {
+    reset();
+    const prefix = freshPrefix(`cancel-${format}`);
+    const ac = new AbortController();
+    let abortedAt = 0;
+    const query = 'SELECT i, md5(i::VARCHAR) || md5((i+1)::VARCHAR) AS m FROM range(5000000) t(i)';
+    const run = exportVia(prefix, query, format, {
+      signal: ac.signal,
+      progressIntervalMs: 0,
+      onProgress: (p) => {
+        if (p.bytes > 12 * 1024 * 1024 && !ac.signal.aborted) {
+          abortedAt = Date.now();
+          ac.abort(new Error('CancelRequest'));
+        }
+      },
+    });
+    await assert.rejects(run, (e: unknown) => e instanceof SqlError && e.code === '57014' && e.message === 'canceling statement due to user request');
+    const took = Date.now() - abortedAt;
+    assert.ok(abortedAt > 0, 'aborted mid-export');
+    assert.ok(took < 1000, `${format}: stopped ${took} ms after the cancel`);
+    assert.ok((proxy.seen.CreateMultipartUpload ?? 0) >= 1, 'a multipart upload had started');
+    assert.deepEqual(await multipartUploads(env, prefix + '/'), [], format);
+    assert.deepEqual(await listKeys(env, prefix + '/'), [`${prefix}/mz-t5-INCOMPLETE`], format);
+  }
+});
+
+test('AccessDenied on the DeleteObject probe fails preflight and writes nothing', async () => {
+  reset();
+  proxy.rules = [{ op: 'DeleteObject', fault: 403, times: 1 }];
+  const prefix = freshPrefix('denied');
+  await assert.rejects(exportVia(prefix, 'SELECT 1', 'csv'), (e: unknown) => {
+    return e instanceof SqlError && e.code === '42501' && e.message === 'AccessDenied error when using DeleteObject';
+  });
+  assert.deepEqual(await listKeys(env, prefix + '/'), []);
+  reset();
+  proxy.rules = [{ op: 'ListObjectsV2', fault: 403, times: 1 }];
+  await assert.rejects(exportVia(prefix, 'SELECT 1', 'csv'), { message: 'AccessDenied error when using ListObjectsV2' });
+  reset();
+  proxy.rules = [{ op: 'PutObject', fault: 403, times: 1 }];
+  await assert.rejects(exportVia(prefix, 'SELECT 1', 'csv'), { message: 'AccessDenied error when using PutObject' });
+  assert.deepEqual(await listKeys(env, prefix + '/'), []);
+});
+
+test('retry classification and bounded attempts', async () => {
+  const aws = (name: string, status: number) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
+  assert.equal(isRetryable(aws('SlowDown', 503)), true);
+  assert.equal(isRetryable(aws('InternalError', 500)), true);
+  assert.equal(isRetryable(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })), true);
+  assert.equal(isRetryable(new Error('socket hang up')), true);
+  assert.equal(isRetryable(aws('AccessDenied', 403)), false);
+  assert.equal(isRetryable(aws('NoSuchBucket', 404)), false);
+  let calls = 0;
+  await assert.rejects(
+    withRetry(
+      async () => {
+        calls++;
+        throw aws('SlowDown', 503);
+      },
+      { policy: FAST_RETRY },
+    ),
+    { name: 'SlowDown' },
+  );
+  assert.equal(calls, FAST_RETRY.maxAttempts);
+  calls = 0;
+  await assert.rejects(
+    withRetry(
+      async () => {
+        calls++;
+        throw aws('AccessDenied', 403);
+      },
+      { policy: FAST_RETRY },
+    ),
+  );
+  assert.equal(calls, 1);
+});
