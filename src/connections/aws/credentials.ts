@@ -100,6 +100,8 @@ export function awsErrorMessage(err: unknown): string {
 }
 
 function region(spec: AwsConnectionSpec, ctx: AwsConnectionContext): string {
+  // AWS_REGION is the SDK's own variable (src/config allows it: it defines the ambient
+  // identity); a fixed fallback keeps a region-less deployment from failing at first use.
   return spec.region ?? ctx.ambient?.region ?? process.env.AWS_REGION ?? DEFAULT_REGION;
 }
 
