@@ -8,14 +8,12 @@
  *    CARDINALITY m only the newest m values are visible — what Materialize's counter
  *    would show at that moment, recomputed by each query, surviving restarts.
  *  - AUCTION / TPCH (FOR ALL TABLES): the data is generated once at creation (auction.ts,
- *    tpch.ts) into hidden tables `__ferry.lg_<random>_<table>`; each subsource is a view
- *    over its table in the source's schema (catalog kind 'source', type 'subsource'), so
- *    SELECT and COPY TO read it and writes are refused; the source itself is an empty
- *    relation.
+ *    tpch.ts) into one engine table per generator table in the source's schema, registered
+ *    as subsources (catalog kind 'source', type 'subsource'), so SELECT, COPY TO and the
+ *    privilege checks treat them like tables; the source itself is an empty relation.
  *  - Every source also gets `<name>_progress` (type 'progress', column `offset`), as
  *    Materialize's EXPOSE PROGRESS default.
  */
-import { randomBytes } from 'node:crypto';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ExecContext, ExecOutcome } from '../adapter/api.js';
 import type { FerryCoordinator } from '../adapter/coordinator.js';
@@ -34,8 +32,8 @@ export { planLoadGenerator } from './options.js';
 export async function installLoadGenerators(services: Services, coordinator: FerryCoordinator): Promise<void> {
   services.extraHandlers.set('create-source-loadgen', (session, stmt, _sql, ctx) => createSource(session, stmt as Statement & { kind: 'create-source-loadgen' }, ctx));
   services.extraHandlers.set('drop-source', (session, stmt, _sql, ctx) => dropSources(session, stmt as Statement & { kind: 'drop-objects' }, ctx));
-  const dropped = await dropOrphanStorage(coordinator.systemConnection());
-  if (dropped) services.log.info('dropped orphaned load generator data', { tables: dropped });
+  const dropped = await dropPendingTables(coordinator.systemConnection());
+  if (dropped) services.log.info('dropped unfinished load generator tables', { tables: dropped });
 }
 
 /** Engine-table names of a generator's subsources, in Materialize's order. */
@@ -69,14 +67,23 @@ async function engineRelationExists(conn: DuckDBConnection, schema: string, name
   return rows.length > 0;
 }
 
-/** Prefix of the hidden tables (in the internal schema) that hold generated data. */
-const STORAGE_PREFIX = 'lg_';
+/** Table comment marking generated tables whose catalog entries are not written yet. */
+export const PENDING = 'ferry: load generator data, pending';
 
 /**
  * Refuses names already taken (catalog items or engine relations); with IF NOT EXISTS an
- * existing source is a notice and `false` (nothing to do).
+ * existing source is a notice and `false` (nothing to do). `ours` are tables this
+ * statement generated itself (marked PENDING): they, and entries a concurrent catalog sync
+ * may have made for them, are not conflicts.
  */
-async function checkNames(session: FerrySession, stmt: Statement & { kind: 'create-source-loadgen' }, schema: string, names: string[], ctx: ExecContext | null): Promise<boolean> {
+async function checkNames(
+  session: FerrySession,
+  stmt: Statement & { kind: 'create-source-loadgen' },
+  schema: string,
+  names: string[],
+  ctx: ExecContext | null,
+  ours: string[] = [],
+): Promise<boolean> {
   const conn = session.conn;
   if (catalog.SYSTEM_SCHEMAS.includes(schema) || schema === catalog.INTERNAL_SCHEMA || schema === 'main') {
     throw new SqlError('42501', `permission denied for SCHEMA "${catalog.DEFAULT_DATABASE}.${schema}"`);
@@ -97,6 +104,7 @@ async function checkNames(session: FerrySession, stmt: Statement & { kind: 'crea
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new SqlError('42710', `catalog item '${dup}' already exists`);
   for (const n of names) {
+    if (ours.includes(n)) continue;
     if ((await catalog.findItem(conn, schema, n)) || (await engineRelationExists(conn, schema, n))) {
       throw new SqlError('42710', `catalog item '${n}' already exists`);
     }
@@ -106,11 +114,11 @@ async function checkNames(session: FerrySession, stmt: Statement & { kind: 'crea
 
 /**
  * CREATE SOURCE … FROM LOAD GENERATOR. Generated data is written first, in a transaction
- * of its own, to hidden tables in the internal schema (which the catalog sync ignores);
- * a second, short transaction then creates the user-visible relations (views over those
- * tables, so subsources are read-only as in Materialize) and their catalog entries. A
- * long TPCH generation thus never holds catalog rows that concurrent DDL also writes.
- * Inside a transaction block both steps share the block's transaction.
+ * of its own, to the subsource tables (marked PENDING); a second, short transaction then
+ * creates the source and progress relations and all catalog entries. A long TPCH
+ * generation thus never holds catalog rows that concurrent DDL also writes. Should a
+ * concurrent catalog sync register the new tables as plain tables in between, the second
+ * step replaces those entries. Inside a transaction block both steps share its transaction.
  */
 async function createSource(session: FerrySession, stmt: Statement & { kind: 'create-source-loadgen' }, ctx: ExecContext): Promise<ExecOutcome> {
   const plan = planLoadGenerator(stmt.generator, stmt.options, stmt.forAllTables);
@@ -118,37 +126,47 @@ async function createSource(session: FerrySession, stmt: Statement & { kind: 'cr
   const name = stmt.name.parts[stmt.name.parts.length - 1]!;
   const progressName = `${name}_progress`;
   const tables = subsourceTables(plan);
-  const newNames = [name, progressName, ...Object.keys(tables)];
+  const tableNames = Object.keys(tables);
+  const newNames = [name, progressName, ...tableNames];
   const tag: ExecOutcome = { kind: 'command', tag: 'CREATE SOURCE' };
   const started = Date.now();
   const createdMicros = started * 1000;
+  const drop = async (): Promise<void> => {
+    for (const t of tableNames) await session.engineRun(`DROP TABLE IF EXISTS ${qn(schema, t)}`);
+  };
 
-  // 1. Generated data, into hidden tables.
-  const storage: Record<string, string> = {};
-  if (Object.keys(tables).length) {
+  // 1. Generated data.
+  let generated = false;
+  if (tableNames.length) {
     if (!(await session.atomically(() => checkNames(session, stmt, schema, newNames, ctx)))) return tag;
-    const tag6 = randomBytes(6).toString('hex');
-    for (const t of Object.keys(tables)) storage[t] = `${STORAGE_PREFIX}${tag6}_${t}`;
+    const identity = Object.fromEntries(tableNames.map((t) => [t, t]));
     const stmts =
       plan.generator === 'TPCH'
-        ? tpchStatements(catalog.INTERNAL_SCHEMA, storage, tpchCounts(plan.scaleFactor))
-        : auctionStatements(catalog.INTERNAL_SCHEMA, storage, createdMicros, plan.tickMicros);
+        ? tpchStatements(schema, identity, tpchCounts(plan.scaleFactor))
+        : auctionStatements(schema, identity, createdMicros, plan.tickMicros);
     await session.atomically(async () => {
       for (const s of stmts) {
         if (session.signal.aborted) throw new SqlError('57014', 'canceling statement due to user request');
         await session.engineRun(s);
       }
+      for (const t of tableNames) await session.engineRun(`COMMENT ON TABLE ${qn(schema, t)} IS '${PENDING}'`);
     });
+    generated = true;
   }
   const generatedMs = Date.now() - started;
 
-  // 2. The visible relations and the catalog entries, in one short transaction.
+  // 2. Source and progress relations and the catalog entries, in one short transaction.
   try {
     return await session.atomically(async () => {
       const conn = session.conn;
-      if (!(await checkNames(session, stmt, schema, newNames, ctx))) {
-        await dropStorage(session, Object.values(storage));
+      if (!(await checkNames(session, stmt, schema, newNames, ctx, tableNames))) {
+        await drop();
         return tag;
+      }
+      for (const t of tableNames) {
+        const synced = await catalog.findItem(conn, schema, t);
+        if (synced) await catalog.deleteObject(conn, synced.id);
+        await session.engineRun(`COMMENT ON TABLE ${qn(schema, t)} IS NULL`);
       }
       const ticksExpr = `greatest(0, (epoch_us(now()) - ${createdMicros}::BIGINT) // ${plan.tickMicros})`;
       // Values (or snapshot ticks) emitted so far: AS OF + 1 + elapsed ticks, capped by UP TO.
@@ -160,9 +178,6 @@ async function createSource(session: FerrySession, stmt: Statement & { kind: 'cr
         );
         await session.engineRun(`CREATE VIEW ${qn(schema, progressName)} AS SELECT (${emitted})::UBIGINT AS "offset"`);
       } else {
-        for (const [t, cols] of Object.entries(tables)) {
-          await session.engineRun(`CREATE VIEW ${qn(schema, t)} AS SELECT ${cols.map(([c]) => quoteIdent(c)).join(', ')} FROM ${qn(catalog.INTERNAL_SCHEMA, storage[t]!)}`);
-        }
         // The source itself carries no rows; its subsources do.
         await session.engineRun(`CREATE VIEW ${qn(schema, name)} AS SELECT NULL::UBIGINT AS "offset" WHERE false`);
         // Snapshot-only generators: the snapshot is complete (offset 1) from creation on.
@@ -192,20 +207,18 @@ async function createSource(session: FerrySession, stmt: Statement & { kind: 'cr
           up_to: plan.upTo,
           max_cardinality: plan.maxCardinality,
           scale_factor: plan.generator === 'TPCH' ? plan.scaleFactor : null,
-          subsources: Object.keys(tables),
+          subsources: tableNames,
           progress: progressName,
         },
       });
       const sub = async (n: string, type: 'subsource' | 'progress', cols: [string, string][]): Promise<void> => {
         const id = await catalog.allocateId(conn, 'item');
-        const colText = cols.map(([c, t]) => `${quoteIdent(c)} ${t.toLowerCase().replace('varchar', 'text').replace('timestamptz', 'timestamp with time zone')}`).join(', ');
+        const colText = cols.map(([c, t]) => `${quoteIdent(c)} ${t.toLowerCase().replace('varchar', 'text').replace('timestamptz', 'timestamp with time zone')} NOT NULL`).join(', ');
         const sql =
           type === 'progress'
             ? `CREATE SUBSOURCE ${fq(schema, n)} ("offset" uint8) WITH (PROGRESS = true)`
             : `CREATE SUBSOURCE ${fq(schema, n)} (${colText}) OF SOURCE ${fq(schema, name)} WITH (EXTERNAL REFERENCE = ${quoteIdent('mz_load_generators')}.${quoteIdent(plan.generator.toLowerCase())}.${quoteIdent(n)})`;
-        const details: Record<string, unknown> = { type, source_id: sourceId };
-        if (storage[n]) details.storage = storage[n];
-        await catalog.insertObject(conn, { id, kind: 'source', schemaName: schema, name: n, ownerId: owner, createSql: sql, redactedSql: sql, details });
+        await catalog.insertObject(conn, { id, kind: 'source', schemaName: schema, name: n, ownerId: owner, createSql: sql, redactedSql: sql, details: { type, source_id: sourceId } });
         await catalog.addDependency(conn, id, sourceId);
       };
       await sub(progressName, 'progress', []);
@@ -221,38 +234,47 @@ async function createSource(session: FerrySession, stmt: Statement & { kind: 'cr
     });
   } catch (err) {
     // Outside a transaction block the generated data was committed: remove it.
-    if (Object.keys(storage).length && !session.inTransactionBlock()) {
-      await session.atomically(() => dropStorage(session, Object.values(storage))).catch(() => undefined);
+    if (generated && !session.inTransactionBlock()) {
+      await session
+        .atomically(async () => {
+          for (const t of tableNames) {
+            const synced = await catalog.findItem(session.conn, schema, t);
+            if (synced && synced.kind === 'table') await catalog.deleteObject(session.conn, synced.id);
+          }
+          await drop();
+        })
+        .catch(() => undefined);
     }
     throw err;
   }
 }
 
-async function dropStorage(session: FerrySession, tables: string[]): Promise<void> {
-  for (const t of tables) await session.engineRun(`DROP TABLE IF EXISTS ${qn(catalog.INTERNAL_SCHEMA, t)}`);
-}
-
 /**
- * Drops hidden data tables no subsource refers to (left by a crash between the two steps
- * of CREATE SOURCE). Runs once at start-up.
+ * Drops generated tables still marked PENDING (left by a crash or a failure between the
+ * two steps of CREATE SOURCE), with any entry a catalog sync made for them. Runs at start.
  */
-export async function dropOrphanStorage(conn: DuckDBConnection): Promise<number> {
-  const used = new Set(
-    (await catalog.listItems(conn, ['source'])).map((o) => o.details.storage).filter((x): x is string => typeof x === 'string'),
-  );
+export async function dropPendingTables(conn: DuckDBConnection): Promise<number> {
   const rows = await catalog.queryRows(
     conn,
-    `SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = $1 AND starts_with(table_name, $2)`,
-    [catalog.INTERNAL_SCHEMA, STORAGE_PREFIX],
+    `SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database() AND comment = $1`,
+    [PENDING],
   );
-  let n = 0;
-  for (const r of rows) {
-    const t = String(r.table_name);
-    if (used.has(t)) continue;
-    await conn.run(`DROP TABLE IF EXISTS ${qn(catalog.INTERNAL_SCHEMA, t)}`);
-    n++;
+  if (!rows.length) return 0;
+  await conn.run('BEGIN');
+  try {
+    for (const r of rows) {
+      const s = String(r.schema_name);
+      const t = String(r.table_name);
+      const entry = await catalog.findItem(conn, s, t);
+      if (entry && entry.kind === 'table') await catalog.deleteObject(conn, entry.id);
+      await conn.run(`DROP TABLE IF EXISTS ${qn(s, t)}`);
+    }
+    await conn.run('COMMIT');
+  } catch (err) {
+    await conn.run('ROLLBACK').catch(() => undefined);
+    throw err;
   }
-  return n;
+  return rows.length;
 }
 
 interface Doomed {
@@ -368,7 +390,6 @@ async function dropSources(session: FerrySession, stmt: Statement & { kind: 'dro
       for (const { obj: d, engineKind } of plan.reverse()) {
         await session.engineRun(`DROP ${engineKind} IF EXISTS ${qn(d.schemaName!, d.name)}`);
       }
-      await dropStorage(session, doomed.map((d) => d.details.storage).filter((x): x is string => typeof x === 'string'));
       for (const d of doomed) await catalog.deleteObject(conn, d.id);
       session.log.info('source dropped', { source: catalog.fullName(obj), objects: doomed.length });
     }
