@@ -9,6 +9,7 @@ import { type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBType, D
 import { SqlError } from '../errors/index.js';
 import { engineError } from '../engine/errors.js';
 import { formatValue, pgTypeOf, textExpr } from '../types/index.js';
+import { parsePgArray } from '../sql/array-literal.js';
 import type { FieldDesc, RowStream } from './api.js';
 
 export interface EngineShape {
@@ -78,43 +79,6 @@ function hexToBytes(text: string): Uint8Array {
     throw new SqlError('22P02', 'invalid input syntax for type bytea');
   }
   return Buffer.from(text.slice(2), 'hex');
-}
-
-/**
- * A one-dimensional PostgreSQL array literal's elements (PostgreSQL docs, "Array Value
- * Input"): double-quoted elements with backslash escapes, unquoted `NULL` as null. Returns
- * null for anything else (multi-dimensional arrays), which is then passed through as text.
- */
-export function parsePgArray(text: string): (string | null)[] | null {
-  const s = text.trim();
-  if (!s.startsWith('{') || !s.endsWith('}')) return null;
-  const out: (string | null)[] = [];
-  const end = s.length - 1;
-  let i = 1;
-  const skipSpace = (): void => {
-    while (i < end && /\s/.test(s[i]!)) i++;
-  };
-  skipSpace();
-  if (i === end) return out;
-  for (;;) {
-    skipSpace();
-    if (s[i] === '{') return null;
-    let item = '';
-    const quoted = s[i] === '"';
-    if (quoted) i++;
-    while (i < end && (quoted ? s[i] !== '"' : s[i] !== ',')) {
-      if (s[i] === '\\') i++;
-      item += s[i] ?? '';
-      i++;
-    }
-    if (quoted) i++;
-    else item = item.trim();
-    out.push(!quoted && item.toUpperCase() === 'NULL' ? null : item);
-    skipSpace();
-    if (i >= end) return out;
-    if (s[i] !== ',') return null;
-    i++;
-  }
 }
 
 /** Binds PostgreSQL text-format parameter values, converting by the inferred type. */

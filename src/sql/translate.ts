@@ -22,6 +22,7 @@
 import { INFORMATION_SCHEMA_RELATIONS, PG_COMPAT_DB, PG_COMPAT_FUNCTIONS, PG_COMPAT_RELATIONS } from '../catalog/pg-compat.js';
 import { SqlError } from '../errors/index.js';
 import { type Token, tokenize } from './lexer.js';
+import { parsePgArray } from './array-literal.js';
 
 /** Unconstrained `numeric` is stored as DECIMAL(38,10); see docs/compat.md. */
 export const UNCONSTRAINED_NUMERIC = 'DECIMAL(38,10)';
@@ -291,6 +292,19 @@ export function pgCompatRewrite(sql: string): string {
         splice(t.start, ty.end, quoteLiteral(t.value.replace(/^pg_catalog\./, '')));
         k = j;
         continue;
+      }
+    }
+    // '{1,2}'::int[] → ['1','2']::int[]: DuckDB casts only its own `[…]` text to a list,
+    // while a list of text elements casts to any element type.
+    if (t.kind === 'string' && next?.text === '::' && /^\s*\{/.test(t.value)) {
+      let j = k + 2;
+      while ((toks[j]?.kind === 'word' && toks[j]?.value !== 'list') || toks[j]?.text === '.') j++;
+      if (j > k + 2 && (toks[j]?.text === '[' || toks[j]?.value === 'list')) {
+        const items = parsePgArray(t.value);
+        if (items) {
+          splice(t.start, t.end, `[${items.map((v) => (v === null ? 'NULL' : quoteLiteral(v))).join(', ')}]::VARCHAR[]`);
+          continue;
+        }
       }
     }
     if (t.kind !== 'word' || prev?.text === '.') continue;
