@@ -1,0 +1,243 @@
+/**
+ * The benchmark's results as data and as Markdown: the measurements table, the ratios
+ * issue 6 names with their targets, growth from ×1 to the largest factor, the one-row
+ * export and the wire path. Every figure is computed from the run's own measurements.
+ */
+import type { WireResult } from './wire.js';
+
+export type Dataset = 'lineitem' | 'mixed';
+export type Format = 'parquet' | 'csv';
+export type PathKind = 'ferry' | 'encode' | 'upload' | 'two-step' | 'postgres' | 'diag-lines-duckdb' | 'diag-lines-js';
+
+export interface Measurement {
+  factor: number;
+  sf: number;
+  mixedRows: number;
+  dataset: Dataset;
+  format: Format;
+  path: PathKind;
+  wallS: number;
+  /** Output bytes (objects written, or the local file). */
+  bytes: number;
+  rows: number;
+  files?: number;
+  /** CPU (user + sys) of the path's own processes: Ferry, or the worker(s) plus PostgreSQL's backend. */
+  cpuS: number;
+  ferryCpuS?: number;
+  pgBackendCpuS?: number;
+  ferryPeakRssMb?: number;
+  workerPeakRssMb?: number;
+  rgwCpuS: number;
+  osdCpuS: number;
+  /** Busy CPU of the machine not accounted to any process above: other people's work. */
+  otherCpuS: number;
+  error?: string;
+}
+
+export interface OneRow {
+  factor: number;
+  format: Format;
+  runs: number;
+  p50Ms: number;
+  maxMs: number;
+  error?: string;
+}
+
+export interface BenchResults {
+  started: string;
+  finished: string;
+  command: string;
+  machine: Record<string, string | number>;
+  loadAverageBefore: number;
+  loadAverageAfter: number;
+  scale: number;
+  factors: number[];
+  settings: Record<string, string | number | null>;
+  loads: { factor: number; what: string; seconds: number }[];
+  measurements: Measurement[];
+  oneRow: OneRow[];
+  wire?: { ferry: WireResult; postgres: WireResult };
+}
+
+const f1 = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(1));
+const f2 = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(2));
+const f0 = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '–' : Math.round(x).toLocaleString('en-US'));
+const mb = (bytes: number): number => bytes / 1e6;
+const verdict = (ok: boolean | undefined): string => (ok === undefined ? '–' : ok ? '**met**' : '**missed**');
+
+const PATH_LABEL: Record<PathKind, string> = {
+  ferry: 'Ferry COPY TO s3',
+  encode: 'encode ceiling (DuckDB → local file)',
+  upload: 'upload ceiling (file → S3Store)',
+  'two-step': 'two-step (encode, then upload)',
+  postgres: 'PostgreSQL COPY TO STDOUT → S3Store',
+  'diag-lines-duckdb': 'diag: CSV line query in DuckDB only',
+  'diag-lines-js': 'diag: CSV lines fetched into JS',
+};
+
+export function scaleLabel(m: { factor: number; sf: number; mixedRows: number }, dataset: Dataset): string {
+  return dataset === 'lineitem' ? `×${m.factor} (SF ${m.sf})` : `×${m.factor} (${(m.mixedRows / 1e6).toLocaleString('en-US')}M rows)`;
+}
+
+function find(ms: Measurement[], factor: number, dataset: Dataset, format: Format, p: PathKind): Measurement | undefined {
+  const m = ms.find((x) => x.factor === factor && x.dataset === dataset && x.format === format && x.path === p);
+  return m && !m.error && Number.isFinite(m.wallS) ? m : undefined;
+}
+
+export interface Ratios {
+  factor: number;
+  dataset: Dataset;
+  format: Format;
+  vsTwoStep?: number;
+  vsIdeal?: number;
+  ferryCpuPerGb?: number;
+  refCpuPerGb?: number;
+  cpuRatio?: number;
+  pgOverFerry?: number;
+}
+
+export function ratios(r: BenchResults): Ratios[] {
+  const out: Ratios[] = [];
+  for (const factor of r.factors) {
+    for (const dataset of ['lineitem', 'mixed'] as Dataset[]) {
+      for (const format of ['parquet', 'csv'] as Format[]) {
+        const fe = find(r.measurements, factor, dataset, format, 'ferry');
+        if (!r.measurements.some((m) => m.factor === factor && m.dataset === dataset && m.format === format)) continue;
+        const enc = find(r.measurements, factor, dataset, format, 'encode');
+        const up = find(r.measurements, factor, dataset, format, 'upload');
+        const two = find(r.measurements, factor, dataset, format, 'two-step');
+        const pgm = format === 'csv' ? find(r.measurements, factor, dataset, format, 'postgres') : undefined;
+        const x: Ratios = { factor, dataset, format };
+        if (fe && two) x.vsTwoStep = fe.wallS / two.wallS;
+        if (fe && enc && up) x.vsIdeal = fe.wallS / Math.max(enc.wallS, up.wallS);
+        if (fe && fe.bytes > 0) x.ferryCpuPerGb = fe.cpuS / (fe.bytes / 1e9);
+        if (enc && up && enc.bytes > 0) x.refCpuPerGb = (enc.cpuS + up.cpuS) / (enc.bytes / 1e9);
+        if (x.ferryCpuPerGb !== undefined && x.refCpuPerGb !== undefined) x.cpuRatio = x.ferryCpuPerGb / x.refCpuPerGb;
+        if (fe && pgm) x.pgOverFerry = pgm.wallS / fe.wallS;
+        out.push(x);
+      }
+    }
+  }
+  return out;
+}
+
+export function renderMarkdown(r: BenchResults): string {
+  const L: string[] = [];
+  const m = r.machine;
+  const noisy = r.loadAverageBefore >= 0.5;
+  L.push('# Ferry export benchmarks', '');
+  L.push(`Run \`${r.command}\` from ${r.started} to ${r.finished}.`);
+  L.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memory_gb} GB RAM, ${m.kernel}, Node ${m.node}. ` +
+    `S3: local Ceph RGW 16 (memstore) on loopback, ${r.settings.rgw} instance. Part size ${r.settings.partSizeMiB} MiB, ${r.settings.partsInFlight} parts in flight.`);
+  L.push(`Load average (1 min) before the run: ${r.loadAverageBefore}, after: ${r.loadAverageAfter}.` +
+    (noisy ? ' **The machine was busy with other work when this run started: figures are noisy** (column "other CPU s" shows how much CPU other processes took during each measurement).' : ''));
+  L.push('');
+
+  L.push('## Exports', '');
+  L.push('| data | format | path | wall s | MB out | MB/s | rows/s | Ferry peak RSS MB | CPU s (path) | CPU s radosgw | CPU s ceph-osd | other CPU s |');
+  L.push('|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
+  const order: PathKind[] = ['ferry', 'encode', 'upload', 'two-step', 'postgres', 'diag-lines-duckdb', 'diag-lines-js'];
+  for (const factor of r.factors) {
+    for (const dataset of ['lineitem', 'mixed'] as Dataset[]) {
+      for (const format of ['parquet', 'csv'] as Format[]) {
+        for (const p of order) {
+          const x = r.measurements.find((q) => q.factor === factor && q.dataset === dataset && q.format === format && q.path === p);
+          if (!x) continue;
+          const label = `${dataset} ${scaleLabel(x, dataset)}`;
+          if (x.error && !Number.isFinite(x.wallS)) {
+            L.push(`| ${label} | ${format} | ${PATH_LABEL[p]} | error: ${x.error.replace(/\|/g, '/').slice(0, 120)} | | | | | | | | |`);
+            continue;
+          }
+          if (x.error) {
+            L.push(`| ${label} | ${format} | ${PATH_LABEL[p]} | ${f1(x.wallS)} (failed: ${x.error.replace(/\|/g, '/').slice(0, 100)}) | | | | ${f0(x.ferryPeakRssMb)} | ${f1(x.cpuS)} | | | |`);
+            continue;
+          }
+          L.push(
+            `| ${label} | ${format} | ${PATH_LABEL[p]} | ${f1(x.wallS)} | ${f0(mb(x.bytes))} | ${f1(mb(x.bytes) / x.wallS)} | ${f0(x.rows / x.wallS)} | ${f0(x.ferryPeakRssMb)} | ${f1(x.cpuS)} | ${f1(x.rgwCpuS)} | ${f1(x.osdCpuS)} | ${f1(x.otherCpuS)} |`,
+          );
+        }
+      }
+    }
+  }
+  L.push('');
+  L.push('"CPU s (path)" is user + sys of the path\'s own processes: the Ferry server; or the reference worker process (DuckDB, or the uploader); for PostgreSQL the uploader plus the PostgreSQL backend that ran the COPY. ' +
+    'The two-step row is the encode row followed by the upload row of the same bytes (run one after the other). MB = 10^6 bytes.');
+  L.push('');
+
+  const rs = ratios(r);
+  L.push('## Ratios and targets', '');
+  L.push('| data | format | Ferry / two-step (≤ 0.8) | Ferry / max(encode, upload) | Ferry CPU s/GB | encode+upload CPU s/GB | CPU ratio (≤ 1.2) | PostgreSQL / Ferry time (CSV ≥ 1.5) |');
+  L.push('|---|---|--:|--:|--:|--:|--:|--:|');
+  for (const x of rs) {
+    const ref = r.measurements.find((q) => q.factor === x.factor && q.dataset === x.dataset);
+    L.push(
+      `| ${x.dataset} ${ref ? scaleLabel(ref, x.dataset) : ''} | ${x.format} | ${f2(x.vsTwoStep)} ${x.vsTwoStep === undefined ? '' : x.vsTwoStep <= 0.8 ? '✓' : '✗'} | ${f2(x.vsIdeal)} | ${f1(x.ferryCpuPerGb)} | ${f1(x.refCpuPerGb)} | ${f2(x.cpuRatio)} ${x.cpuRatio === undefined ? '' : x.cpuRatio <= 1.2 ? '✓' : '✗'} | ${x.format === 'csv' ? `${f2(x.pgOverFerry)} ${x.pgOverFerry === undefined ? '' : x.pgOverFerry >= 1.5 ? '✓' : '✗'}` : ''} |`,
+    );
+  }
+  L.push('');
+
+  // Growth from the smallest to the largest factor.
+  const lo = Math.min(...r.factors);
+  const hi = Math.max(...r.factors);
+  const growth: { dataset: Dataset; format: Format; time?: number; rssLo?: number; rssHi?: number }[] = [];
+  if (hi > lo) {
+    L.push(`## Growth ×${lo} → ×${hi} (Ferry)`, '');
+    L.push(`| data | format | wall time ×${hi} / ×${lo} | peak RSS ×${lo} MB | peak RSS ×${hi} MB | RSS ratio (≤ 1.2) | RSS ×${hi} ≤ 512 MB |`);
+    L.push('|---|---|--:|--:|--:|--:|--:|');
+    for (const dataset of ['lineitem', 'mixed'] as Dataset[]) {
+      for (const format of ['parquet', 'csv'] as Format[]) {
+        const a = find(r.measurements, lo, dataset, format, 'ferry');
+        const b = find(r.measurements, hi, dataset, format, 'ferry');
+        if (!a && !b) continue;
+        const g = { dataset, format, time: a && b ? b.wallS / a.wallS : undefined, rssLo: a?.ferryPeakRssMb, rssHi: b?.ferryPeakRssMb };
+        growth.push(g);
+        const rr = g.rssLo && g.rssHi ? g.rssHi / g.rssLo : undefined;
+        L.push(`| ${dataset} | ${format} | ${f2(g.time)} | ${f0(g.rssLo)} | ${f0(g.rssHi)} | ${f2(rr)} ${rr === undefined ? '' : rr <= 1.2 ? '✓' : '✗'} | ${g.rssHi === undefined ? '–' : g.rssHi <= 512 ? '✓' : '✗'} |`);
+      }
+    }
+    L.push('');
+  }
+
+  L.push('## One-row export (end to end, client-measured)', '');
+  L.push('| scale | format | runs | p50 ms | max ms | ≤ 100 ms |');
+  L.push('|---|---|--:|--:|--:|--:|');
+  for (const o of r.oneRow) {
+    L.push(`| ×${o.factor} | ${o.format} | ${o.runs} | ${o.error ? `error: ${o.error.slice(0, 80)}` : f1(o.p50Ms)} | ${f1(o.maxMs)} | ${o.error ? '✗' : o.p50Ms <= 100 ? '✓' : '✗'} |`);
+  }
+  L.push('');
+
+  if (r.wire) {
+    const w = r.wire;
+    L.push('## Wire path: `SELECT 1` over pgwire (`pg` client, simple query)', '');
+    L.push('| server | p50 ms | p99 ms | queries/s, 1 client | queries/s, 16 clients |');
+    L.push('|---|--:|--:|--:|--:|');
+    for (const [name, x] of [['Ferry', w.ferry], ['PostgreSQL 15', w.postgres]] as const) {
+      L.push(`| ${name} | ${x.p50Ms.toFixed(3)} | ${x.p99Ms.toFixed(3)} | ${f0(x.qps1)} | ${f0(x.qps16)} |`);
+    }
+    const ratio = w.ferry.p50Ms / w.postgres.p50Ms;
+    L.push('', `Ferry p50 / PostgreSQL p50 = ${f2(ratio)} (target ≤ 1.5 ${ratio <= 1.5 ? '✓' : '✗'}).`, '');
+  }
+
+  if (r.loads.length) {
+    L.push('## Data set-up (not part of any figure above)', '');
+    L.push(r.loads.map((x) => `×${x.factor}: ${x.what} ${x.seconds.toFixed(1)} s`).join('; ') + '.', '');
+  }
+
+  // Summary of targets.
+  L.push('## Targets', '');
+  const all = (xs: (boolean | undefined)[]): boolean | undefined => (xs.some((x) => x === undefined) || xs.length === 0 ? undefined : xs.every(Boolean));
+  const t1 = all(rs.map((x) => (x.vsTwoStep === undefined ? undefined : x.vsTwoStep <= 0.8)));
+  const t2 = all(rs.map((x) => (x.cpuRatio === undefined ? undefined : x.cpuRatio <= 1.2)));
+  const t3 = all(growth.map((g) => (g.rssLo && g.rssHi ? g.rssHi / g.rssLo <= 1.2 && g.rssHi <= 512 : undefined)));
+  const t4 = all(r.oneRow.map((o) => (o.error ? false : o.p50Ms <= 100)));
+  const t5 = all(rs.filter((x) => x.format === 'csv').map((x) => (x.pgOverFerry === undefined ? undefined : x.pgOverFerry >= 1.5)));
+  const t6 = r.wire ? r.wire.ferry.p50Ms / r.wire.postgres.p50Ms <= 1.5 : undefined;
+  L.push(`- Export time ≤ 0.8 × two-step, both formats: ${verdict(t1)}`);
+  L.push(`- CPU per GB ≤ 1.2 × (encode + upload): ${verdict(t2)}`);
+  L.push(`- Peak RSS ×${hi} ≤ 1.2 × ×${lo} and ≤ 512 MB: ${verdict(t3)}`);
+  L.push(`- One-row export ≤ 100 ms (p50): ${verdict(t4)}`);
+  L.push(`- CSV ≥ 1.5 × faster than PostgreSQL COPY + upload: ${verdict(t5)}`);
+  L.push(`- SELECT 1 p50 ≤ 1.5 × PostgreSQL: ${verdict(t6)}`);
+  L.push('', '"–" means a measurement it depends on failed or was skipped.');
+  return L.join('\n');
+}

@@ -1,0 +1,486 @@
+/**
+ * `npm run bench -- [--scale S] [--factors 1,4] ...`: Ferry's exports measured against the
+ * hardware's limits and against what users do today, all in one run on one machine and
+ * one local RGW (issue 6). Prints a Markdown table, writes bench/results/latest.{md,json}
+ * plus timestamped copies, and refreshes the generated section of docs/benchmarks.md.
+ * Nothing here fails on a time; a measurement that errors is recorded as an error.
+ *
+ * Sizes: at factor f, TPC-H lineitem at scale factor S × f (≈ 6,000,000 × S × f rows)
+ * and the mixed-type table with 10,000,000 × S × f rows. The default S = 0.25 with
+ * factors 1 and 4 finishes in about ten minutes on two cores, and its ×4 point is exactly
+ * the issue's sizes (SF 1, 10M rows); `--scale 1` measures SF 1 and SF 4.
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import postgres from 'postgres';
+import { startFerry, type FerryProcess, PROJECT_ROOT } from '../test/support/ferry.js';
+import { TPCH_TABLES } from '../src/loadgen/tpch.js';
+import { PART_SIZE, PARTS_IN_FLIGHT } from '../src/sink/limits.js';
+import { emptyPrefix, listObjects, s3Client, startLocalAws, stopLocalAws, type LocalAws, type LocalAwsOptions } from './aws.js';
+import { startPostgres, type Postgres } from './postgres.js';
+import { cpuSeconds, loadAverage1, machineBusySeconds, machineInfo, RssSampler } from './proc.js';
+import { renderMarkdown, type BenchResults, type Dataset, type Format, type Measurement, type OneRow } from './report.js';
+import { wireBench } from './wire.js';
+import type { WorkerResult, WorkerTask } from './worker.js';
+
+interface Args {
+  scale: number;
+  factors: number[];
+  datasets: Dataset[];
+  formats: Format[];
+  rgw: 'private' | 'shared';
+  rgwPort: number;
+  pgPort: number;
+  wire: boolean;
+  postgres: boolean;
+  diag: boolean;
+  wireSamples: number;
+  wireSeconds: number;
+  oneRowRuns: number;
+  exportTimeoutS: number;
+  keepAws: boolean;
+  ferryNodeOptions: string | undefined;
+  docs: boolean;
+  out: string;
+}
+
+const USAGE = `usage: npm run bench -- [options]
+  --scale S            base size: lineitem SF S, mixed table 10M×S rows (default 0.25)
+  --factors 1,4        multiples of the base to run (default 1,4)
+  --datasets lineitem,mixed   --formats parquet,csv
+  --rgw private|shared private: own RGW instance (default); shared: scripts/local-aws.sh's default one
+  --no-postgres --no-wire --no-diag --no-docs
+  --wire-samples N (2000)  --wire-seconds N (5)  --one-row-runs N (10)
+  --ferry-node-options '--cpu-prof --cpu-prof-dir=DIR'   NODE_OPTIONS for the Ferry process
+  --export-timeout S   give up on one Ferry export after S seconds (default 300)
+  --keep-aws           leave the private RGW running afterwards`;
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = {
+    scale: 0.25,
+    factors: [1, 4],
+    datasets: ['lineitem', 'mixed'],
+    formats: ['parquet', 'csv'],
+    rgw: 'private',
+    rgwPort: 7490,
+    pgPort: 7495,
+    wire: true,
+    postgres: true,
+    diag: true,
+    wireSamples: 2000,
+    wireSeconds: 5,
+    oneRowRuns: 10,
+    exportTimeoutS: 300,
+    keepAws: false,
+    ferryNodeOptions: undefined,
+    docs: true,
+    out: path.join(PROJECT_ROOT, 'bench', 'results'),
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i]!;
+    const v = (): string => {
+      const x = argv[++i];
+      if (x === undefined) throw new Error(`${k} needs a value\n${USAGE}`);
+      return x;
+    };
+    switch (k) {
+      case '--scale': a.scale = Number(v()); break;
+      case '--factors': a.factors = v().split(',').map(Number); break;
+      case '--datasets': a.datasets = v().split(',') as Dataset[]; break;
+      case '--formats': a.formats = v().split(',') as Format[]; break;
+      case '--rgw': a.rgw = v() as Args['rgw']; break;
+      case '--rgw-port': a.rgwPort = Number(v()); break;
+      case '--pg-port': a.pgPort = Number(v()); break;
+      case '--no-postgres': a.postgres = false; break;
+      case '--no-wire': a.wire = false; break;
+      case '--no-diag': a.diag = false; break;
+      case '--no-docs': a.docs = false; break;
+      case '--wire-samples': a.wireSamples = Number(v()); break;
+      case '--wire-seconds': a.wireSeconds = Number(v()); break;
+      case '--one-row-runs': a.oneRowRuns = Number(v()); break;
+      case '--export-timeout': a.exportTimeoutS = Number(v()); break;
+      case '--keep-aws': a.keepAws = true; break;
+      case '--ferry-node-options': a.ferryNodeOptions = v(); break;
+      case '--out': a.out = path.resolve(v()); break;
+      case '-h':
+      case '--help':
+        console.log(USAGE);
+        process.exit(0);
+      default:
+        throw new Error(`unknown option ${k}\n${USAGE}`);
+    }
+  }
+  if (!(a.scale > 0) || a.factors.some((f) => !(f > 0))) throw new Error(`--scale and --factors must be positive\n${USAGE}`);
+  return a;
+}
+
+const log = (msg: string): void => {
+  process.stderr.write(`bench ${new Date().toISOString().slice(11, 19)} ${msg}\n`);
+};
+
+const MIXED_DDL: [string, string][] = [
+  ['id', 'bigint'],
+  ['k', 'integer'],
+  ['d', 'double precision'],
+  ['s', 'text'],
+  ['ts', 'timestamp'],
+  ['amt', 'numeric(18,2)'],
+];
+
+/** Rows of the mixed table: deterministic, text of 8–30 bytes, no NULLs. */
+function mixedInsert(rows: number): string {
+  return `INSERT INTO mixed SELECT i::bigint, (i % 1000003)::integer, (i * 0.37)::double precision,
+    'item-' || (i % 7919)::text || repeat('x', (i % 17)::integer),
+    TIMESTAMP '2020-01-01 00:00:00' + i * INTERVAL '1 second',
+    ((i % 10000000)::numeric(18,2) / 100)::numeric(18,2)
+    FROM generate_series(1, ${rows}) AS g(i)`;
+}
+
+/** CPU counters of everything that runs during a measurement. */
+class CpuWindow {
+  private readonly start: { busy: number; rgw: number; osd: number; self: NodeJS.CpuUsage; ferry: number };
+  constructor(
+    private readonly aws: LocalAws,
+    private readonly ferryPid?: number,
+  ) {
+    this.start = { busy: machineBusySeconds(), rgw: cpuSeconds(aws.rgwPid), osd: cpuSeconds(aws.osdPid), self: process.cpuUsage(), ferry: cpuSeconds(ferryPid) };
+  }
+  /** `pathCpuS`: CPU of the measured path's own processes that are not Ferry (workers, PostgreSQL). */
+  end(pathCpuS = 0): { ferryCpuS: number; rgwCpuS: number; osdCpuS: number; otherCpuS: number } {
+    const self = process.cpuUsage(this.start.self);
+    const ferryCpuS = cpuSeconds(this.ferryPid) - this.start.ferry;
+    const rgwCpuS = cpuSeconds(this.aws.rgwPid) - this.start.rgw;
+    const osdCpuS = cpuSeconds(this.aws.osdPid) - this.start.osd;
+    const busy = machineBusySeconds() - this.start.busy;
+    const mine = (self.user + self.system) / 1e6 + ferryCpuS + rgwCpuS + osdCpuS + pathCpuS;
+    return { ferryCpuS, rgwCpuS, osdCpuS, otherCpuS: Math.max(0, busy - mine) };
+  }
+}
+
+/** A pg client whose connection loss (e.g. Ferry crashing) is an error of the query, not of the process. */
+async function client(cfg: pg.ClientConfig): Promise<pg.Client> {
+  const c = new pg.Client(cfg);
+  c.on('error', () => undefined);
+  await c.connect();
+  return c;
+}
+
+function runWorker(task: WorkerTask): Promise<WorkerResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'bench', 'worker.js'), JSON.stringify(task)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.once('exit', (code) => {
+      if (code === 0) resolve(JSON.parse(out.trim().split('\n').pop() ?? '{}') as WorkerResult);
+      else reject(new Error(err.split('\n').find((l) => l.startsWith('worker')) ?? `worker exited with ${code}: ${err.slice(-500)}`));
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const started = new Date();
+  const stamp = started.toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  const loadBefore = loadAverage1();
+  log(`load average ${loadBefore}; scale ${args.scale}, factors ${args.factors.join(',')}`);
+
+  const awsOpts: LocalAwsOptions = {
+    root: PROJECT_ROOT,
+    mode: args.rgw,
+    dir: path.join(os.tmpdir(), 'ferry-bench-aws'),
+    port: args.rgwPort,
+    // memstore holds objects in RAM; the bench deletes (and garbage-collects) after each step.
+    memBytes: 8 * 2 ** 30,
+    keep: args.keepAws,
+  };
+  const aws = startLocalAws(awsOpts);
+  const s3 = s3Client(aws);
+  const runPrefix = `bench-${stamp}`;
+  log(`RGW ${aws.endpoint} (radosgw pid ${aws.rgwPid}, ceph-osd pid ${aws.osdPid})`);
+
+  const work = mkdtempSync(path.join(os.tmpdir(), 'ferry-bench-'));
+  chmodSync(work, 0o755); // PostgreSQL (another user) reads the CSV files to load
+  const pgServer: Postgres | undefined = args.postgres || args.wire ? startPostgres(args.pgPort) : undefined;
+  if (pgServer) log(`PostgreSQL 15 on port ${pgServer.port}`);
+
+  const measurements: Measurement[] = [];
+  const oneRow: OneRow[] = [];
+  const loads: BenchResults['loads'] = [];
+  let wire: BenchResults['wire'];
+
+  try {
+    for (const factor of args.factors) {
+      const sf = Math.round(args.scale * factor * 1e6) / 1e6;
+      const mixedRows = Math.round(10_000_000 * args.scale * factor);
+      const dataDir = path.join(work, `ferry-x${factor}`);
+      const env: Record<string, string> = args.ferryNodeOptions ? { NODE_OPTIONS: args.ferryNodeOptions } : {};
+      const base = { factor, sf, mixedRows };
+
+      // --- data: generated inside Ferry, then Ferry restarts so RSS starts clean -----
+      let ferry: FerryProcess = await startFerry({ dataDir, env });
+      {
+        const c = await client(ferry.pgConfig());
+        let t0 = performance.now();
+        await c.query(`CREATE SOURCE tpch FROM LOAD GENERATOR TPCH (SCALE FACTOR ${sf}) FOR ALL TABLES`);
+        loads.push({ factor, what: `TPC-H SF ${sf} into Ferry`, seconds: (performance.now() - t0) / 1000 });
+        t0 = performance.now();
+        await c.query(`CREATE TABLE mixed (${MIXED_DDL.map(([n, t]) => `${n} ${t}`).join(', ')})`);
+        await c.query(mixedInsert(mixedRows));
+        loads.push({ factor, what: `mixed ${mixedRows} rows into Ferry`, seconds: (performance.now() - t0) / 1000 });
+        await c.query(`CREATE SECRET bench_sk AS '${aws.secretAccessKey}'`);
+        await c.query(
+          `CREATE CONNECTION bench_s3 TO AWS (ENDPOINT = '${aws.endpoint}', REGION = '${aws.region}', ACCESS KEY ID = '${aws.accessKeyId}', SECRET ACCESS KEY = SECRET bench_sk)`,
+        );
+        await c.end();
+        await ferry.stop();
+        ferry = await startFerry({ dataDir, env });
+      }
+      /** After a failed statement: if Ferry no longer answers, record why and start it again on the same data. */
+      const restartFerry = async (): Promise<void> => {
+        try {
+          const c = await client(ferry.pgConfig());
+          await c.query('SELECT 1');
+          await c.end();
+          return;
+        } catch {
+          // fall through: the server is gone or hung
+        }
+        await ferry.kill();
+        log(`Ferry stopped answering (exit ${ferry.proc.exitCode ?? ferry.proc.signalCode}); restarting it. Last log lines:\n${ferry.log().split('\n').filter((l) => l.trim()).slice(-6).join('\n')}`);
+        ferry = await startFerry({ dataDir, env });
+      };
+      const rows = new Map<Dataset, number>();
+      {
+        const c = await client(ferry.pgConfig());
+        for (const d of args.datasets) rows.set(d, Number((await c.query(`SELECT count(*) AS n FROM ${d}`)).rows[0].n));
+        await c.end();
+      }
+      log(`×${factor}: lineitem ${rows.get('lineitem') ?? '-'} rows (SF ${sf}), mixed ${rows.get('mixed') ?? '-'} rows; Ferry pid ${ferry.proc.pid}`);
+
+      // --- one-row export: end to end as a client sees it -------------------------------
+      for (const format of ['csv', 'parquet'] as Format[]) {
+        const times: number[] = [];
+        let error: string | undefined;
+        const c = await client(ferry.pgConfig());
+        for (let i = 0; i <= args.oneRowRuns; i++) {
+          const t0 = performance.now();
+          try {
+            await c.query(`COPY (SELECT 1::bigint AS x) TO 's3://${aws.bucket}/${runPrefix}/x${factor}/one-${format}-${i}' WITH (AWS CONNECTION = bench_s3, FORMAT = '${format}')`);
+            if (i > 0) times.push(performance.now() - t0); // run 0 warms up
+          } catch (err) {
+            error = (err as Error).message;
+            break;
+          }
+        }
+        await c.end().catch(() => undefined);
+        await restartFerry();
+        times.sort((a, b) => a - b);
+        oneRow.push({ factor, format, runs: times.length, p50Ms: times[Math.floor(times.length / 2)] ?? NaN, maxMs: times[times.length - 1] ?? NaN, error });
+        log(`×${factor} one-row ${format}: p50 ${oneRow[oneRow.length - 1]!.p50Ms.toFixed(1)} ms${error ? ` (${error})` : ''}`);
+      }
+      await emptyPrefix(s3, aws, `${runPrefix}/`);
+
+      // --- Ferry exports ----------------------------------------------------------------
+      for (const dataset of args.datasets) {
+        for (const format of args.formats) {
+          const prefix = `${runPrefix}/x${factor}/ferry-${dataset}-${format}`;
+          const c = await client(ferry.pgConfig());
+          const pid = ferry.proc.pid!;
+          const rss = new RssSampler(pid);
+          rss.start();
+          const cpu = new CpuWindow(aws, pid);
+          const t0 = performance.now();
+          let error: string | undefined;
+          let rowCount = 0;
+          try {
+            let timer: NodeJS.Timeout | undefined;
+            const timeout = new Promise<never>((_, reject) => {
+              timer = setTimeout(() => reject(new Error(`no answer after ${args.exportTimeoutS} s (Ferry killed)`)), args.exportTimeoutS * 1000);
+            });
+            try {
+              const r = await Promise.race([c.query(`COPY ${dataset} TO 's3://${aws.bucket}/${prefix}' WITH (AWS CONNECTION = bench_s3, FORMAT = '${format}')`), timeout]);
+              rowCount = r.rowCount ?? 0;
+            } finally {
+              clearTimeout(timer);
+            }
+          } catch (err) {
+            error = (err as Error).message;
+          }
+          const wallS = (performance.now() - t0) / 1000;
+          const peak = rss.stop();
+          const used = cpu.end();
+          if (error?.startsWith('no answer')) await ferry.kill();
+          await c.end().catch(() => undefined);
+          const objs = await listObjects(s3, aws.bucket, `${prefix}/`);
+          const bytes = objs.filter((o) => !o.key.endsWith('-INCOMPLETE')).reduce((n, o) => n + o.size, 0);
+          measurements.push({
+            ...base, dataset, format, path: 'ferry', wallS, bytes, rows: rowCount, files: objs.length,
+            cpuS: used.ferryCpuS, ferryCpuS: used.ferryCpuS, ferryPeakRssMb: peak, rgwCpuS: used.rgwCpuS, osdCpuS: used.osdCpuS, otherCpuS: used.otherCpuS, error,
+          });
+          log(`×${factor} ferry ${dataset} ${format}: ${wallS.toFixed(1)} s, ${(bytes / 1e6).toFixed(0)} MB, RSS ${peak.toFixed(0)} MB${error ? `, ERROR ${error}` : ''}`);
+          await emptyPrefix(s3, aws, `${prefix}/`);
+          await restartFerry();
+        }
+      }
+
+      // --- wire path: Ferry (once, at the first factor) -----------------------------------
+      let ferryWire;
+      if (args.wire && factor === args.factors[0]) {
+        ferryWire = await wireBench(ferry.pgConfig(), { samples: args.wireSamples, seconds: args.wireSeconds });
+        log(`wire Ferry: p50 ${ferryWire.p50Ms.toFixed(3)} ms, ${ferryWire.qps1.toFixed(0)} q/s (1), ${ferryWire.qps16.toFixed(0)} q/s (16)`);
+      }
+      await ferry.stop();
+
+      // --- references: DuckDB encoding, upload, two-step, PostgreSQL -------------------
+      const db = path.join(dataDir, 'materialize.duckdb');
+      for (const dataset of args.datasets) {
+        const rowsN = rows.get(dataset) ?? 0;
+        let csvFile: string | undefined;
+        for (const format of args.formats) {
+          const file = path.join(work, `${dataset}-x${factor}.${format}`);
+          let enc: Measurement | undefined;
+          try {
+            const cpu = new CpuWindow(aws);
+            const r = await runWorker({ kind: 'encode', db, table: dataset, format, out: file });
+            const used = cpu.end(r.cpuS);
+            enc = { ...base, dataset, format, path: 'encode', wallS: r.wallS, bytes: r.bytes, rows: rowsN, cpuS: r.cpuS, rgwCpuS: used.rgwCpuS, osdCpuS: used.osdCpuS, otherCpuS: used.otherCpuS, workerPeakRssMb: r.maxRssMb };
+          } catch (err) {
+            enc = { ...base, dataset, format, path: 'encode', wallS: NaN, bytes: 0, rows: 0, cpuS: NaN, rgwCpuS: 0, osdCpuS: 0, otherCpuS: 0, error: (err as Error).message };
+          }
+          measurements.push(enc);
+          log(`×${factor} encode ${dataset} ${format}: ${enc.wallS.toFixed(1)} s, ${(enc.bytes / 1e6).toFixed(0)} MB${enc.error ? `, ERROR ${enc.error}` : ''}`);
+          if (enc.error) continue;
+          const key = `${runPrefix}/x${factor}/upload-${dataset}-${format}/file.${format}`;
+          let up: Measurement;
+          try {
+            const cpu = new CpuWindow(aws);
+            const r = await runWorker({ kind: 'upload', file, aws, key });
+            const used = cpu.end(r.cpuS);
+            up = { ...base, dataset, format, path: 'upload', wallS: r.wallS, bytes: r.bytes, rows: rowsN, cpuS: r.cpuS, rgwCpuS: used.rgwCpuS, osdCpuS: used.osdCpuS, otherCpuS: used.otherCpuS, workerPeakRssMb: r.maxRssMb };
+          } catch (err) {
+            up = { ...base, dataset, format, path: 'upload', wallS: NaN, bytes: 0, rows: 0, cpuS: NaN, rgwCpuS: 0, osdCpuS: 0, otherCpuS: 0, error: (err as Error).message };
+          }
+          measurements.push(up);
+          log(`×${factor} upload ${dataset} ${format}: ${up.wallS.toFixed(1)} s${up.error ? `, ERROR ${up.error}` : ''}`);
+          // The two-step path is exactly these two steps run one after the other.
+          measurements.push({
+            ...base, dataset, format, path: 'two-step', wallS: enc.wallS + up.wallS, bytes: enc.bytes, rows: rowsN, cpuS: enc.cpuS + up.cpuS,
+            rgwCpuS: enc.rgwCpuS + up.rgwCpuS, osdCpuS: enc.osdCpuS + up.osdCpuS, otherCpuS: enc.otherCpuS + up.otherCpuS, error: up.error,
+          });
+          await emptyPrefix(s3, aws, `${runPrefix}/x${factor}/upload-${dataset}-${format}/`);
+          if (format === 'csv') csvFile = file;
+          else rmSync(file, { force: true });
+        }
+
+        if (args.diag && args.formats.includes('csv')) {
+          for (const toJs of [false, true]) {
+            try {
+              const cpu = new CpuWindow(aws);
+              const r = await runWorker({ kind: 'csv-lines', db, table: dataset, toJs });
+              const used = cpu.end(r.cpuS);
+              measurements.push({ ...base, dataset, format: 'csv', path: toJs ? 'diag-lines-js' : 'diag-lines-duckdb', wallS: r.wallS, bytes: r.bytes, rows: r.rows ?? 0, cpuS: r.cpuS, rgwCpuS: used.rgwCpuS, osdCpuS: used.osdCpuS, otherCpuS: used.otherCpuS, workerPeakRssMb: r.maxRssMb });
+            } catch (err) {
+              log(`diag csv-lines failed: ${(err as Error).message}`);
+            }
+          }
+        }
+
+        if (args.postgres && pgServer && csvFile) {
+          const ddl = dataset === 'lineitem' ? (TPCH_TABLES.lineitem ?? []) : MIXED_DDL;
+          const sql = postgres({ ...pgServer.config, max: 1, onnotice: () => undefined });
+          try {
+            const t0 = performance.now();
+            await sql.unsafe(`DROP TABLE IF EXISTS ${dataset}`);
+            await sql.unsafe(`CREATE TABLE ${dataset} (${ddl.map(([n, t]) => `${n} ${t}`).join(', ')})`);
+            await sql.unsafe(`COPY ${dataset} FROM '${csvFile}' (FORMAT csv)`);
+            await sql.unsafe(`VACUUM ANALYZE ${dataset}`);
+            loads.push({ factor, what: `${dataset} into PostgreSQL`, seconds: (performance.now() - t0) / 1000 });
+          } finally {
+            await sql.end();
+          }
+          rmSync(csvFile, { force: true });
+          const key = `${runPrefix}/x${factor}/pg-${dataset}/file.csv`;
+          let m: Measurement;
+          try {
+            const cpu = new CpuWindow(aws);
+            const r = await runWorker({ kind: 'pg-upload', pg: pgServer.config, table: dataset, aws, key });
+            const used = cpu.end(r.cpuS + (r.pgBackendCpuS ?? 0));
+            m = { ...base, dataset, format: 'csv', path: 'postgres', wallS: r.wallS, bytes: r.bytes, rows: rowsN, cpuS: r.cpuS + (r.pgBackendCpuS ?? 0), pgBackendCpuS: r.pgBackendCpuS, rgwCpuS: used.rgwCpuS, osdCpuS: used.osdCpuS, otherCpuS: used.otherCpuS, workerPeakRssMb: r.maxRssMb };
+          } catch (err) {
+            m = { ...base, dataset, format: 'csv', path: 'postgres', wallS: NaN, bytes: 0, rows: 0, cpuS: NaN, rgwCpuS: 0, osdCpuS: 0, otherCpuS: 0, error: (err as Error).message };
+          }
+          measurements.push(m);
+          log(`×${factor} postgres ${dataset} csv: ${m.wallS.toFixed(1)} s${m.error ? `, ERROR ${m.error}` : ''}`);
+          await emptyPrefix(s3, aws, `${runPrefix}/x${factor}/pg-${dataset}/`);
+          const drop = postgres({ ...pgServer.config, max: 1, onnotice: () => undefined });
+          await drop.unsafe(`DROP TABLE IF EXISTS ${dataset}`);
+          await drop.end();
+        } else if (csvFile) rmSync(csvFile, { force: true });
+      }
+
+      if (args.wire && pgServer && ferryWire) {
+        const pgWire = await wireBench(pgServer.config, { samples: args.wireSamples, seconds: args.wireSeconds });
+        log(`wire PostgreSQL: p50 ${pgWire.p50Ms.toFixed(3)} ms, ${pgWire.qps1.toFixed(0)} q/s (1), ${pgWire.qps16.toFixed(0)} q/s (16)`);
+        wire = { ferry: ferryWire, postgres: pgWire };
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  } finally {
+    pgServer?.stop();
+    await emptyPrefix(s3, aws, `${runPrefix}/`).catch(() => undefined);
+    stopLocalAws(awsOpts, aws);
+    rmSync(work, { recursive: true, force: true });
+  }
+
+  const results: BenchResults = {
+    started: started.toISOString(),
+    finished: new Date().toISOString(),
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    machine: machineInfo(),
+    loadAverageBefore: loadBefore,
+    loadAverageAfter: loadAverage1(),
+    scale: args.scale,
+    factors: args.factors,
+    settings: { partSizeMiB: PART_SIZE / 2 ** 20, partsInFlight: PARTS_IN_FLIGHT, rgw: args.rgw, ferryNodeOptions: args.ferryNodeOptions ?? null },
+    loads,
+    measurements,
+    oneRow,
+    wire,
+  };
+  const md = renderMarkdown(results);
+  process.stdout.write(md + '\n');
+  mkdirSync(args.out, { recursive: true });
+  const json = JSON.stringify(results, null, 1) + '\n';
+  writeFileSync(path.join(args.out, 'latest.json'), json);
+  writeFileSync(path.join(args.out, 'latest.md'), md + '\n');
+  writeFileSync(path.join(args.out, `${stamp}.json`), json);
+  writeFileSync(path.join(args.out, `${stamp}.md`), md + '\n');
+  if (args.docs) updateDocs(md);
+  log(`results in ${path.relative(PROJECT_ROOT, args.out)}/latest.{md,json} and ${stamp}.{md,json}`);
+}
+
+const BEGIN = '<!-- bench:latest:begin (generated by npm run bench; do not edit) -->';
+const END = '<!-- bench:latest:end -->';
+
+/** Replaces the generated section of docs/benchmarks.md with the latest table. */
+function updateDocs(md: string): void {
+  const file = path.join(PROJECT_ROOT, 'docs', 'benchmarks.md');
+  if (!existsSync(file)) return;
+  const text = readFileSync(file, 'utf8');
+  const a = text.indexOf(BEGIN);
+  const b = text.indexOf(END);
+  if (a < 0 || b < a) return;
+  writeFileSync(file, text.slice(0, a + BEGIN.length) + '\n' + md.replace(/^# .*\n+/, '') + '\n' + text.slice(b));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,163 @@
+/**
+ * One reference measurement in a process of its own, so that its CPU seconds and peak RSS
+ * are its own and not the orchestrator's: `node dist/bench/worker.js '<task json>'` prints
+ * one JSON line with the result.
+ *
+ * Tasks:
+ *  - encode: DuckDB (@duckdb/node-api, the engine Ferry embeds) opens Ferry's database file
+ *    read-only and writes the export's query to a local file — the encoding ceiling. For
+ *    Parquet the query is Ferry's own (src/sink/columns.ts parquetSelectList, V1, snappy);
+ *    for CSV it is DuckDB's CSV writer.
+ *  - csv-lines: diagnosis of Ferry's CSV path without S3: the PostgreSQL-text line query
+ *    (src/sink/csv.ts csvLinesQuery) run in DuckDB only (`sum(length(line))`), or also
+ *    fetched into JavaScript chunk by chunk and turned into Buffers as encodeCsv does.
+ *  - upload: the upload ceiling — a local file sent through the sink's own S3Store (same
+ *    part size, parts in flight, client settings) as one multipart object.
+ *  - pg-upload: PostgreSQL's `COPY … TO STDOUT (FORMAT csv)` streamed (postgres.js) into
+ *    the same S3Store upload — what users do today without Ferry.
+ */
+import { createReadStream, statSync } from 'node:fs';
+import { DuckDBInstance } from '@duckdb/node-api';
+import postgres from 'postgres';
+import { createLogger } from '../src/log/index.js';
+import { csvLinesQuery } from '../src/sink/csv.js';
+import { parquetSelectList, type ExportColumn } from '../src/sink/columns.js';
+import { DEFAULT_CSV } from './csvopts.js';
+import { S3Store } from '../src/sink/store.js';
+import { s3Client, type LocalAws } from './aws.js';
+import { cpuSeconds } from './proc.js';
+
+export type WorkerTask =
+  | { kind: 'encode'; db: string; table: string; format: 'parquet' | 'csv'; out: string; threads?: number }
+  | { kind: 'csv-lines'; db: string; table: string; toJs: boolean }
+  | { kind: 'upload'; file: string; aws: LocalAws; key: string }
+  | { kind: 'pg-upload'; pg: { host: string; port: number; user: string; database: string }; table: string; aws: LocalAws; key: string };
+
+export interface WorkerResult {
+  wallS: number;
+  /** user + sys of this worker process. */
+  cpuS: number;
+  maxRssMb: number;
+  bytes: number;
+  rows?: number;
+  /** CPU seconds of the PostgreSQL backend that served the COPY (pg-upload). */
+  pgBackendCpuS?: number;
+}
+
+async function openDb(db: string, threads?: number) {
+  const config: Record<string, string> = { access_mode: 'READ_ONLY' };
+  if (threads) config.threads = String(threads);
+  const instance = await DuckDBInstance.create(db, config);
+  const conn = await instance.connect();
+  await conn.run(`SET TimeZone = 'UTC'`);
+  return { instance, conn };
+}
+
+async function tableRef(conn: Awaited<ReturnType<typeof openDb>>['conn'], table: string): Promise<string> {
+  const r = await conn.runAndReadAll(`SELECT schema_name FROM duckdb_tables() WHERE table_name = '${table}' AND database_name = current_database()`);
+  const schema = r.getRowsJS()[0]?.[0];
+  if (schema === undefined) throw new Error(`table ${table} not found`);
+  return `"${String(schema)}"."${table}"`;
+}
+
+async function columnsOf(conn: Awaited<ReturnType<typeof openDb>>['conn'], query: string): Promise<ExportColumn[]> {
+  const stmt = await conn.prepare(query);
+  return Array.from({ length: stmt.columnCount }, (_, i) => ({ name: stmt.columnName(i), type: stmt.columnType(i) }));
+}
+
+async function run(task: WorkerTask): Promise<Omit<WorkerResult, 'wallS' | 'cpuS' | 'maxRssMb'>> {
+  switch (task.kind) {
+    case 'encode': {
+      const { conn } = await openDb(task.db, task.threads);
+      const ref = await tableRef(conn, task.table);
+      const query = `SELECT * FROM ${ref}`;
+      let sql: string;
+      if (task.format === 'parquet') {
+        const cols = await columnsOf(conn, query);
+        const select = parquetSelectList(cols, cols.map((_, i) => `c${i}`));
+        sql = `COPY (SELECT ${select} FROM (${query}) AS __q(${cols.map((_, i) => `c${i}`).join(', ')})) TO '${task.out}' (FORMAT parquet, PARQUET_VERSION V1, COMPRESSION snappy)`;
+      } else {
+        sql = `COPY (${query}) TO '${task.out}' (FORMAT csv, HEADER false)`;
+      }
+      const r = await conn.runAndReadAll(sql);
+      return { bytes: statSync(task.out).size, rows: r.rowsChanged };
+    }
+    case 'csv-lines': {
+      const { conn } = await openDb(task.db);
+      const ref = await tableRef(conn, task.table);
+      const query = `SELECT * FROM ${ref}`;
+      const lines = csvLinesQuery(query, await columnsOf(conn, query), DEFAULT_CSV);
+      if (!task.toJs) {
+        const r = await conn.runAndReadAll(`SELECT count(*)::BIGINT, sum(strlen(line))::BIGINT FROM (${lines})`);
+        const row = r.getRowsJS()[0] ?? [];
+        return { rows: Number(row[0]), bytes: Number(row[1]) };
+      }
+      // As src/sink/encoders.ts encodeCsv: chunks of line strings into ~1 MiB Buffers.
+      const result = await conn.stream(lines);
+      let rows = 0;
+      let bytes = 0;
+      let pending: string[] = [];
+      let pendingBytes = 0;
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        if (!chunk || chunk.rowCount === 0) break;
+        for (const line of chunk.getColumnValues(0) as string[]) {
+          const len = Buffer.byteLength(line, 'utf8');
+          pending.push(line);
+          pendingBytes += len;
+          rows++;
+          if (pendingBytes >= 1024 * 1024) {
+            bytes += Buffer.from(pending.join(''), 'utf8').length;
+            pending = [];
+            pendingBytes = 0;
+          }
+        }
+      }
+      bytes += Buffer.from(pending.join(''), 'utf8').length;
+      return { rows, bytes };
+    }
+    case 'upload': {
+      const store = new S3Store({ client: s3Client(task.aws), bucket: task.aws.bucket, signal: new AbortController().signal, log: createLogger('bench') });
+      const up = store.upload(task.key);
+      for await (const chunk of createReadStream(task.file, { highWaterMark: 1024 * 1024 })) await up.write(chunk as Buffer);
+      const done = await up.complete();
+      return { bytes: done.bytes };
+    }
+    case 'pg-upload': {
+      const sql = postgres({ ...task.pg, max: 1, onnotice: () => undefined });
+      const store = new S3Store({ client: s3Client(task.aws), bucket: task.aws.bucket, signal: new AbortController().signal, log: createLogger('bench') });
+      try {
+        const [{ pid }] = (await sql`SELECT pg_backend_pid() AS pid`) as unknown as [{ pid: number }];
+        const before = cpuSeconds(pid);
+        const up = store.upload(task.key);
+        const stream = await sql.unsafe(`COPY (SELECT * FROM ${task.table}) TO STDOUT (FORMAT csv)`).readable();
+        for await (const chunk of stream) await up.write(chunk as Buffer);
+        const done = await up.complete();
+        return { bytes: done.bytes, pgBackendCpuS: cpuSeconds(pid) - before };
+      } finally {
+        await sql.end();
+      }
+    }
+  }
+}
+
+const task = JSON.parse(process.argv[2] ?? '{}') as WorkerTask;
+const t0 = performance.now();
+const c0 = process.cpuUsage();
+run(task).then(
+  (r) => {
+    const c = process.cpuUsage(c0);
+    const out: WorkerResult = {
+      ...r,
+      wallS: (performance.now() - t0) / 1000,
+      cpuS: (c.user + c.system) / 1e6,
+      maxRssMb: process.resourceUsage().maxRSS / 1024,
+    };
+    process.stdout.write(JSON.stringify(out) + '\n');
+    process.exit(0);
+  },
+  (err: unknown) => {
+    process.stderr.write(`worker ${task.kind} failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  },
+);
