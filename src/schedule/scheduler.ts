@@ -287,7 +287,9 @@ export class Scheduler {
           }
         }
       } catch (err) {
-        const sqlErr = abort.signal.aborted && !(err instanceof SqlError) ? new SqlError('57014', 'the run was canceled') : toSqlError(err);
+        // Stopped by DROP EXPORT or shutdown: record why, not the sink's generic cancel.
+        const reason: unknown = abort.signal.aborted ? abort.signal.reason : undefined;
+        const sqlErr = reason instanceof SqlError ? reason : toSqlError(err);
         await this.runs.failed(runId, sqlErr.message, uri).catch(() => undefined);
         this.log.warn('export run failed', { export_id: id, run_id: runId, code: sqlErr.code, error: sqlErr.message });
         throw sqlErr;
