@@ -125,13 +125,13 @@ CONF
   ceph-mon --mkfs -i a --monmap "$DIR/monmap" --keyring "$DIR/keyring" >&2
   # setsid: the daemons must outlive the shell (and the test runner) that started them.
   setsid ceph-mon -f -i a > "$DIR/log/mon.out" 2>&1 < /dev/null 9>&- & echo $! > "$DIR/mon.pid"
-  wait_for 30 monitor timeout 5 ceph -s
+  wait_for 60 monitor timeout 5 ceph -s
   ceph osd create >/dev/null
   ceph-osd -i 0 --mkfs >/dev/null 2>&1
   setsid ceph-osd -f -i 0 > "$DIR/log/osd.out" 2>&1 < /dev/null 9>&- & echo $! > "$DIR/osd.pid"
-  wait_for 60 OSD sh -c 'ceph osd stat | grep -q "1 up"'
+  wait_for 120 OSD sh -c 'ceph osd stat | grep -q "1 up"'
   setsid radosgw -f -n client.rgw.a > "$DIR/log/rgw.out" 2>&1 < /dev/null 9>&- & echo $! > "$DIR/rgw.pid"
-  wait_for 90 radosgw curl -sf -o /dev/null "$ENDPOINT/"
+  wait_for 120 radosgw curl -sf -o /dev/null "$ENDPOINT/"
   local rgwadmin=(radosgw-admin -n client.rgw.a)
   # roles, users and user-policy caps let the admin call the IAM role and user-policy API
   # (CreateRole, PutRolePolicy, PutUserPolicy, ...) on the same port.

@@ -126,7 +126,8 @@ export function exportPolicy(bucket: string, prefix: string, omit?: ExportPermis
 
 const execFileP = promisify(execFile);
 
-function projectRoot(): string {
+/** The checkout holding scripts/local-aws.sh (works from test/ and from any build output dir). */
+export function projectRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     if (existsSync(join(dir, 'scripts', 'local-aws.sh')) && existsSync(join(dir, 'package.json'))) return dir;

@@ -311,7 +311,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const gw = new URL(env('AWS_LOCAL_GATEWAY_ENDPOINT'));
   const proxy = await startFaultProxy({ upstream: front.url, port: Number(gw.port) });
   console.error(`sts-front: S3 + STS on ${proxy.url} (fault admin: ${proxy.url}/_faults), forwarding to RGW at ${process.env['AWS_LOCAL_RGW_ENDPOINT']}`);
-  const stop = (): void => { void Promise.all([proxy.close(), front.close()]).then(() => process.exit(0)); };
+  // The servers are unref'd for tests; standalone, this timer keeps the process up until a signal.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  const stop = (): void => { clearInterval(keepAlive); void Promise.all([proxy.close(), front.close()]).then(() => process.exit(0)); };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }
