@@ -46,7 +46,9 @@ export class Engine {
   async connect(): Promise<DuckDBConnection> {
     const conn = await this.instance.connect();
     // TimeZone UTC: timestamptz text output is `…+00`, as formats.md requires.
-    await conn.run(`SET TimeZone = 'UTC'; SET search_path = 'public,main'`);
+    // integer_division: `/` on two integers truncates, as in PostgreSQL and Materialize
+    // (DuckDB's default returns a double, so 3 / 2 would be 1.5).
+    await conn.run(`SET TimeZone = 'UTC'; SET search_path = 'public,main'; SET integer_division = true`);
     return conn;
   }
 
