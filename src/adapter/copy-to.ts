@@ -74,7 +74,8 @@ function pinNow(exprSql: string, at: Date): string {
       end = toks[close]!.end;
       k = close;
     } else if (t.value === 'now') continue; // a column named now, not the function
-    out += exprSql.slice(from, t.start) + literal;
+    const qualified = toks[k - 1]?.text === '.' && toks[k - 2]?.value === 'pg_catalog';
+    out += exprSql.slice(from, qualified ? toks[k - 2]!.start : t.start) + literal;
     from = end;
   }
   return out + exprSql.slice(from);
