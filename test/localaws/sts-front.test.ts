@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { AssumeRoleCommand, GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
-import { PutObjectCommand, ListObjectsV2Command, DeleteObjectCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand, ListObjectsV2Command, DeleteObjectCommand, HeadBucketCommand, CreateMultipartUploadCommand, UploadPartCommand, CompleteMultipartUploadCommand, AbortMultipartUploadCommand } from '@aws-sdk/client-s3';
 import { localAws, type LocalAws, type Credentials } from '../support/localaws.js';
 
 let aws: LocalAws;
@@ -143,4 +143,20 @@ test('a user whose policy lacks a permission is denied exactly that', async () =
   await s3.send(new PutObjectCommand({ Bucket: aws.bucket, Key: `${prefix}/a`, Body: 'x' }));
   await s3.send(new ListObjectsV2Command({ Bucket: aws.bucket, Prefix: `${prefix}/` }));
   assert.equal((await errorOf(s3.send(new DeleteObjectCommand({ Bucket: aws.bucket, Key: `${prefix}/a` })))).name, 'AccessDenied');
+});
+
+test('multipart under the export policy: create, part, complete allowed; abort needs s3:AbortMultipartUpload', async () => {
+  for (const extra of [[], ['s3:AbortMultipartUpload']]) {
+    const role = await aws.createExportRole({ externalId: null, extraObjectActions: extra });
+    const s3 = aws.s3(creds(await assume(aws.sts(aws.ferry.credentials), role.roleArn)));
+    const Bucket = role.bucket;
+    const Key = `${role.prefix}/m`;
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+    const { ETag } = await s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: 'x' }));
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag }] } }));
+    const second = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key: `${Key}2` }));
+    const abort = s3.send(new AbortMultipartUploadCommand({ Bucket, Key: `${Key}2`, UploadId: second.UploadId }));
+    if (extra.length === 0) assert.equal((await errorOf(abort)).name, 'AccessDenied');
+    else await abort;
+  }
 });
