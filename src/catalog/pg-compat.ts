@@ -47,6 +47,7 @@ export const PG_COMPAT_FUNCTIONS = [
   'pg_relation_size', 'pg_total_relation_size', 'pg_table_size', 'pg_indexes_size', 'array_upper', 'array_lower',
   'regclass_in', 'pg_get_function_result', 'pg_get_function_arguments', 'pg_get_function_identity_arguments',
   'pg_get_partkeydef', 'pg_get_serial_sequence', 'pg_backend_pid', 'pg_has_role', 'version', 'pg_postmaster_start_time',
+  'pg_tablespace_location', 'pg_database_size', 'array_remove',
 ];
 
 const M = 'materialize';
@@ -124,7 +125,8 @@ function empty(name: string, cols: string): string {
     const sp = c.indexOf(' ');
     return `NULL::${c.slice(sp + 1)} AS ${c.slice(0, sp)}`;
   });
-  return `CREATE OR REPLACE VIEW ${P}.${name} AS SELECT ${sel.join(', ')} WHERE false;`;
+  // tableoid: psql's \dd unions several catalogs and reads this system column of each.
+  return `CREATE OR REPLACE VIEW ${P}.${name} AS SELECT ${sel.join(', ')}, NULL::INTEGER AS tableoid WHERE false;`;
 }
 
 /**
@@ -181,6 +183,9 @@ export function pgCompatSql(): string[] {
     `CREATE OR REPLACE MACRO ${P}.pg_indexes_size(id) AS 0::BIGINT`,
     `CREATE OR REPLACE MACRO ${P}.array_upper(a, d) AS CASE WHEN len(a) = 0 THEN NULL ELSE len(a) END`,
     `CREATE OR REPLACE MACRO ${P}.array_lower(a, d) AS CASE WHEN len(a) = 0 THEN NULL ELSE 1 END`,
+    `CREATE OR REPLACE MACRO ${P}.pg_tablespace_location(p_oid) AS ''`,
+    `CREATE OR REPLACE MACRO ${P}.pg_database_size(p_db) AS 0::BIGINT`,
+    `CREATE OR REPLACE MACRO ${P}.array_remove(p_arr, p_elem) AS list_filter(p_arr, lambda e: e IS DISTINCT FROM p_elem)`,
     `CREATE OR REPLACE MACRO ${P}.pg_backend_pid() AS 0`,
     `CREATE OR REPLACE MACRO ${P}.pg_postmaster_start_time() AS now()`,
     `CREATE OR REPLACE MACRO ${P}.pg_has_role(r, m) AS true, (u, r, m) AS true`,
@@ -217,8 +222,9 @@ export function pgCompatSql(): string[] {
          0::SMALLINT AS relchecks, false AS relhasoids, false AS relhaspkey, false AS relhasrules, false AS relhastriggers,
          false AS relhassubclass, false AS relrowsecurity, false AS relforcerowsecurity, true AS relispopulated,
          'd' AS relreplident, false AS relispartition, 0 AS relrewrite, 0 AS relfrozenxid, 0 AS relminmxid,
-         NULL::VARCHAR[] AS relacl, NULL::VARCHAR[] AS reloptions, NULL::VARCHAR AS relpartbound
+         mo.privileges AS relacl, NULL::VARCHAR[] AS reloptions, NULL::VARCHAR AS relpartbound, 1259 AS tableoid
        FROM ${P}.rels r JOIN ${P}.pg_namespace n ON n.nspname = r.schema_name
+       LEFT JOIN ${M}.mz_catalog.mz_objects mo ON mo.id = r.ferry_id
        LEFT JOIN (SELECT database_name, schema_name, table_name, count(*) AS n FROM duckdb_columns() GROUP BY ALL) nc
          ON nc.database_name = r.db AND nc.schema_name = r.duck_schema AND nc.table_name = r.name`,
     // atttypid is computed in an inner query: DuckDB expands `CASE x WHEN …` by repeating
@@ -263,7 +269,7 @@ export function pgCompatSql(): string[] {
     `CREATE OR REPLACE VIEW ${P}.pg_database AS
        SELECT d.oid::INTEGER AS oid, d.name AS datname, coalesce(r.oid, 10) AS datdba, 6 AS encoding, 'C' AS datcollate,
          'C' AS datctype, false AS datistemplate, true AS datallowconn, -1 AS datconnlimit, 0 AS datlastsysoid,
-         0 AS datfrozenxid, 0 AS datminmxid, 0 AS dattablespace, d.privileges AS datacl
+         0 AS datfrozenxid, 0 AS datminmxid, 1663 AS dattablespace, d.privileges AS datacl
        FROM ${M}.mz_catalog.mz_databases d LEFT JOIN ${F}.roles r ON r.id = d.owner_id`,
     // --- convenience views --------------------------------------------------------------
     `CREATE OR REPLACE VIEW ${P}.pg_tables AS
@@ -307,7 +313,7 @@ export function pgCompatSql(): string[] {
     empty('pg_depend', 'classid INTEGER, objid INTEGER, objsubid INTEGER, refclassid INTEGER, refobjid INTEGER, refobjsubid INTEGER, deptype VARCHAR'),
     empty('pg_event_trigger', 'oid INTEGER, evtname VARCHAR, evtevent VARCHAR, evtowner INTEGER, evtfoid INTEGER, evtenabled VARCHAR, evttags VARCHAR[]'),
     empty('pg_sequence', 'seqrelid INTEGER, seqtypid INTEGER, seqstart BIGINT, seqincrement BIGINT, seqmax BIGINT, seqmin BIGINT, seqcache BIGINT, seqcycle BOOLEAN'),
-    empty('pg_language', 'oid INTEGER, lanname VARCHAR, lanowner INTEGER, lanispl BOOLEAN, lanpltrusted BOOLEAN'),
+    empty('pg_language', 'oid INTEGER, lanname VARCHAR, lanowner INTEGER, lanispl BOOLEAN, lanpltrusted BOOLEAN, lanplcallfoid INTEGER, laninline INTEGER, lanvalidator INTEGER, lanacl VARCHAR[]'),
     empty('pg_operator', 'oid INTEGER, oprname VARCHAR, oprnamespace INTEGER, oprowner INTEGER, oprkind VARCHAR, oprleft INTEGER, oprright INTEGER, oprresult INTEGER, oprcode VARCHAR'),
     empty('pg_cast', 'oid INTEGER, castsource INTEGER, casttarget INTEGER, castfunc INTEGER, castcontext VARCHAR, castmethod VARCHAR'),
     empty('pg_default_acl', 'oid INTEGER, defaclrole INTEGER, defaclnamespace INTEGER, defaclobjtype VARCHAR, defaclacl VARCHAR[]'),
