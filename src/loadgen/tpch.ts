@@ -9,7 +9,8 @@
  * minimum of one row, as Materialize does. Value domains follow the specification's
  * (dates 1992-01-01 … 1998-12-31, sparse order keys, the standard flags, priorities, ship
  * modes, part types and containers, `Supplier#000000001` names, derived retail prices and
- * order totals); comment texts are word salads from a fixed vocabulary.
+ * order totals); comment texts are word salads from a fixed vocabulary (for line items,
+ * orders and partsupp drawn from pools of 16,384 texts per table).
  */
 import { quoteIdent } from '../errors/index.js';
 
@@ -167,6 +168,15 @@ function comment(k: string, salt: number, lo: number, hi: number, lengthExpr?: s
   return `rtrim(left(concat_ws(' ', ${words.join(', ')}), ${lengthExpr ?? uni(k, salt * 64 + 63, lo, hi)}::INTEGER))`;
 }
 
+/**
+ * A comment drawn from a pool of `size` comments of `lo`–`hi` characters (built once per
+ * statement): the big tables' comments, where generating and compressing millions of
+ * distinct texts would dominate the generation time.
+ */
+function pooled(k: string, salt: number, lo: number, hi: number, size = 16384): string {
+  return `(SELECT list(${comment('i', salt, lo, hi)} ORDER BY i) FROM range(0, ${size}) p(i))[1 + (${h(k, salt * 64 + 62)} % ${size})::BIGINT]`;
+}
+
 /** An address-like string of 10–40 characters. */
 function address(k: string, salt: number): string {
   return `left(translate(md5(${k}::VARCHAR || '/${salt}') || md5(${k}::VARCHAR || '\\${salt}'), '0123456789', 'QwRtYu, iP'), ${uni(k, salt + 1, 10, 40)}::INTEGER)`;
@@ -253,7 +263,7 @@ export function tpchStatements(schema: string, names: Record<string, string>, co
 
   create('partsupp');
   out.push(`INSERT INTO ${q('partsupp')} SELECT p, ${suppOf('p', 'i', S)}, ${uni('p * 4 + i', 40, 1, 9999)}::INTEGER,
-      ${money('p * 4 + i', 41, 100, 100000)}, ${comment('p * 4 + i', 42, 49, 198)}
+      ${money('p * 4 + i', 41, 100, 100000)}, ${pooled('p * 4 + i', 42, 49, 198)}
     FROM range(1, ${P + 1}) a(p), range(0, 4) b(i) ORDER BY p, i`);
 
   create('customer');
@@ -275,7 +285,7 @@ export function tpchStatements(schema: string, names: Record<string, string>, co
       sd, cd, rd,
       ${list(['DELIVER IN PERSON', 'COLLECT COD', 'NONE', 'TAKE BACK RETURN'])}[1 + ((h3 >> 35) & 3)::BIGINT],
       ${list(['REG AIR', 'AIR', 'RAIL', 'SHIP', 'TRUCK', 'MAIL', 'FOB'])}[1 + ${slice('h3', 37, 7)}],
-      ${comment(line, 68, 10, 43, `10 + ${slice('h1', 48, 34)}`)}
+      ${pooled(line, 68, 10, 43)}
     FROM (
       SELECT n, j, ok, h1, h2, h3, 1 + (h1 % ${P})::BIGINT AS pk, 1 + ${slice('h2', 0, 50)} AS qty,
         od + (1 + ${slice('h2', 48, 121)})::INTEGER AS sd, od + (30 + ${slice('h3', 0, 61)})::INTEGER AS cd,
@@ -299,7 +309,7 @@ export function tpchStatements(schema: string, names: Record<string, string>, co
       ${pick('n', 83, ['1-URGENT', '2-HIGH', '3-MEDIUM', '4-NOT SPECIFIED', '5-LOW'])},
       'Clerk#' || ${pad9(uni('n', 84, 1, counts.clerk))},
       0,
-      ${comment('n', 85, 19, 78)}
+      ${pooled('n', 85, 19, 78)}
     FROM (SELECT l_orderkey AS ok, (l_orderkey - 1) // 32 * 8 + (l_orderkey - 1) % 32 AS n, count(*) AS lines,
                  count(*) FILTER (WHERE l_linestatus = 'O') AS open,
                  sum((l_extendedprice * (1 + l_tax) * (1 - l_discount))::DECIMAL(18,2))::DECIMAL(15,2) AS total
