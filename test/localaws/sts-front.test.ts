@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { AssumeRoleCommand, GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { PutObjectCommand, ListObjectsV2Command, DeleteObjectCommand, HeadBucketCommand, CreateMultipartUploadCommand, UploadPartCommand, CompleteMultipartUploadCommand, AbortMultipartUploadCommand } from '@aws-sdk/client-s3';
 import { localAws, type LocalAws, type Credentials } from '../support/localaws.js';
+import { startStsFront } from '../support/sts-front.js';
 
 let aws: LocalAws;
 before(async () => { aws = await localAws(); });
@@ -75,10 +76,15 @@ test('StringLike external-ID conditions are evaluated', async () => {
   assert.equal((await errorOf(assume(sts, role.roleArn, 'other_u7'))).name, 'AccessDenied');
 });
 
-test('a role without an external-ID condition is assumable without any ID', async () => {
+test('a role without an external-ID condition is assumable without any ID, again and again (refresh)', async () => {
   const role = await aws.createExportRole({ externalId: null });
-  const out = await assume(aws.sts(aws.ferry.credentials), role.roleArn);
-  assert.ok(out.Credentials?.SessionToken);
+  const keys = new Set<string>();
+  for (let i = 0; i < 3; i++) {
+    const out = await assume(aws.sts(aws.ferry.credentials), role.roleArn);
+    assert.ok(out.Credentials?.SessionToken);
+    keys.add(out.Credentials?.AccessKeyId ?? '');
+  }
+  assert.equal(keys.size, 3);
 });
 
 test('only the principal the trust policy names may assume the role', async () => {
@@ -158,5 +164,23 @@ test('multipart under the export policy: create, part, complete allowed; abort n
     const abort = s3.send(new AbortMultipartUploadCommand({ Bucket, Key: `${Key}2`, UploadId: second.UploadId }));
     if (extra.length === 0) assert.equal((await errorOf(abort)).name, 'AccessDenied');
     else await abort;
+  }
+});
+
+test('a session past its DurationSeconds is refused with ExpiredToken at S3 and STS', async () => {
+  // A front of its own that accepts 1-second sessions, so the test need not wait a minute.
+  const front = await startStsFront({ rgwEndpoint: aws.rgwEndpoint, admin: aws.admin, accountId: aws.accountId, region: aws.region, minDurationSeconds: 1 });
+  try {
+    const role = await aws.createExportRole({ externalId: null });
+    const c = creds(await assume(aws.sts(aws.ferry.credentials, front.url), role.roleArn, undefined, 2));
+    const s3 = aws.s3(c, front.url);
+    await s3.send(new PutObjectCommand({ Bucket: role.bucket, Key: `${role.prefix}/a`, Body: 'x' }));
+    await new Promise((r) => setTimeout(r, 2500));
+    const e = await errorOf(s3.send(new PutObjectCommand({ Bucket: role.bucket, Key: `${role.prefix}/b`, Body: 'x' })));
+    assert.equal(e.name, 'ExpiredToken');
+    assert.equal(e.status, 400);
+    assert.equal((await errorOf(aws.sts(c, front.url).send(new GetCallerIdentityCommand({})))).name, 'ExpiredToken');
+  } finally {
+    await front.close();
   }
 });

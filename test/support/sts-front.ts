@@ -42,6 +42,8 @@ export interface StsFrontOptions {
   /** JSON-lines file of issued sessions, shared by every front of one environment. */
   sessionsFile?: string;
   port?: number;
+  /** Shortest DurationSeconds accepted (default FRONT_MIN_DURATION_S); tests of expiry use 1. */
+  minDurationSeconds?: number;
 }
 
 export interface StsFront {
@@ -109,6 +111,7 @@ export async function startStsFront(opts: StsFrontOptions): Promise<StsFront> {
   const sessions = new SessionStore(opts.sessionsFile);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const acct = opts.accountId;
+  const minDuration = opts.minDurationSeconds ?? FRONT_MIN_DURATION_S;
 
   // RGW admin ops API: GET /admin/user?access-key=... returns the user and its keys
   // (https://docs.ceph.com/en/pacific/radosgw/adminops/#get-user-info).
@@ -152,10 +155,17 @@ export async function startStsFront(opts: StsFrontOptions): Promise<StsFront> {
   async function syncTwin(roleName: string): Promise<string> {
     const twin = `${roleName}-twin`;
     const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: ['arn:aws:iam:::user/admin'] }, Action: ['sts:AssumeRole'] }] };
+    const status = (e: unknown): number | undefined => (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     try {
-      await iam.send(new CreateRoleCommand({ RoleName: twin, AssumeRolePolicyDocument: JSON.stringify(trust), Description: `local-aws twin of ${roleName}` }));
+      await iam.send(new GetRoleCommand({ RoleName: twin }));
     } catch (e) {
-      if ((e as Error).name !== 'EntityAlreadyExists' && (e as Error).name !== 'EntityAlreadyExistsException') throw e;
+      if (status(e) !== 404) throw e;
+      try {
+        await iam.send(new CreateRoleCommand({ RoleName: twin, AssumeRolePolicyDocument: JSON.stringify(trust), Description: `local-aws twin of ${roleName}` }));
+      } catch (e2) {
+        // Another front created it meanwhile (RGW: 409 EntityAlreadyExists, unparsed by the SDK).
+        if (status(e2) !== 409 && (e2 as Error).name !== 'EntityAlreadyExists') throw e2;
+      }
     }
     const [want, have] = await Promise.all([
       iam.send(new ListRolePoliciesCommand({ RoleName: roleName })).then((r) => r.PolicyNames ?? []),
@@ -193,8 +203,8 @@ export async function startStsFront(opts: StsFrontOptions): Promise<StsFront> {
     if (!decision.allow) throw denied;
     const max = role?.MaxSessionDuration ?? DEFAULT_DURATION_S;
     const duration = form.has('DurationSeconds') ? Number(form.get('DurationSeconds')) : Math.min(DEFAULT_DURATION_S, max);
-    if (!Number.isInteger(duration) || duration < FRONT_MIN_DURATION_S || duration > max) {
-      throw new StsError(400, 'ValidationError', `The requested DurationSeconds exceeds the MaxSessionDuration set for this role, or is below ${FRONT_MIN_DURATION_S}.`);
+    if (!Number.isInteger(duration) || duration < minDuration || duration > max) {
+      throw new StsError(400, 'ValidationError', `The requested DurationSeconds exceeds the MaxSessionDuration set for this role, or is below ${minDuration}.`);
     }
     const twin = await syncTwin(roleName);
     const out = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam:::role/${twin}`, RoleSessionName: sessionName, DurationSeconds: Math.max(duration, RGW_MIN_DURATION_S) }));
