@@ -27,7 +27,7 @@ async function setupSql(ferry: FerryProcess, query: string): Promise<void> {
   assert.ok(body.results.every((r) => !('error' in r)), JSON.stringify(body));
 }
 
-describe('web console', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed` }, () => {
+describe('web console', { timeout: 300_000, skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed` }, () => {
   let ferry: FerryProcess;
   let profile: string;
   let context: BrowserContext;
@@ -40,12 +40,18 @@ describe('web console', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is n
     mkdirSync(ARTIFACTS, { recursive: true });
     // Roles, passwords and data are set up in trust mode; the console is tested with passwords on.
     const setup = await startFerry();
-    await setupSql(
-      setup,
-      `ALTER ROLE materialize PASSWORD '${PASSWORD}'; CREATE TABLE boats (id int, name text, tons numeric(8,1)); ` +
-        "INSERT INTO boats VALUES (1, 'Skidbladnir', 12.5), (2, 'Argo', 40.0), (3, 'Naglfar', NULL)",
-    );
-    await setup.stop();
+    try {
+      await setupSql(
+        setup,
+        `ALTER ROLE materialize PASSWORD '${PASSWORD}'; CREATE TABLE boats (id int, name text, tons numeric(8,1)); ` +
+          "INSERT INTO boats VALUES (1, 'Skidbladnir', 12.5), (2, 'Argo', 40.0), (3, 'Naglfar', NULL)",
+      );
+      // CREATE EXPORT runs outside any transaction block: a request of its own.
+      const dir = mkdtempSync(join(tmpdir(), 'ferry-console-nightly-'));
+      await setupSql(setup, `CREATE EXPORT nightly REFRESH EVERY '1 day' AS COPY boats TO 'file://${dir}' WITH (FORMAT = 'csv')`);
+    } finally {
+      await setup.stop();
+    }
     ferry = await startFerry({ dataDir: setup.dataDir, args: ['--auth', 'password'] });
     base = `http://127.0.0.1:${ferry.httpPort}`;
     profile = mkdtempSync(join(tmpdir(), 'ferry-chromium-'));
@@ -110,6 +116,15 @@ describe('web console', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is n
     await shot('03-shell-error');
   });
 
+  test('cancels a running statement', async () => {
+    await page.getByLabel('SQL', { exact: true }).fill('SELECT count(*) FROM range(100000000000) a');
+    await page.getByRole('button', { name: 'Run' }).click();
+    await page.getByRole('status').filter({ hasText: 'Running…' }).waitFor();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('alert').filter({ hasText: '57014' }).waitFor({ timeout: 30_000 });
+    assert.ok(await page.getByRole('button', { name: 'Run' }).isEnabled());
+  });
+
   test('creates an AWS connection through the form and shows its external ID and trust policy', async () => {
     await page.getByRole('link', { name: 'Connections' }).click();
     await page.getByRole('heading', { name: 'Connections', level: 1 }).waitFor();
@@ -147,8 +162,20 @@ describe('web console', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is n
     for (const name of ['Running', 'Scheduled exports', 'Recent exports']) {
       await page.getByRole('heading', { name, level: 2 }).waitFor();
     }
-    await page.waitForFunction("!document.body.innerText.includes('Loading…')");
+    await page.getByText('Loading…').first().waitFor({ state: 'hidden' });
     await shot('06-exports');
+  });
+
+  test('pauses, resumes and runs a scheduled export', async () => {
+    const row = page.getByRole('table', { name: 'Scheduled exports' }).locator('tr').filter({ hasText: 'nightly' });
+    await row.getByRole('button', { name: 'Pause' }).click();
+    await row.getByText('paused', { exact: true }).waitFor();
+    await row.getByRole('button', { name: 'Resume' }).click();
+    await row.getByRole('button', { name: 'Pause' }).waitFor();
+    await row.getByRole('button', { name: 'Run now' }).click();
+    await row.getByText('succeeded').waitFor({ timeout: 30_000 });
+    assert.match(await row.innerText(), /3 rows/);
+    await shot('06b-scheduled-export');
   });
 
   test('watches a running export to completion and finds it in history', async () => {

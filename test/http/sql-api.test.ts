@@ -37,7 +37,7 @@ function errorOf(r: Result | undefined): { message: string; code: string; detail
   return r.error;
 }
 
-describe('HTTP SQL API, trust', () => {
+describe('HTTP SQL API, trust', { timeout: 120_000 }, () => {
   let ferry: FerryProcess;
   before(async () => {
     ferry = await startFerry();
@@ -172,16 +172,19 @@ describe('HTTP SQL API, trust', () => {
   });
 });
 
-describe('HTTP SQL API, --auth password', () => {
+describe('HTTP SQL API, --auth password', { timeout: 120_000 }, () => {
   let ferry: FerryProcess;
   before(async () => {
     // Roles and passwords are set up in trust mode, then the server restarts with passwords on.
     const setup = await startFerry();
-    const { results } = await sql(setup, {
-      query: "ALTER ROLE materialize PASSWORD 'mz-secret'; CREATE ROLE bob LOGIN PASSWORD 'bob pw'; CREATE ROLE nopw LOGIN",
-    });
-    assert.ok(results.every((r) => 'ok' in r), JSON.stringify(results));
-    await setup.stop();
+    try {
+      const { results } = await sql(setup, {
+        query: "ALTER ROLE materialize PASSWORD 'mz-secret'; CREATE ROLE bob LOGIN PASSWORD 'bob pw'; CREATE ROLE nopw LOGIN",
+      });
+      assert.ok(results.every((r) => 'ok' in r), JSON.stringify(results));
+    } finally {
+      await setup.stop();
+    }
     ferry = await startFerry({ dataDir: setup.dataDir, args: ['--auth', 'password'] });
   });
   after(async () => {
