@@ -327,7 +327,8 @@ export class FerrySession implements Session {
 
   private async setSearchPath(value: string): Promise<void> {
     const schemas = value.split(',').map((s) => s.trim().replace(/^"(.*)"$/, '$1')).filter((s) => s !== '');
-    const path = [...schemas, 'main'].map((s) => s.replace(/'/g, "''")).join(',');
+    // mz_catalog is searched after the user's schemas, as Materialize resolves `mz_tables`.
+    const path = [...schemas, 'mz_catalog', 'main'].map((s) => s.replace(/'/g, "''")).join(',');
     await this.engineRun(`SET search_path = '${path}'`);
   }
 

@@ -349,8 +349,9 @@ export function pgCompatSql(): string[] {
          LIMIT 1),
        error('relation "' || p_name || '" does not exist'))`,
     // A relation is visible when its schema is on the session's search path (DuckDB's
-    // current_schemas follows SET search_path); name shadowing is not emulated.
+    // current_schemas follows SET search_path); name shadowing is not emulated. mz_catalog,
+    // which Ferry searches implicitly, is left out so that psql's \d lists user objects only.
     `CREATE OR REPLACE MACRO ${P}.pg_table_is_visible(p_id) AS
-       list_contains(current_schemas(true), (SELECT schema_name FROM ${P}.rels WHERE oid = p_id))`,
+       list_contains(list_filter(current_schemas(true), lambda s: s <> 'mz_catalog'), (SELECT schema_name FROM ${P}.rels WHERE oid = p_id))`,
   ];
 }
