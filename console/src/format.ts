@@ -50,3 +50,8 @@ export function cellText(v: unknown): string {
   if (typeof v === 'object') return JSON.stringify(v);
   return String(v);
 }
+
+/** `1 file`, `3 files`, `— files` when unknown. */
+export function plural(n: unknown, word: string): string {
+  return `${formatCount(n)} ${word}${Number(n) === 1 ? '' : 's'}`;
+}

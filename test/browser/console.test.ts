@@ -202,13 +202,20 @@ describe('web console', { timeout: 300_000, skip: existsSync(CHROMIUM) ? false :
     await shot('08-export-history');
   });
 
-  test('narrow window: the shell stacks into one column', async () => {
+  test('narrow window: pages fit the width, wide tables scroll inside their frame', async () => {
     await page.setViewportSize({ width: 420, height: 800 });
-    await page.getByRole('link', { name: 'SQL shell' }).click();
-    await page.getByRole('heading', { name: 'SQL shell' }).waitFor();
-    const overflow = (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
-    assert.ok(overflow <= 0, `page is ${overflow}px wider than the window`);
-    await shot('09-shell-narrow');
+    for (const [link, heading, name] of [
+      ['SQL shell', 'SQL shell', '09-shell-narrow'],
+      ['Connections', 'Connections', '10-connections-narrow'],
+      ['Exports', 'Exports', '11-exports-narrow'],
+    ] as const) {
+      await page.getByRole('link', { name: link }).click();
+      await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
+      await page.getByText('Loading…').first().waitFor({ state: 'hidden' });
+      const overflow = (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
+      assert.ok(overflow <= 0, `${link} is ${overflow}px wider than the window`);
+      await shot(name);
+    }
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 });

@@ -123,7 +123,11 @@ export function Connections() {
             <tbody>
               {list.map((c) => (
                 <tr key={c.id} class={c.id === selected ? 'selected' : undefined}>
-                  <td>{c.schema_name ? `${c.schema_name}.` : ''}{c.name}</td>
+                  <td>
+                    <button type="button" class="link" onClick={() => setSelected(c.id === selected ? null : c.id)} aria-expanded={c.id === selected}>
+                      {c.schema_name ? `${c.schema_name}.` : ''}{c.name}
+                    </button>
+                  </td>
                   <td>{c.type ?? '—'}</td>
                   <td>{c.assume_role_arn ? 'assume role' : c.access_key_id ? 'access key' : '—'}</td>
                   <td>{c.region ?? '—'}</td>

@@ -8,7 +8,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { execute, ident, queryObjects, type SqlErrorInfo } from '../api';
 import { ErrorBox, LoadState, errorInfo } from '../components';
-import { formatBytes, formatCount, formatDuration, formatTime, parseTime } from '../format';
+import { formatBytes, formatCount, formatDuration, formatTime, parseTime, plural } from '../format';
 
 type Row = Record<string, unknown>;
 
@@ -223,7 +223,7 @@ function Scheduled({ tick, onChange }: { tick: number; onChange: () => void }) {
                     <td>
                       {run ? <StatusBadge status={run.status} /> : '—'}
                       {run?.error ? <div class="error-cell">{String(run.error)}</div> : null}
-                      {run && run.status === 'succeeded' ? <div class="muted">{formatCount(run.rows)} rows · {formatBytes(run.bytes)} · {formatCount(run.files)} files</div> : null}
+                      {run && run.status === 'succeeded' ? <div class="muted">{plural(run.rows, 'row')} · {formatBytes(run.bytes)} · {plural(run.files, 'file')}</div> : null}
                     </td>
                     <td class="actions">
                       <button
