@@ -37,6 +37,8 @@ export interface Measurement {
 export interface OneRow {
   factor: number;
   format: Format;
+  /** 'ferry': the COPY statement; 's3-floor': its five S3 requests sent by a warm client. */
+  path: 'ferry' | 's3-floor';
   runs: number;
   p50Ms: number;
   maxMs: number;
@@ -199,10 +201,12 @@ export function renderMarkdown(r: BenchResults): string {
   }
 
   L.push('## One-row export (end to end, client-measured)', '');
-  L.push('| scale | format | runs | p50 ms | max ms | ≤ 100 ms |');
+  L.push('| scale | what | runs | p50 ms | max ms | ≤ 100 ms |');
   L.push('|---|---|--:|--:|--:|--:|');
   for (const o of r.oneRow) {
-    L.push(`| ×${o.factor} | ${o.format} | ${o.runs} | ${o.error ? `error: ${o.error.slice(0, 80)}` : f1(o.p50Ms)} | ${f1(o.maxMs)} | ${o.error ? '✗' : o.p50Ms <= 100 ? '✓' : '✗'} |`);
+    const what = o.path === 's3-floor' ? 'floor: its 5 S3 requests from a warm client' : `Ferry COPY, ${o.format}`;
+    const ok = o.path === 's3-floor' ? '' : o.error ? '✗' : o.p50Ms <= 100 ? '✓' : '✗';
+    L.push(`| ×${o.factor} | ${what} | ${o.runs} | ${o.error ? `error: ${o.error.slice(0, 80)}` : f1(o.p50Ms)} | ${f1(o.maxMs)} | ${ok} |`);
   }
   L.push('');
 
@@ -229,7 +233,7 @@ export function renderMarkdown(r: BenchResults): string {
   const t1 = all(rs.map((x) => (x.vsTwoStep === undefined ? undefined : x.vsTwoStep <= 0.8)));
   const t2 = all(rs.map((x) => (x.cpuRatio === undefined ? undefined : x.cpuRatio <= 1.2)));
   const t3 = all(growth.map((g) => (g.rssLo && g.rssHi ? g.rssHi / g.rssLo <= 1.2 && g.rssHi <= 512 : undefined)));
-  const t4 = all(r.oneRow.map((o) => (o.error ? false : o.p50Ms <= 100)));
+  const t4 = all(r.oneRow.filter((o) => o.path !== 's3-floor').map((o) => (o.error ? false : o.p50Ms <= 100)));
   const t5 = all(rs.filter((x) => x.format === 'csv').map((x) => (x.pgOverFerry === undefined ? undefined : x.pgOverFerry >= 1.5)));
   const t6 = r.wire ? r.wire.ferry.p50Ms / r.wire.postgres.p50Ms <= 1.5 : undefined;
   L.push(`- Export time ≤ 0.8 × two-step, both formats: ${verdict(t1)}`);

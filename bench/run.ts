@@ -19,6 +19,7 @@ import postgres from 'postgres';
 import { startFerry, type FerryProcess, PROJECT_ROOT } from '../test/support/ferry.js';
 import { TPCH_TABLES } from '../src/loadgen/tpch.js';
 import { PART_SIZE, PARTS_IN_FLIGHT } from '../src/sink/limits.js';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { emptyPrefix, listObjects, s3Client, startLocalAws, stopLocalAws, type LocalAws, type LocalAwsOptions } from './aws.js';
 import { startPostgres, type Postgres } from './postgres.js';
 import { cpuSeconds, loadAverage1, machineBusySeconds, machineInfo, RssSampler } from './proc.js';
@@ -43,6 +44,7 @@ interface Args {
   exportTimeoutS: number;
   keepAws: boolean;
   ferryNodeOptions: string | undefined;
+  ferryCpuProf: string | undefined;
   docs: boolean;
   out: string;
 }
@@ -54,7 +56,8 @@ const USAGE = `usage: npm run bench -- [options]
   --rgw private|shared private: own RGW instance (default); shared: scripts/local-aws.sh's default one
   --no-postgres --no-wire --no-diag --no-docs
   --wire-samples N (2000)  --wire-seconds N (5)  --one-row-runs N (10)
-  --ferry-node-options '--cpu-prof --cpu-prof-dir=DIR'   NODE_OPTIONS for the Ferry process
+  --ferry-node-options OPTS   NODE_OPTIONS for the Ferry process
+  --ferry-cpu-prof DIR         CPU profile of every Ferry process into DIR (read with dist/bench/cpuprofile.js)
   --export-timeout S   give up on one Ferry export after S seconds (default 300)
   --keep-aws           leave the private RGW running afterwards`;
 
@@ -76,6 +79,7 @@ function parseArgs(argv: string[]): Args {
     exportTimeoutS: 300,
     keepAws: false,
     ferryNodeOptions: undefined,
+    ferryCpuProf: undefined,
     docs: true,
     out: path.join(PROJECT_ROOT, 'bench', 'results'),
   };
@@ -104,6 +108,7 @@ function parseArgs(argv: string[]): Args {
       case '--export-timeout': a.exportTimeoutS = Number(v()); break;
       case '--keep-aws': a.keepAws = true; break;
       case '--ferry-node-options': a.ferryNodeOptions = v(); break;
+      case '--ferry-cpu-prof': a.ferryCpuProf = path.resolve(v()); break;
       case '--out': a.out = path.resolve(v()); break;
       case '-h':
       case '--help':
@@ -220,7 +225,14 @@ async function main(): Promise<void> {
       const sf = Math.round(args.scale * factor * 1e6) / 1e6;
       const mixedRows = Math.round(10_000_000 * args.scale * factor);
       const dataDir = path.join(work, `ferry-x${factor}`);
-      const env: Record<string, string> = args.ferryNodeOptions ? { NODE_OPTIONS: args.ferryNodeOptions } : {};
+      const env: Record<string, string> = {};
+      const nodeOptions = [args.ferryNodeOptions ?? ''];
+      if (args.ferryCpuProf) {
+        mkdirSync(args.ferryCpuProf, { recursive: true });
+        nodeOptions.push(`--import=${path.join(PROJECT_ROOT, 'dist', 'bench', 'cpu-prof-preload.js')}`);
+        env.BENCH_CPU_PROF_DIR = args.ferryCpuProf;
+      }
+      if (nodeOptions.join('').trim()) env.NODE_OPTIONS = nodeOptions.join(' ').trim();
       const base = { factor, sf, mixedRows };
 
       // --- data: generated inside Ferry, then Ferry restarts so RSS starts clean -----
@@ -265,6 +277,23 @@ async function main(): Promise<void> {
       log(`×${factor}: lineitem ${rows.get('lineitem') ?? '-'} rows (SF ${sf}), mixed ${rows.get('mixed') ?? '-'} rows; Ferry pid ${ferry.proc.pid}`);
 
       // --- one-row export: end to end as a client sees it -------------------------------
+      // Its floor: the five S3 requests every export makes (copy-to-s3.md: list, delete
+      // probe, sentinel, the file, sentinel removal), one after another from a warm client.
+      {
+        const times: number[] = [];
+        for (let i = 0; i <= args.oneRowRuns; i++) {
+          const p = `${runPrefix}/x${factor}/floor-${i}`;
+          const t0 = performance.now();
+          await listObjects(s3, aws.bucket, `${p}/`);
+          await s3.send(new DeleteObjectCommand({ Bucket: aws.bucket, Key: `${p}/probe` }));
+          await s3.send(new PutObjectCommand({ Bucket: aws.bucket, Key: `${p}/sentinel`, Body: Buffer.alloc(0) }));
+          await s3.send(new PutObjectCommand({ Bucket: aws.bucket, Key: `${p}/file.csv`, Body: Buffer.from('1\n') }));
+          await s3.send(new DeleteObjectCommand({ Bucket: aws.bucket, Key: `${p}/sentinel` }));
+          if (i > 0) times.push(performance.now() - t0);
+        }
+        times.sort((a, b) => a - b);
+        oneRow.push({ factor, format: 'csv', path: 's3-floor', runs: times.length, p50Ms: times[Math.floor(times.length / 2)] ?? NaN, maxMs: times[times.length - 1] ?? NaN });
+      }
       for (const format of ['csv', 'parquet'] as Format[]) {
         const times: number[] = [];
         let error: string | undefined;
@@ -282,7 +311,7 @@ async function main(): Promise<void> {
         await c.end().catch(() => undefined);
         await restartFerry();
         times.sort((a, b) => a - b);
-        oneRow.push({ factor, format, runs: times.length, p50Ms: times[Math.floor(times.length / 2)] ?? NaN, maxMs: times[times.length - 1] ?? NaN, error });
+        oneRow.push({ factor, format, path: 'ferry', runs: times.length, p50Ms: times[Math.floor(times.length / 2)] ?? NaN, maxMs: times[times.length - 1] ?? NaN, error });
         log(`×${factor} one-row ${format}: p50 ${oneRow[oneRow.length - 1]!.p50Ms.toFixed(1)} ms${error ? ` (${error})` : ''}`);
       }
       await emptyPrefix(s3, aws, `${runPrefix}/`);
@@ -448,7 +477,7 @@ async function main(): Promise<void> {
     loadAverageAfter: loadAverage1(),
     scale: args.scale,
     factors: args.factors,
-    settings: { partSizeMiB: PART_SIZE / 2 ** 20, partsInFlight: PARTS_IN_FLIGHT, rgw: args.rgw, ferryNodeOptions: args.ferryNodeOptions ?? null },
+    settings: { partSizeMiB: PART_SIZE / 2 ** 20, partsInFlight: PARTS_IN_FLIGHT, rgw: args.rgw, ferryNodeOptions: args.ferryNodeOptions ?? null, ferryCpuProf: args.ferryCpuProf ? 'on' : null },
     loads,
     measurements,
     oneRow,
