@@ -170,12 +170,19 @@ function floatText(e: string, dig: number): string {
  * hour/minute/microseconds-of-minute, all truncated toward zero (same sign).
  */
 function intervalText(e: string): string {
-  const y = `datepart('year', ${e})`;
-  const m = `datepart('month', ${e})`;
-  const d = `datepart('day', ${e})`;
-  const h = `datepart('hour', ${e})`;
-  const mi = `datepart('minute', ${e})`;
-  const us = `datepart('microseconds', ${e})`;
+  // One datepart call yields every field as a struct, bound once (the fields are used many
+  // times below; repeating datepart per use was 4x slower on 1M rows).
+  const parts = `datepart(['year', 'month', 'day', 'hour', 'minute', 'microseconds'], ${e})`;
+  return `CASE WHEN ${e} IS NULL THEN NULL ELSE ${bind(parts, (p) => intervalLayout(p))} END`;
+}
+
+function intervalLayout(p: string): string {
+  const y = `${p}.year`;
+  const m = `${p}.month`;
+  const d = `${p}.day`;
+  const h = `${p}.hour`;
+  const mi = `${p}.minute`;
+  const us = `${p}.microseconds`;
   const part = (v: string, unit: string, before: string[]): string => {
     const anyBefore = before.length ? before.map((b) => `${b} <> 0`).join(' OR ') : 'false';
     // The sign rule looks at the nearest nonzero field before this one.
@@ -194,7 +201,7 @@ function intervalText(e: string): string {
     ` || ${pad2(`abs(${h})`)} || ':' || ${pad2(`abs(${mi})`)}` +
     ` || ':' || ${pad2(`(abs(${us}) // 1000000)`)}` +
     ` || CASE WHEN ${frac} <> 0 THEN '.' || rtrim(lpad(CAST(${frac} AS VARCHAR), 6, '0'), '0') ELSE '' END`;
-  return `CASE WHEN ${e} IS NULL THEN NULL ELSE ${part(y, 'year', [])} || ${part(m, 'mon', [y])} || ${part(d, 'day', [y, m])} || CASE WHEN NOT ${anyDate} OR ${timeNonzero} THEN ${time} ELSE '' END END`;
+  return `${part(y, 'year', [])} || ${part(m, 'mon', [y])} || ${part(d, 'day', [y, m])} || CASE WHEN NOT ${anyDate} OR ${timeNonzero} THEN ${time} ELSE '' END`;
 }
 
 function isContainer(t: DuckDBType): boolean {
