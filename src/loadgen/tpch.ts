@@ -161,11 +161,11 @@ const slice = (hashExpr: string, shift: number, n: number): string => `(((${hash
  * A comment of `lo`–`hi` characters: ceil(hi / 5) + 1 words (ten per 64-bit hash, six
  * bits each), cut to a pseudo-random length and trimmed so it never ends in a space.
  */
-function comment(k: string, salt: number, lo: number, hi: number, lengthExpr?: string): string {
+function comment(k: string, salt: number, lo: number, hi: number): string {
   const n = Math.ceil(hi / 5) + 1;
   const words: string[] = [];
   for (let i = 0; i < n; i++) words.push(`${WORDS_SQL}[1 + ((${h(k, salt * 64 + Math.floor(i / 10))} >> ${(i % 10) * 6}) & 63)::BIGINT]`);
-  return `rtrim(left(concat_ws(' ', ${words.join(', ')}), ${lengthExpr ?? uni(k, salt * 64 + 63, lo, hi)}::INTEGER))`;
+  return `rtrim(left(concat_ws(' ', ${words.join(', ')}), ${uni(k, salt * 64 + 63, lo, hi)}::INTEGER))`;
 }
 
 /**
@@ -275,7 +275,7 @@ export function tpchStatements(schema: string, names: Record<string, string>, co
   // Line items first: each order's lines depend only on the order's number, so the
   // orders' totals and statuses can then be aggregated from them.
   create('lineitem');
-  // Three hashes per line, sliced into 16-bit fields, plus the comment's words.
+  // Three hashes per line, sliced into 16-bit fields, and a pooled comment.
   const line = 'n * 8 + j';
   out.push(`INSERT INTO ${q('lineitem')} SELECT ok, pk, ${suppOf('pk', '((h3 >> 32) & 3)::BIGINT', S)}, (j + 1)::INTEGER,
       qty::DECIMAL(15,2), (qty * ${retailCents('pk')}::DECIMAL(15,2) / 100)::DECIMAL(15,2),
