@@ -75,8 +75,22 @@ wait_for() { # wait_for <seconds> <what> <command...>
   done
 }
 
+# Only the packages this environment needs (scripts/install-test-deps.sh installs every test
+# dependency, JDK included); idempotent and quiet when all are present.
+install_packages() {
+  local missing=() p
+  for p in radosgw ceph-mon ceph-osd ceph-common uuid-runtime curl; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing Debian packages: ${missing[*]}"
+  local sudo=; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
 start_all() {
-  bash "$ROOT/scripts/install-test-deps.sh" >&2
+  install_packages
   if curl -s -o /dev/null "$ENDPOINT/"; then
     log "port $RGW_PORT already answers but not from $DIR; stop that instance or set LOCAL_AWS_RGW_PORT"
     exit 1
