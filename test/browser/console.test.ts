@@ -7,37 +7,24 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { PROJECT_ROOT, startFerry, type FerryProcess } from '../support/ferry.js';
+import type { Page } from 'playwright-core';
+import { startFerry, type FerryProcess } from '../support/ferry.js';
+import { SKIP, openBrowser, setupSql, type Browser } from './support.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = join(PROJECT_ROOT, 'test-artifacts', 'console');
 const PASSWORD = 'console pw';
 
-async function setupSql(ferry: FerryProcess, query: string): Promise<void> {
-  const res = await fetch(`http://127.0.0.1:${ferry.httpPort}/api/sql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query }),
-  });
-  const body = (await res.json()) as { results: Record<string, unknown>[] };
-  assert.ok(body.results.every((r) => !('error' in r)), JSON.stringify(body));
-}
-
-describe('web console', { timeout: 300_000, skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed` }, () => {
+describe('web console', { timeout: 300_000, skip: SKIP }, () => {
   let ferry: FerryProcess;
-  let profile: string;
-  let context: BrowserContext;
+  let browser: Browser;
   let page: Page;
   let base: string;
 
-  const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  const shot = (name: string) => browser.shot(name);
 
   before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     // Roles, passwords and data are set up in trust mode; the console is tested with passwords on.
     const setup = await startFerry();
     try {
@@ -54,25 +41,13 @@ describe('web console', { timeout: 300_000, skip: existsSync(CHROMIUM) ? false :
     }
     ferry = await startFerry({ dataDir: setup.dataDir, args: ['--auth', 'password'] });
     base = `http://127.0.0.1:${ferry.httpPort}`;
-    profile = mkdtempSync(join(tmpdir(), 'ferry-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 800 },
-      permissions: ['clipboard-read', 'clipboard-write'],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    // Everything the console loads must come from Ferry itself.
-    page.on('request', (r) => {
-      if (!r.url().startsWith(base) && !r.url().startsWith('data:')) throw new Error(`console requested ${r.url()}`);
-    });
+    browser = await openBrowser(base);
+    page = browser.page;
   });
 
   after(async () => {
-    await context?.close();
+    await browser?.close();
     await ferry?.stop();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   test('asks for a password and signs in', async () => {
