@@ -7,17 +7,26 @@
  *   aws.gatewayEndpoint // STS front -> RGW, no fault proxy
  *   aws.rgwEndpoint     // RGW directly (http://127.0.0.1:7480): S3, IAM, RGW's own STS
  *   aws.region, aws.accountId ('123456789012'), aws.bucket ('ferry-test')
- *   aws.admin           // credentials with caps roles=*;users=* (IAM role/user API)
+ *   aws.admin           // credentials with caps roles=*;users=*;user-policy=* (IAM role/user API)
  *   aws.ferry           // { credentials, arn }: the Ferry server's ambient identity
  *   aws.faults          // fault rules and counts, see fault-proxy.ts
  *   await aws.createExportRole({ prefix: 'exp1', externalId: 'mz_..._u1' })
  *       // -> { roleName, roleArn, externalId, bucket, prefix }; trust names aws.ferry.arn
  *       //    unless trustPrincipal is given; externalId null = no condition, undefined = generated
+ *       //    options: bucket, trustPrincipal (string | string[]), externalIdOperator ('StringLike'),
+ *       //    omit ('ListBucket' | 'PutObject' | 'DeleteObject'), extraObjectActions
+ *       //    (e.g. ['s3:AbortMultipartUpload'] — RGW checks it apart from PutObject), maxSessionDuration
  *   await aws.createUser({ prefix: 'exp1', omit: 'DeleteObject' })
  *       // -> { userName, arn, credentials }: an RGW user with the export policy minus one permission
- *   aws.s3(credentials, endpoint?) / aws.sts(credentials, endpoint?) // SDK clients (path style)
+ *   aws.s3(credentials, endpoint?) / aws.sts(credentials, endpoint?) // SDK clients: path style, maxAttempts 1 (faults surface)
+ *   aws.uniquePrefix('label') // a key prefix no other test uses ('_'-free)
+ *   aws.env             // the export lines of `local-aws.sh up`, parsed
  *   await aws.cleanup() // deletes the roles and users this process created
  *   await aws.close()   // cleanup + stop the in-process front and proxy (RGW keeps running)
+ *
+ * Also exported: exportPolicy(bucket, prefix, omit?) (the policy document), ensureRgw(),
+ * projectRoot(); startStsFront / startFaultProxy live in sts-front.ts / fault-proxy.ts for
+ * tests that need a front of their own (e.g. minDurationSeconds: 1 for expiry tests).
  *
  * RGW itself is started (or reused) by `scripts/local-aws.sh up`, run from here when needed.
  * The front and the proxy run inside the calling process on ephemeral loopback ports; their
