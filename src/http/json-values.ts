@@ -30,8 +30,11 @@ export function jsonValue(text: string | null, typeOid: number): string {
     // NaN and ±Infinity have no JSON number: they stay strings.
     if (JSON_NUMBER_TEXT.test(text)) return text;
   } else if (JSON_OIDS.has(typeOid)) {
+    // Embedded as the engine printed it (after checking it parses), so big numbers
+    // inside a document keep their digits too.
     try {
-      return JSON.stringify(JSON.parse(text));
+      JSON.parse(text);
+      return text;
     } catch {
       // Not valid JSON text after all: fall through to a string.
     }

@@ -24,7 +24,8 @@ import { HttpError, readJsonObject, sendHttpError, sendJson, sendJsonText } from
 import type { HttpContext } from './index.js';
 import { jsonRow } from './json-values.js';
 
-/** Upper bound on the JSON text of one response's rows; larger results fail with 54000. */
+/** Upper bound on the JSON text of one response's rows (in characters, a close and cheap
+ * stand-in for bytes); larger results fail with 54000 rather than exhaust memory. */
 export const MAX_RESULT_BYTES = 64 * 1024 * 1024;
 /** Rows pulled from the engine per batch. */
 const BATCH = 1024;

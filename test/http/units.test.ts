@@ -25,7 +25,8 @@ describe('jsonValue', () => {
   });
 
   test('jsonb is embedded; text that is not JSON stays a string', () => {
-    assert.equal(jsonValue('{"a": [1, null]}', 3802), '{"a":[1,null]}');
+    assert.equal(jsonValue('{"a": [1, null]}', 3802), '{"a": [1, null]}');
+    assert.equal(jsonValue('{"big": 9007199254740993}', 3802), '{"big": 9007199254740993}');
     assert.equal(jsonValue('not json', 3802), '"not json"');
   });
 
