@@ -119,6 +119,16 @@ describe('HTTP SQL API, trust', { timeout: 120_000 }, () => {
     assert.deepEqual(count.results[0].rows, [[0]]);
   });
 
+  test('session variables from ?options, as in Materialize', async () => {
+    const url = `http://127.0.0.1:${ferry.httpPort}/api/sql?options=${encodeURIComponent(JSON.stringify({ application_name: 'reporting' }))}`;
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'SHOW application_name' }) });
+    const body = (await res.json()) as { results: Result[] };
+    assert.ok('rows' in body.results[0]!);
+    assert.deepEqual(body.results[0].rows, [['reporting']]);
+    const bad = await fetch(`http://127.0.0.1:${ferry.httpPort}/api/sql?options=nope`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"SELECT 1"}' });
+    assert.equal(bad.status, 400);
+  });
+
   test('COPY to or from the client is refused with 0A000', async () => {
     for (const query of ['COPY t TO STDOUT', 'COPY t FROM STDIN']) {
       const e = errorOf((await sql(ferry, { query })).results[0]);
