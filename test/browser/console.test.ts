@@ -132,6 +132,26 @@ describe('web console', { timeout: 300_000, skip: SKIP }, () => {
     await shot('05-connection-detail');
   });
 
+  test('creates an access-key connection with a new secret whose value is never shown again', async () => {
+    const value = 'wJalrXUtnFEMI-console-secret-value';
+    await page.getByRole('button', { name: 'New AWS connection' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('keys_conn');
+    await page.getByLabel('Access key stored as a secret').check();
+    await page.getByLabel('Access key ID').fill('AKIAEXAMPLEKEY000001');
+    await page.getByLabel('Secret access key (a secret)').selectOption({ label: 'New secret…' });
+    await page.getByLabel('New secret name').fill('aws_secret_key');
+    await page.getByLabel('Secret access key value').fill(value);
+    await page.locator('summary', { hasText: 'Statement' }).click();
+    assert.ok(!(await page.locator('form').innerText()).includes(value));
+    await page.getByRole('button', { name: 'Create connection' }).click();
+    const row = page.getByRole('table', { name: 'Connections' }).locator('tr').filter({ hasText: 'keys_conn' });
+    await row.waitFor();
+    assert.match(await row.innerText(), /access key/);
+    await page.getByRole('region', { name: 'keys_conn' }).waitFor();
+    assert.ok(!(await page.content()).includes(value));
+    await shot('05b-access-key-connection');
+  });
+
   test('exports page renders its three sections', async () => {
     await page.getByRole('link', { name: 'Exports' }).click();
     for (const name of ['Running', 'Scheduled exports', 'Recent exports']) {

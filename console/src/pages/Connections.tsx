@@ -35,6 +35,9 @@ ORDER BY s.name, c.name`;
 const SECRETS_SQL = `SELECT s.name, sc.name AS schema_name FROM mz_catalog.mz_secrets s
 LEFT JOIN mz_catalog.mz_schemas sc ON sc.id = s.schema_id ORDER BY sc.name, s.name`;
 
+/** The "New secret…" choice of the secret selects. */
+const NEW_SECRET = '\u0000new';
+
 function qualified(schema: string | null, name: string): string {
   return schema ? `${ident(schema)}.${ident(name)}` : ident(name);
 }
@@ -220,7 +223,7 @@ function ConnectionDetail({ c }: { c: Connection }) {
             <CopyButton text={policy} label="Copy permission policy" />
           </>
         ) : (
-          <p class="muted">Enter a bucket (and optionally a prefix) to get the policy to attach to the role.</p>
+          <p class="muted">Enter a bucket (and optionally a prefix) to get the policy to attach to the role or to the access key's IAM user.</p>
         )}
       </div>
       <div class="validate">
@@ -249,6 +252,9 @@ function CreateForm({ onCreated }: { onCreated: (name: string) => void }) {
   const [accessKeyId, setAccessKeyId] = useState('');
   const [secretName, setSecretName] = useState('');
   const [tokenSecret, setTokenSecret] = useState('');
+  /** A new secret for the secret access key: its value lives only in this input until sent. */
+  const [newSecretName, setNewSecretName] = useState('');
+  const [newSecretValue, setNewSecretValue] = useState('');
   const [region, setRegion] = useState('');
   const [endpoint, setEndpoint] = useState('');
   const [validate, setValidate] = useState(false);
@@ -257,12 +263,18 @@ function CreateForm({ onCreated }: { onCreated: (name: string) => void }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<SqlErrorInfo | string | null>(null);
 
-  useEffect(() => {
-    queryObjects(SECRETS_SQL).then(
-      (rows) => setSecrets(rows as { name: string; schema_name: string | null }[]),
-      (err) => setSecretsError(err),
-    );
-  }, []);
+  const loadSecrets = async () => {
+    try {
+      const rows = (await queryObjects(SECRETS_SQL)) as { name: string; schema_name: string | null }[];
+      setSecrets(rows);
+      setSecretsError(null);
+      return rows;
+    } catch (err) {
+      setSecretsError(err);
+      return [];
+    }
+  };
+  useEffect(() => void loadSecrets(), []);
 
   const statement = useMemo(() => {
     const opts: string[] = [];
@@ -271,13 +283,15 @@ function CreateForm({ onCreated }: { onCreated: (name: string) => void }) {
       if (sessionName.trim()) opts.push(`ASSUME ROLE SESSION NAME = ${literal(sessionName.trim())}`);
     } else {
       opts.push(`ACCESS KEY ID = ${literal(accessKeyId.trim())}`);
-      opts.push(`SECRET ACCESS KEY = SECRET ${secretName || '<secret>'}`);
+      const keyRef = secretName === NEW_SECRET ? (newSecretName.trim() ? ident(newSecretName.trim()) : '<new secret>') : secretName || '<secret>';
+      opts.push(`SECRET ACCESS KEY = SECRET ${keyRef}`);
       if (tokenSecret) opts.push(`SESSION TOKEN = SECRET ${tokenSecret}`);
     }
     if (region.trim()) opts.push(`REGION = ${literal(region.trim())}`);
     if (endpoint.trim()) opts.push(`ENDPOINT = ${literal(endpoint.trim())}`);
     return `CREATE CONNECTION ${ident(name.trim() || 'name')} TO AWS (\n  ${opts.join(',\n  ')}\n)${validate ? ' WITH (VALIDATE = true)' : ''}`;
-  }, [name, mode, roleArn, sessionName, accessKeyId, secretName, tokenSecret, region, endpoint, validate]);
+  }, [name, mode, roleArn, sessionName, accessKeyId, secretName, newSecretName, tokenSecret, region, endpoint, validate]);
+  const creatingSecret = mode === 'keys' && secretName === NEW_SECRET;
 
   const secretRef = (s: { name: string; schema_name: string | null }) => qualified(s.schema_name, s.name);
 
@@ -286,7 +300,18 @@ function CreateForm({ onCreated }: { onCreated: (name: string) => void }) {
     setBusy(true);
     setError(null);
     try {
-      await execute(statement);
+      if (creatingSecret) {
+        const secret = newSecretName.trim();
+        await execute(`CREATE SECRET ${ident(secret)} AS ${literal(newSecretValue)}`);
+        // The value is gone from the page once the server has it; from now on the form
+        // refers to the secret by name, also if the connection itself fails below.
+        setNewSecretValue('');
+        const created = (await loadSecrets()).find((x) => x.name === secret);
+        setSecretName(created ? secretRef(created) : ident(secret));
+        await execute(statement.replace(`SECRET ${ident(secret)}`, `SECRET ${created ? secretRef(created) : ident(secret)}`));
+      } else {
+        await execute(statement);
+      }
       onCreated(name.trim());
     } catch (err) {
       setError(errorInfo(err));
@@ -334,11 +359,24 @@ function CreateForm({ onCreated }: { onCreated: (name: string) => void }) {
             Secret access key (a secret)
             <select required value={secretName} onChange={(e) => setSecretName((e.target as HTMLSelectElement).value)}>
               <option value="">Choose a secret…</option>
+              <option value={NEW_SECRET}>New secret…</option>
               {secrets.map((s) => (
                 <option key={secretRef(s)} value={secretRef(s)}>{s.schema_name ? `${s.schema_name}.` : ''}{s.name}</option>
               ))}
             </select>
           </label>
+          {creatingSecret ? (
+            <>
+              <label>
+                New secret name
+                <input required value={newSecretName} onInput={(e) => setNewSecretName((e.target as HTMLInputElement).value)} pattern="[A-Za-z_][A-Za-z0-9_$]*" autocomplete="off" />
+              </label>
+              <label>
+                Secret access key value
+                <input required type="password" value={newSecretValue} onInput={(e) => setNewSecretValue((e.target as HTMLInputElement).value)} autocomplete="new-password" />
+              </label>
+            </>
+          ) : null}
           <label>
             Session token (optional secret)
             <select value={tokenSecret} onChange={(e) => setTokenSecret((e.target as HTMLSelectElement).value)}>
@@ -349,7 +387,7 @@ function CreateForm({ onCreated }: { onCreated: (name: string) => void }) {
             </select>
           </label>
           <p class="muted full">
-            Secrets are chosen by name; create one in the SQL shell with <code>CREATE SECRET name AS '…'</code>. Its value is stored encrypted and never shown.
+            Secrets are referenced by name. A new secret's value is sent once, stored encrypted, and never shown again.
           </p>
           {secretsError ? <ErrorBox error={errorInfo(secretsError)} title="Could not list secrets" /> : null}
         </div>
@@ -370,7 +408,7 @@ function CreateForm({ onCreated }: { onCreated: (name: string) => void }) {
       </label>
       <details>
         <summary>Statement</summary>
-        <pre><code>{statement}</code></pre>
+        <pre><code>{creatingSecret ? `CREATE SECRET ${ident(newSecretName.trim() || 'name')} AS '********';\n` : ''}{statement}</code></pre>
       </details>
       <div class="toolbar">
         <button type="submit" class="primary" disabled={busy}>{busy ? 'Creating…' : 'Create connection'}</button>
