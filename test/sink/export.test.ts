@@ -1,6 +1,5 @@
 /**
- * runExport against a real S3 (the local RGW when its environment is exported, s3rver
- * otherwise): CSV byte for byte, Parquet read back by DuckDB and hyparquet, splitting,
+ * runExport against the local RGW as a least-privilege user (s3env.ts): CSV byte for byte, Parquet read back by DuckDB and hyparquet, splitting,
  * sentinel, empty results, preflight errors, numeric errors, file:// targets and the
  * Beyond options. Faults and cancellation are in faults.test.ts.
  */
@@ -20,10 +19,11 @@ let env: S3Env;
 let conn: DuckDBConnection;
 before(async () => {
   env = await s3env();
+  env.faults.reset();
   conn = await duck();
 });
 after(async () => {
-  await env.close();
+  await env.aws.cleanup();
 });
 
 const s = (name: string, text: string): RawCopyOption => ({ name, value: { kind: 'string', text } });
@@ -55,7 +55,7 @@ const EVERY_TYPE_LINE =
   '2010-10-10 08:10:10+00,00:00:00,1 day 02:00:00,a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11,"{k=>""v w""}","{""a b"",NULL}",back\\slash\n';
 
 test('CSV: one row of every type, byte for byte, with a header', async () => {
-  const prefix = freshPrefix('csv-types');
+  const prefix = freshPrefix(env, 'csv-types');
   const r = await exportTo(prefix, EVERY_TYPE, [s('FORMAT', 'csv'), bare('HEADER')]);
   assert.equal(r.rows, 1);
   assert.deepEqual(r.files.map((f) => f.key), [`${prefix}/mz-t7-batch-0000-0000.csv`]);
@@ -68,29 +68,29 @@ test('CSV: one row of every type, byte for byte, with a header', async () => {
 });
 
 test('CSV: DELIMITER, QUOTE and NULL options (formats.md example)', async () => {
-  const prefix = freshPrefix('csv-opts');
+  const prefix = freshPrefix(env, 'csv-opts');
   const q = `SELECT [1, 2] AS a, 83647 AS b, '{"s":"ab\`c"}'::JSON AS c, '2010-10-10 10:10:10'::TIMESTAMP AS d, NULL AS e, 'NULL' AS f`;
   const r = await exportTo(prefix, q, [s('FORMAT', 'csv'), s('DELIMITER', ';'), s('QUOTE', '`'), s('NULL', 'NULL')]);
   const body = (await getObject(env, r.files[0]!.key)).toString('utf8');
   assert.equal(body, '{1,2};83647;`{"s":"ab``c"}`;2010-10-10 10:10:10;NULL;`NULL`\n');
-  const prefix2 = freshPrefix('csv-escape');
+  const prefix2 = freshPrefix(env, 'csv-escape');
   const r2 = await exportTo(prefix2, `SELECT 'a"b\\c' AS x, '\\.' AS y`, [s('FORMAT', 'csv'), s('ESCAPE', '\\')]);
   assert.equal((await getObject(env, r2.files[0]!.key)).toString(), '"a\\"b\\\\c",\\.\n');
-  const prefix3 = freshPrefix('csv-single');
+  const prefix3 = freshPrefix(env, 'csv-single');
   const r3 = await exportTo(prefix3, `SELECT '\\.' AS y`, [s('FORMAT', 'csv')]);
   assert.equal((await getObject(env, r3.files[0]!.key)).toString(), '"\\."\n');
 });
 
 test('empty results still write exactly one file', async () => {
-  const p1 = freshPrefix('empty-csv');
+  const p1 = freshPrefix(env, 'empty-csv');
   const r1 = await exportTo(p1, 'SELECT 1 AS a WHERE false', [s('FORMAT', 'csv'), bare('HEADER')]);
   assert.equal(r1.rows, 0);
   assert.deepEqual(await listKeys(env, p1 + '/'), [`${p1}/mz-t7-batch-0000-0000.csv`]);
   assert.equal((await getObject(env, r1.files[0]!.key)).toString(), 'a\n');
-  const p2 = freshPrefix('empty-csv-nohdr');
+  const p2 = freshPrefix(env, 'empty-csv-nohdr');
   const r2 = await exportTo(p2, 'SELECT 1 AS a WHERE false', [s('FORMAT', 'csv')]);
   assert.equal((await getObject(env, r2.files[0]!.key)).length, 0);
-  const p3 = freshPrefix('empty-parquet');
+  const p3 = freshPrefix(env, 'empty-parquet');
   const r3 = await exportTo(p3, 'SELECT 1 AS a, 2.5::DECIMAL(10,1) AS b WHERE false', [s('FORMAT', 'parquet')]);
   assert.deepEqual(await listKeys(env, p3 + '/'), [`${p3}/mz-t7-batch-0000-0000.parquet`]);
   const buf = await getObject(env, r3.files[0]!.key);
@@ -113,7 +113,7 @@ const PARQUET_TYPES = `SELECT
   [1, NULL, 3] AS l, MAP {'k': 1.5::DECIMAL(10,1)} AS m, [1, 2]::INTEGER[2] AS arr, 1 AS dup, 2 AS dup`;
 
 test('Parquet: every mapped type, read back by DuckDB and hyparquet with formats.md types', async () => {
-  const prefix = freshPrefix('parquet-types');
+  const prefix = freshPrefix(env, 'parquet-types');
   const r = await exportTo(prefix, PARQUET_TYPES, [s('FORMAT', 'parquet')]);
   assert.equal(r.rows, 1);
   const buf = await getObject(env, r.files[0]!.key);
@@ -210,7 +210,7 @@ test('Parquet: every mapped type, read back by DuckDB and hyparquet with formats
 });
 
 test('Parquet: numeric out of range fails with formats.md text, sentinel left, no uploads', async () => {
-  const prefix = freshPrefix('numeric-range');
+  const prefix = freshPrefix(env, 'numeric-range');
   await assert.rejects(
     exportTo(prefix, `SELECT CAST('1' || repeat('0', 38) AS HUGEINT) AS h`, [s('FORMAT', 'parquet')]),
     (e: unknown) =>
@@ -223,11 +223,11 @@ test('Parquet: numeric out of range fails with formats.md text, sentinel left, n
 });
 
 test('preflight: a non-empty path is refused and nothing is written', async () => {
-  const prefix = freshPrefix('nonempty');
-  await env.client.send(new PutObjectCommand({ Bucket: env.bucket, Key: `${prefix}/other.txt`, Body: 'x' }));
-  await env.client.send(new PutObjectCommand({ Bucket: env.bucket, Key: `${prefix}/sub/more.txt`, Body: 'x' }));
+  const prefix = freshPrefix(env, 'nonempty');
+  await env.admin.send(new PutObjectCommand({ Bucket: env.bucket, Key: `${prefix}/other.txt`, Body: 'x' }));
+  await env.admin.send(new PutObjectCommand({ Bucket: env.bucket, Key: `${prefix}/sub/more.txt`, Body: 'x' }));
   // A sibling sharing the prefix without the slash does not count (copy-to-s3.md 1.1).
-  await env.client.send(new PutObjectCommand({ Bucket: env.bucket, Key: `${prefix}_5/x`, Body: 'x' }));
+  await env.admin.send(new PutObjectCommand({ Bucket: env.bucket, Key: `${prefix}_5/x`, Body: 'x' }));
   await assert.rejects(exportTo(prefix, 'SELECT 1', [s('FORMAT', 'csv')]), {
     message: 'S3 bucket path is not empty, contains 2 objects',
   });
@@ -237,7 +237,7 @@ test('preflight: a non-empty path is refused and nothing is written', async () =
 });
 
 test('the sentinel exists while the export runs and is removed last', async () => {
-  const prefix = freshPrefix('sentinel');
+  const prefix = freshPrefix(env, 'sentinel');
   const seen: Promise<string[]>[] = [];
   await exportTo(prefix, 'SELECT i, md5(i::VARCHAR) AS m FROM range(300000) t(i)', [s('FORMAT', 'csv')], {
     progressIntervalMs: 0,
@@ -252,7 +252,7 @@ test('the sentinel exists while the export runs and is removed last', async () =
 });
 
 test('1,000,000 rows, MAX FILE SIZE 16MB: CSV split exactly, HEADER in every file', async () => {
-  const prefix = freshPrefix('split-csv');
+  const prefix = freshPrefix(env, 'split-csv');
   const max = 16 * 1024 * 1024;
   const r = await exportTo(
     prefix,
@@ -280,7 +280,7 @@ test('1,000,000 rows, MAX FILE SIZE 16MB: CSV split exactly, HEADER in every fil
 });
 
 test('MAX FILE SIZE 16MB: Parquet files overshoot by at most one row group', async () => {
-  const prefix = freshPrefix('split-parquet');
+  const prefix = freshPrefix(env, 'split-parquet');
   const max = 16 * 1024 * 1024;
   const r = await exportTo(prefix, 'SELECT i, md5(i::VARCHAR) || md5((i + 1)::VARCHAR) AS m FROM range(1000000) t(i)', [
     s('FORMAT', 'parquet'),
@@ -334,7 +334,7 @@ test('file:// target: same names, sentinel removed, non-empty refused', async ()
 });
 
 test('Beyond: MANIFEST lists every file with rows, bytes and sha256', async () => {
-  const prefix = freshPrefix('manifest');
+  const prefix = freshPrefix(env, 'manifest');
   const r = await exportTo(prefix, 'SELECT range AS i FROM range(10)', [s('FORMAT', 'csv'), bare('MANIFEST')]);
   assert.equal(r.manifestKey, `${prefix}/mz-t7-manifest.json`);
   const m = JSON.parse((await getObject(env, r.manifestKey!)).toString()) as { rows: number; files: { key: string; sha256: string; bytes: number }[] };
@@ -346,19 +346,19 @@ test('Beyond: MANIFEST lists every file with rows, bytes and sha256', async () =
 });
 
 test('Beyond: OVERWRITE clears only mz-* export objects', async () => {
-  const prefix = freshPrefix('overwrite');
+  const prefix = freshPrefix(env, 'overwrite');
   await exportTo(prefix, 'SELECT 1 AS a', [s('FORMAT', 'csv')], { exportId: 't1' });
-  await env.client.send(new PutObjectCommand({ Bucket: env.bucket, Key: `${prefix}/mz-t1-INCOMPLETE`, Body: '' }));
+  await env.admin.send(new PutObjectCommand({ Bucket: env.bucket, Key: `${prefix}/mz-t1-INCOMPLETE`, Body: '' }));
   const r = await exportTo(prefix, 'SELECT 2 AS a', [s('FORMAT', 'csv'), bare('OVERWRITE')], { exportId: 't2' });
   assert.deepEqual(await listKeys(env, prefix + '/'), [r.files[0]!.key]);
-  await env.client.send(new PutObjectCommand({ Bucket: env.bucket, Key: `${prefix}/notes.txt`, Body: 'x' }));
+  await env.admin.send(new PutObjectCommand({ Bucket: env.bucket, Key: `${prefix}/notes.txt`, Body: 'x' }));
   await assert.rejects(exportTo(prefix, 'SELECT 3 AS a', [s('FORMAT', 'csv'), bare('OVERWRITE')], { exportId: 't3' }), {
     message: 'S3 bucket path is not empty, contains 2 objects',
   });
 });
 
 test('Beyond: PARTITION BY writes Hive-style folders without the partition column', async () => {
-  const prefix = freshPrefix('partition');
+  const prefix = freshPrefix(env, 'partition');
   const r = await exportTo(prefix, `SELECT i, CASE WHEN i < 2 THEN 'a b' WHEN i < 4 THEN NULL ELSE 'c/d' END AS p FROM range(6) t(i)`, [
     s('FORMAT', 'csv'),
     s('PARTITION BY', 'p'),
@@ -376,11 +376,11 @@ test('Beyond: PARTITION BY writes Hive-style folders without the partition colum
 });
 
 test('Beyond: COMPRESSION gzip for CSV, zstd for Parquet', async () => {
-  const p1 = freshPrefix('gzip');
+  const p1 = freshPrefix(env, 'gzip');
   const r1 = await exportTo(p1, 'SELECT range AS i FROM range(3)', [s('FORMAT', 'csv'), s('COMPRESSION', 'gzip')]);
   assert.equal(r1.files[0]!.key, `${p1}/mz-t7-batch-0000-0000.csv.gz`);
   assert.equal(gunzipSync(await getObject(env, r1.files[0]!.key)).toString(), '0\n1\n2\n');
-  const p2 = freshPrefix('zstd');
+  const p2 = freshPrefix(env, 'zstd');
   const r2 = await exportTo(p2, 'SELECT range AS i FROM range(3)', [s('FORMAT', 'parquet'), s('COMPRESSION', 'zstd')]);
   const md = parquetMetadata(toArrayBuffer(await getObject(env, r2.files[0]!.key)));
   assert.equal(md.row_groups[0]!.columns[0]!.meta_data?.codec, 'ZSTD');

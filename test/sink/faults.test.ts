@@ -6,37 +6,22 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { S3Client } from '@aws-sdk/client-s3';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { planCopyToOptions, runExport, isRetryable, withRetry, type ExportRequest, type RawCopyOption } from '../../src/sink/index.js';
 import { SqlError } from '../../src/errors/index.js';
 import { duck, freshPrefix, getObject, listKeys, multipartUploads, s3env, type S3Env } from './s3env.js';
-import { startFaultProxy, type FaultProxy } from './faultproxy.js';
+import type { FaultRule } from '../support/localaws.js';
 
 let env: S3Env;
 let conn: DuckDBConnection;
-let proxy: FaultProxy;
-let viaProxy: S3Client;
 
 before(async () => {
   env = await s3env();
   conn = await duck();
-  proxy = await startFaultProxy(env.endpoint);
-  const creds = await env.client.config.credentials();
-  viaProxy = new S3Client({
-    endpoint: proxy.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey },
-    // Only the sink's own retry layer is under test.
-    maxAttempts: 1,
-    ...(env.kind === 's3rver' ? { requestChecksumCalculation: 'WHEN_REQUIRED' as const } : {}),
-  });
 });
 after(async () => {
-  viaProxy.destroy();
-  await proxy.close();
-  await env.close();
+  env.faults.reset();
+  await env.aws.cleanup();
 });
 
 const FAST_RETRY = { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 40 };
@@ -50,29 +35,32 @@ function exportVia(prefix: string, query: string, format: string, extra: Partial
     conn,
     query,
     options: planCopyToOptions([s('FORMAT', format)], 's3'),
-    target: { kind: 's3', bucket: env.bucket, prefix, client: viaProxy },
+    target: { kind: 's3', bucket: env.bucket, prefix, client: env.client },
     retry: FAST_RETRY,
     ...extra,
   });
 }
 
-function reset(): void {
-  proxy.rules = [];
-  proxy.seen = {};
-  proxy.failed = {};
+/** Fault rules scoped to one test's prefix. */
+function faults(prefix: string, rules: Omit<FaultRule, 'pathPrefix'>[]): void {
+  env.faults.reset();
+  for (const r of rules) env.faults.add({ ...r, pathPrefix: `/${env.bucket}/${prefix}/` });
 }
 
 test('503 SlowDown on an UploadPart and on CompleteMultipartUpload is retried; the export succeeds', async () => {
-  reset();
-  proxy.rules = [
-    { op: 'UploadPart', fault: 503, times: 1, after: 1 },
-    { op: 'CompleteMultipartUpload', fault: 503, times: 1 },
-    { op: 'PutObject', fault: 'reset', times: 1 },
-  ];
-  const prefix = freshPrefix('retry');
+  const prefix = freshPrefix(env, 'retry');
+  faults(prefix, [
+    { op: 'UploadPart', nth: 2, action: { kind: 'slowDown' } },
+    { op: 'CompleteMultipartUpload', action: { kind: 'slowDown' } },
+    { op: 'PutObject', action: { kind: 'reset' } },
+  ]);
+  // ListObjectsV2 carries the prefix in its query string, so this rule is not path-scoped.
+  env.faults.add({ op: 'ListObjectsV2', action: { kind: 'internalError' } });
   const r = await exportVia(prefix, BIG, 'csv');
   assert.equal(r.rows, 300000);
-  assert.deepEqual(proxy.failed, { UploadPart: 1, CompleteMultipartUpload: 1, PutObject: 1 });
+  for (const op of ['UploadPart', 'CompleteMultipartUpload', 'PutObject', 'ListObjectsV2'] as const) {
+    assert.equal(env.faults.count(op).faulted, 1, op);
+  }
   const body = await getObject(env, r.files[0]!.key);
   assert.equal(body.length, r.files[0]!.bytes);
   assert.equal(body.toString().split('\n').length - 1, 300000);
@@ -81,9 +69,8 @@ test('503 SlowDown on an UploadPart and on CompleteMultipartUpload is retried; t
 
 test('500 on every UploadPart: the export fails, no multipart upload is left, the sentinel stays', async () => {
   for (const format of ['csv', 'parquet']) {
-    reset();
-    proxy.rules = [{ op: 'UploadPart', fault: 500, times: Infinity }];
-    const prefix = freshPrefix(`persistent-${format}`);
+    const prefix = freshPrefix(env, `persistent-${format}`);
+    faults(prefix, [{ op: 'UploadPart', times: Infinity, action: { kind: 'internalError' } }]);
     const query = format === 'csv' ? BIG : 'SELECT i, md5(i::VARCHAR) || md5((i+1)::VARCHAR) AS m FROM range(400000) t(i)';
     await assert.rejects(exportVia(prefix, query, format), (e: unknown) => {
       assert.ok(e instanceof SqlError, String(e));
@@ -91,7 +78,8 @@ test('500 on every UploadPart: the export fails, no multipart upload is left, th
       assert.match(e.hint ?? '', /mz-t5-INCOMPLETE.*not empty/);
       return true;
     });
-    assert.equal(proxy.seen.UploadPart! >= FAST_RETRY.maxAttempts, true);
+    assert.ok(env.faults.count('UploadPart').faulted >= FAST_RETRY.maxAttempts);
+    assert.ok(env.faults.count('AbortMultipartUpload').passed >= 1, 'AbortMultipartUpload was sent');
     assert.deepEqual(await multipartUploads(env, prefix + '/'), [], format);
     assert.deepEqual(await listKeys(env, prefix + '/'), [`${prefix}/mz-t5-INCOMPLETE`], format);
   }
@@ -99,8 +87,8 @@ test('500 on every UploadPart: the export fails, no multipart upload is left, th
 
 test('cancel mid-export: stops within a second, aborts uploads, leaves the sentinel', async () => {
   for (const format of ['csv', 'parquet']) {
-    reset();
-    const prefix = freshPrefix(`cancel-${format}`);
+    const prefix = freshPrefix(env, `cancel-${format}`);
+    env.faults.reset();
     const ac = new AbortController();
     let abortedAt = 0;
     const query = 'SELECT i, md5(i::VARCHAR) || md5((i+1)::VARCHAR) AS m FROM range(5000000) t(i)';
@@ -118,27 +106,37 @@ test('cancel mid-export: stops within a second, aborts uploads, leaves the senti
     const took = Date.now() - abortedAt;
     assert.ok(abortedAt > 0, 'aborted mid-export');
     assert.ok(took < 1000, `${format}: stopped ${took} ms after the cancel`);
-    assert.ok((proxy.seen.CreateMultipartUpload ?? 0) >= 1, 'a multipart upload had started');
+    assert.ok(env.faults.count('CreateMultipartUpload').passed >= 1, 'a multipart upload had started');
     assert.deepEqual(await multipartUploads(env, prefix + '/'), [], format);
     assert.deepEqual(await listKeys(env, prefix + '/'), [`${prefix}/mz-t5-INCOMPLETE`], format);
   }
 });
 
-test('AccessDenied on the DeleteObject probe fails preflight and writes nothing', async () => {
-  reset();
-  proxy.rules = [{ op: 'DeleteObject', fault: 403, times: 1 }];
-  const prefix = freshPrefix('denied');
-  await assert.rejects(exportVia(prefix, 'SELECT 1', 'csv'), (e: unknown) => {
-    return e instanceof SqlError && e.code === '42501' && e.message === 'AccessDenied error when using DeleteObject';
-  });
-  assert.deepEqual(await listKeys(env, prefix + '/'), []);
-  reset();
-  proxy.rules = [{ op: 'ListObjectsV2', fault: 403, times: 1 }];
-  await assert.rejects(exportVia(prefix, 'SELECT 1', 'csv'), { message: 'AccessDenied error when using ListObjectsV2' });
-  reset();
-  proxy.rules = [{ op: 'PutObject', fault: 403, times: 1 }];
-  await assert.rejects(exportVia(prefix, 'SELECT 1', 'csv'), { message: 'AccessDenied error when using PutObject' });
-  assert.deepEqual(await listKeys(env, prefix + '/'), []);
+test('a user lacking ListBucket, PutObject or DeleteObject fails in preflight and writes nothing', async () => {
+  env.faults.reset();
+  const cases: [Parameters<S3Env['clientWithout']>[0], string][] = [
+    ['ListBucket', 'AccessDenied error when using ListObjectsV2'],
+    ['DeleteObject', 'AccessDenied error when using DeleteObject'],
+    ['PutObject', 'AccessDenied error when using PutObject'],
+  ];
+  for (const [omit, message] of cases) {
+    const prefix = freshPrefix(env, `denied-${omit}`);
+    const client = await env.clientWithout(omit);
+    await assert.rejects(
+      runExport({
+        exportId: 't6',
+        conn,
+        query: 'SELECT 1 AS a',
+        options: planCopyToOptions([s('FORMAT', 'csv')], 's3'),
+        target: { kind: 's3', bucket: env.bucket, prefix, client },
+        retry: FAST_RETRY,
+      }),
+      (e: unknown) => e instanceof SqlError && e.code === '42501' && e.message === message,
+      omit,
+    );
+    assert.deepEqual(await listKeys(env, prefix + '/'), [], omit);
+    client.destroy();
+  }
 });
 
 test('retry classification and bounded attempts', async () => {

@@ -1,27 +1,32 @@
 /**
- * The S3 the sink tests run against: the local RGW when `scripts/local-aws.sh up` exported
- * its environment (AWS_LOCAL_RGW_ENDPOINT, AWS_LOCAL_BUCKET, AWS_ACCESS_KEY_ID …), and
- * s3rver otherwise (no signatures checked; the spec's documented quirks apply). Move to
- * test/support/localaws.ts once that helper is committed.
+ * The S3 the sink tests run against: the local RGW through test/support/localaws.ts.
+ * Exports run as an RGW user holding only the documented least-privilege export policy
+ * (ListBucket with the `<prefix>/*` condition, PutObject, DeleteObject and
+ * AbortMultipartUpload on `<prefix>/*`, as src/connections/aws/identity.ts documents it),
+ * through the fault proxy; checks read back with the bucket owner's keys, directly.
  */
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  CreateBucketCommand,
-  GetObjectCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { exportPolicy, localAws, type ExportPermission, type Faults, type LocalAws } from '../support/localaws.js';
 
 export interface S3Env {
+  aws: LocalAws;
+  /** Export client: least-privilege user, through the fault proxy, SDK retries off. */
   client: S3Client;
+  /** Bucket owner, straight to RGW: for setup, listing and ListMultipartUploads. */
+  admin: S3Client;
+  /** A GetObject-only user, straight to RGW: RGW does not let the bucket owner read
+   * objects another user uploaded (ACLs), so read-backs use their own identity. */
+  reader: S3Client;
   bucket: string;
-  endpoint: string;
-  kind: 'rgw' | 's3rver';
-  close(): Promise<void>;
+  /** Every test key lives under this prefix (the user's policy prefix). */
+  base: string;
+  faults: Faults;
+  /** A client for a user whose policy lacks `omit`, for the permission tests. */
+  clientWithout(omit: ExportPermission): Promise<S3Client>;
 }
 
 let shared: Promise<S3Env> | undefined;
@@ -31,59 +36,51 @@ export function s3env(): Promise<S3Env> {
   return shared;
 }
 
-async function start(): Promise<S3Env> {
-  const rgw = process.env.AWS_LOCAL_RGW_ENDPOINT;
-  if (rgw) {
-    const client = new S3Client({
-      endpoint: rgw,
-      region: process.env.AWS_REGION ?? 'us-east-1',
-      forcePathStyle: true,
-      // The bucket owner's keys; the least-privilege role path is exercised by the
-      // adapter's end-to-end tests through the STS front.
-      credentials: {
-        accessKeyId: process.env.AWS_LOCAL_ADMIN_ACCESS_KEY_ID ?? process.env.AWS_ACCESS_KEY_ID ?? '',
-        secretAccessKey: process.env.AWS_LOCAL_ADMIN_SECRET_ACCESS_KEY ?? process.env.AWS_SECRET_ACCESS_KEY ?? '',
-      },
-    });
-    return { client, bucket: process.env.AWS_LOCAL_BUCKET ?? 'ferry-test', endpoint: rgw, kind: 'rgw', close: async () => client.destroy() };
-  }
-  const { default: S3rver } = (await import('s3rver' as string)) as { default: new (o: object) => { run(): Promise<{ port: number }>; close(): Promise<void> } };
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'ferry-s3rver-'));
-  const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir });
-  const { port } = await server.run();
-  const endpoint = `http://127.0.0.1:${port}`;
-  const client = new S3Client({
+function client(aws: LocalAws, credentials: { accessKeyId: string; secretAccessKey: string }, endpoint: string): S3Client {
+  return new S3Client({
     endpoint,
-    region: 'us-east-1',
+    region: aws.region,
     forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    // s3rver stores aws-chunked framing inside objects otherwise (local-aws.md).
-    requestChecksumCalculation: 'WHEN_REQUIRED',
+    credentials,
+    // Only the sink's own retry layer is under test: the SDK's would hide single faults.
+    maxAttempts: 1,
   });
-  await client.send(new CreateBucketCommand({ Bucket: 'ferry-test' }));
+}
+
+async function start(): Promise<S3Env> {
+  const aws = await localAws();
+  const base = aws.uniquePrefix('sink');
+  const user = await aws.createUser({ prefix: base, policy: exportPolicy(aws.bucket, base, undefined, ['s3:AbortMultipartUpload']) });
+  const reader = await aws.createUser({
+    prefix: base,
+    policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`arn:aws:s3:::${aws.bucket}/${base}/*`] }] },
+  });
   return {
-    client,
-    bucket: 'ferry-test',
-    endpoint,
-    kind: 's3rver',
-    close: async () => {
-      client.destroy();
-      await server.close();
+    aws,
+    client: client(aws, user.credentials, aws.endpoint),
+    admin: client(aws, aws.admin, aws.rgwEndpoint),
+    reader: client(aws, reader.credentials, aws.rgwEndpoint),
+    bucket: aws.bucket,
+    base,
+    faults: aws.faults,
+    async clientWithout(omit) {
+      const u = await aws.createUser({ prefix: base, omit });
+      return client(aws, u.credentials, aws.endpoint);
     },
   };
 }
 
 let n = 0;
-/** A fresh key prefix per test. */
-export function freshPrefix(label: string): string {
-  return `sink-test/${label}-${process.pid}-${Date.now()}-${n++}`;
+/** A fresh key prefix per test, inside the policy's prefix. */
+export function freshPrefix(env: S3Env, label: string): string {
+  return `${env.base}/${label}-${n++}`;
 }
 
 export async function listKeys(env: S3Env, prefix: string): Promise<string[]> {
   const out: string[] = [];
   let token: string | undefined;
   do {
-    const r = await env.client.send(new ListObjectsV2Command({ Bucket: env.bucket, Prefix: prefix, ContinuationToken: token }));
+    const r = await env.admin.send(new ListObjectsV2Command({ Bucket: env.bucket, Prefix: prefix, ContinuationToken: token }));
     for (const c of r.Contents ?? []) if (c.Key) out.push(c.Key);
     token = r.IsTruncated ? r.NextContinuationToken : undefined;
   } while (token);
@@ -91,12 +88,12 @@ export async function listKeys(env: S3Env, prefix: string): Promise<string[]> {
 }
 
 export async function getObject(env: S3Env, key: string): Promise<Buffer> {
-  const r = await env.client.send(new GetObjectCommand({ Bucket: env.bucket, Key: key }));
+  const r = await env.reader.send(new GetObjectCommand({ Bucket: env.bucket, Key: key }));
   return Buffer.from(await r.Body!.transformToByteArray());
 }
 
 export async function multipartUploads(env: S3Env, prefix: string): Promise<string[]> {
-  const r = await env.client.send(new ListMultipartUploadsCommand({ Bucket: env.bucket, Prefix: prefix }));
+  const r = await env.admin.send(new ListMultipartUploadsCommand({ Bucket: env.bucket, Prefix: prefix }));
   return (r.Uploads ?? []).map((u) => u.Key ?? '');
 }
 
