@@ -20,7 +20,7 @@ import { sqlString, textExpr } from '../types/index.js';
 import { checkParquetColumns, dedupeColumnNames, type ExportColumn } from './columns.js';
 import { csvExtension, encodeCsv, encodeParquet, type EncodeContext, type WrittenFile } from './encoders.js';
 import type { CopyToOptions } from './options.js';
-import { FileStore, S3Store, StoreError, type ObjectStore } from './store.js';
+import { FileStore, S3Store, StoreError, type ObjectStore, type UploadEvent } from './store.js';
 import type { RetryPolicy } from './retry.js';
 
 export type ExportTarget =
@@ -60,6 +60,11 @@ export interface ExportRequest {
   log?: Logger;
   /** Overrides the S3 retry policy (tests use short delays). */
   retry?: RetryPolicy;
+  /**
+   * Each multipart upload's start and end (s3 targets). The adapter records open ones so
+   * that after a crash (kill -9) the next start can abort them with `abortUploads`.
+   */
+  onUpload?: (e: UploadEvent) => void;
 }
 
 export interface ExportedFile {
@@ -123,7 +128,7 @@ export async function runExport(req: ExportRequest): Promise<ExportResult> {
   const prefix = t.kind === 's3' ? t.prefix : '';
   const keys = exportKeys(prefix, req.exportId);
   const store: ObjectStore =
-    t.kind === 's3' ? new S3Store({ client: t.client, bucket: t.bucket, signal, log, retry: req.retry }) : new FileStore(t.dir);
+    t.kind === 's3' ? new S3Store({ client: t.client, bucket: t.bucket, signal, log, retry: req.retry, onUpload: req.onUpload }) : new FileStore(t.dir);
 
   const columns = await resolveColumns(req);
   if (o.format === 'parquet') checkParquetColumns(columns);
@@ -152,6 +157,7 @@ export async function runExport(req: ExportRequest): Promise<ExportResult> {
     await store.delete(keys.deleteProbe);
     await store.put(keys.sentinel, Buffer.alloc(0));
   } catch (err) {
+    if (signal.aborted) throw new SqlError('57014', 'canceling statement due to user request', { detail: `COPY TO ${url} was canceled before writing.` });
     throw preflightError(err);
   }
 

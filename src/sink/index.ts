@@ -18,5 +18,6 @@ export { checkParquetColumns, dedupeColumnNames, hasParquetMapping, type ExportC
 export { runExport, exportKeys } from './export.js';
 export type { ExportRequest, ExportResult, ExportedFile, ExportProgress, ExportTarget, ExportPhase } from './export.js';
 export { csvHeader, csvField, csvLinesQuery } from './csv.js';
+export { abortUploads, type UploadEvent } from './store.js';
 export { withRetry, isRetryable, DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 export * from './limits.js';

@@ -80,6 +80,16 @@ export interface S3StoreOptions {
   retry?: RetryPolicy;
   partSize?: number;
   partsInFlight?: number;
+  /** Multipart upload lifecycle, so a restarted server can abort what a crash left behind. */
+  onUpload?: (e: UploadEvent) => void;
+}
+
+/** `started` once CreateMultipartUpload answered; `ended` once completed or aborted. */
+export interface UploadEvent {
+  state: 'started' | 'ended';
+  bucket: string;
+  key: string;
+  uploadId: string;
 }
 
 export class S3Store implements ObjectStore {
@@ -137,7 +147,7 @@ export class S3Store implements ObjectStore {
   }
 
   upload(key: string): FileUpload {
-    return new S3Upload(this, this.o.bucket, key, this.o.partSize ?? PART_SIZE, this.o.partsInFlight ?? PARTS_IN_FLIGHT);
+    return new S3Upload(this, this.o.bucket, key, this.o.partSize ?? PART_SIZE, this.o.partsInFlight ?? PARTS_IN_FLIGHT, this.o.onUpload);
   }
 }
 
@@ -165,7 +175,16 @@ class S3Upload implements FileUpload {
     private readonly key: string,
     private readonly partSize: number,
     private readonly partsInFlight: number,
+    private readonly onUpload?: (e: UploadEvent) => void,
   ) {}
+
+  private emit(state: UploadEvent['state'], uploadId: string): void {
+    try {
+      this.onUpload?.({ state, bucket: this.bucket, key: this.key, uploadId });
+    } catch {
+      // A recorder's failure must not break the upload.
+    }
+  }
 
   async write(chunk: Buffer): Promise<void> {
     this.check();
@@ -198,6 +217,7 @@ class S3Upload implements FileUpload {
       .then((out) => {
         if (!out.UploadId) throw new Error('CreateMultipartUpload returned no UploadId');
         this.uploadId = out.UploadId;
+        this.emit('started', out.UploadId);
         return out.UploadId;
       });
     return this.creating;
@@ -241,6 +261,7 @@ class S3Upload implements FileUpload {
       await this.store.send('CompleteMultipartUpload', this.key, () =>
         new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId, MultipartUpload: { Parts: parts } }),
       );
+      if (this.uploadId) this.emit('ended', this.uploadId);
       this.uploadId = undefined; // completed: nothing left to abort
     }
     return { bytes: this.bytes, sha256: this.hash.digest('hex') };
@@ -261,6 +282,7 @@ class S3Upload implements FileUpload {
         () => new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: uploadId }),
         true,
       );
+      this.emit('ended', uploadId);
     } catch {
       // Logged by the caller's cleanup; an unabortable upload must not hide the real error.
     }
@@ -347,4 +369,28 @@ export class FileStore implements ObjectStore {
       },
     };
   }
+}
+
+/**
+ * Aborts multipart uploads a crashed server left behind, given the (key, uploadId) pairs
+ * recorded through `onUpload` (needs only s3:AbortMultipartUpload, which the documented
+ * export policy grants). A missing upload (404 NoSuchUpload) counts as aborted.
+ * Returns the uploads that could not be aborted.
+ */
+export async function abortUploads(
+  client: S3Client,
+  uploads: readonly { bucket: string; key: string; uploadId: string }[],
+  opts: { retry?: RetryPolicy; log: Logger },
+): Promise<{ bucket: string; key: string; uploadId: string; error: string }[]> {
+  const failed: { bucket: string; key: string; uploadId: string; error: string }[] = [];
+  for (const u of uploads) {
+    const store = new S3Store({ client, bucket: u.bucket, signal: new AbortController().signal, log: opts.log, retry: opts.retry });
+    try {
+      await store.send('AbortMultipartUpload', u.key, () => new AbortMultipartUploadCommand({ Bucket: u.bucket, Key: u.key, UploadId: u.uploadId }), true);
+    } catch (err) {
+      if (err instanceof StoreError && (err.status === 404 || err.awsName === 'NoSuchUpload')) continue;
+      failed.push({ ...u, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  return failed;
 }

@@ -7,7 +7,18 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { planCopyToOptions, runExport, isRetryable, withRetry, type ExportRequest, type RawCopyOption } from '../../src/sink/index.js';
+import { CreateMultipartUploadCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import { createLogger } from '../../src/log/index.js';
+import {
+  abortUploads,
+  planCopyToOptions,
+  runExport,
+  isRetryable,
+  withRetry,
+  type ExportRequest,
+  type RawCopyOption,
+  type UploadEvent,
+} from '../../src/sink/index.js';
 import { SqlError } from '../../src/errors/index.js';
 import { duck, freshPrefix, getObject, listKeys, multipartUploads, s3env, type S3Env } from './s3env.js';
 import type { FaultRule } from '../support/localaws.js';
@@ -170,4 +181,26 @@ test('retry classification and bounded attempts', async () => {
     ),
   );
   assert.equal(calls, 1);
+});
+
+test('onUpload reports every multipart upload; abortUploads clears what a crash left', async () => {
+  env.faults.reset();
+  const prefix = freshPrefix(env, 'crash');
+  const events: UploadEvent[] = [];
+  await exportVia(prefix, BIG, 'csv', { onUpload: (e) => events.push(e) });
+  assert.deepEqual(events.map((e) => e.state), ['started', 'ended']);
+  assert.equal(events[0]!.key, `${prefix}/mz-t5-batch-0000-0000.csv`);
+
+  // A server killed mid-upload leaves this behind; the restarted server aborts it by id.
+  const key = `${prefix}/mz-t8-batch-0000-0000.csv`;
+  const created = await env.client.send(new CreateMultipartUploadCommand({ Bucket: env.bucket, Key: key }));
+  await env.client.send(
+    new UploadPartCommand({ Bucket: env.bucket, Key: key, UploadId: created.UploadId, PartNumber: 1, Body: Buffer.alloc(5 * 1024 * 1024, 1) }),
+  );
+  assert.deepEqual(await multipartUploads(env, prefix + '/'), [key]);
+  const failed = await abortUploads(env.client, [{ bucket: env.bucket, key, uploadId: created.UploadId! }], { log: createLogger('test') });
+  assert.deepEqual(failed, []);
+  assert.deepEqual(await multipartUploads(env, prefix + '/'), []);
+  // Aborting again is harmless.
+  assert.deepEqual(await abortUploads(env.client, [{ bucket: env.bucket, key, uploadId: created.UploadId! }], { log: createLogger('test') }), []);
 });
