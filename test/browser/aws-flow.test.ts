@@ -115,22 +115,30 @@ describe('console: connection to export against the local S3 and STS', { timeout
 
   test('an export started in the shell shows live progress, then lands in history', async () => {
     const target = `s3://${bucket}/${prefix}/console`;
-    await runInShell(`COPY (SELECT i, md5(i::text) AS h FROM range(1500000) t(i)) TO '${target}' WITH (AWS CONNECTION = s3_exports, FORMAT = 'csv')`);
+    await runInShell(`COPY (SELECT i, md5(i::text) AS h FROM range(3000000) t(i)) TO '${target}' WITH (AWS CONNECTION = s3_exports, FORMAT = 'csv')`);
     await page.getByRole('status').filter({ hasText: 'Running…' }).waitFor();
     await page.getByRole('link', { name: 'Exports' }).click();
     const running = page.locator('li.running').filter({ hasText: target });
     await running.waitFor({ timeout: 60_000 });
+    // Live progress: the row count moves while the export runs (polled once a second).
+    const rows = running.locator('dd').first();
+    let seen = 0;
+    for (let i = 0; i < 200 && seen === 0 && (await running.count()) > 0; i++) {
+      seen = Number((await rows.innerText({ timeout: 1000 }).catch(() => '0')).replace(/,/g, '')) || 0;
+      if (seen === 0) await page.waitForTimeout(100);
+    }
+    assert.ok(seen > 0, 'no progress was shown while the export ran');
     await browser.shot('23-aws-export-running');
     const row = page.getByRole('table', { name: 'Recent exports' }).locator('tr').filter({ hasText: target });
     await row.waitFor({ timeout: 180_000 });
     assert.match(await row.innerText(), /succeeded/);
-    assert.match(await row.innerText(), /1,500,000/);
+    assert.match(await row.innerText(), /3,000,000/);
     await browser.shot('24-aws-export-history');
     // The files are really there.
     const listed = await aws.s3(aws.admin, aws.rgwEndpoint).send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}/console` }));
     assert.ok((listed.Contents ?? []).some((o) => o.Key!.endsWith('.csv')), JSON.stringify(listed.Contents?.map((o) => o.Key)));
     // Back in the shell, the statement's result and its progress notices are waiting.
     await page.getByRole('link', { name: 'SQL shell' }).click();
-    await page.getByText('COPY 1500000').waitFor();
+    await page.getByText('COPY 3000000').waitFor();
   });
 });
