@@ -112,11 +112,7 @@ export function formatFloat(v: number, dig: number): string {
   if (v === 0) return Object.is(v, -0) ? '-0' : '0';
   let exp: string;
   if (dig === FLOAT4_DIG) {
-    // JavaScript has no float32 printer: the shortest precision whose decimal rounds
-    // back to the same float32 is the one Ryu's f2s would pick.
-    let p = 1;
-    while (p < 9 && Math.fround(Number(v.toPrecision(p))) !== v) p++;
-    exp = Number(v.toPrecision(p)).toExponential();
+    exp = float32Shortest(v);
   } else {
     exp = v.toExponential(); // no argument: as many digits as needed to round-trip
   }
@@ -134,6 +130,33 @@ export function formatFloat(v: number, dig: number): string {
     return `${sign}${digits.slice(0, x + 1)}.${digits.slice(x + 1)}`;
   }
   return `${sign}0.${'0'.repeat(-x - 1)}${digits}`;
+}
+
+/**
+ * Shortest float32 digits as PostgreSQL's float4out (Ryu f2s) picks them: the fewest
+ * significant digits whose correctly rounded decimal reads back as the same float32, ties
+ * broken to even. JavaScript has no float32 printer, and toExponential rounds exact ties
+ * away from zero, so ties are detected and resolved here.
+ */
+function float32Shortest(v: number): string {
+  const a = Math.abs(v);
+  const sign = v < 0 ? '-' : '';
+  for (let p = 1; p <= 9; p++) {
+    let cand = a.toExponential(p - 1);
+    const longer = a.toExponential(p);
+    const m = /^(\d)(?:\.(\d+))?e/.exec(longer);
+    const digits = m ? (m[1] ?? '') + (m[2] ?? '') : '';
+    if (Number(longer) === a && digits.endsWith('5')) {
+      // Exact tie at p digits: keep the even neighbour.
+      const truncated = digits.slice(0, p);
+      if (Number(truncated.at(-1)) % 2 === 0) {
+        const x = longer.slice(longer.indexOf('e'));
+        cand = (truncated.length > 1 ? `${truncated[0]}.${truncated.slice(1)}` : truncated) + x;
+      }
+    }
+    if (Math.fround(Number(cand)) === a) return sign + Number(cand).toExponential();
+  }
+  return sign + a.toExponential();
 }
 
 function decimalString(scaled: bigint, scale: number): string {

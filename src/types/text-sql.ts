@@ -140,10 +140,23 @@ function bcTimestamp(s: string): string {
 export const FLOAT8_DIG = 15;
 export const FLOAT4_DIG = 6;
 
+/**
+ * float4's digits come from printf instead: DuckDB's REAL→VARCHAR keeps all 9 digits on
+ * exact ties (`-3562817.25`) where PostgreSQL's Ryu gives the shorter even neighbour
+ * (`-3.5628172e+06`). printf('%.Ne') rounds exact ties to even, so the first precision
+ * that reads back as the same REAL is Ryu's answer.
+ */
+function float4Digits(e: string): string {
+  const v = `CAST(abs(${e}) AS DOUBLE)`;
+  const cases = Array.from({ length: 9 }, (_, p) => `WHEN CAST(printf('%.${p}e', ${v}) AS FLOAT) = abs(${e}) THEN printf('%.${p}e', ${v})`);
+  return `CASE ${cases.join(' ')} ELSE CAST(abs(${e}) AS VARCHAR) END`;
+}
+
 function floatText(e: string, dig: number): string {
   // D = significant digits (no leading/trailing zeros), E = decimal exponent of D's first
   // digit. DuckDB prints either `d[.ddd]e±XX` or a positional `iii.fff`.
-  const parsed = bind(`ltrim(CAST(${e} AS VARCHAR), '-')`, (a) => {
+  const source = dig === FLOAT4_DIG ? float4Digits(e) : `ltrim(CAST(${e} AS VARCHAR), '-')`;
+  const parsed = bind(source, (a) => {
     const sciDigits = `rtrim(replace(split_part(${a}, 'e', 1), '.', ''), '0')`;
     const sciExp = `CAST(split_part(${a}, 'e', 2) AS INTEGER)`;
     const all = `(split_part(${a}, '.', 1) || split_part(${a}, '.', 2))`;

@@ -47,6 +47,9 @@ const CASES: [string, string | null][] = [
   ['1000000::FLOAT', '1e+06'],
   ['1.5::FLOAT', '1.5'],
   ['3.4028235e38::FLOAT', '3.4028235e+38'],
+  // An exact tie between two 8-digit neighbours: Ryu (PostgreSQL) keeps the even one.
+  ['(-3562817.25)::FLOAT', '-3.5628172e+06'],
+  ['16777215::FLOAT', '1.6777215e+07'],
   ["'Infinity'::FLOAT", 'Infinity'],
   // numeric exactly as stored; unconstrained (DECIMAL(38,10)) without storage zeros
   ['1.50::DECIMAL(10,2)', '1.50'],
@@ -198,4 +201,28 @@ test('pgTypeOf reports PostgreSQL and Materialize OIDs', async () => {
     const r = await conn.runAndReadAll(`SELECT ${expr}`);
     assert.deepEqual(pgTypeOf(r.columnTypes()[0]!), { oid, typlen, typmod, name }, expr);
   }
+});
+
+test('floats: both paths agree on many magnitudes and the text round-trips', async () => {
+  const conn = await connect();
+  // Random mantissas over exponents -30..30 (and float4 over its range), plus powers of ten
+  // around the %e thresholds (1e-5, 1e-4, 1e14..1e16, 1e5..1e7 for real).
+  const q = `SELECT d, f FROM (
+      SELECT (random() - 0.5) * pow(10, (i % 61) - 30) AS d, ((random() - 0.5) * pow(10, (i % 21) - 10))::FLOAT AS f FROM range(3000) t(i)
+      UNION ALL SELECT pow(10, e)::DOUBLE, pow(10, e % 8)::FLOAT FROM range(-6, 18) t(e)
+      UNION ALL SELECT 123456789012345.6::DOUBLE, 123456.7::FLOAT)`;
+  const r = await conn.runAndReadAll(q);
+  const [dt, ft] = r.columnTypes();
+  const both = await conn.runAndReadAll(`SELECT d, f, ${textExpr('d', dt!)} AS td, ${textExpr('f', ft!)} AS tf FROM (${q})`);
+  let checked = 0;
+  for (const row of both.getRows()) {
+    const [d, f, td, tf] = row as [number, number, string, string];
+    assert.equal(formatValue(d, dt!), td, `double ${d}`);
+    assert.equal(formatValue(f, ft!), tf, `real ${f}`);
+    assert.equal(Number(td), d, `round trip ${td}`);
+    assert.equal(Math.fround(Number(tf)), f, `round trip ${tf}`);
+    assert.match(td, /^-?(\d+(\.\d+)?|\d(\.\d+)?e[+-]\d\d+)$/);
+    checked++;
+  }
+  assert.ok(checked > 3000);
 });
