@@ -151,7 +151,14 @@ function depth(t: DuckDBType): number {
   }
 }
 
-/** `Decimal value <v> out of range for column with precision 38` (formats.md). */
+/**
+ * `Decimal value <v> out of range for column with precision 38` (formats.md). Only HUGEINT
+ * / UHUGEINT can exceed DECIMAL(38, s) here. formats.md's other numeric errors
+ * (`Cannot represent special numeric value NaN in parquet`, `cannot represent decimal
+ * value <v> in column with scale <s>`) cannot arise: DuckDB's DECIMAL holds no NaN or
+ * ±Infinity, and a column's values never carry more digits than its declared scale.
+ * Should the adapter ever store numeric in another type, guard it here with error().
+ */
 function decimalGuard(e: string, scale: number, text: string): string {
   const limit = `CAST('1${'0'.repeat(PARQUET_DECIMAL_PRECISION - scale)}' AS HUGEINT)`;
   return (

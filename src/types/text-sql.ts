@@ -27,7 +27,11 @@ const ARRAY_QUOTE_RE = `[{},"\\\\ \\t\\n\\r\\x0B\\f]`;
 const MAP_QUOTE_RE = `[{},"\\\\=> \\t\\n\\r\\x0B\\f]`;
 /** PostgreSQL record_out: parentheses, comma, quote, backslash and isspace(). */
 const RECORD_QUOTE_RE = `[(),"\\\\ \\t\\n\\r\\x0B\\f]`;
-/** JSON strings (kept) or insignificant whitespace (dropped), for compact jsonb text. */
+/**
+ * JSON strings (kept) or insignificant whitespace (dropped), for compact jsonb text. Only
+ * whitespace is normalized: key order and number spelling stay as stored (the adapter
+ * stores jsonb already normalized, if it normalizes at all).
+ */
 const JSON_WS_RE = `("(?:[^"\\\\]|\\\\.)*")|[ \\t\\n\\r]+`;
 
 let lambdaCounter = 0;
