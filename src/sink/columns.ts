@@ -5,7 +5,7 @@
  */
 import { DuckDBTypeId, type DuckDBType } from '@duckdb/node-api';
 import { SqlError, quoteIdent } from '../errors/index.js';
-import { isJson, isUnconstrainedNumeric, pgTypeOf, textExpr, sqlString } from '../types/index.js';
+import { isJson, pgTypeOf, textExpr } from '../types/index.js';
 
 export interface ExportColumn {
   name: string;
@@ -172,5 +172,3 @@ function decimalGuard(e: string, scale: number, text: string): string {
 export function parquetSelectList(columns: readonly ExportColumn[], source: readonly string[]): string {
   return columns.map((c, i) => `${parquetExpr(quoteIdent(source[i] ?? c.name), c.type)} AS ${quoteIdent(c.name)}`).join(', ');
 }
-
-export { isUnconstrainedNumeric, sqlString };
