@@ -30,6 +30,8 @@ BUCKETS=(ferry-test ferry-bench)
 ENDPOINT=http://127.0.0.1:$RGW_PORT
 
 log() { echo "local-aws: $*" >&2; }
+# set -e stops silently; say which command failed and where the daemon logs are.
+trap 'log "failed (exit $?) at line $LINENO: $BASH_COMMAND; logs in $DIR/log"' ERR
 
 alive() { [ -f "$DIR/$1.pid" ] && kill -0 "$(cat "$DIR/$1.pid")" 2>/dev/null; }
 
@@ -66,13 +68,21 @@ stop_all() {
   done
 }
 
-wait_for() { # wait_for <seconds> <what> <command...>
-  local secs=$1 what=$2; shift 2
-  local end=$((SECONDS + secs))
+poll() { # poll <seconds> <command...>: 0 once the command succeeds, 1 on timeout
+  local end=$((SECONDS + $1)); shift
   until "$@" >/dev/null 2>&1; do
-    if [ $SECONDS -ge $end ]; then log "timed out waiting for $what; logs in $DIR/log"; exit 1; fi
+    [ $SECONDS -ge $end ] && return 1
     sleep 0.3
   done
+}
+
+wait_for() { # wait_for <seconds> <what> <command...>
+  local secs=$1 what=$2; shift 2
+  poll "$secs" "$@" || { log "timed out waiting for $what; logs in $DIR/log"; exit 1; }
+}
+
+start_osd() {
+  setsid ceph-osd -f -i 0 > "$DIR/log/osd.out" 2>&1 < /dev/null 9>&- & echo $! > "$DIR/osd.pid"
 }
 
 # Only the packages this environment needs (scripts/install-test-deps.sh installs every test
@@ -140,10 +150,22 @@ CONF
   # setsid: the daemons must outlive the shell (and the test runner) that started them.
   setsid ceph-mon -f -i a > "$DIR/log/mon.out" 2>&1 < /dev/null 9>&- & echo $! > "$DIR/mon.pid"
   wait_for 60 monitor timeout 5 ceph -s
-  ceph osd create >/dev/null
-  ceph-osd -i 0 --mkfs >/dev/null 2>&1
-  setsid ceph-osd -f -i 0 > "$DIR/log/osd.out" 2>&1 < /dev/null 9>&- & echo $! > "$DIR/osd.pid"
-  wait_for 120 OSD sh -c 'ceph osd stat | grep -q "1 up"'
+  # Register osd.0 under an explicit uuid and make its store with the same one (a bare
+  # `ceph osd create` + `--mkfs` leaves a nil OSD uuid). A monitor that answers `ceph -s`
+  # may still refuse its first osd command for a moment, hence the retry.
+  local osd_uuid; osd_uuid=$(uuidgen)
+  wait_for 30 "osd id" timeout 10 ceph osd new "$osd_uuid" 0
+  ceph-osd -i 0 --mkfs --osd-uuid "$osd_uuid" > "$DIR/log/osd-mkfs.out" 2>&1
+  start_osd
+  # On this busy shared machine a fresh OSD now and then never reports "up" (its log shows
+  # "wrong fsid" from the monitor; cause not found); a restart of it has brought it up.
+  if ! poll 60 sh -c 'ceph osd stat | grep -q "1 up"'; then
+    log "OSD not up after 60 s; restarting it once"
+    kill "$(cat "$DIR/osd.pid")" 2>/dev/null || true
+    sleep 2
+    start_osd
+    wait_for 90 OSD sh -c 'ceph osd stat | grep -q "1 up"'
+  fi
   setsid radosgw -f -n client.rgw.a > "$DIR/log/rgw.out" 2>&1 < /dev/null 9>&- & echo $! > "$DIR/rgw.pid"
   wait_for 120 radosgw curl -sf -o /dev/null "$ENDPOINT/"
   local rgwadmin=(radosgw-admin -n client.rgw.a)
