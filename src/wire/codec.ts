@@ -242,7 +242,8 @@ export class Writer {
     if (typeof v !== 'string') return this.i32(v.length).bytes(v);
     const at = this.pos;
     this.i32(0);
-    this.buf.writeInt32BE(this.text(v), at);
+    const n = this.text(v); // may grow (replace) this.buf, so read it only afterwards
+    this.buf.writeInt32BE(n, at);
     return this;
   }
 
