@@ -6,13 +6,12 @@
  * themselves are src/sink's `runExport`.
  */
 import { randomBytes } from 'node:crypto';
-import { ListMultipartUploadsCommand, AbortMultipartUploadCommand } from '@aws-sdk/client-s3';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import * as catalog from '../catalog/index.js';
 import { engineError } from '../engine/errors.js';
 import { SqlError, toSqlError, unsupported } from '../errors/index.js';
 import type { AwsConnectionSpec } from '../connections/aws/index.js';
-import { checkParquetColumns, planCopyToOptions, runExport, type CopyToOptions, type ExportColumn, type ExportResult, type ExportTarget, type RawCopyOption } from '../sink/index.js';
+import { abortUploads, checkParquetColumns, planCopyToOptions, runExport, type CopyToOptions, type ExportColumn, type ExportResult, type ExportTarget, type RawCopyOption } from '../sink/index.js';
 import type { Statement } from '../sql/ast.js';
 import { tokenize } from '../sql/lexer.js';
 import { pgTypeOf } from '../types/index.js';
@@ -221,6 +220,18 @@ class HistoryRecorder {
     }
     await this.conn.run('COMMIT');
   }
+  /** Open multipart uploads are recorded as they start and forgotten as they end. */
+  private uploads: Promise<unknown> = Promise.resolve();
+  upload(e: { state: 'started' | 'ended'; bucket: string; key: string; uploadId: string }): void {
+    this.uploads = this.uploads.then(() =>
+      e.state === 'started'
+        ? this.conn.run(`INSERT INTO ${T}.copy_to_uploads VALUES ($1, $2, $3, $4)`, [this.exportId, e.bucket, e.key, e.uploadId])
+        : this.conn.run(`DELETE FROM ${T}.copy_to_uploads WHERE export_id = $1 AND upload_id = $2`, [this.exportId, e.uploadId]),
+    ).catch(() => undefined);
+  }
+  async settled(): Promise<void> {
+    await this.uploads;
+  }
   async fail(err: SqlError): Promise<void> {
     await this.conn.run(`UPDATE ${T}.copy_to_history SET status = 'failed', finished_at = now(), error = $2 WHERE export_id = $1`, [this.exportId, err.message]);
   }
@@ -265,6 +276,7 @@ export async function runPlannedCopy(
         target,
         signal: opts.signal,
         log,
+        onUpload: (e) => history.upload(e),
         onProgress: (p) => {
           opts.onProgress?.(p);
           const now = Date.now();
@@ -274,6 +286,7 @@ export async function runPlannedCopy(
           }
         },
       });
+      await history.settled();
       await history.finish(result);
       return { exportId, result };
     } finally {
@@ -283,6 +296,7 @@ export async function runPlannedCopy(
   } catch (err) {
     const e = toSqlError(err);
     log.warn('export failed', { export_id: exportId, uri: plan.uri, code: e.code, error: e.message });
+    await history.settled();
     await history.fail(e).catch(() => undefined);
     throw e;
   } finally {
@@ -310,7 +324,8 @@ export function installCopyTo(services: Services): void {
 
 /**
  * After a crash, exports recorded as running never finished: mark them failed and abort
- * the multipart uploads they left under their path, so no orphaned parts cost money.
+ * the multipart uploads they had open (recorded by id as they started), so no orphaned
+ * parts stay billed. The sentinel stays, so nobody takes the partial export for a finished one.
  */
 export async function recoverInterruptedExports(services: Services, conn: DuckDBConnection): Promise<void> {
   const rows = await catalog.queryRows(conn, `SELECT export_id, uri, details FROM ${T}.copy_to_history WHERE status = 'running'`);
@@ -318,22 +333,25 @@ export async function recoverInterruptedExports(services: Services, conn: DuckDB
     const exportId = String(r.export_id);
     await conn.run(`UPDATE ${T}.copy_to_history SET status = 'failed', finished_at = now(), error = 'the server stopped while the export was running' WHERE export_id = $1`, [exportId]);
     services.log.warn('export interrupted by a server stop marked failed', { export_id: exportId, uri: String(r.uri) });
-    const details = r.details ? (JSON.parse(String(r.details)) as { target?: PlannedCopy['target']; connectionId?: string | null }) : {};
-    if (details.target?.kind !== 's3' || !details.connectionId || !services.aws) continue;
+    const uploads = (await catalog.queryRows(conn, `SELECT bucket, key, upload_id FROM ${T}.copy_to_uploads WHERE export_id = $1`, [exportId])).map((u) => ({
+      bucket: String(u.bucket),
+      key: String(u.key),
+      uploadId: String(u.upload_id),
+    }));
+    const details = r.details ? (JSON.parse(String(r.details)) as { connectionId?: string | null }) : {};
+    if (uploads.length === 0 || !details.connectionId || !services.aws) continue;
     const obj = await catalog.getObjectById(conn, details.connectionId);
-    if (!obj) continue;
+    if (!obj) {
+      services.log.warn('cannot abort uploads of an interrupted export: its connection was dropped', { export_id: exportId, uploads: uploads.length });
+      continue;
+    }
     const client = services.aws.s3Client(obj.details.spec as AwsConnectionSpec, services.aws.context(conn, obj.id));
-    const bucket = details.target.bucket;
-    const keyPrefix = (details.target.prefix ? `${details.target.prefix}/` : '') + `mz-${exportId}-`;
     try {
-      const list = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: details.target.prefix ? `${details.target.prefix}/` : undefined }));
-      for (const u of list.Uploads ?? []) {
-        if (!u.Key || !u.UploadId || !u.Key.includes(`mz-${exportId}-`) || !u.Key.startsWith(keyPrefix.slice(0, keyPrefix.lastIndexOf('/') + 1))) continue;
-        await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId }));
-        services.log.info('aborted multipart upload left by an interrupted export', { export_id: exportId, key: u.Key });
+      const failed = await abortUploads(client, uploads, { log: services.log.child('copy') });
+      for (const u of uploads) {
+        if (!failed.some((f) => f.uploadId === u.uploadId)) await conn.run(`DELETE FROM ${T}.copy_to_uploads WHERE upload_id = $1`, [u.uploadId]);
       }
-    } catch (err) {
-      services.log.warn('could not clean up after an interrupted export', { export_id: exportId, error: err instanceof Error ? err.name : 'error' });
+      services.log.info('aborted multipart uploads of an interrupted export', { export_id: exportId, aborted: uploads.length - failed.length, failed: failed.length });
     } finally {
       client.destroy();
     }

@@ -40,6 +40,10 @@ CREATE TABLE IF NOT EXISTS ${INTERNAL_SCHEMA}.copy_to_history (
   role_id TEXT, details JSON);
 CREATE TABLE IF NOT EXISTS ${INTERNAL_SCHEMA}.copy_to_files (
   export_id TEXT NOT NULL, key TEXT NOT NULL, rows BIGINT, bytes BIGINT, sha256 TEXT);
+-- Multipart uploads an export has open, so a restart after a crash can abort them by id
+-- (which needs only s3:AbortMultipartUpload, part of the least-privilege policy).
+CREATE TABLE IF NOT EXISTS ${INTERNAL_SCHEMA}.copy_to_uploads (
+  export_id TEXT NOT NULL, bucket TEXT NOT NULL, key TEXT NOT NULL, upload_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS ${INTERNAL_SCHEMA}.export_runs (
   export_id TEXT NOT NULL, run_id TEXT NOT NULL, scheduled_for TIMESTAMPTZ, started_at TIMESTAMPTZ,
   finished_at TIMESTAMPTZ, status TEXT NOT NULL, rows BIGINT, bytes BIGINT, files INTEGER, uri TEXT, error TEXT);
