@@ -49,6 +49,13 @@ public class FerryJdbc {
         while (rs.next()) sb.append(rs.getString("COLUMN_NAME")).append(':').append(rs.getString("TYPE_NAME")).append(':').append(rs.getInt("DATA_TYPE")).append(' ');
         System.out.println("columns: " + sb.toString().trim());
       }
+      // Every column of every relation: a result of many rows, which once exposed a framing
+      // bug in the server's DataRow writer (the driver waited forever for missing bytes).
+      try (ResultSet rs = md.getColumns(null, null, "%", "%")) {
+        int n = 0;
+        while (rs.next()) n++;
+        System.out.println("allcolumns: " + (n > 100));
+      }
       try (ResultSet rs = md.getSchemas()) {
         StringBuilder sb = new StringBuilder();
         while (rs.next()) sb.append(rs.getString("TABLE_SCHEM")).append(' ');

@@ -41,6 +41,7 @@ test('JDBC: parameters, SQLSTATE, CopyManager, metadata, cancel', async () => {
     copyout: '4 1,one|2,two|3,three|4,',
     tables: 'public.jt:TABLE',
     columns: 'id:int4:4 name:text:12 amount:numeric:2',
+    allcolumns: 'true',
     schemas: 'information_schema mz_catalog mz_internal pg_catalog public',
     cancel: '57014 true',
     after: '4',

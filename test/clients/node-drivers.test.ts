@@ -89,6 +89,12 @@ describe('node-postgres', () => {
       const r = await c.query('SELECT name, score FROM pgt WHERE id = $1 AND name LIKE $2', [1, 'o%']);
       assert.deepEqual(r.rows, [{ name: 'one', score: 1.5 }]);
 
+      // Many rows of varying widths in one result: each DataRow must be framed exactly,
+      // also when the server's write buffer grows in the middle of a value.
+      const wide = await c.query({ text: "SELECT i, repeat('é', (i * 37) % 700) AS s FROM range(4000) t(i) ORDER BY i", rowMode: 'array' });
+      assert.equal(wide.rows.length, 4000);
+      assert.ok((wide.rows as [string, string][]).every(([i, s]) => s.length === (Number(i) * 37) % 700));
+
       await assert.rejects(c.query('SELECT * FROM missing_table'), (e: Error & { code?: string }) => e.code === '42P01');
       // The session is usable after an error.
       assert.equal((await c.query('SELECT count(*)::int AS n FROM pgt')).rows[0].n, 2);
