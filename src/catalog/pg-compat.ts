@@ -47,7 +47,7 @@ export const PG_COMPAT_FUNCTIONS = [
   'pg_relation_size', 'pg_total_relation_size', 'pg_table_size', 'pg_indexes_size', 'array_upper', 'array_lower',
   'regclass_in', 'pg_get_function_result', 'pg_get_function_arguments', 'pg_get_function_identity_arguments',
   'pg_get_partkeydef', 'pg_get_serial_sequence', 'pg_backend_pid', 'pg_has_role', 'version', 'pg_postmaster_start_time',
-  'pg_tablespace_location', 'pg_database_size', 'array_remove',
+  'pg_tablespace_location', 'pg_database_size', 'array_remove', '_pg_expandarray',
 ];
 
 const M = 'materialize';
@@ -186,6 +186,9 @@ export function pgCompatSql(): string[] {
     `CREATE OR REPLACE MACRO ${P}.pg_tablespace_location(p_oid) AS ''`,
     `CREATE OR REPLACE MACRO ${P}.pg_database_size(p_db) AS 0::BIGINT`,
     `CREATE OR REPLACE MACRO ${P}.array_remove(p_arr, p_elem) AS list_filter(p_arr, lambda e: e IS DISTINCT FROM p_elem)`,
+    // information_schema._pg_expandarray(array): one row (x = element, n = position) per element.
+    `CREATE OR REPLACE MACRO ${P}._pg_expandarray(p_arr) AS
+       unnest(list_transform(range(1, len(p_arr) + 1), lambda k: {'x': p_arr[k], 'n': k}))`,
     `CREATE OR REPLACE MACRO ${P}.pg_backend_pid() AS 0`,
     `CREATE OR REPLACE MACRO ${P}.pg_postmaster_start_time() AS now()`,
     `CREATE OR REPLACE MACRO ${P}.pg_has_role(r, m) AS true, (u, r, m) AS true`,
@@ -283,10 +286,19 @@ export function pgCompatSql(): string[] {
        SELECT r.schema_name AS schemaname, r.name AS matviewname, ${P}.pg_get_userbyid(r.relowner) AS matviewowner,
          NULL::VARCHAR AS tablespace, false AS hasindexes, true AS ispopulated, r.definition
        FROM ${P}.rels r WHERE r.relkind = 'm'`,
-    `CREATE OR REPLACE VIEW ${P}.pg_am AS SELECT * FROM (VALUES (2, 'heap', 'heap_tableam_handler', 't')) AS v(oid, amname, amhandler, amtype)`,
+    // amcanorder and friends are the 9.5 layout, which JDBC reads for a 9.5 server.
+    `CREATE OR REPLACE VIEW ${P}.pg_am AS SELECT * FROM (VALUES (2, 'heap', 'heap_tableam_handler', 't', false, false, false, false, false))
+       AS v(oid, amname, amhandler, amtype, amcanorder, amcanorderbyop, amcanbackward, amcanunique, amcanmulticol)`,
     `CREATE OR REPLACE VIEW ${P}.pg_collation AS SELECT * FROM (VALUES (100, 'default', 11, 10, 'd', true, -1, NULL::VARCHAR, NULL::VARCHAR)) AS v(oid, collname, collnamespace, collowner, collprovider, collisdeterministic, collencoding, collcollate, collctype)`,
     `CREATE OR REPLACE VIEW ${P}.pg_tablespace AS SELECT * FROM (VALUES (1663, 'pg_default', 10, NULL::VARCHAR[], NULL::VARCHAR[])) AS v(oid, spcname, spcowner, spcacl, spcoptions)`,
-    `CREATE OR REPLACE VIEW ${P}.pg_settings AS SELECT name, value AS setting, NULL::VARCHAR AS unit, 'Ferry' AS category, description AS short_desc, NULL::VARCHAR AS extra_desc, 'user' AS context, input_type AS vartype, 'default' AS source, NULL::VARCHAR AS min_val, NULL::VARCHAR AS max_val, NULL::VARCHAR[] AS enumvals, NULL::VARCHAR AS boot_val, NULL::VARCHAR AS reset_val, NULL::VARCHAR AS sourcefile, NULL::INTEGER AS sourceline, false AS pending_restart FROM duckdb_settings() WHERE false`,
+    // The settings drivers read at connect time (JDBC reads max_index_keys for key metadata).
+    `CREATE OR REPLACE VIEW ${P}.pg_settings AS SELECT name, setting, NULL::VARCHAR AS unit, 'Ferry' AS category,
+       '' AS short_desc, NULL::VARCHAR AS extra_desc, 'internal' AS context, 'string' AS vartype, 'default' AS source,
+       NULL::VARCHAR AS min_val, NULL::VARCHAR AS max_val, NULL::VARCHAR[] AS enumvals, setting AS boot_val,
+       setting AS reset_val, NULL::VARCHAR AS sourcefile, NULL::INTEGER AS sourceline, false AS pending_restart
+       FROM (VALUES ('max_index_keys', '32'), ('max_identifier_length', '255'), ('server_version', '9.5.0'),
+                    ('server_version_num', '90500'), ('server_encoding', 'UTF8'), ('TimeZone', 'UTC'),
+                    ('standard_conforming_strings', 'on'), ('integer_datetimes', 'on')) AS v(name, setting)`,
     empty('pg_description', 'objoid INTEGER, classoid INTEGER, objsubid INTEGER, description VARCHAR'),
     empty('pg_shdescription', 'objoid INTEGER, classoid INTEGER, description VARCHAR'),
     empty('pg_index', 'indexrelid INTEGER, indrelid INTEGER, indnatts SMALLINT, indnkeyatts SMALLINT, indisunique BOOLEAN, indnullsnotdistinct BOOLEAN, indisprimary BOOLEAN, indisexclusion BOOLEAN, indimmediate BOOLEAN, indisclustered BOOLEAN, indisvalid BOOLEAN, indcheckxmin BOOLEAN, indisready BOOLEAN, indislive BOOLEAN, indisreplident BOOLEAN, indkey SMALLINT[], indcollation INTEGER[], indclass INTEGER[], indoption SMALLINT[], indexprs VARCHAR, indpred VARCHAR'),

@@ -316,6 +316,8 @@ export function pgCompatRewrite(sql: string): string {
         else splice(t.start, next.end, '');
       } else if (INFO_RELATIONS.has(name)) {
         splice(t.start, toks[k + 2]!.end, `${PG_COMPAT_DB}.information_schema_${name}`);
+      } else if (COMPAT_FUNCTIONS.has(name)) {
+        splice(t.start, t.end, PG_COMPAT_DB);
       }
       k += 2;
       continue;

@@ -8,6 +8,25 @@ import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyManager;
 
 public class FerryJdbc {
+  static ResultSet metaCall(DatabaseMetaData md, String name) throws SQLException {
+    switch (name) {
+      case "getPrimaryKeys": return md.getPrimaryKeys(null, "public", "jt");
+      case "getIndexInfo": return md.getIndexInfo(null, "public", "jt", false, true);
+      case "getImportedKeys": return md.getImportedKeys(null, "public", "jt");
+      case "getExportedKeys": return md.getExportedKeys(null, "public", "jt");
+      case "getTypeInfo": return md.getTypeInfo();
+      case "getCatalogs": return md.getCatalogs();
+      case "getTableTypes": return md.getTableTypes();
+      case "getTablePrivileges": return md.getTablePrivileges(null, "public", "%");
+      case "getColumnPrivileges": return md.getColumnPrivileges(null, "public", "jt", "%");
+      case "getBestRowIdentifier": return md.getBestRowIdentifier(null, "public", "jt", DatabaseMetaData.bestRowSession, true);
+      case "getVersionColumns": return md.getVersionColumns(null, "public", "jt");
+      case "getProcedures": return md.getProcedures(null, "public", "%");
+      case "getFunctions": return md.getFunctions(null, "public", "%");
+      default: return md.getUDTs(null, "public", "%", null);
+    }
+  }
+
   public static void main(String[] args) throws Exception {
     String url = "jdbc:postgresql://127.0.0.1:" + args[0] + "/materialize";
     Properties props = new Properties();
@@ -56,6 +75,18 @@ public class FerryJdbc {
         while (rs.next()) n++;
         System.out.println("allcolumns: " + (n > 100));
       }
+      // The other metadata calls GUI clients make; each must at least run.
+      StringBuilder failed = new StringBuilder();
+      String[] names = {"getPrimaryKeys", "getIndexInfo", "getImportedKeys", "getExportedKeys", "getTypeInfo", "getCatalogs", "getTableTypes",
+        "getTablePrivileges", "getColumnPrivileges", "getBestRowIdentifier", "getVersionColumns", "getProcedures", "getFunctions", "getUDTs"};
+      for (String name : names) {
+        try (ResultSet rs = metaCall(md, name)) {
+          while (rs.next()) { }
+        } catch (SQLException e) {
+          failed.append(name).append('(').append(e.getMessage().split("\n")[0]).append(") ");
+        }
+      }
+      System.out.println("metadata: " + (failed.length() == 0 ? "ok" : failed.toString().trim()));
       try (ResultSet rs = md.getSchemas()) {
         StringBuilder sb = new StringBuilder();
         while (rs.next()) sb.append(rs.getString("TABLE_SCHEM")).append(' ');

@@ -42,6 +42,7 @@ test('JDBC: parameters, SQLSTATE, CopyManager, metadata, cancel', async () => {
     tables: 'public.jt:TABLE',
     columns: 'id:int4:4 name:text:12 amount:numeric:2',
     allcolumns: 'true',
+    metadata: 'ok',
     schemas: 'information_schema mz_catalog mz_internal pg_catalog public',
     cancel: '57014 true',
     after: '4',
