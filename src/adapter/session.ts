@@ -410,11 +410,22 @@ export class FerrySession implements Session {
     if (['attach', 'detach', 'install', 'load', 'export', 'import', 'checkpoint', 'force', 'vacuum', 'copy', 'pragma', 'call', 'use'].includes(verb) && !this.role.superuser) {
       throw new SqlError('42501', `permission denied to run ${verb.toUpperCase()}`, { detail: 'Only superusers may run engine maintenance statements.' });
     }
+    // Relations as *named* in the statement: a view is checked as itself, never through
+    // its definition (DuckDB's getTableNames binds and expands views, so it serves only
+    // statements the parse tree cannot describe).
     let names: string[] = [];
-    try {
-      names = [...this.conn.getTableNames(engineSql, true)];
-    } catch {
-      // Statements DuckDB cannot analyse here fail at execution with the engine's error.
+    if (['select', 'with', 'values', 'table', ''].includes(verb)) {
+      names = await this.relationsNamedIn(engineSql);
+    } else {
+      try {
+        names = [...this.conn.getTableNames(engineSql, true)];
+      } catch {
+        // Statements DuckDB cannot analyse here fail at execution with the engine's error.
+      }
+      const sel = tokens.findIndex((t, k) => k > 0 && t.kind === 'word' && (t.value === 'select' || t.value === 'with'));
+      if (sel !== -1 && (writes || /^create (table|view|materialized view)/.test(verb))) {
+        names.push(...(await this.relationsNamedIn(this.translate(engineSqlFrom(tokens, sel, stmt.sql)))));
+      }
     }
     const target = writes ? writeTarget(tokens) : null;
     // DuckDB does not list a write's target among the tables it reads; add it.
@@ -437,6 +448,33 @@ export class FerrySession implements Session {
       }
     }
     if (ddl && !this.role.superuser) await this.checkDdlPrivileges(stmt, tokens);
+  }
+
+  /** Base relations a SELECT names (CTE names excluded), from DuckDB's unbound parse tree. */
+  async relationsNamedIn(sql: string): Promise<string[]> {
+    let tree: unknown;
+    try {
+      const r = await this.conn.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql]);
+      tree = JSON.parse(String(r.getRowsJS()[0]?.[0] ?? '{}'));
+    } catch {
+      return [];
+    }
+    const refs: string[][] = [];
+    const ctes = new Set<string>();
+    const walk = (n: unknown): void => {
+      if (Array.isArray(n)) n.forEach(walk);
+      else if (n && typeof n === 'object') {
+        const o = n as Record<string, unknown>;
+        if (o.type === 'BASE_TABLE' && typeof o.table_name === 'string') {
+          refs.push([String(o.schema_name ?? ''), o.table_name].filter((p) => p !== ''));
+        }
+        const map = (o.cte_map as { map?: { key?: string }[] } | undefined)?.map;
+        if (Array.isArray(map)) for (const e of map) if (typeof e.key === 'string') ctes.add(e.key.toLowerCase());
+        Object.values(o).forEach(walk);
+      }
+    };
+    walk(tree);
+    return refs.filter((r) => !(r.length === 1 && ctes.has(r[0]!.toLowerCase()))).map((r) => r.join('.'));
   }
 
   private async checkDdlPrivileges(stmt: Statement & { kind: 'engine' }, tokens: ReturnType<typeof tokenize>): Promise<void> {
@@ -543,6 +581,11 @@ function writeTarget(tokens: ReturnType<typeof tokenize>): string[] | null {
     k += 2;
   }
   return parts.length ? parts : null;
+}
+
+/** The statement text from token `k` on (e.g. the SELECT of an INSERT … SELECT). */
+function engineSqlFrom(tokens: ReturnType<typeof tokenize>, k: number, sql: string): string {
+  return sql.slice(tokens[k]!.start);
 }
 
 function sameName(a: string[], b: string[]): boolean {
