@@ -94,8 +94,10 @@ public class FerryJdbc {
       }
       // Cancel: Statement.cancel() from another thread sends a CancelRequest.
       try (Statement s = c.createStatement()) {
+        // Cancel every second until the statement ends: a cancel that arrives before the
+        // statement started has nothing to cancel.
         Thread t = new Thread(() -> {
-          try { Thread.sleep(500); s.cancel(); } catch (Exception e) { }
+          try { while (true) { Thread.sleep(1000); s.cancel(); } } catch (Exception e) { }
         });
         t.start();
         long t0 = System.currentTimeMillis();
@@ -105,6 +107,7 @@ public class FerryJdbc {
         } catch (SQLException e) {
           System.out.println("cancel: " + e.getSQLState() + " " + (System.currentTimeMillis() - t0 < 20000));
         }
+        t.interrupt();
         t.join();
       }
       try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM jt")) {

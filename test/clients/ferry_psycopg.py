@@ -37,12 +37,22 @@ with psycopg.connect(conninfo, autocommit=True) as conn:
     conn.rollback()
     conn.autocommit = True
     # Cancel a running statement from another thread (CancelRequest).
-    threading.Timer(0.5, conn.cancel).start()
+    # Cancel every second until the statement ends (a cancel that arrives before the
+    # statement started has nothing to cancel).
+    done = threading.Event()
+
+    def canceller():
+        while not done.wait(1.0):
+            conn.cancel()
+
+    threading.Thread(target=canceller, daemon=True).start()
     t0 = time.time()
     try:
         cur.execute("SELECT count(*) FROM range(1000000000) a, range(1000000000) b")
         print("cancel: not cancelled")
     except psycopg.Error as e:
         print("cancel:", e.sqlstate, time.time() - t0 < 20)
+    finally:
+        done.set()
     cur.execute("SELECT 'alive'")
     print("after:", cur.fetchone()[0])

@@ -106,12 +106,14 @@ describe('node-postgres', () => {
 
       const started = Date.now();
       const pending = c.query(LONG_QUERY);
-      setTimeout(() => {
+      // Cancel every second until the query ends: a CancelRequest that arrives before the
+      // statement started has nothing to cancel (as in PostgreSQL).
+      const timer = setInterval(() => {
         const canceller = new pg.Client(ferry.pgConfig());
         // pg's cancel() opens its own connection and sends CancelRequest with the key of `c`.
         (canceller as unknown as { cancel(target: pg.Client, q: unknown): void }).cancel(c, (c as unknown as { activeQuery: unknown }).activeQuery);
-      }, 500);
-      await assert.rejects(pending, (e: Error & { code?: string }) => e.code === '57014');
+      }, 1000);
+      await assert.rejects(pending, (e: Error & { code?: string }) => e.code === '57014').finally(() => clearInterval(timer));
       assert.ok(Date.now() - started < 20_000);
       assert.equal((await c.query('SELECT 1 AS one')).rows[0].one, 1);
     } finally {
@@ -151,8 +153,8 @@ describe('postgres.js', () => {
         () => 'finished',
         (e: Error & { code?: string }) => e.code,
       );
-      setTimeout(() => q.cancel(), 500);
-      assert.equal(await result, '57014');
+      const timer = setInterval(() => q.cancel(), 1000);
+      assert.equal(await result.finally(() => clearInterval(timer)), '57014');
       const [row] = await sql`SELECT count(*)::int AS n FROM pjs`;
       const n = (row as { n?: number } | undefined)?.n;
       assert.equal(n, 4);

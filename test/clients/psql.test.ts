@@ -131,7 +131,8 @@ describe('psql sessions', () => {
     const r = await run('psql', ['-X', '-c', LONG_QUERY, '-c', "SELECT 'still here'"], {
       env: libpqEnv(ferry.pgPort),
       timeoutMs: 30_000,
-      onStart: (child) => void sleep(1500).then(() => child.kill('SIGINT')),
+      // Late enough that psql has connected and sent the query even on a loaded machine.
+      onStart: (child) => void sleep(2500).then(() => child.kill('SIGINT')),
     });
     const out = r.stdout + r.stderr;
     assert.match(out, /Cancel request sent/);
