@@ -19,6 +19,8 @@ import {
   PrincipalResolver,
   alterAwsConnectionOptions,
   awsConnectionRow,
+  leastPrivilegePolicy,
+  parseS3Uri,
   planAwsConnectionOptions,
   referencedSecrets,
   s3ClientFor,
@@ -28,7 +30,9 @@ import { SqlError, quoteIdent, unsupported } from '../errors/index.js';
 import type { RawOption, Statement } from '../sql/ast.js';
 import type { ExecContext, ExecOutcome } from './api.js';
 import type { Services } from './services.js';
-import type { FerrySession } from './session.js';
+import { type FerrySession, staticRows, textField } from './session.js';
+
+const JSONB_OID = 3802;
 
 const T = catalog.INTERNAL_SCHEMA;
 
@@ -268,6 +272,21 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
       session.log.info('connection altered', { id: obj.id, name: obj.name, mode: spec.mode });
       return { kind: 'command', tag: 'ALTER CONNECTION' } as ExecOutcome;
     });
+  });
+
+  h.set('show-permission-policy', async (session, stmt) => {
+    const s = stmt as Statement & { kind: 'show-permission-policy' };
+    const obj = await session.resolveItem(s.name);
+    if (obj.kind !== 'connection' || obj.details.type !== 'aws') throw new SqlError('42809', `${catalog.fullName(obj)} is not an AWS connection`);
+    await session.requirePrivilege(obj, 'U', 'USAGE');
+    const target = parseS3Uri(s.uri);
+    if (!target) throw new SqlError('22023', `invalid S3 URI: ${JSON.stringify(s.uri)} (expected s3://bucket/prefix)`);
+    const row = obj.details.awsRow as { example_trust_policy?: string | null } | undefined;
+    return staticRows(
+      [textField('connection'), textField('uri'), textField('permission_policy', JSONB_OID), textField('trust_policy', JSONB_OID)],
+      [[catalog.fullName(obj), s.uri, leastPrivilegePolicy(target.bucket, target.prefix), row?.example_trust_policy ?? null]],
+      () => 'SELECT 1',
+    );
   });
 
   h.set('validate-connection', async (session, stmt) => {

@@ -544,6 +544,8 @@ export class FerrySession implements Session {
     switch (stmt.kind) {
       case 'show-var':
         return stmt.name === 'all' ? [textField('name'), textField('setting'), textField('description')] : [textField(stmt.name)];
+      case 'show-permission-policy':
+        return [textField('connection'), textField('uri'), textField('permission_policy', 3802), textField('trust_policy', 3802)];
       case 'show':
       case 'show-create': {
         // Describe by running: these statements are cheap and side-effect free.

@@ -102,6 +102,8 @@ export type Statement =
       ifExists: boolean;
     }
   | { kind: 'validate-connection'; name: QualifiedName; forUri: string | null }
+  /** Beyond: `SHOW PERMISSION POLICY FOR CONNECTION name TO 's3://bucket/prefix'`. */
+  | { kind: 'show-permission-policy'; name: QualifiedName; uri: string }
   | { kind: 'drop-objects'; objectKind: ObjectKind; names: QualifiedName[]; ifExists: boolean; cascade: boolean }
   | {
       kind: 'copy';

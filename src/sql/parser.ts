@@ -307,6 +307,13 @@ const SHOW_KINDS: [string[], ShowKind][] = [
 ];
 
 function parseShow(c: Cursor): Statement {
+  if (c.eatKw('permission', 'policy', 'for', 'connection')) {
+    const name = c.qualifiedName();
+    c.expectKw('to');
+    const uri = c.string();
+    c.end();
+    return { kind: 'show-permission-policy', name, uri };
+  }
   if (c.eatKw('create')) {
     const kind = objectKind(c);
     if (!kind) c.error('expected an object type');

@@ -96,6 +96,13 @@ describe('S3 export guide', () => {
       await c.query(`ALTER CONNECTION aws_conn SET (ASSUME ROLE ARN = '${role.roleArn}')`);
       const same = await c.query(`SELECT external_id FROM mz_internal.mz_aws_connections`);
       assert.equal(same.rows[0].external_id, externalId, 'ALTER keeps the external ID');
+      // Both policies come from Ferry, ready to paste; the fixture role carries the same
+      // permission statements, which is why the validation below passes.
+      const pol = await c.query(`SHOW PERMISSION POLICY FOR CONNECTION aws_conn TO 's3://${bucket}/${prefix}'`);
+      const permission = JSON.parse(pol.rows[0].permission_policy);
+      assert.deepEqual(permission.Statement[0].Resource, `arn:aws:s3:::${bucket}/${prefix}/*`);
+      assert.deepEqual(permission.Statement[1].Condition, { StringLike: { 's3:prefix': [`${prefix}/*`] } });
+      assert.equal(JSON.parse(pol.rows[0].trust_policy).Statement[0].Condition.StringEquals['sts:ExternalId'], externalId);
       const v = await c.query('VALIDATE CONNECTION aws_conn');
       assert.equal(v.command, 'VALIDATE');
       await c.query(`VALIDATE CONNECTION aws_conn FOR 's3://${bucket}/${prefix}'`);
