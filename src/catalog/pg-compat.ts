@@ -47,7 +47,7 @@ export const PG_COMPAT_FUNCTIONS = [
   'pg_relation_size', 'pg_total_relation_size', 'pg_table_size', 'pg_indexes_size', 'array_upper', 'array_lower',
   'regclass_in', 'pg_get_function_result', 'pg_get_function_arguments', 'pg_get_function_identity_arguments',
   'pg_get_partkeydef', 'pg_get_serial_sequence', 'pg_backend_pid', 'pg_has_role', 'version', 'pg_postmaster_start_time',
-  'pg_tablespace_location', 'pg_database_size', 'array_remove', '_pg_expandarray',
+  'pg_tablespace_location', 'pg_database_size', 'array_remove', '_pg_expandarray', 'pg_typeof',
 ];
 
 const M = 'materialize';
@@ -189,6 +189,9 @@ export function pgCompatSql(): string[] {
     // information_schema._pg_expandarray(array): one row (x = element, n = position) per element.
     `CREATE OR REPLACE MACRO ${P}._pg_expandarray(p_arr) AS
        unnest(list_transform(range(1, len(p_arr) + 1), lambda k: {'x': p_arr[k], 'n': k}))`,
+    // pg_typeof names the PostgreSQL type a value is reported as (`integer`, `uint2`,
+    // `numeric`), not DuckDB's (`INTEGER`, `USMALLINT`, `DECIMAL(38,10)`).
+    `CREATE OR REPLACE MACRO ${P}.pg_typeof(p_val) AS ${P}.format_type(${P}.duck_oid(typeof(p_val)), -1)`,
     `CREATE OR REPLACE MACRO ${P}.pg_backend_pid() AS 0`,
     `CREATE OR REPLACE MACRO ${P}.pg_postmaster_start_time() AS now()`,
     `CREATE OR REPLACE MACRO ${P}.pg_has_role(r, m) AS true, (u, r, m) AS true`,
