@@ -76,3 +76,17 @@ test('postgres.js-style array type discovery', async () => {
     WHERE a.typcategory = 'A' GROUP BY b.oid, b.typarray ORDER BY b.oid`);
   assert.ok(r.rows.some((row: { oid: number; typarray: number }) => Number(row.oid) === 23 && Number(row.typarray) === 1007));
 });
+
+test('a role without privileges can read the catalog but not the data', async () => {
+  await c.query('CREATE ROLE viewer LOGIN');
+  const v = new pg.Client(ferry.pgConfig('viewer'));
+  await v.connect();
+  try {
+    const rels = (await v.query("SELECT c.relname FROM pg_catalog.pg_class c WHERE c.relname LIKE 'cat_%' AND pg_catalog.pg_table_is_visible(c.oid) ORDER BY 1")).rows.map((r: { relname: string }) => r.relname);
+    assert.deepEqual(rels, ['cat_t', 'cat_v']);
+    assert.equal((await v.query("SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'cat_t'")).rows[0].n, 2);
+    await assert.rejects(v.query('SELECT * FROM cat_t'), (e: Error & { code?: string }) => e.code === '42501');
+  } finally {
+    await v.end();
+  }
+});
