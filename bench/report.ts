@@ -25,6 +25,8 @@ export interface Measurement {
   cpuS: number;
   ferryCpuS?: number;
   pgBackendCpuS?: number;
+  /** Ferry's RSS just before the statement (after a restart, the one-row exports and earlier exports). */
+  ferryRssBeforeMb?: number;
   ferryPeakRssMb?: number;
   workerPeakRssMb?: number;
   rgwCpuS: number;
@@ -96,6 +98,9 @@ export interface Ratios {
   refCpuPerGb?: number;
   cpuRatio?: number;
   pgOverFerry?: number;
+  /** (Ferry + radosgw + ceph-osd CPU seconds) / cores: the wall time if CPU alone bound the export. */
+  cpuFloorS?: number;
+  ferryWallS?: number;
 }
 
 export function ratios(r: BenchResults): Ratios[] {
@@ -116,6 +121,10 @@ export function ratios(r: BenchResults): Ratios[] {
         if (enc && up && enc.bytes > 0) x.refCpuPerGb = (enc.cpuS + up.cpuS) / (enc.bytes / 1e9);
         if (x.ferryCpuPerGb !== undefined && x.refCpuPerGb !== undefined) x.cpuRatio = x.ferryCpuPerGb / x.refCpuPerGb;
         if (fe && pgm) x.pgOverFerry = pgm.wallS / fe.wallS;
+        if (fe) {
+          x.ferryWallS = fe.wallS;
+          x.cpuFloorS = (fe.cpuS + fe.rgwCpuS + fe.osdCpuS) / Number(r.machine.cores || 1);
+        }
         out.push(x);
       }
     }
@@ -136,7 +145,7 @@ export function renderMarkdown(r: BenchResults): string {
   L.push('');
 
   L.push('## Exports', '');
-  L.push('| data | format | path | wall s | MB out | MB/s | rows/s | Ferry peak RSS MB | CPU s (path) | CPU s radosgw | CPU s ceph-osd | other CPU s |');
+  L.push('| data | format | path | wall s | MB out | MB/s | rows/s | Ferry RSS before → peak MB | CPU s (path) | CPU s radosgw | CPU s ceph-osd | other CPU s |');
   L.push('|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
   const order: PathKind[] = ['ferry', 'encode', 'upload', 'two-step', 'postgres', 'diag-lines-duckdb', 'diag-lines-js'];
   for (const factor of r.factors) {
@@ -155,7 +164,7 @@ export function renderMarkdown(r: BenchResults): string {
             continue;
           }
           L.push(
-            `| ${label} | ${format} | ${PATH_LABEL[p]} | ${f1(x.wallS)} | ${f0(mb(x.bytes))} | ${f1(mb(x.bytes) / x.wallS)} | ${f0(x.rows / x.wallS)} | ${f0(x.ferryPeakRssMb)} | ${f1(x.cpuS)} | ${f1(x.rgwCpuS)} | ${f1(x.osdCpuS)} | ${f1(x.otherCpuS)} |`,
+            `| ${label} | ${format} | ${PATH_LABEL[p]} | ${f1(x.wallS)} | ${f0(mb(x.bytes))} | ${f1(mb(x.bytes) / x.wallS)} | ${f0(x.rows / x.wallS)} | ${x.ferryPeakRssMb === undefined ? '–' : `${f0(x.ferryRssBeforeMb)} → ${f0(x.ferryPeakRssMb)}`} | ${f1(x.cpuS)} | ${f1(x.rgwCpuS)} | ${f1(x.osdCpuS)} | ${f1(x.otherCpuS)} |`,
           );
         }
       }
@@ -168,14 +177,16 @@ export function renderMarkdown(r: BenchResults): string {
 
   const rs = ratios(r);
   L.push('## Ratios and targets', '');
-  L.push('| data | format | Ferry / two-step (≤ 0.8) | Ferry / max(encode, upload) | Ferry CPU s/GB | encode+upload CPU s/GB | CPU ratio (≤ 1.2) | PostgreSQL / Ferry time (CSV ≥ 1.5) |');
-  L.push('|---|---|--:|--:|--:|--:|--:|--:|');
+  L.push('| data | format | Ferry / two-step (≤ 0.8) | Ferry / max(encode, upload) | Ferry wall s | CPU-bound floor s | Ferry CPU s/GB | encode+upload CPU s/GB | CPU ratio (≤ 1.2) | PostgreSQL / Ferry time (CSV ≥ 1.5) |');
+  L.push('|---|---|--:|--:|--:|--:|--:|--:|--:|--:|');
   for (const x of rs) {
     const ref = r.measurements.find((q) => q.factor === x.factor && q.dataset === x.dataset);
     L.push(
-      `| ${x.dataset} ${ref ? scaleLabel(ref, x.dataset) : ''} | ${x.format} | ${f2(x.vsTwoStep)} ${x.vsTwoStep === undefined ? '' : x.vsTwoStep <= 0.8 ? '✓' : '✗'} | ${f2(x.vsIdeal)} | ${f1(x.ferryCpuPerGb)} | ${f1(x.refCpuPerGb)} | ${f2(x.cpuRatio)} ${x.cpuRatio === undefined ? '' : x.cpuRatio <= 1.2 ? '✓' : '✗'} | ${x.format === 'csv' ? `${f2(x.pgOverFerry)} ${x.pgOverFerry === undefined ? '' : x.pgOverFerry >= 1.5 ? '✓' : '✗'}` : ''} |`,
+      `| ${x.dataset} ${ref ? scaleLabel(ref, x.dataset) : ''} | ${x.format} | ${f2(x.vsTwoStep)} ${x.vsTwoStep === undefined ? '' : x.vsTwoStep <= 0.8 ? '✓' : '✗'} | ${f2(x.vsIdeal)} | ${f1(x.ferryWallS)} | ${f1(x.cpuFloorS)} | ${f1(x.ferryCpuPerGb)} | ${f1(x.refCpuPerGb)} | ${f2(x.cpuRatio)} ${x.cpuRatio === undefined ? '' : x.cpuRatio <= 1.2 ? '✓' : '✗'} | ${x.format === 'csv' ? `${f2(x.pgOverFerry)} ${x.pgOverFerry === undefined ? '' : x.pgOverFerry >= 1.5 ? '✓' : '✗'}` : ''} |`,
     );
   }
+  L.push('');
+  L.push(`"CPU-bound floor" = (Ferry + radosgw + ceph-osd CPU seconds) / ${r.machine.cores} cores: when Ferry's wall time is close to it, the export is bound by CPU shared with the S3 server (and with other work, see "other CPU s"), not by waiting.`);
   L.push('');
 
   // Growth from the smallest to the largest factor.

@@ -22,7 +22,7 @@ import { PART_SIZE, PARTS_IN_FLIGHT } from '../src/sink/limits.js';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { emptyPrefix, listObjects, s3Client, startLocalAws, stopLocalAws, type LocalAws, type LocalAwsOptions } from './aws.js';
 import { startPostgres, type Postgres } from './postgres.js';
-import { cpuSeconds, loadAverage1, machineBusySeconds, machineInfo, RssSampler } from './proc.js';
+import { cpuSeconds, loadAverage1, machineBusySeconds, machineInfo, RssSampler, rssMb } from './proc.js';
 import { renderMarkdown, type BenchResults, type Dataset, type Format, type Measurement, type OneRow } from './report.js';
 import { wireBench } from './wire.js';
 import type { WorkerResult, WorkerTask } from './worker.js';
@@ -322,6 +322,7 @@ async function main(): Promise<void> {
           const prefix = `${runPrefix}/x${factor}/ferry-${dataset}-${format}`;
           const c = await client(ferry.pgConfig());
           const pid = ferry.proc.pid!;
+          const rssBefore = rssMb(pid);
           const rss = new RssSampler(pid);
           rss.start();
           const cpu = new CpuWindow(aws, pid);
@@ -351,7 +352,7 @@ async function main(): Promise<void> {
           const bytes = objs.filter((o) => !o.key.endsWith('-INCOMPLETE')).reduce((n, o) => n + o.size, 0);
           measurements.push({
             ...base, dataset, format, path: 'ferry', wallS, bytes, rows: rowCount, files: objs.length,
-            cpuS: used.ferryCpuS, ferryCpuS: used.ferryCpuS, ferryPeakRssMb: peak, rgwCpuS: used.rgwCpuS, osdCpuS: used.osdCpuS, otherCpuS: used.otherCpuS, error,
+            cpuS: used.ferryCpuS, ferryCpuS: used.ferryCpuS, ferryRssBeforeMb: rssBefore, ferryPeakRssMb: peak, rgwCpuS: used.rgwCpuS, osdCpuS: used.osdCpuS, otherCpuS: used.otherCpuS, error,
           });
           log(`×${factor} ferry ${dataset} ${format}: ${wallS.toFixed(1)} s, ${(bytes / 1e6).toFixed(0)} MB, RSS ${peak.toFixed(0)} MB${error ? `, ERROR ${error}` : ''}`);
           await emptyPrefix(s3, aws, `${prefix}/`);
