@@ -323,7 +323,7 @@ export function pgCompatRewrite(sql: string): string {
       continue;
     }
     if (next?.text === '.') continue;
-    if (COMPAT_RELATIONS.has(t.value) && (prev?.value === 'from' || prev?.value === 'join')) {
+    if (COMPAT_RELATIONS.has(t.value) && (prev?.value === 'from' || prev?.value === 'join' || (prev?.text === ',' && inFromList(toks, k)))) {
       splice(t.start, t.start, `${PG_COMPAT_DB}.`);
       continue;
     }
@@ -332,6 +332,22 @@ export function pgCompatRewrite(sql: string): string {
     }
   }
   return out + sql.slice(last);
+}
+
+const CLAUSE_WORDS = new Set(['select', 'from', 'where', 'group', 'order', 'having', 'limit', 'on', 'using', 'join', 'union', 'returning', 'set', 'values']);
+
+/** True when token k (after a comma) is in a FROM list: the nearest clause word at its depth is FROM. */
+function inFromList(toks: Token[], k: number): boolean {
+  let depth = 0;
+  for (let j = k - 1; j >= 0; j--) {
+    const t = toks[j]!;
+    if (t.text === ')') depth++;
+    else if (t.text === '(') {
+      if (depth === 0) return false;
+      depth--;
+    } else if (depth === 0 && t.kind === 'word' && CLAUSE_WORDS.has(t.value)) return t.value === 'from';
+  }
+  return false;
 }
 
 /** A PostgreSQL regular expression as a pattern for DuckDB's full-match `~`. */

@@ -52,6 +52,8 @@ test('pg_class oids are Ferry oids and owners are Ferry roles', async () => {
     { relname: 'cat_t', relkind: 'r', owner: 'owner2', same_oid: true },
     { relname: 'cat_v', relkind: 'v', owner: 'materialize', same_oid: true },
   ]);
+  // Unqualified catalog names in a comma-separated FROM list reach Ferry's views too.
+  assert.deepEqual(await col("SELECT n.nspname FROM pg_namespace n, pg_class c WHERE c.relnamespace = n.oid AND c.relname = 'cat_t'"), ['public']);
   const roles = await col('SELECT rolname FROM pg_catalog.pg_roles ORDER BY 1');
   assert.deepEqual(roles, ['materialize', 'owner2']);
 });
