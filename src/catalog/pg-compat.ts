@@ -192,6 +192,9 @@ export function pgCompatSql(): string[] {
     // pg_typeof names the PostgreSQL type a value is reported as (`integer`, `uint2`,
     // `numeric`), not DuckDB's (`INTEGER`, `USMALLINT`, `DECIMAL(38,10)`).
     `CREATE OR REPLACE MACRO ${P}.pg_typeof(p_val) AS ${P}.format_type(${P}.duck_oid(typeof(p_val)), -1)`,
+    // Divisors pass through this (src/sql/translate.ts divisionRewrite): PostgreSQL fails
+    // on division by zero where DuckDB returns NULL or Infinity.
+    `CREATE OR REPLACE MACRO ${P}.nonzero(p_x) AS CASE WHEN p_x = 0 THEN error('division by zero') ELSE p_x END`,
     `CREATE OR REPLACE MACRO ${P}.pg_backend_pid() AS 0`,
     `CREATE OR REPLACE MACRO ${P}.pg_postmaster_start_time() AS now()`,
     `CREATE OR REPLACE MACRO ${P}.pg_has_role(r, m) AS true, (u, r, m) AS true`,

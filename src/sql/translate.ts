@@ -356,9 +356,80 @@ function regexLiteral(op: string, pattern: string): string {
   return quoteLiteral(`(?s:.*)${body}(?s:.*)`);
 }
 
+/**
+ * `a / b` and `a % b` → `a / __ferry_pg.nonzero(b)`: DuckDB returns NULL (or Infinity) when
+ * dividing by zero, PostgreSQL and Materialize fail with 22012 `division by zero`. The
+ * divisor is the primary expression right of the operator (with its casts and subscripts,
+ * which bind tighter); a divisor this scanner does not recognise is left as it is.
+ */
+export function divisionRewrite(sql: string): string {
+  if (!/[/%]/.test(sql)) return sql;
+  const toks = tokenize(sql);
+  const inserts: { at: number; text: string }[] = [];
+  for (let k = 0; k < toks.length; k++) {
+    const t = toks[k]!;
+    if (t.kind !== 'op' || (t.text !== '/' && t.text !== '%')) continue;
+    const end = operandEnd(toks, k + 1);
+    if (end === -1) continue;
+    inserts.push({ at: toks[k + 1]!.start, text: `${PG_COMPAT_DB}.nonzero(` }, { at: toks[end - 1]!.end, text: ')' });
+  }
+  if (inserts.length === 0) return sql;
+  inserts.sort((a, b) => b.at - a.at);
+  let out = sql;
+  for (const i of inserts) out = out.slice(0, i.at) + i.text + out.slice(i.at);
+  return out;
+}
+
+/** Index after the token matching the bracket at j, or -1. */
+function matchBracket(toks: Token[], j: number): number {
+  const open = toks[j]!.text;
+  const close = open === '(' ? ')' : ']';
+  let depth = 0;
+  for (let i = j; i < toks.length; i++) {
+    if (toks[i]!.text === open) depth++;
+    else if (toks[i]!.text === close && --depth === 0) return i + 1;
+  }
+  return -1;
+}
+
+/** End index (exclusive) of the primary expression starting at token j, or -1 if unsure. */
+function operandEnd(toks: Token[], j: number): number {
+  while (toks[j]?.kind === 'op' && (toks[j]!.text === '-' || toks[j]!.text === '+')) j++;
+  const t = toks[j];
+  if (!t) return -1;
+  if (t.kind === 'number' || t.kind === 'string' || t.kind === 'param') j++;
+  else if (t.text === '(') j = matchBracket(toks, j);
+  else if (t.kind === 'word' || t.kind === 'qident') {
+    if (t.kind === 'word' && ['case', 'select', 'not', 'array', 'exists'].includes(t.value)) return -1;
+    j++;
+    while (toks[j]?.text === '.' && (toks[j + 1]?.kind === 'word' || toks[j + 1]?.kind === 'qident')) j += 2;
+    if (toks[j]?.text === '(') j = matchBracket(toks, j);
+    else if (toks[j]?.kind === 'string') j++; // typed literal: interval '1 day'
+  } else return -1;
+  // Casts and subscripts bind tighter than division.
+  while (j !== -1 && j < toks.length) {
+    if (toks[j]!.text === '[') j = matchBracket(toks, j);
+    else if (toks[j]!.text === '::') {
+      j++;
+      if (toks[j]?.kind !== 'word' && toks[j]?.kind !== 'qident') return -1;
+      while (toks[j]?.kind === 'word' || toks[j]?.kind === 'qident' || toks[j]?.text === '.') {
+        const w = toks[j]!;
+        // `x::double precision`; stop before a keyword that follows the expression.
+        if (w.kind === 'word' && CAST_STOP.has(w.value) && toks[j - 1]?.text !== '::' && toks[j - 1]?.text !== '.') break;
+        j++;
+      }
+      if (toks[j]?.text === '(') j = matchBracket(toks, j);
+    } else break;
+  }
+  return j;
+}
+
+/** Words that end a cast's type name (`x::int AS y`, `x::text FROM t`). */
+const CAST_STOP = new Set(['as', 'from', 'where', 'and', 'or', 'then', 'else', 'end', 'when', 'is', 'in', 'not', 'like', 'between', 'order', 'group', 'having', 'limit', 'offset', 'union', 'on', 'join', 'collate', 'desc', 'asc', 'nulls', 'over', 'filter', 'returning', 'into', 'using', 'except', 'intersect']);
+
 /** Translates one statement's SQL (already split) for DuckDB. */
 export function translateSql(sql: string, ctx: TranslateContext): string {
-  sql = pgCompatRewrite(sql);
+  sql = divisionRewrite(pgCompatRewrite(sql));
   const toks = tokenize(sql);
   let text = rewrite(sql, toks, ctx, false);
   // CREATE MATERIALIZED VIEW → CREATE VIEW: a view is always consistent with its inputs

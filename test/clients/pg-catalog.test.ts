@@ -92,3 +92,12 @@ test('a role without privileges can read the catalog but not the data', async ()
     await v.end();
   }
 });
+
+test('integer division truncates and division by zero is 22012, as in PostgreSQL', async () => {
+  const r = await c.query({ text: "SELECT 7 / 2, -7 / 2, 7 % 3, 7.0 / 2, '/x/' AS s, 6 / (1 + 2)::int", rowMode: 'array' });
+  const row = r.rows[0] as unknown[];
+  assert.deepEqual([row[0], row[1], row[2], Number(row[3]), row[4], row[5]], [3, -3, 1, 3.5, '/x/', 2]);
+  for (const sql of ['SELECT 1 / 0', 'SELECT 5 % 0', 'SELECT 1.5 / 0.0', 'SELECT 1.5::float8 / 0', 'SELECT a / b FROM (VALUES (1, 0)) v(a, b)']) {
+    await assert.rejects(c.query(sql), (e: Error & { code?: string }) => e.code === '22012', sql);
+  }
+});

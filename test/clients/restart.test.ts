@@ -24,6 +24,7 @@ interface Snapshot {
   roles: string[];
   rows: string[];
   viewRows: string[];
+  ratio: string;
 }
 
 async function snapshot(ferry: FerryProcess): Promise<Snapshot> {
@@ -33,6 +34,7 @@ async function snapshot(ferry: FerryProcess): Promise<Snapshot> {
     roles: (await c.query("SELECT id || ' ' || name || ' ' || rolcanlogin AS r FROM mz_catalog.mz_roles ORDER BY id")).rows.map((r) => r.r as string),
     rows: (await c.query("SELECT id || ':' || name AS r FROM items ORDER BY id")).rows.map((r) => r.r as string),
     viewRows: (await c.query('SELECT n::text AS n FROM item_count')).rows.map((r) => r.n as string),
+    ratio: (await c.query('SELECT r::text AS r FROM ratio')).rows[0].r as string,
   }));
 }
 
@@ -42,6 +44,9 @@ async function populate(ferry: FerryProcess): Promise<void> {
     await c.query("INSERT INTO items VALUES (1, 'a'), (2, 'b')");
     await c.query('CREATE VIEW big_items AS SELECT * FROM items WHERE id > 1');
     await c.query('CREATE MATERIALIZED VIEW item_count AS SELECT count(*) AS n FROM items');
+    // Division goes through a function of the in-memory compatibility database, which is
+    // rebuilt at every start (src/catalog/pg-compat.ts).
+    await c.query('CREATE VIEW ratio AS SELECT sum(id) / count(*) AS r FROM items');
     await c.query('CREATE ROLE reader LOGIN');
     await c.query('GRANT SELECT ON items TO reader');
     // A committed transaction and a rolled-back one.
@@ -62,6 +67,7 @@ for (const how of ['stop', 'kill'] as const) {
       await populate(first);
       const before = await snapshot(first);
       assert.deepEqual(before.rows, ['1:a', '2:b', '3:c']);
+      assert.equal(before.ratio, '2');
       assert.ok(before.objects.some((o) => /^u\d+ items table$/.test(o)), before.objects.join('\n'));
       assert.ok(before.roles.includes(before.roles.find((r) => / reader true$/.test(r))!));
       await (how === 'stop' ? first.stop() : first.kill());
