@@ -66,13 +66,30 @@ export function pgColumnName(name: string, sql = ''): string {
   // Operators DuckDB names after their function (`~` is regexp_full_match) are unnamed in PostgreSQL.
   if (/^\(?(NOT )?regexp_full_match\(/.test(name)) return '?column?';
   if (/^[A-Za-z_][A-Za-z0-9_$]*$/.test(name) || !/[()'\s:+\-*/|]/.test(name)) return name;
-  const cast = /^CAST\((.*) AS [^)]*\)$/s.exec(name);
+  // PostgreSQL names a cast after what it casts: a column keeps its name (`a::text` → a),
+  // a function its function, and a literal takes the type's name (`1::int4` → int4).
+  const cast = /^CAST\((.*) AS ([^()]*(?:\(\d+,\s*\d+\))?(?:\[\])?)\)$/s.exec(name);
   const inner = cast ? cast[1]! : name;
+  if (cast) {
+    if (/^CAST\(/.test(inner)) return pgColumnName(inner);
+    const col = /^(?:"?[A-Za-z_][A-Za-z0-9_$]*"?\.)*"?([A-Za-z_][A-Za-z0-9_$]*)"?$/.exec(inner);
+    if (col && !/^(true|false|null)$/i.test(col[1]!)) return col[1]!;
+    if (/^(-?\d|')/.test(inner)) return CAST_NAMES[cast[2]!.replace(/\(.*$/, '')] ?? '?column?';
+  }
   const fn = /^(?:"?[A-Za-z_][A-Za-z0-9_]*"?\.)?"?([A-Za-z_][A-Za-z0-9_]*)"?\(/.exec(inner);
+  if (fn && fn[1] === 'count_star') return 'count';
   if (fn && !/^(strftime)$/i.test(fn[1]!)) return fn[1]!.toLowerCase();
   if (/^strftime\(/i.test(inner)) return 'to_char';
   return '?column?';
 }
+
+/** PostgreSQL's names (pg_type.typname) for DuckDB cast targets, for `SELECT '…'::type` columns. */
+const CAST_NAMES: Record<string, string> = {
+  INTEGER: 'int4', BIGINT: 'int8', SMALLINT: 'int2', VARCHAR: 'text', DOUBLE: 'float8', FLOAT: 'float4',
+  BOOLEAN: 'bool', DATE: 'date', TIME: 'time', TIMESTAMP: 'timestamp', 'TIMESTAMP WITH TIME ZONE': 'timestamptz',
+  INTERVAL: 'interval', DECIMAL: 'numeric', JSON: 'jsonb', BLOB: 'bytea', UUID: 'uuid',
+  USMALLINT: 'uint2', UINTEGER: 'uint4', UBIGINT: 'uint8',
+};
 
 function hexToBytes(text: string): Uint8Array {
   if (!/^\\x([0-9a-fA-F]{2})*$/.test(text)) {

@@ -101,3 +101,8 @@ test('integer division truncates and division by zero is 22012, as in PostgreSQL
     await assert.rejects(c.query(sql), (e: Error & { code?: string }) => e.code === '22012', sql);
   }
 });
+
+test('result columns are named as PostgreSQL names them', async () => {
+  const r = await c.query("SELECT a::text, count(*), count(*)::int, 1::int4, 'x'::text, 1 + 1, relname ~ 'x', now(), b AS \"My Alias\" FROM cat_t, pg_catalog.pg_class GROUP BY a, b, relname LIMIT 1");
+  assert.deepEqual(r.fields.map((f) => f.name), ['a', 'count', 'count', 'int4', 'text', '?column?', '?column?', 'now', 'My Alias']);
+});
