@@ -213,6 +213,7 @@ export async function syncCatalog(session: FerrySession, stmt: (Statement & { ki
      UNION ALL SELECT schema_name, view_name, 'view', sql FROM duckdb_views() WHERE database_name = current_database() AND NOT internal AND NOT temporary`,
   );
   const skip = new Set([catalog.INTERNAL_SCHEMA, 'mz_catalog', 'mz_internal', 'main', 'pg_catalog', 'information_schema']);
+  await syncSchemas(session, skip);
   const present = new Map<string, { k: string; sql: string }>();
   for (const r of engineRels) {
     const s = String(r.schema_name);
@@ -250,6 +251,24 @@ export async function syncCatalog(session: FerrySession, stmt: (Statement & { ki
       redactedSql: createSql,
       details: definition ? { definition: definition.endsWith(';') ? definition : definition + ';' } : {},
     });
+  }
+}
+
+/** CREATE / DROP SCHEMA: user schemas in the engine and in the catalog agree. */
+async function syncSchemas(session: FerrySession, skip: Set<string>): Promise<void> {
+  const conn = session.conn;
+  const engine = new Set(
+    (await catalog.queryRows(conn, `SELECT schema_name FROM duckdb_schemas() WHERE database_name = current_database() AND NOT internal`))
+      .map((r) => String(r.schema_name))
+      .filter((n) => !skip.has(n) && !n.startsWith('__')),
+  );
+  const known = await catalog.queryRows(conn, `SELECT id, name FROM ${T}.objects WHERE kind = 'schema'`);
+  const knownNames = new Set(known.map((r) => String(r.name)));
+  for (const r of known) if (!engine.has(String(r.name))) await catalog.deleteObject(conn, String(r.id));
+  for (const name of engine) {
+    if (knownNames.has(name)) continue;
+    const id = await catalog.allocateId(conn, 'item');
+    await catalog.insertObject(conn, { id, kind: 'schema', schemaName: null, name, ownerId: session.role.id, createSql: null, redactedSql: null, details: {} });
   }
 }
 
