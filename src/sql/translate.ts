@@ -19,7 +19,7 @@
  * pg_catalog.default` is dropped, `'name'::regclass` looks the relation up, and regular
  * expression matches get PostgreSQL's semantics.
  */
-import { INFORMATION_SCHEMA_RELATIONS, PG_COMPAT_DB, PG_COMPAT_FUNCTIONS, PG_COMPAT_RELATIONS } from '../catalog/pg-compat.js';
+import { INFORMATION_SCHEMA_RELATIONS, PG_COMPAT_DB, PG_COMPAT_FUNCTIONS, PG_COMPAT_RELATIONS } from '../types/pg-catalog-names.js';
 import { SqlError } from '../errors/index.js';
 import { type Token, tokenize } from './lexer.js';
 import { parsePgArray } from './array-literal.js';
