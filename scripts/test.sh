@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
 bash scripts/install-test-deps.sh
+rm -rf dist         # a clean build: no stale test files from deleted sources
 npm run -s build   # type-checks the server and the console, emits dist/ and dist/console/
 if [ -f scripts/local-aws.sh ]; then
   eval "$(bash scripts/local-aws.sh up)"
