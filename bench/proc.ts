@@ -17,11 +17,15 @@ const CLK_TCK = (() => {
   }
 })();
 
-/** utime + stime of `pid` in seconds; 0 when the process is gone. */
-export function cpuSeconds(pid: number | undefined): number {
+/**
+ * utime + stime of `pid` in seconds; 0 when the process is gone. With `thread`, only that
+ * thread (/proc/<pid>/task/<tid>/stat): for a Node process, tid = pid is the JavaScript
+ * main thread, the rest are libuv's pool, V8's helpers and DuckDB's workers.
+ */
+export function cpuSeconds(pid: number | undefined, thread?: number): number {
   if (pid === undefined) return 0;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
     // The command name (field 2) may hold spaces; fields after it are space-separated.
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(rest[11]) + Number(rest[12])) / CLK_TCK;

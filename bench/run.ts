@@ -146,22 +146,23 @@ function mixedInsert(rows: number): string {
 
 /** CPU counters of everything that runs during a measurement. */
 class CpuWindow {
-  private readonly start: { busy: number; rgw: number; osd: number; self: NodeJS.CpuUsage; ferry: number };
+  private readonly start: { busy: number; rgw: number; osd: number; self: NodeJS.CpuUsage; ferry: number; ferryMain: number };
   constructor(
     private readonly aws: LocalAws,
     private readonly ferryPid?: number,
   ) {
-    this.start = { busy: machineBusySeconds(), rgw: cpuSeconds(aws.rgwPid), osd: cpuSeconds(aws.osdPid), self: process.cpuUsage(), ferry: cpuSeconds(ferryPid) };
+    this.start = { busy: machineBusySeconds(), rgw: cpuSeconds(aws.rgwPid), osd: cpuSeconds(aws.osdPid), self: process.cpuUsage(), ferry: cpuSeconds(ferryPid), ferryMain: cpuSeconds(ferryPid, ferryPid) };
   }
   /** `pathCpuS`: CPU of the measured path's own processes that are not Ferry (workers, PostgreSQL). */
-  end(pathCpuS = 0): { ferryCpuS: number; rgwCpuS: number; osdCpuS: number; otherCpuS: number } {
+  end(pathCpuS = 0): { ferryCpuS: number; ferryMainCpuS: number; rgwCpuS: number; osdCpuS: number; otherCpuS: number } {
     const self = process.cpuUsage(this.start.self);
     const ferryCpuS = cpuSeconds(this.ferryPid) - this.start.ferry;
+    const ferryMainCpuS = cpuSeconds(this.ferryPid, this.ferryPid) - this.start.ferryMain;
     const rgwCpuS = cpuSeconds(this.aws.rgwPid) - this.start.rgw;
     const osdCpuS = cpuSeconds(this.aws.osdPid) - this.start.osd;
     const busy = machineBusySeconds() - this.start.busy;
     const mine = (self.user + self.system) / 1e6 + ferryCpuS + rgwCpuS + osdCpuS + pathCpuS;
-    return { ferryCpuS, rgwCpuS, osdCpuS, otherCpuS: Math.max(0, busy - mine) };
+    return { ferryCpuS, ferryMainCpuS, rgwCpuS, osdCpuS, otherCpuS: Math.max(0, busy - mine) };
   }
 }
 
@@ -320,6 +321,10 @@ async function main(): Promise<void> {
       for (const dataset of args.datasets) {
         for (const format of args.formats) {
           const prefix = `${runPrefix}/x${factor}/ferry-${dataset}-${format}`;
+          // A fresh server per export: each peak RSS belongs to this export alone, not to
+          // DuckDB's cache of the tables exported before it.
+          await ferry.stop();
+          ferry = await startFerry({ dataDir, env });
           const c = await client(ferry.pgConfig());
           const pid = ferry.proc.pid!;
           const rssBefore = rssMb(pid);
@@ -352,7 +357,7 @@ async function main(): Promise<void> {
           const bytes = objs.filter((o) => !o.key.endsWith('-INCOMPLETE')).reduce((n, o) => n + o.size, 0);
           measurements.push({
             ...base, dataset, format, path: 'ferry', wallS, bytes, rows: rowCount, files: objs.length,
-            cpuS: used.ferryCpuS, ferryCpuS: used.ferryCpuS, ferryRssBeforeMb: rssBefore, ferryPeakRssMb: peak, rgwCpuS: used.rgwCpuS, osdCpuS: used.osdCpuS, otherCpuS: used.otherCpuS, error,
+            cpuS: used.ferryCpuS, ferryCpuS: used.ferryCpuS, ferryMainThreadCpuS: used.ferryMainCpuS, ferryRssBeforeMb: rssBefore, ferryPeakRssMb: peak, rgwCpuS: used.rgwCpuS, osdCpuS: used.osdCpuS, otherCpuS: used.otherCpuS, error,
           });
           log(`×${factor} ferry ${dataset} ${format}: ${wallS.toFixed(1)} s, ${(bytes / 1e6).toFixed(0)} MB, RSS ${peak.toFixed(0)} MB${error ? `, ERROR ${error}` : ''}`);
           await emptyPrefix(s3, aws, `${prefix}/`);
