@@ -146,7 +146,8 @@ export async function planCopy(session: FerrySession, stmt: Statement & { kind: 
   const options = planCopyToOptions(rawCopyOptions(stmt), scheme);
   // Check 4.
   if (stmt.source.kind === 'relation' && stmt.source.columns) {
-    throw unsupported('specifying columns for COPY <table_name> TO commands', { hint: 'use COPY (SELECT...) TO ... instead' });
+    // copy-to-s3.md check 4: the whole sentence is the message.
+    throw new SqlError('0A000', 'specifying columns for COPY <table_name> TO commands not yet supported; use COPY (SELECT...) TO ... instead');
   }
   // Check 5.
   if (stmt.source.kind === 'query' && stmt.source.hasOrderBy) {
