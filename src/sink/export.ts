@@ -14,6 +14,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { engineError } from '../engine/errors.js';
 import { SqlError } from '../errors/index.js';
 import { createLogger, type Logger } from '../log/index.js';
 import { sqlString, textExpr } from '../types/index.js';
@@ -246,8 +247,14 @@ function uploadError(err: unknown, signal: AbortSignal, url: string, sentinel: s
   if (err instanceof StoreError) return new SqlError('58030', `COPY TO ${url} failed: ${err.message}`, { hint, cause: err });
   const msg = duckMessage(err);
   if (msg !== null) {
-    const code = /out of range|cannot represent/i.test(msg) ? '22003' : '22000';
-    return new SqlError(code, msg, { detail: `COPY TO ${url} failed.`, hint, cause: err });
+    // The engine's message as a SELECT would report it, without the `LINE n:` excerpt of
+    // the sink's internal statement (which names a temporary path); formats.md's own
+    // numeric texts (raised through error() in columns.ts) keep their spelling.
+    const e = engineError(err);
+    const own = msg.split(/\n\s*\nLINE \d+:|\nLINE \d+:/)[0]!.trim();
+    const text = /^(Decimal value |Cannot represent |cannot represent )/.test(own) ? own : e.message;
+    const code = /out of range|cannot represent/i.test(text) ? '22003' : e.code;
+    return new SqlError(code, text, { detail: `COPY TO ${url} failed.`, hint, cause: err });
   }
   return new SqlError('XX000', `COPY TO ${url} failed: ${err instanceof Error ? err.message : String(err)}`, { hint, cause: err });
 }
