@@ -59,7 +59,8 @@ const USAGE = `usage: npm run bench -- [options]
   --ferry-node-options OPTS   NODE_OPTIONS for the Ferry process
   --ferry-cpu-prof DIR         CPU profile of every Ferry process into DIR (read with dist/bench/cpuprofile.js)
   --export-timeout S   give up on one Ferry export after S seconds (default 300)
-  --keep-aws           leave the private RGW running afterwards`;
+  --keep-aws           leave the private RGW running afterwards
+  --render FILE.json   print the tables of saved results (and refresh docs/benchmarks.md) without measuring`;
 
 function parseArgs(argv: string[]): Args {
   const a: Args = {
@@ -190,8 +191,19 @@ function runWorker(task: WorkerTask): Promise<WorkerResult> {
   });
 }
 
+/** `--render FILE.json`: the Markdown of saved results (stdout, FILE.md, docs/benchmarks.md), measuring nothing. */
+function render(file: string, docs: boolean): void {
+  const md = renderMarkdown(JSON.parse(readFileSync(file, 'utf8')) as BenchResults);
+  process.stdout.write(md + '\n');
+  writeFileSync(file.replace(/\.json$/, '.md'), md + '\n');
+  if (docs) updateDocs(md);
+}
+
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  const r = argv.indexOf('--render');
+  if (r >= 0) return render(path.resolve(argv[r + 1] ?? path.join(PROJECT_ROOT, 'bench', 'results', 'latest.json')), !argv.includes('--no-docs'));
+  const args = parseArgs(argv);
   const started = new Date();
   const stamp = started.toISOString().replace(/[:.]/g, '-').slice(0, 19);
   const loadBefore = loadAverage1();
@@ -278,7 +290,7 @@ async function main(): Promise<void> {
       log(`×${factor}: lineitem ${rows.get('lineitem') ?? '-'} rows (SF ${sf}), mixed ${rows.get('mixed') ?? '-'} rows; Ferry pid ${ferry.proc.pid}`);
 
       // --- one-row export: end to end as a client sees it -------------------------------
-      // Its floor: the five S3 requests every export makes (copy-to-s3.md: list, delete
+      // Reference: the five S3 requests every export makes (copy-to-s3.md: list, delete
       // probe, sentinel, the file, sentinel removal), one after another from a warm client.
       {
         const times: number[] = [];
