@@ -129,6 +129,37 @@ function parseTarget(uri: string): PlannedCopy['target'] {
   throw new SqlError('0A000', `only 's3://...' and 'file://...' urls are supported as COPY TO target`);
 }
 
+const CHECK7 = /^COPY (delimiter|quote|escape) must be a single one-byte character$|^COPY delimiter and quote must be different$/;
+const CHECK10 = /^MAX FILE SIZE cannot be (less than 16MB|greater than 4GB)$/;
+const CSV_CHARS = ['DELIMITER', 'QUOTE', 'ESCAPE'];
+
+/**
+ * The sink plans all option values at once (checks 1, 2, 3, 7, 10); copy-to-s3.md puts
+ * 4-6 before 7 and 8-9 before 10. A check-7 or check-10 error is returned instead of
+ * thrown, with the options planned without the values it judged (so later checks see the
+ * format and the connection), for planCopy to throw at its place in the order.
+ */
+function stagedCopyOptions(raw: RawCopyOption[], scheme: 's3' | 'file'): { options: CopyToOptions; check7: SqlError | null; check10: SqlError | null } {
+  const held = (err: unknown, re: RegExp): err is SqlError => err instanceof SqlError && re.test(err.message);
+  try {
+    return { options: planCopyToOptions(raw, scheme), check7: null, check10: null };
+  } catch (err) {
+    if (held(err, CHECK7)) {
+      const rest = raw.filter((o) => !CSV_CHARS.includes(o.name));
+      try {
+        return { options: planCopyToOptions(rest, scheme), check7: err, check10: null };
+      } catch (err10) {
+        if (!held(err10, CHECK10)) throw err10;
+        return { options: planCopyToOptions(rest.filter((o) => o.name !== 'MAX FILE SIZE'), scheme), check7: err, check10: null };
+      }
+    }
+    if (held(err, CHECK10)) {
+      return { options: planCopyToOptions(raw.filter((o) => o.name !== 'MAX FILE SIZE'), scheme), check7: null, check10: err };
+    }
+    throw err;
+  }
+}
+
 /** The planning checks of copy-to-s3.md in order; nothing touches storage here. */
 export async function planCopy(session: FerrySession, stmt: Statement & { kind: 'copy' }, services: Services, opts: PlanCopyOptions = {}): Promise<PlannedCopy> {
   if (stmt.target.kind !== 'expr') throw new SqlError('XX000', 'internal error');
@@ -142,8 +173,9 @@ export async function planCopy(session: FerrySession, stmt: Statement & { kind: 
     targetError = err;
   }
   const scheme = uri !== null && /^file:/i.test(uri) ? 'file' : 's3';
-  // Checks 1, 2, 3, 7 and 10 (option values) are the sink's.
-  const options = planCopyToOptions(rawCopyOptions(stmt), scheme);
+  // Checks 1, 2, 3, 7 and 10 (option values) are the sink's; the errors of 7 and 10 are
+  // held back until the checks that come before them (4-6, 8-9) have passed.
+  const { options, check7, check10 } = stagedCopyOptions(rawCopyOptions(stmt), scheme);
   // Check 4.
   if (stmt.source.kind === 'relation' && stmt.source.columns) {
     // copy-to-s3.md check 4: the whole sentence is the message.
@@ -163,6 +195,8 @@ export async function planCopy(session: FerrySession, stmt: Statement & { kind: 
   } else if (options.awsConnection !== null) {
     throw new SqlError('42601', 'AWS CONNECTION cannot be used with a file:// target');
   }
+  // Check 7.
+  if (check7) throw check7;
   // The query and its columns (check 8 needs the output types).
   let query: string;
   if (stmt.source.kind === 'relation') {
@@ -179,6 +213,8 @@ export async function planCopy(session: FerrySession, stmt: Statement & { kind: 
   // Check 9.
   if (targetError !== null) throw targetError;
   const target = parseTarget(uri!);
+  // Check 10.
+  if (check10) throw check10;
   if (target.kind === 'file' && !session.role.superuser) {
     throw new SqlError('42501', 'permission denied to COPY to a file', { detail: 'Only superusers may COPY to file:// targets, which write to the server\'s filesystem.' });
   }

@@ -195,6 +195,16 @@ describe('planning checks, in spec order, exact texts; the path stays usable', (
     { label: 'c10-small', sql: (u) => `COPY src TO '${u}' ${WITH("FORMAT = 'csv', MAX FILE SIZE = '16383kB'")}`, code: '22023', message: 'MAX FILE SIZE cannot be less than 16MB' },
     { label: 'c10-small-num', sql: (u) => `COPY src TO '${u}' ${WITH(`FORMAT = 'csv', MAX FILE SIZE = ${16 * 1024 * 1024 - 1}`)}`, code: '22023', message: 'MAX FILE SIZE cannot be less than 16MB' },
     { label: 'c10-large', sql: (u) => `COPY src TO '${u}' ${WITH("FORMAT = 'csv', MAX FILE SIZE = '4097 MB'")}`, code: '22023', message: 'MAX FILE SIZE cannot be greater than 4GB' },
+    // The order between checks: an earlier check's error wins over a later one's.
+    { label: 'o4-before-7', sql: (u) => `COPY src (id) TO '${u}' ${WITH("FORMAT = 'csv', DELIMITER = ';;'")}`, code: '0A000', message: 'specifying columns for COPY <table_name> TO commands not yet supported; use COPY (SELECT...) TO ... instead' },
+    { label: 'o4-before-10', sql: (u) => `COPY src (id) TO '${u}' ${WITH("FORMAT = 'csv', MAX FILE SIZE = '1MB'")}`, code: '0A000', message: 'specifying columns for COPY <table_name> TO commands not yet supported; use COPY (SELECT...) TO ... instead' },
+    { label: 'o5-before-7', sql: (u) => `COPY (SELECT id FROM src ORDER BY id) TO '${u}' ${WITH("FORMAT = 'csv', QUOTE = 'ab'")}`, code: '0A000', message: 'ORDER BY is not supported in SELECT query for COPY statements' },
+    { label: 'o6-before-7', sql: (u) => `COPY src TO '${u}' WITH (FORMAT = 'csv', DELIMITER = ';;')`, code: '42601', message: 'AWS CONNECTION is required for COPY ... TO <expr>' },
+    { label: 'o6-before-9', sql: () => `COPY src TO 42 WITH (FORMAT = 'csv')`, code: '42601', message: 'AWS CONNECTION is required for COPY ... TO <expr>' },
+    { label: 'o7-before-9', sql: () => `COPY src TO NULL::text ${WITH("FORMAT = 'csv', ESCAPE = ''")}`, code: '0A000', message: 'COPY escape must be a single one-byte character' },
+    { label: 'o8-before-9', sql: () => `COPY (SELECT INTERVAL '1 day' AS iv) TO NULL::text ${WITH("FORMAT = 'parquet'")}`, code: '0A000', message: 'Cannot encode the following columns/types: ["iv: interval"]' },
+    { label: 'o8-before-10', sql: (u) => `COPY (SELECT INTERVAL '1 day' AS iv) TO '${u}' ${WITH("FORMAT = 'parquet', MAX FILE SIZE = '1MB'")}`, code: '0A000', message: 'Cannot encode the following columns/types: ["iv: interval"]' },
+    { label: 'o9-before-10', sql: () => `COPY src TO 42 ${WITH("FORMAT = 'csv', MAX FILE SIZE = '1MB'")}`, code: '42804', message: 'COPY TO target must have type text, not type integer' },
   ];
   for (const k of cases) {
     test(`${k.label}: ${k.message}`, async () => {
