@@ -147,6 +147,8 @@ export function bindParams(p: DuckDBPreparedStatement, shape: EngineShape, param
 /** A prepared engine statement with its text-formatting twin. */
 export class EngineStatement {
   private wrapped: DuckDBPreparedStatement | null = null;
+  /** Schema epoch (Services.schemaEpoch) at preparation; set by the session's cache. */
+  epoch = -1;
   private constructor(
     readonly sql: string,
     readonly prepared: DuckDBPreparedStatement,

@@ -15,6 +15,12 @@ export interface Services {
   engine: Engine;
   environmentId: string;
   log: Logger;
+  /**
+   * Incremented by every statement that may change the schema (any session). Cached
+   * prepared statements of an older epoch are prepared again, so a result's shape never
+   * lags behind an ALTER or DROP.
+   */
+  schemaEpoch: number;
   /** COPY … TO <expression> (object storage or file://). */
   copyTo(session: FerrySession, stmt: Statement & { kind: 'copy' }, sql: string, ctx: ExecContext): Promise<ExecOutcome>;
   /** Statements about secrets, connections and exports, by statement kind. */

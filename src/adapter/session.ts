@@ -64,6 +64,13 @@ export class FerrySession implements Session {
   /** True while an implicit transaction wraps a multi-statement query or a DDL step. */
   private implicit = false;
   private running: AbortController | null = null;
+  /**
+   * Prepared engine statements by SQL text. Repeated queries (drivers, dashboards,
+   * `SELECT 1` health checks) then skip two DuckDB prepares, each a thread-pool round
+   * trip (docs/benchmarks.md, "SELECT 1"). Entries are tagged with the schema epoch.
+   */
+  private stmtCache = new Map<string, EngineStatement>();
+  private static readonly STMT_CACHE_SIZE = 128;
   private closed = false;
   readonly log: Logger;
 
@@ -144,7 +151,9 @@ export class FerrySession implements Session {
       // the same batch; describe what we can and prepare again at execution.
       let engine: EngineStatement | null = null;
       try {
-        engine = await EngineStatement.prepare(this.conn, engineSql, statement.verb, hasReturning);
+        engine = /^(create|drop|alter)/.test(statement.verb)
+          ? await EngineStatement.prepare(this.conn, engineSql, statement.verb, hasReturning)
+          : await this.cachedStatement(engineSql, statement.verb, hasReturning);
       } catch (err) {
         if (!/^(create|drop|alter)/.test(statement.verb)) throw err;
       }
@@ -220,7 +229,34 @@ export class FerrySession implements Session {
    * Runs `fn` atomically: inside the session's transaction block if there is one,
    * otherwise in a transaction of its own.
    */
+  /** A prepared statement for `engineSql`, from the cache when the schema has not changed. */
+  async cachedStatement(engineSql: string, verb: string, hasReturning: boolean): Promise<EngineStatement> {
+    const key = `${hasReturning ? 'R' : 'N'}${verb}\u0000${engineSql}`;
+    const hit = this.stmtCache.get(key);
+    if (hit && hit.epoch === this.services.schemaEpoch) {
+      // Refresh its position: the Map's insertion order is the eviction order.
+      this.stmtCache.delete(key);
+      this.stmtCache.set(key, hit);
+      return hit;
+    }
+    const epoch = this.services.schemaEpoch;
+    const es = await EngineStatement.prepare(this.conn, engineSql, verb, hasReturning);
+    es.epoch = epoch;
+    this.stmtCache.set(key, es);
+    if (this.stmtCache.size > FerrySession.STMT_CACHE_SIZE) {
+      // Evicted statements are not destroyed here: a portal may still be reading one.
+      this.stmtCache.delete(this.stmtCache.keys().next().value!);
+    }
+    return es;
+  }
+
+  /** Marks every cached statement of every session as possibly stale. */
+  schemaChanged(): void {
+    this.services.schemaEpoch++;
+  }
+
   async atomically<T>(fn: () => Promise<T>): Promise<T> {
+    this.schemaChanged();
     if (this.inTransactionBlock()) return fn();
     await this.engineRun('BEGIN');
     try {
@@ -415,6 +451,8 @@ export class FerrySession implements Session {
     // statements the parse tree cannot describe).
     let names: string[] = [];
     if (['select', 'with', 'values', 'table', ''].includes(verb)) {
+      // A superuser may read everything; reading needs no further look at the names.
+      if (this.role.superuser) return;
       names = await this.relationsNamedIn(engineSql);
     } else {
       try {
@@ -505,7 +543,7 @@ export class FerrySession implements Session {
       });
     }
     const hasReturning = text.tokens.some((t) => t.kind === 'word' && t.value === 'returning');
-    const es = prepared ?? (await EngineStatement.prepare(this.conn, engineSql, stmt.verb, hasReturning));
+    const es = prepared && prepared.epoch === this.services.schemaEpoch ? prepared : await this.cachedStatement(engineSql, stmt.verb, hasReturning);
     const shape = es.shape;
     if (shape.returnsRows) {
       const verbTag = ['insert', 'update', 'delete'].includes(stmt.verb) ? stmt.verb.toUpperCase() : shape.statementType === 2 ? 'EXPLAIN' : 'SELECT';

@@ -48,6 +48,7 @@ export async function startServer(config: FerryConfig): Promise<RunningServer> {
     engine,
     environmentId,
     log,
+    schemaEpoch: 0,
     copyTo: async () => {
       throw unsupported('COPY TO object storage');
     },
