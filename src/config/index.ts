@@ -26,6 +26,8 @@ export interface FerryConfig {
   awsExternalIdPrefix: string | null;
   /** Base64 AES-256 key for secrets; when null a 0600 key file in the data dir is used. */
   secretsKey: string | null;
+  /** DuckDB memory_limit (e.g. '512MB'); null leaves DuckDB's default (80% of RAM). */
+  memoryLimit: string | null;
   /** Log level for the server log on stderr. */
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
@@ -50,6 +52,7 @@ export const SERVE_FLAGS: FlagDef[] = [
   { name: 'aws-connection-role-arn', description: 'role assumed first (no external ID) before each connection role', default: null },
   { name: 'aws-external-id-prefix', description: "external ID prefix instead of 'mz_<environment id>'", default: null },
   { name: 'secrets-key', description: 'base64 AES-256 key for secrets (default: key file in the data dir)', default: null },
+  { name: 'memory-limit', description: "engine buffer-pool limit, e.g. '512MB' (larger intermediates spill to the data dir); default: DuckDB's 80% of RAM", default: null },
   { name: 'log-level', description: 'debug, info, warn or error', default: 'info' },
 ];
 
@@ -102,6 +105,14 @@ function hostPort(flag: string, v: string): { host: string; port: number } {
   return { host: v.slice(0, i).replace(/^\[|\]$/g, ''), port };
 }
 
+function memoryLimit(v: string | null): string | null {
+  if (v === null || v === '') return null;
+  if (!/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(v.trim())) {
+    throw new ConfigError(`--memory-limit: expected a size such as 512MB or 2GB, got ${JSON.stringify(v)}`);
+  }
+  return v.trim();
+}
+
 export function buildServeConfig(values: Map<string, string | null>): FerryConfig {
   const get = (n: string): string | null => values.get(n) ?? null;
   const auth = get('auth');
@@ -128,6 +139,7 @@ export function buildServeConfig(values: Map<string, string | null>): FerryConfi
     awsConnectionRoleArn: get('aws-connection-role-arn'),
     awsExternalIdPrefix: get('aws-external-id-prefix'),
     secretsKey: get('secrets-key'),
+    memoryLimit: memoryLimit(get('memory-limit')),
     logLevel,
   });
 }

@@ -35,7 +35,7 @@ export function registerInstaller(fn: ServiceInstaller): void {
 
 export async function startServer(config: FerryConfig): Promise<RunningServer> {
   const log = createLogger('ferry');
-  const engine = await Engine.open({ dataDir: config.dataDir });
+  const engine = await Engine.open({ dataDir: config.dataDir, ...(config.memoryLimit ? { memoryLimit: config.memoryLimit } : {}) });
   // Bootstrap on a plain connection: the schemas a configured connection expects may not exist yet.
   const bootConn = await engine.instance.connect();
   const { environmentId, created } = await bootstrap(bootConn);

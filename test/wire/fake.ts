@@ -292,6 +292,7 @@ export function testConfig(over: Partial<FerryConfig> = {}): FerryConfig {
     awsConnectionRoleArn: null,
     awsExternalIdPrefix: null,
     secretsKey: null,
+    memoryLimit: null,
     logLevel: 'error',
     ...over,
   };
