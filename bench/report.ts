@@ -151,7 +151,8 @@ export function renderMarkdown(r: BenchResults): string {
   L.push('# Ferry export benchmarks', '');
   L.push(`Run \`${r.command}\` from ${r.started} to ${r.finished}.`);
   L.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memory_gb} GB RAM, ${m.kernel}, Node ${m.node}. ` +
-    `S3: local Ceph RGW 16 (memstore) on loopback, ${r.settings.rgw} instance. Part size ${r.settings.partSizeMiB} MiB, ${r.settings.partsInFlight} parts in flight.`);
+    `S3: local Ceph RGW 16 (memstore) on loopback, ${r.settings.rgw} instance. Part size ${r.settings.partSizeMiB} MiB, ${r.settings.partsInFlight} parts in flight.` +
+    (r.settings.ferryArgs ? ` Ferry started with \`${r.settings.ferryArgs}\`.` : ''));
   L.push(`Load average (1 min) before the run: ${r.loadAverageBefore}, after: ${r.loadAverageAfter}.` +
     (noisy ? ' **The machine was busy with other work when this run started: figures are noisy** (column "other CPU s" shows how much CPU other processes took during each measurement).' : ''));
   L.push('');

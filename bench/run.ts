@@ -45,6 +45,7 @@ interface Args {
   keepAws: boolean;
   ferryNodeOptions: string | undefined;
   ferryCpuProf: string | undefined;
+  ferryArgs: string[];
   docs: boolean;
   out: string;
 }
@@ -56,6 +57,7 @@ const USAGE = `usage: npm run bench -- [options]
   --rgw private|shared private: own RGW instance (default); shared: scripts/local-aws.sh's default one
   --no-postgres --no-wire --no-diag --no-docs
   --wire-samples N (2000)  --wire-seconds N (5)  --one-row-runs N (10)
+  --ferry-args 'ARGS'  extra \`ferry serve\` arguments, e.g. '--memory-limit 256MB'
   --ferry-node-options OPTS   NODE_OPTIONS for the Ferry process
   --ferry-cpu-prof DIR         CPU profile of every Ferry process into DIR (read with dist/bench/cpuprofile.js)
   --export-timeout S   give up on one Ferry export after S seconds (default 300)
@@ -81,6 +83,7 @@ function parseArgs(argv: string[]): Args {
     keepAws: false,
     ferryNodeOptions: undefined,
     ferryCpuProf: undefined,
+    ferryArgs: [],
     docs: true,
     out: path.join(PROJECT_ROOT, 'bench', 'results'),
   };
@@ -110,6 +113,7 @@ function parseArgs(argv: string[]): Args {
       case '--keep-aws': a.keepAws = true; break;
       case '--ferry-node-options': a.ferryNodeOptions = v(); break;
       case '--ferry-cpu-prof': a.ferryCpuProf = path.resolve(v()); break;
+      case '--ferry-args': a.ferryArgs = v().split(/\s+/).filter(Boolean); break;
       case '--out': a.out = path.resolve(v()); break;
       case '-h':
       case '--help':
@@ -249,7 +253,7 @@ async function main(): Promise<void> {
       const base = { factor, sf, mixedRows };
 
       // --- data: generated inside Ferry, then Ferry restarts so RSS starts clean -----
-      let ferry: FerryProcess = await startFerry({ dataDir, env });
+      let ferry: FerryProcess = await startFerry({ dataDir, env, args: args.ferryArgs });
       {
         const c = await client(ferry.pgConfig());
         let t0 = performance.now();
@@ -265,7 +269,7 @@ async function main(): Promise<void> {
         );
         await c.end();
         await ferry.stop();
-        ferry = await startFerry({ dataDir, env });
+        ferry = await startFerry({ dataDir, env, args: args.ferryArgs });
       }
       /** After a failed statement: if Ferry no longer answers, record why and start it again on the same data. */
       const restartFerry = async (): Promise<void> => {
@@ -279,7 +283,7 @@ async function main(): Promise<void> {
         }
         await ferry.kill();
         log(`Ferry stopped answering (exit ${ferry.proc.exitCode ?? ferry.proc.signalCode}); restarting it. Last log lines:\n${ferry.log().split('\n').filter((l) => l.trim()).slice(-6).join('\n')}`);
-        ferry = await startFerry({ dataDir, env });
+        ferry = await startFerry({ dataDir, env, args: args.ferryArgs });
       };
       const rows = new Map<Dataset, number>();
       {
@@ -336,7 +340,7 @@ async function main(): Promise<void> {
           // A fresh server per export: each peak RSS belongs to this export alone, not to
           // DuckDB's cache of the tables exported before it.
           await ferry.stop();
-          ferry = await startFerry({ dataDir, env });
+          ferry = await startFerry({ dataDir, env, args: args.ferryArgs });
           const c = await client(ferry.pgConfig());
           const pid = ferry.proc.pid!;
           const rssBefore = rssMb(pid);
@@ -489,13 +493,13 @@ async function main(): Promise<void> {
   const results: BenchResults = {
     started: started.toISOString(),
     finished: new Date().toISOString(),
-    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    command: `npm run bench -- ${process.argv.slice(2).map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ')}`.trim(),
     machine: machineInfo(),
     loadAverageBefore: loadBefore,
     loadAverageAfter: loadAverage1(),
     scale: args.scale,
     factors: args.factors,
-    settings: { partSizeMiB: PART_SIZE / 2 ** 20, partsInFlight: PARTS_IN_FLIGHT, rgw: args.rgw, ferryNodeOptions: args.ferryNodeOptions ?? null, ferryCpuProf: args.ferryCpuProf ? 'on' : null },
+    settings: { partSizeMiB: PART_SIZE / 2 ** 20, partsInFlight: PARTS_IN_FLIGHT, rgw: args.rgw, ferryNodeOptions: args.ferryNodeOptions ?? null, ferryCpuProf: args.ferryCpuProf ? 'on' : null, ferryArgs: args.ferryArgs.join(' ') || null },
     loads,
     measurements,
     oneRow,
