@@ -17,7 +17,7 @@ MON_PORT=${LOCAL_AWS_MON_PORT:-7481}
 # Fixed port of the standalone STS front + fault proxy (node dist/test/support/sts-front.js).
 GATEWAY_PORT=${LOCAL_AWS_GATEWAY_PORT:-7482}
 # memstore keeps every object in RAM, so this is a RAM budget, not disk.
-MEM_BYTES=${LOCAL_AWS_MEM_BYTES:-2147483648}
+MEM_BYTES=${LOCAL_AWS_MEM_BYTES:-4294967296}
 # Fixed, documented test credentials (AWS-shaped: 20-char key id, 40-char secret).
 ADMIN_KEY=LOCALAWSADMIN0000000
 ADMIN_SECRET=localawsAdminSecret000000000000000000000

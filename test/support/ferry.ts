@@ -9,7 +9,7 @@
  *   const again = await startFerry({ dataDir: ferry.dataDir });   // restart on the same data
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,8 +59,18 @@ export interface StartOptions {
   env?: Record<string, string>;
 }
 
+/** Data directories this process created; removed when it exits. */
+const createdDirs = new Set<string>();
+process.once('exit', () => {
+  for (const d of createdDirs) rmSync(d, { recursive: true, force: true });
+});
+
 export async function startFerry(opts: StartOptions = {}): Promise<FerryProcess> {
-  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'ferry-test-'));
+  let dataDir = opts.dataDir;
+  if (dataDir === undefined) {
+    dataDir = mkdtempSync(join(tmpdir(), 'ferry-test-'));
+    createdDirs.add(dataDir);
+  }
   const proc = spawn(
     process.execPath,
     [join(PROJECT_ROOT, 'bin', 'ferry.js'), 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', ...(opts.args ?? [])],
@@ -87,7 +97,7 @@ export async function startFerry(opts: StartOptions = {}): Promise<FerryProcess>
   });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   return {
-    dataDir,
+    dataDir: dataDir,
     pgPort: ports.pg,
     httpPort: ports.http,
     proc,
