@@ -136,6 +136,7 @@ before(async () => {
 });
 
 after(async () => {
+  if (process.env.FERRY_TEST_SERVER_LOG) writeFileSync(process.env.FERRY_TEST_SERVER_LOG, ferry?.log() ?? '');
   aws?.faults.clear();
   await c?.end().catch(() => undefined);
   await ferry?.stop();
@@ -334,7 +335,7 @@ function toArrayBuffer(b: Buffer): ArrayBuffer {
 }
 
 describe('while an export runs', () => {
-  test('the sentinel is visible from a second client during a slow export and gone after', async () => {
+  test('the sentinel is visible from a second client during a slow export and gone after', { timeout: 90_000 }, async () => {
     aws.faults.add({ op: 'UploadPart', action: { kind: 'delay', ms: 1500 }, times: 3, pathPrefix: `/${bucket}/${prefix}/slow/` });
     const running = c.query(`COPY big TO '${url('slow')}' ${WITH()}`);
     let sawSentinel = false;
@@ -355,7 +356,7 @@ describe('while an export runs', () => {
     assert.equal(keys.length, 1);
   });
 
-  test('a pgwire CancelRequest stops the export: 57014, no multipart upload left, sentinel remains', async () => {
+  test('a pgwire CancelRequest stops the export: 57014, no multipart upload left, sentinel remains', { timeout: 90_000 }, async () => {
     aws.faults.add({ op: 'UploadPart', action: { kind: 'delay', ms: 3000 }, times: 1000, pathPrefix: `/${bucket}/${prefix}/canceled/` });
     const victim = await client();
     try {
@@ -386,7 +387,7 @@ describe('while an export runs', () => {
     }
   });
 
-  test('a persistent 500 on UploadPart fails the statement; no upload left, sentinel remains, history says failed', async () => {
+  test('a persistent 500 on UploadPart fails the statement; no upload left, sentinel remains, history says failed', { timeout: 90_000 }, async () => {
     aws.faults.add({ op: 'UploadPart', action: { kind: 'internalError' }, times: Infinity, pathPrefix: `/${bucket}/${prefix}/five-hundred/` });
     let err: pg.DatabaseError | undefined;
     try {
@@ -408,7 +409,7 @@ describe('while an export runs', () => {
     assert.deepEqual(h.rows, [{ status: 'failed', error: err.message }]);
   });
 
-  test('503 once on UploadPart and on CompleteMultipartUpload: retried, the export succeeds', async () => {
+  test('503 once on UploadPart and on CompleteMultipartUpload: retried, the export succeeds', { timeout: 90_000 }, async () => {
     aws.faults.reset();
     aws.faults.add({ op: 'UploadPart', action: { kind: 'slowDown' }, times: 1, pathPrefix: `/${bucket}/${prefix}/slowdown/` });
     aws.faults.add({ op: 'CompleteMultipartUpload', action: { kind: 'slowDown' }, times: 1, pathPrefix: `/${bucket}/${prefix}/slowdown/` });
@@ -444,7 +445,7 @@ describe('preflight permissions (credentials-mode connections)', () => {
 });
 
 describe('concurrency', () => {
-  test('four exports at once while another session inserts: each a consistent snapshot; SELECT 1 stays quick', async () => {
+  test('four exports at once while another session inserts: each a consistent snapshot; SELECT 1 stays quick', { timeout: 120_000 }, async (t) => {
     await c.query(`CREATE TABLE growing (id bigint, pad text)`);
     await c.query(`INSERT INTO growing SELECT range, repeat('y', 50) FROM range(200000)`);
     const writer = await client();
@@ -474,7 +475,7 @@ describe('concurrency', () => {
       const results = await Promise.all(
         exporters.map(async (e, i) => {
           await new Promise((r) => setTimeout(r, i * 150));
-          started.push(next);
+          started[i] = next;
           const r = await e.query(`COPY growing TO '${url(`conc-${i}`)}' ${WITH()}`);
           return { i, rows: r.rowCount! };
         }),
@@ -482,7 +483,10 @@ describe('concurrency', () => {
       stop = true;
       await inserting;
       await pinging;
+      t.diagnostic(`rows per export ${results.map((r) => r.rows).join(', ')}; inserted up to ${next}; started at ${started.join(', ')}; max SELECT 1 ${Math.max(...pings)} ms`);
       for (const { i, rows } of results) {
+        // Rows committed before the statement was sent are in its snapshot; nothing after the last insert.
+        assert.ok(rows >= started[i]! && rows <= next, `export ${i}: ${rows} rows, ${started[i]} committed when it started, ${next} at the end`);
         assert.ok(rows >= 200000 && rows % 1000 === 0, `export ${i}: ${rows} rows is a whole number of committed batches`);
         const keys = await listKeys(`conc-${i}`);
         let n = 0;
@@ -672,5 +676,23 @@ describe('format fidelity at the SQL level', () => {
       assert.match(keys[0]!, /-INCOMPLETE$/);
       assert.deepEqual(await openUploads(label), []);
     }
+  });
+});
+
+describe('VALIDATE = true at CREATE / ALTER', () => {
+  test('a failing validation leaves no connection behind, and an ALTER that fails validation changes nothing', async () => {
+    const wrong = `arn:aws:iam::${aws.accountId}:role/does-not-trust-ferry`;
+    const err = await assert.rejects(
+      c.query(`CREATE CONNECTION checked TO AWS (ENDPOINT = '${aws.endpoint}', REGION = '${aws.region}', ASSUME ROLE ARN = '${wrong}') WITH (VALIDATE = true)`),
+      (e: pg.DatabaseError) => e.code === '58000',
+    );
+    void err;
+    assert.equal((await c.query(`SELECT count(*) AS n FROM mz_catalog.mz_connections WHERE name = 'checked'`)).rows[0].n, '0');
+    const before = (await c.query('SHOW CREATE CONNECTION aws_conn')).rows;
+    await assert.rejects(c.query(`ALTER CONNECTION aws_conn SET (ASSUME ROLE ARN = '${wrong}') WITH (VALIDATE = true)`), (e: pg.DatabaseError) => e.code === '58000');
+    assert.deepEqual((await c.query('SHOW CREATE CONNECTION aws_conn')).rows, before);
+    await c.query('VALIDATE CONNECTION aws_conn');
+    const ok = await c.query(`ALTER CONNECTION aws_conn SET (REGION = '${aws.region}') WITH (VALIDATE = true)`);
+    assert.equal(ok.command, 'ALTER');
   });
 });
