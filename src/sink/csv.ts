@@ -6,6 +6,8 @@
  */
 import { quoteIdent } from '../errors/index.js';
 import { sqlString, textExpr } from '../types/index.js';
+import { textChars } from '../types/text-sql.js';
+import type { DuckDBType } from '@duckdb/node-api';
 import type { ExportColumn } from './columns.js';
 import type { CsvOptions } from './options.js';
 
@@ -30,6 +32,25 @@ function fieldSql(t: string, o: CsvOptions, singleColumn: boolean): string {
 }
 
 /**
+ * True when no non-NULL value of `type` can need quoting under `o`: its text (textChars)
+ * never contains the delimiter, the quote, CR or LF, is never empty, and can never equal
+ * the NULL string (the NULL string is empty or holds a character the text cannot have).
+ * `\.` alone needs a backslash, which no such text has. Open-ended types keep the test.
+ */
+export function neverQuoted(type: DuckDBType, o: CsvOptions): boolean {
+  const chars = textChars(type);
+  if (chars === null) return false;
+  for (const c of [o.delimiter, o.quote, '\r', '\n']) if (chars.includes(c)) return false;
+  if (o.null === '') return true;
+  return [...o.null].some((c) => !chars.includes(c));
+}
+
+/** A field that never needs quoting: its text, or the NULL string. */
+function plainFieldSql(t: string, o: CsvOptions): string {
+  return `coalesce(${t}, ${sqlString(o.null)})`;
+}
+
+/**
  * `SELECT line FROM ...`: the inner projection computes each column's text once (t0, t1,
  * …), the outer one quotes and joins them, ending every line with `\n`. The query's
  * columns are renamed positionally (c0, c1, …) so duplicate output names cannot clash.
@@ -38,7 +59,8 @@ export function csvLinesQuery(query: string, columns: readonly ExportColumn[], o
   const cs = columns.map((_, i) => `c${i}`);
   const texts = columns.map((c, i) => `${textExpr(`c${i}`, c.type)} AS t${i}`).join(', ');
   const single = columns.length === 1;
-  const line = columns.map((_, i) => fieldSql(`t${i}`, o, single)).join(` || ${sqlString(o.delimiter)} || `);
+  const line = columns
+    .map((c, i) => (neverQuoted(c.type, o) ? plainFieldSql(`t${i}`, o) : fieldSql(`t${i}`, o, single))).join(` || ${sqlString(o.delimiter)} || `);
   const body = columns.length ? `${line} || chr(10)` : `chr(10)`;
   return `SELECT ${body} AS line FROM (SELECT ${texts || '1 AS __none'} FROM (${query}) AS __q(${cs.map(quoteIdent).join(', ') || '__none'}))`;
 }

@@ -83,12 +83,14 @@ export function textExpr(sqlExpr: string, type: DuckDBType): string {
     case DuckDBTypeId.FLOAT:
       return floatText(e, FLOAT4_DIG);
     case DuckDBTypeId.DOUBLE:
-      return floatText(e, FLOAT8_DIG);
+      return doubleText(e);
     case DuckDBTypeId.DECIMAL:
       if (isUnconstrainedNumeric(type)) {
         // Unconstrained numeric (stored as DECIMAL(38,10), see pgtype.ts) prints the value
         // the user wrote, not the storage scale: 1.5, not 1.5000000000.
-        return bind(`CAST(${e} AS VARCHAR)`, (s) => `CASE WHEN contains(${s}, '.') THEN rtrim(rtrim(${s}, '0'), '.') ELSE ${s} END`);
+        // Its scale is 10, so DuckDB's text always has a '.': trailing zeros, then a bare
+        // '.', go (no bind: the lambda per value cost more than the trims).
+        return `rtrim(rtrim(CAST(${e} AS VARCHAR), '0'), '.')`;
       }
       return `CAST(${e} AS VARCHAR)`;
     case DuckDBTypeId.VARCHAR:
@@ -98,18 +100,22 @@ export function textExpr(sqlExpr: string, type: DuckDBType): string {
       return `'\\x' || lower(hex(${e}))`;
     case DuckDBTypeId.DATE:
       // DuckDB writes `0044-03-15 (BC)`, PostgreSQL `0044-03-15 BC`.
-      return `replace(CAST(${e} AS VARCHAR), ' (BC)', ' BC')`;
+      // The comparison guards the rewrite so AD dates (nearly all) are a plain cast.
+      return `CASE WHEN ${e} < DATE '0001-01-01' THEN replace(CAST(${e} AS VARCHAR), ' (BC)', ' BC') ELSE CAST(${e} AS VARCHAR) END`;
     case DuckDBTypeId.TIMESTAMP:
     case DuckDBTypeId.TIMESTAMP_S:
     case DuckDBTypeId.TIMESTAMP_MS:
     case DuckDBTypeId.TIMESTAMP_NS:
-      return bcTimestamp(`CAST(CAST(${e} AS TIMESTAMP) AS VARCHAR)`);
+      return `CASE WHEN CAST(${e} AS TIMESTAMP) < TIMESTAMP '0001-01-01' THEN ${bcTimestamp(
+        `CAST(CAST(${e} AS TIMESTAMP) AS VARCHAR)`,
+      )} ELSE CAST(CAST(${e} AS TIMESTAMP) AS VARCHAR) END`;
     case DuckDBTypeId.TIMESTAMP_TZ:
       // Always UTC with `+00`, whatever the connection's TimeZone: the instant's UTC wall
       // clock is rebuilt from its epoch microseconds.
-      return `CASE WHEN isfinite(${e}) THEN ${bcTimestamp(
+      // epoch_us of 0001-01-01 00:00:00 UTC guards the BC rewrite.
+      return `CASE WHEN NOT isfinite(${e}) THEN CAST(${e} AS VARCHAR) WHEN epoch_us(${e}) < ${AD1_EPOCH_US} THEN ${bcTimestamp(
         `CAST(make_timestamp(epoch_us(${e})) AS VARCHAR) || '+00'`,
-      )} ELSE CAST(${e} AS VARCHAR) END`;
+      )} ELSE CAST(make_timestamp(epoch_us(${e})) AS VARCHAR) || '+00' END`;
     case DuckDBTypeId.INTERVAL:
       return intervalText(e);
     case DuckDBTypeId.LIST:
@@ -128,6 +134,9 @@ export function textExpr(sqlExpr: string, type: DuckDBType): string {
 function pad2(v: string): string {
   return `CASE WHEN ${v} < 10 THEN '0' ELSE '' END || CAST(${v} AS VARCHAR)`;
 }
+
+/** Microseconds from 1970-01-01 back to 0001-01-01 00:00:00 (the first AD instant). */
+const AD1_EPOCH_US = '-62135596800000000';
 
 /** `0044-03-15 (BC) 10:10:10[+00]` → `0044-03-15 10:10:10[+00] BC` (PostgreSQL). */
 function bcTimestamp(s: string): string {
@@ -154,6 +163,21 @@ function float4Digits(e: string): string {
   const v = `CAST(abs(${e}) AS DOUBLE)`;
   const cases = Array.from({ length: 9 }, (_, p) => `WHEN CAST(printf('%.${p}e', ${v}) AS FLOAT) = abs(${e}) THEN printf('%.${p}e', ${v})`);
   return `CASE ${cases.join(' ')} ELSE CAST(abs(${e}) AS VARCHAR) END`;
+}
+
+/**
+ * float8 fast path: for |x| in [1e-4, 1e15) PostgreSQL prints positionally, and so does
+ * DuckDB (shortest round-trip digits too), only with a trailing `.0` on integral values.
+ * Integral values print through BIGINT (exact below 1e15), others as DuckDB's text when it
+ * has no exponent (checked, not assumed); everything else takes the exact re-layout.
+ */
+function doubleText(e: string): string {
+  const inRange = `abs(${e}) >= 1e-4 AND abs(${e}) < 1e15`;
+  return (
+    `CASE WHEN ${inRange} AND ${e} = trunc(${e}) THEN CAST(CAST(${e} AS BIGINT) AS VARCHAR) ` +
+    `WHEN ${inRange} AND NOT contains(CAST(${e} AS VARCHAR), 'e') THEN CAST(${e} AS VARCHAR) ` +
+    `ELSE ${floatText(e, FLOAT8_DIG)} END`
+  );
 }
 
 function floatText(e: string, dig: number): string {
@@ -264,4 +288,54 @@ function recordText(e: string, fields: readonly DuckDBType[]): string {
   );
   const body = parts.length ? parts.join(` || ',' || `) : `''`;
   return `CASE WHEN ${e} IS NULL THEN NULL ELSE '(' || ${body} || ')' END`;
+}
+
+/** Letters of `infinity` / `-infinity`, DuckDB's (and PostgreSQL's) infinite dates and timestamps. */
+const INFINITY_CHARS = 'infty-';
+
+/**
+ * Every character `textExpr` can produce for a non-NULL value of `type`, or null when the
+ * text is open-ended (strings, blobs, containers, json, enums, …). A non-NULL value's text
+ * is never empty for the types listed. Used by the CSV encoder to skip its quoting test on
+ * columns whose text can never contain the delimiter, the quote, CR or LF.
+ */
+export function textChars(type: DuckDBType): string | null {
+  const digits = '0123456789';
+  switch (type.typeId) {
+    case DuckDBTypeId.BOOLEAN:
+      return 'tf';
+    case DuckDBTypeId.UTINYINT:
+    case DuckDBTypeId.USMALLINT:
+    case DuckDBTypeId.UINTEGER:
+    case DuckDBTypeId.UBIGINT:
+    case DuckDBTypeId.UHUGEINT:
+      return digits;
+    case DuckDBTypeId.TINYINT:
+    case DuckDBTypeId.SMALLINT:
+    case DuckDBTypeId.INTEGER:
+    case DuckDBTypeId.BIGINT:
+    case DuckDBTypeId.HUGEINT:
+      return digits + '-';
+    case DuckDBTypeId.DECIMAL:
+      return digits + '-.';
+    case DuckDBTypeId.FLOAT:
+    case DuckDBTypeId.DOUBLE:
+      return digits + '-+.eNaInfity';
+    case DuckDBTypeId.UUID:
+      return digits + 'abcdef-';
+    case DuckDBTypeId.DATE:
+      return digits + '- BC' + INFINITY_CHARS;
+    case DuckDBTypeId.TIME:
+    case DuckDBTypeId.TIME_NS:
+      return digits + ':.';
+    case DuckDBTypeId.TIMESTAMP:
+    case DuckDBTypeId.TIMESTAMP_S:
+    case DuckDBTypeId.TIMESTAMP_MS:
+    case DuckDBTypeId.TIMESTAMP_NS:
+      return digits + '-:. BC' + INFINITY_CHARS;
+    case DuckDBTypeId.TIMESTAMP_TZ:
+      return digits + '-+:. BC' + INFINITY_CHARS;
+    default:
+      return null;
+  }
 }
