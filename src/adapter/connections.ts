@@ -134,6 +134,8 @@ async function connectionCreateSql(session: FerrySession, schemaName: string, na
     const o = options.find((x) => x.name === optName);
     if (!o) continue;
     const v = o.value;
+    // `ENDPOINT = ''` (and an empty REGION) mean unset: the normalized text leaves them out.
+    if ((optName === 'ENDPOINT' || optName === 'REGION') && v.kind !== 'secret' && v.text === '') continue;
     if (v.kind === 'secret') {
       const obj = await session.findItem({ parts: v.name.split('.') });
       parts.push(`${optName} = SECRET ${obj ? qualified(obj) : v.name}`);
