@@ -82,7 +82,8 @@ function pinNow(exprSql: string, at: Date): string {
 
 /** Evaluates the target expression once (`now()` works) and checks its type and value. */
 async function evaluateTarget(session: FerrySession, exprSql: string, now?: Date): Promise<string> {
-  const sql = `SELECT (${session.translate(now ? pinNow(exprSql, now) : exprSql)})`;
+  const translated = session.translate(now ? pinNow(exprSql, now) : exprSql);
+  const sql = `SELECT (${translated})`;
   let es: EngineStatement;
   try {
     es = await EngineStatement.prepare(session.conn, sql, 'select', false);
@@ -93,6 +94,11 @@ async function evaluateTarget(session: FerrySession, exprSql: string, now?: Date
     const t = es.shape.types[0]!;
     const name = pgTypeOf(t).name;
     if (!['text', 'varchar'].includes(name)) {
+      // DuckDB folds an expression with an untyped NULL (`'s3://b/' || NULL`) to a constant
+      // of type NULL, which a prepared statement reports as INTEGER; PostgreSQL types it
+      // text, so it is the null check's case, not the type check's.
+      const typeofRows = (await session.conn.runAndReadAll(`SELECT typeof(${translated})`)).getRowsJS();
+      if (['NULL', '"NULL"'].includes(String(typeofRows[0]?.[0]))) throw new SqlError('22004', 'COPY TO target value can not be null');
       throw new SqlError('42804', `COPY TO target must have type text, not type ${pgTypeName(name)}`);
     }
     const reader = await es.prepared.runAndReadAll();
