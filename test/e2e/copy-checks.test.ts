@@ -191,6 +191,9 @@ describe('planning checks, in spec order, exact texts; the path stays usable', (
     { label: 'c9-type', sql: () => `COPY src TO 42 ${WITH()}`, code: '42804', message: 'COPY TO target must have type text, not type integer' },
     { label: 'c9-null', sql: () => `COPY src TO NULL::text ${WITH()}`, code: '22004', message: 'COPY TO target value can not be null' },
     { label: 'c9-parse', sql: () => `COPY src TO 'not a url' ${WITH()}`, code: '22023', message: 'could not parse COPY TO target url: invalid URL' },
+    { label: 'c9-bucket', sql: () => `COPY src TO 's3:///${prefix}/c9-bucket' ${WITH()}`, code: '22023', message: 'could not parse COPY TO target url: missing bucket name' },
+    { label: 'c9-null-expr', sql: () => `COPY src TO 's3://${bucket}/' || NULL ${WITH()}`, code: '22004', message: 'COPY TO target value can not be null' },
+    { label: 'c9-null-int', sql: () => `COPY src TO NULL::int ${WITH()}`, code: '42804', message: 'COPY TO target must have type text, not type integer' },
     { label: 'c9-scheme', sql: () => `COPY src TO 'http://${bucket}/${prefix}/c9-scheme' ${WITH()}`, code: '0A000', message: "only 's3://...' and 'file://...' urls are supported as COPY TO target" },
     // 10. size bounds (1024-based, inclusive)
     { label: 'c10-small', sql: (u) => `COPY src TO '${u}' ${WITH("FORMAT = 'csv', MAX FILE SIZE = '16383kB'")}`, code: '22023', message: 'MAX FILE SIZE cannot be less than 16MB' },
