@@ -402,9 +402,11 @@ describe('while an export runs', () => {
     }
     assert.ok(err, 'the statement failed');
     assert.match(err.message, new RegExp(`^COPY TO ${url('five-hundred').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} failed: `));
-    assert.match(err.message, /InternalError|500/);
+    // The proxy answers 500 while the part body is still being sent, so the client sees
+    // either the 500 or the broken pipe that follows it, depending on timing.
+    assert.match(err.message, /InternalError|500|EPIPE|ECONNRESET/);
     assert.match(err.hint ?? '', /-INCOMPLETE/);
-    assert.ok(aws.faults.count('UploadPart').faulted >= 0);
+    assert.ok(aws.faults.count('UploadPart').faulted > 0, 'the fault was injected');
     assert.deepEqual(await openUploads('five-hundred'), []);
     const keys = await listKeys('five-hundred');
     assert.ok(keys.some((k) => k.endsWith('-INCOMPLETE')), keys.join(', '));
