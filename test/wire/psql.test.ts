@@ -16,12 +16,7 @@ import { FakeCoordinator, testConfig } from './fake.js';
 configureLog({ level: 'error' });
 const run = promisify(execFile);
 
-let hasPsql = true;
-try {
-  execFileSync('psql', ['--version'], { stdio: 'ignore' });
-} catch {
-  hasPsql = false;
-}
+// psql is a test dependency (scripts/install-test-deps.sh installs it): no skip when missing.
 
 const coord = new FakeCoordinator();
 coord.addRole('alice', 's3cret');
@@ -52,12 +47,12 @@ function conninfo(): string {
 }
 const env = { ...process.env, PGPASSWORD: 's3cret', PGCONNECT_TIMEOUT: '5' };
 
-test('psql: query over TLS with SCRAM', { skip: !hasPsql }, async () => {
+test('psql: query over TLS with SCRAM', async () => {
   const { stdout } = await run('psql', ['-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', conninfo(), '-c', 'select series 3'], { env });
   assert.equal(stdout, '1\n2\n3\n');
 });
 
-test('psql: errors show SQLSTATE, detail and hint', { skip: !hasPsql }, async () => {
+test('psql: errors show SQLSTATE, detail and hint', async () => {
   const err = await run('psql', ['-X', '-v', 'VERBOSITY=verbose', conninfo(), '-c', 'fail'], { env }).then(
     () => null,
     (e: { stderr: string }) => e.stderr,
@@ -67,7 +62,7 @@ test('psql: errors show SQLSTATE, detail and hint', { skip: !hasPsql }, async ()
   assert.match(err ?? '', /HINT: {2}some hint/);
 });
 
-test('psql: COPY FROM STDIN and TO STDOUT', { skip: !hasPsql }, async () => {
+test('psql: COPY FROM STDIN and TO STDOUT', async () => {
   const child = spawn('psql', ['-X', '-v', 'ON_ERROR_STOP=1', conninfo(), '-c', 'copy t from stdin'], { env });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -81,7 +76,7 @@ test('psql: COPY FROM STDIN and TO STDOUT', { skip: !hasPsql }, async () => {
   assert.equal(stdout, '1\ta\n2\tb\n3\t\\N\n');
 });
 
-test('psql: a wrong password is refused', { skip: !hasPsql }, async () => {
+test('psql: a wrong password is refused', async () => {
   const err = await run('psql', ['-X', conninfo(), '-c', 'select 1'], { env: { ...env, PGPASSWORD: 'nope' } }).then(
     () => null,
     (e: { stderr: string }) => e.stderr,
