@@ -106,9 +106,13 @@ start_all() {
     exit 1
   fi
   stop_all
+  # A bring-up that fails half way stops the daemons it started, so no half cluster keeps
+  # its ports (a retry, or another instance, can then start cleanly).
+  trap 'log "bring-up failed; stopping the daemons it started"; stop_all' EXIT
   find "$DIR" -mindepth 1 -maxdepth 1 ! -name lock -exec rm -rf {} +
   mkdir -p "$DIR"/{run,log,mon,osd/osd.0,rgw}
   local fsid; fsid=$(uuidgen)
+  local BIND_MIN=$((20000 + (RGW_PORT % 1000) * 40))
   # 16-byte STS key: RGW encrypts session tokens with it (docs.ceph.com/en/pacific/radosgw/STS/).
   local sts_key; sts_key=$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
   cat > "$DIR/ceph.conf" <<CONF
@@ -127,6 +131,15 @@ osd pool default pgp num = 8
 mon allow pool size one = true
 mon max pg per osd = 1000
 osd crush chooseleaf type = 0
+# Each instance binds its daemons in a port range of its own (Ceph's default 6800-7300 is
+# shared by every cluster on the machine), so two instances (tests, benchmarks) never
+# receive each other's messages.
+ms bind port min = $BIND_MIN
+ms bind port max = $((BIND_MIN + 39))
+ms bind msgr2 = false
+# Loopback only: nothing of this test cluster listens on the machine's other addresses.
+public addr = 127.0.0.1
+cluster addr = 127.0.0.1
 osd objectstore = memstore
 memstore device bytes = $MEM_BYTES
 run dir = $DIR/run
@@ -183,6 +196,7 @@ CONF
       -H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
       --user "$ADMIN_KEY:$ADMIN_SECRET" "$ENDPOINT/$b"
   done
+  trap - EXIT
 }
 
 cmd=${1:-}
