@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -238,6 +238,15 @@ describe('S3 export guide', () => {
     }
     assert.ok(!ferry.log().includes(SECRET_VALUE));
     assert.ok(!ferry.log().includes(user.credentials.secretAccessKey));
+    // At rest: no file of the data directory other than the key holds a secret in clear.
+    for (const name of readdirSync(ferry.dataDir)) {
+      const p = join(ferry.dataDir, name);
+      if (name === 'secrets.key' || !statSync(p).isFile()) continue;
+      const bytes = readFileSync(p);
+      assert.equal(bytes.indexOf(SECRET_VALUE), -1, name);
+      assert.equal(bytes.indexOf(user.credentials.secretAccessKey), -1, name);
+    }
+    assert.equal(statSync(join(ferry.dataDir, 'secrets.key')).mode & 0o777, 0o600);
   });
 
   test('connections and ids survive a restart', async () => {
