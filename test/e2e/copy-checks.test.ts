@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { type FerryProcess, startFerry } from '../support/ferry.js';
-import { type LocalAws, localAws } from '../support/localaws.js';
+import { type LocalAws, ferryServerEnv, localAws } from '../support/localaws.js';
 
 let aws: LocalAws;
 let ferry: FerryProcess;
@@ -28,15 +28,6 @@ let bucket = '';
 let prefix = '';
 let c: pg.Client;
 
-function ferryEnv(a: LocalAws): Record<string, string> {
-  return {
-    AWS_ACCESS_KEY_ID: a.ferry.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: a.ferry.credentials.secretAccessKey,
-    AWS_REGION: a.region,
-    AWS_ENDPOINT_URL_STS: a.endpoint,
-    AWS_EC2_METADATA_DISABLED: 'true',
-  };
-}
 
 async function client(user = 'materialize'): Promise<pg.Client> {
   const cl = new pg.Client({ ...ferry.pgConfig(user), types: { getTypeParser: () => (v: string) => v } });
@@ -117,7 +108,7 @@ async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs = 3
 before(async () => {
   aws = await localAws();
   admin = aws.s3(aws.admin, aws.rgwEndpoint);
-  ferry = await startFerry({ env: ferryEnv(aws) });
+  ferry = await startFerry({ env: ferryServerEnv(aws) });
   c = await client();
   await c.query(`CREATE CONNECTION aws_conn TO AWS (ENDPOINT = '${aws.endpoint}', REGION = '${aws.region}', ASSUME ROLE ARN = 'arn:aws:iam::${aws.accountId}:role/placeholder')`);
   const row = (await c.query(`SELECT external_id, principal FROM mz_internal.mz_aws_connections`)).rows[0];

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { type FerryProcess, startFerry } from '../support/ferry.js';
-import { type LocalAws, localAws } from '../support/localaws.js';
+import { type LocalAws, ferryServerEnv, localAws } from '../support/localaws.js';
 
 const SECRET_VALUE = 'e2eSuperSecretValue-9f8e7d6c5b4a';
 
@@ -21,15 +21,6 @@ let aws: LocalAws;
 let ferry: FerryProcess;
 let admin: S3Client;
 
-function ferryEnv(a: LocalAws): Record<string, string> {
-  return {
-    AWS_ACCESS_KEY_ID: a.ferry.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: a.ferry.credentials.secretAccessKey,
-    AWS_REGION: a.region,
-    AWS_ENDPOINT_URL_STS: a.endpoint,
-    AWS_EC2_METADATA_DISABLED: 'true',
-  };
-}
 
 async function client(user = 'materialize'): Promise<pg.Client> {
   const c = new pg.Client({ ...ferry.pgConfig(user), types: { getTypeParser: () => (v: string) => v } });
@@ -50,7 +41,7 @@ async function getBytes(bucket: string, key: string): Promise<Buffer> {
 before(async () => {
   aws = await localAws();
   admin = aws.s3(aws.admin, aws.rgwEndpoint);
-  ferry = await startFerry({ env: ferryEnv(aws) });
+  ferry = await startFerry({ env: ferryServerEnv(aws) });
 });
 
 after(async () => {
@@ -254,7 +245,7 @@ describe('S3 export guide', () => {
     const ids = (await before.query(`SELECT id, external_id FROM mz_internal.mz_aws_connections ORDER BY id`)).rows;
     await before.end();
     await ferry.stop();
-    ferry = await startFerry({ dataDir: ferry.dataDir, env: ferryEnv(aws) });
+    ferry = await startFerry({ dataDir: ferry.dataDir, env: ferryServerEnv(aws) });
     const c = await client();
     try {
       assert.deepEqual((await c.query(`SELECT id, external_id FROM mz_internal.mz_aws_connections ORDER BY id`)).rows, ids);
@@ -284,7 +275,7 @@ describe('S3 export guide', () => {
     await ferry.kill();
     await running;
     aws.faults.clear();
-    ferry = await startFerry({ dataDir: ferry.dataDir, env: ferryEnv(aws) });
+    ferry = await startFerry({ dataDir: ferry.dataDir, env: ferryServerEnv(aws) });
     const c2 = await client();
     try {
       const h = await c2.query(`SELECT status, error FROM mz_internal.mz_copy_to_history WHERE uri LIKE '%/killed'`);

@@ -262,3 +262,17 @@ async function create(): Promise<LocalAws> {
   };
   return aws;
 }
+
+/**
+ * Environment for a Ferry server process whose ambient AWS identity is the environment's
+ * `ferry` user, with STS (for the principal lookup) reached through `aws.endpoint`.
+ */
+export function ferryServerEnv(a: LocalAws): Record<string, string> {
+  return {
+    AWS_ACCESS_KEY_ID: a.ferry.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: a.ferry.credentials.secretAccessKey,
+    AWS_REGION: a.region,
+    AWS_ENDPOINT_URL_STS: a.endpoint,
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+}
