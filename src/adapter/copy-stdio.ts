@@ -8,6 +8,7 @@ import { SqlError, unsupported } from '../errors/index.js';
 import { engineError } from '../engine/errors.js';
 import type { RawOption, Statement } from '../sql/ast.js';
 import { truthy } from '../sql/parser.js';
+import { tokenize } from '../sql/lexer.js';
 import type { ExecOutcome } from './api.js';
 import { EngineStatement, rowStreamOf } from './engine-query.js';
 import type { FerrySession } from './session.js';
@@ -79,18 +80,14 @@ function encodeText(v: string | null, f: StdioFormat): string {
 export async function copyToStdout(session: FerrySession, stmt: Statement & { kind: 'copy' }): Promise<ExecOutcome> {
   const f = stdioFormat(stmt.options);
   let sql: string;
-  let hasOrder = false;
   if (stmt.source.kind === 'query') {
     sql = stmt.source.sql;
-    hasOrder = stmt.source.hasOrderBy;
   } else {
     const obj = await session.resolveItem(stmt.source.name);
     const cols = stmt.source.columns ? stmt.source.columns.map((c) => `"${c.replace(/"/g, '""')}"`).join(', ') : '*';
     sql = `SELECT ${cols} FROM "${obj.schemaName}"."${obj.name}"`;
   }
-  void hasOrder;
   const engineSql = session.translate(sql);
-  const { tokenize } = await import('../sql/lexer.js');
   await session.checkEngineStatement({ kind: 'engine', sql, verb: 'select', createsKind: null }, tokenize(sql), engineSql);
   const es = await EngineStatement.prepare(session.conn, engineSql, 'select', false);
   const ts = await es.textStatement(session.conn);

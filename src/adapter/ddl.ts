@@ -8,7 +8,7 @@ import * as catalog from '../catalog/index.js';
 import { makeScramVerifier } from '../catalog/scram.js';
 import { SqlError, quoteIdent, unsupported } from '../errors/index.js';
 import type { ObjectKind, QualifiedName, Statement } from '../sql/ast.js';
-import type { StatementText } from '../sql/lexer.js';
+import { type StatementText, tokenize } from '../sql/lexer.js';
 import type { ExecContext, ExecOutcome } from './api.js';
 import { type FerrySession, ddlObjectName, staticRows, textField } from './session.js';
 
@@ -229,7 +229,7 @@ export async function syncCatalog(session: FerrySession, stmt: (Statement & { ki
     // A source's tables are dropped with the source; other vanished relations are removed.
     if (!eng) await catalog.deleteObject(conn, o.id);
   }
-  const createdName = stmt ? ddlObjectName(tokensOf(stmt.sql)) : null;
+  const createdName = stmt ? ddlObjectName(tokenize(stmt.sql)) : null;
   for (const [key, eng] of present) {
     if (knownKeys.has(key)) continue;
     const dot = key.indexOf('.');
@@ -272,10 +272,6 @@ async function syncSchemas(session: FerrySession, skip: Set<string>): Promise<vo
   }
 }
 
-import { tokenize } from '../sql/lexer.js';
-function tokensOf(sql: string): ReturnType<typeof tokenize> {
-  return tokenize(sql);
-}
 
 /** `CREATE TABLE t …` → `CREATE TABLE "materialize"."public"."t" …` (names fully qualified). */
 function normalizeCreate(sql: string, kind: catalog.ItemKind, schemaName: string, name: string): string {

@@ -21,6 +21,7 @@ import type { ExecContext, ExecOutcome, FieldDesc, PreparedStatement, Session, T
 import { EngineStatement, bindParams, rowStreamOf } from './engine-query.js';
 import type { Services } from './services.js';
 import { SessionVars } from './vars.js';
+import { pgTypeOf } from '../types/index.js';
 import { copyFromStdin, copyToStdout } from './copy-stdio.js';
 import { handleDdl, handleShow, handleShowCreate, syncCatalog } from './ddl.js';
 
@@ -118,11 +119,7 @@ export class FerrySession implements Session {
     }
     try {
       for (const { text, stmt } of parsed) {
-        const outcome = await this.executeStatement(stmt, text, [], ctx, null);
-        if (outcome.kind === 'rows') {
-          // Rows must be materialized before the next statement runs on the same connection.
-          yield outcome;
-        } else yield outcome;
+        yield await this.executeStatement(stmt, text, [], ctx, null);
       }
       if (useImplicit) {
         this.implicit = false;
@@ -601,10 +598,6 @@ export class FerrySession implements Session {
 }
 
 function pgOid(t: import('@duckdb/node-api').DuckDBType): number {
-  return pgTypeOfCached(t);
-}
-import { pgTypeOf } from '../types/index.js';
-function pgTypeOfCached(t: import('@duckdb/node-api').DuckDBType): number {
   return pgTypeOf(t).oid;
 }
 

@@ -205,9 +205,9 @@ export async function findSchema(conn: DuckDBConnection, name: string): Promise<
 }
 
 export async function listItems(conn: DuckDBConnection, kinds: string[]): Promise<CatalogObject[]> {
-  const rows = await queryRows(conn, `SELECT ${OBJECT_COLS} FROM ${T}.objects WHERE list_contains($1::TEXT[], kind) ORDER BY id`, [
-    `[${kinds.map((k) => JSON.stringify(k)).join(',')}]`.replace(/"/g, ''),
-  ]);
+  // Kinds are the catalog's own constants, bound one parameter each.
+  const params = kinds.map((_, i) => `$${i + 1}`).join(', ');
+  const rows = await queryRows(conn, `SELECT ${OBJECT_COLS} FROM ${T}.objects WHERE kind IN (${params}) ORDER BY id`, kinds);
   return rows.map(toObject);
 }
 
