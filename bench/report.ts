@@ -78,7 +78,7 @@ const PATH_LABEL: Record<PathKind, string> = {
   'two-step': 'two-step (encode, then upload)',
   postgres: 'PostgreSQL COPY TO STDOUT → S3Store',
   'diag-lines-duckdb': 'diag: CSV line query in DuckDB only',
-  'diag-lines-js': 'diag: CSV lines fetched into JS',
+  'diag-lines-js': 'diag: Ferry CSV encoder, no S3',
 };
 
 export function scaleLabel(m: { factor: number; sf: number; mixedRows: number }, dataset: Dataset): string {

@@ -9,8 +9,8 @@
  *    Parquet the query is Ferry's own (src/sink/columns.ts parquetSelectList, V1, snappy);
  *    for CSV it is DuckDB's CSV writer.
  *  - csv-lines: diagnosis of Ferry's CSV path without S3: the PostgreSQL-text line query
- *    (src/sink/csv.ts csvLinesQuery) run in DuckDB only (`sum(length(line))`), or also
- *    fetched into JavaScript chunk by chunk and turned into Buffers as encodeCsv does.
+ *    (src/sink/csv.ts csvLinesQuery) run in DuckDB only (`sum(strlen(line) + 1)`), or
+ *    Ferry's whole CSV encoder (src/sink/encoders.ts encodeCsv) with uploads that discard.
  *  - upload: the upload ceiling — a local file sent through the sink's own S3Store (same
  *    part size, parts in flight, client settings) as one multipart object.
  *  - pg-upload: PostgreSQL's `COPY … TO STDOUT (FORMAT csv)` streamed (postgres.js) into
@@ -21,6 +21,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import postgres from 'postgres';
 import { createLogger } from '../src/log/index.js';
 import { csvLinesQuery } from '../src/sink/csv.js';
+import { encodeCsv } from '../src/sink/encoders.js';
+import { planCopyToOptions } from '../src/sink/options.js';
 import { parquetSelectList, type ExportColumn } from '../src/sink/columns.js';
 import { DEFAULT_CSV } from './csvopts.js';
 import { S3Store } from '../src/sink/store.js';
@@ -88,33 +90,26 @@ async function run(task: WorkerTask): Promise<Omit<WorkerResult, 'wallS' | 'cpuS
       const query = `SELECT * FROM ${ref}`;
       const lines = csvLinesQuery(query, await columnsOf(conn, query), DEFAULT_CSV);
       if (!task.toJs) {
-        const r = await conn.runAndReadAll(`SELECT count(*)::BIGINT, sum(strlen(line))::BIGINT FROM (${lines})`);
+        const r = await conn.runAndReadAll(`SELECT count(*)::BIGINT, sum(strlen(line) + 1)::BIGINT FROM (${lines})`);
         const row = r.getRowsJS()[0] ?? [];
         return { rows: Number(row[0]), bytes: Number(row[1]) };
       }
-      // As src/sink/encoders.ts encodeCsv: chunks of line strings into ~1 MiB Buffers.
-      const result = await conn.stream(lines);
-      let rows = 0;
+      // Ferry's own CSV encoder (src/sink/encoders.ts encodeCsv: DuckDB's writer into a
+      // pipe, cut into files in Node) with uploads that only count the bytes.
+      const columns = await columnsOf(conn, query);
       let bytes = 0;
-      let pending: string[] = [];
-      let pendingBytes = 0;
-      for (;;) {
-        const chunk = await result.fetchChunk();
-        if (!chunk || chunk.rowCount === 0) break;
-        for (const line of chunk.getColumnValues(0) as string[]) {
-          const len = Buffer.byteLength(line, 'utf8');
-          pending.push(line);
-          pendingBytes += len;
-          rows++;
-          if (pendingBytes >= 1024 * 1024) {
-            bytes += Buffer.from(pending.join(''), 'utf8').length;
-            pending = [];
-            pendingBytes = 0;
-          }
-        }
-      }
-      bytes += Buffer.from(pending.join(''), 'utf8').length;
-      return { rows, bytes };
+      const files = await encodeCsv({
+        conn, query, columns,
+        options: planCopyToOptions([{ name: 'FORMAT', value: { kind: 'ident', text: 'csv' } }], 'file'),
+        signal: new AbortController().signal,
+        openFile: () => ({
+          async write(b) { bytes += b.length; },
+          async complete() { return { bytes: 0, sha256: '' }; },
+          async abort() {},
+        }),
+        progress: () => undefined,
+      });
+      return { rows: files.reduce((n, f) => n + f.rows, 0), bytes };
     }
     case 'upload': {
       const store = new S3Store({ client: s3Client(task.aws), bucket: task.aws.bucket, signal: new AbortController().signal, log: createLogger('bench') });

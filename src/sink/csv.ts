@@ -1,8 +1,9 @@
 /**
  * CSV encoding (formats.md "CSV"), done by DuckDB: one VARCHAR per row holding the whole
  * line, built from each column's PostgreSQL text output (textExpr) and the quoting rules.
- * DuckDB's own CSV writer is not used because it spells values its own way (`true`, `inf`,
- * `[1, 2]`) and quotes by other rules. Node only splits the stream of lines into files.
+ * DuckDB's own CSV writer only writes these lines out, verbatim (QUOTE ''): given the
+ * columns themselves it would spell values its own way (`true`, `inf`, `[1, 2]`) and quote
+ * by other rules. Node splits the stream of lines into files (csv-cutter.ts).
  */
 import { quoteIdent } from '../errors/index.js';
 import { sqlString, textExpr } from '../types/index.js';
@@ -52,8 +53,9 @@ function plainFieldSql(t: string, o: CsvOptions): string {
 
 /**
  * `SELECT line FROM ...`: the inner projection computes each column's text once (t0, t1,
- * …), the outer one quotes and joins them, ending every line with `\n`. The query's
- * columns are renamed positionally (c0, c1, …) so duplicate output names cannot clash.
+ * …), the outer one quotes and joins them. `line` has no line terminator: the writer adds
+ * `\n` (encoders.ts). The query's columns are renamed positionally (c0, c1, …) so
+ * duplicate output names cannot clash.
  */
 export function csvLinesQuery(query: string, columns: readonly ExportColumn[], o: CsvOptions): string {
   const cs = columns.map((_, i) => `c${i}`);
@@ -61,7 +63,7 @@ export function csvLinesQuery(query: string, columns: readonly ExportColumn[], o
   const single = columns.length === 1;
   const line = columns
     .map((c, i) => (neverQuoted(c.type, o) ? plainFieldSql(`t${i}`, o) : fieldSql(`t${i}`, o, single))).join(` || ${sqlString(o.delimiter)} || `);
-  const body = columns.length ? `${line} || chr(10)` : `chr(10)`;
+  const body = columns.length ? line : `''`;
   return `SELECT ${body} AS line FROM (SELECT ${texts || '1 AS __none'} FROM (${query}) AS __q(${cs.map(quoteIdent).join(', ') || '__none'}))`;
 }
 

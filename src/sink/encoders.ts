@@ -3,7 +3,8 @@
  * files handed to `openFile(fileNumber)`, streaming: no file is held whole in memory or on
  * disk (copy-to-s3.md "What is written" 2).
  *
- * - CSV: DuckDB builds every line (csv.ts); Node cuts files exactly at MAX FILE SIZE.
+ * - CSV: DuckDB builds every line (csv.ts) and its CSV writer writes them, verbatim, into a
+ *   named pipe; Node cuts that stream into files exactly at MAX FILE SIZE (csv-cutter.ts).
  * - Parquet: DuckDB's own writer with FILE_SIZE_BYTES writes `data_<i>.parquet` into a
  *   private directory of named pipes (FIFOs) that Node creates one ahead of the writer;
  *   each pipe's bytes flow into one upload. DuckDB starts a new file once the bytes
@@ -14,7 +15,7 @@
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs/promises';
-import { constants as fsConstants, open as openFd } from 'node:fs';
+import { close as closeFd, constants as fsConstants, open as openFd } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +26,7 @@ import { quoteIdent } from '../errors/index.js';
 import { sqlString } from '../types/index.js';
 import { parquetSelectList, type ExportColumn } from './columns.js';
 import { csvHeader, csvLinesQuery } from './csv.js';
+import { CsvCutter, type CutPiece } from './csv-cutter.js';
 import type { CopyToOptions } from './options.js';
 import type { FileUpload } from './store.js';
 
@@ -51,9 +53,6 @@ export interface EncodeContext {
   /** Called as rows and bytes are produced (for progress notices). */
   progress(delta: { rows?: number; bytes?: number; files?: number }): void;
 }
-
-/** Bytes of CSV lines gathered before one write: big enough to amortize, small next to a part. */
-const CSV_FLUSH_BYTES = 1024 * 1024;
 
 function positional(query: string, n: number): string {
   return `(${query}) AS __q(${Array.from({ length: n }, (_, i) => quoteIdent(`c${i}`)).join(', ')})`;
@@ -92,82 +91,107 @@ export function csvExtension(o: CopyToOptions): string {
 
 export async function encodeCsv(ctx: EncodeContext): Promise<WrittenFile[]> {
   const o = ctx.options;
-  const header = o.csv.header ? csvHeader(ctx.columns.map((c) => c.name), o.csv) : '';
-  const headerBytes = Buffer.byteLength(header);
+  const header = Buffer.from(o.csv.header ? csvHeader(ctx.columns.map((c) => c.name), o.csv) : '', 'utf8');
+  const cutter = new CsvCutter({ quote: o.csv.quote, escape: o.csv.escape, maxFileSize: o.maxFileSize, headerBytes: header.length });
   const files: WrittenFile[] = [];
   let fileNumber = 0;
-  let cur: { up: FileUpload; rows: number; bytes: number; pending: string[]; pendingBytes: number } | null = null;
-  // Pending pieces are whole runs of lines (one joined string per run of a chunk), so the
-  // per-line work in JavaScript is one addition and one comparison of DuckDB's byte length.
+  type OpenFile = { up: FileUpload; rows: number };
+  let cur = null as OpenFile | null;
+  let firstError: unknown;
 
-  const open = (): NonNullable<typeof cur> => {
+  const open = async (): Promise<OpenFile> => {
     const raw = ctx.openFile(fileNumber);
     const up = o.compression === 'gzip' || o.compression === 'zstd' ? compressed(raw, o.compression) : raw;
-    const f = { up, rows: 0, bytes: headerBytes, pending: header ? [header] : [], pendingBytes: headerBytes };
-    return f;
+    cur = { up, rows: 0 };
+    if (header.length) {
+      await up.write(header);
+      ctx.progress({ bytes: header.length });
+    }
+    return cur;
   };
-  const flush = async (f: NonNullable<typeof cur>): Promise<void> => {
-    if (f.pending.length === 0) return;
-    const buf = Buffer.from(f.pending.join(''), 'utf8');
-    f.pending = [];
-    f.pendingBytes = 0;
-    await f.up.write(buf);
-    ctx.progress({ bytes: buf.length });
-  };
-  const finish = async (f: NonNullable<typeof cur>): Promise<void> => {
-    await flush(f);
-    const done = await f.up.complete();
+  const finish = async (f: OpenFile): Promise<void> => {
+    const done = await f.up.complete(); // on failure `cur` stays, to be aborted
+    cur = null;
     files.push({ fileNumber, rows: f.rows, bytes: done.bytes, sha256: done.sha256 });
     ctx.progress({ files: 1 });
     fileNumber++;
   };
-
-  // DuckDB measures every line's UTF-8 bytes (strlen) along with building it.
-  const result = await ctx.conn.stream(`SELECT line, CAST(strlen(line) AS INTEGER) AS n FROM (${csvLinesQuery(ctx.query, ctx.columns, o.csv)})`);
-  try {
-    for (;;) {
-      if (ctx.signal.aborted) throw ctx.signal.reason;
-      const chunk = await result.fetchChunk();
-      if (!chunk || chunk.rowCount === 0) break;
-      const lines = chunk.getColumnValues(0) as string[];
-      const lens = chunk.getColumnValues(1) as number[];
-      const n = lines.length;
-      let from = 0; // first line of the run not yet handed to `cur`
-      let runBytes = 0;
-      const take = (to: number): void => {
-        if (to > from) {
-          cur!.pending.push(to - from === n ? lines.join('') : lines.slice(from, to).join(''));
-          cur!.pendingBytes += runBytes;
-          cur!.bytes += runBytes;
-          cur!.rows += to - from;
-        }
-        from = to;
-        runBytes = 0;
-      };
-      cur ??= open();
-      for (let i = 0; i < n; i++) {
-        const len = lens[i]!;
-        // copy-to-s3.md "File splitting": a file is finished before a row would push it
-        // past MAX FILE SIZE; only a file's first row may exceed it alone.
-        if ((cur.rows > 0 || i > from) && cur.bytes + runBytes + len > o.maxFileSize) {
-          take(i);
-          await finish(cur);
-          cur = open();
-        }
-        runBytes += len;
+  const apply = async (pieces: CutPiece[]): Promise<void> => {
+    for (const p of pieces) {
+      if (p.kind === 'cut') {
+        if (cur) await finish(cur);
+        continue;
       }
-      take(n);
-      if (cur.pendingBytes >= CSV_FLUSH_BYTES) await flush(cur);
-      ctx.progress({ rows: n });
+      const f = cur ?? (await open());
+      await f.up.write(p.bytes);
+      f.rows += p.rows;
+      ctx.progress({ rows: p.rows, bytes: p.bytes.length });
     }
+  };
+
+  // DuckDB writes the lines into a named pipe that Node reads (as encodeParquet does).
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ferry-export-'));
+  const fifo = path.join(dir, 'lines.csv');
+  const lines = await openFifo(fifo);
+  let draining: Promise<net.Socket | null> | undefined;
+  let aborting: Promise<void> | undefined;
+  const fail = (err: unknown): void => {
+    if (firstError !== undefined) return;
+    firstError = err;
+    // Stop the writer and never leave it blocked on the pipe: interrupt the query, drop
+    // our reader, and read the pipe into nothing until the statement has ended. Abort the
+    // open upload now, so that a write waiting on S3 gives up too.
+    ctx.conn.interrupt();
+    lines.destroy();
+    draining = drainFifo(fifo);
+    aborting = cur?.up.abort();
+  };
+  const onAbort = (): void => fail(ctx.signal.reason);
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+
+  const reader = (async () => {
+    try {
+      for await (const b of lines) {
+        if (firstError !== undefined) break;
+        await apply(cutter.push(b as Buffer));
+      }
+    } catch (err) {
+      fail(err);
+    }
+  })();
+  let count = -1;
+  try {
+    try {
+      const copy =
+        `COPY (${csvLinesQuery(ctx.query, ctx.columns, o.csv)}) TO ${sqlString(fifo)} ` +
+        `(FORMAT csv, HEADER false, QUOTE '', ESCAPE '', USE_TMP_FILE false)`;
+      const r = await ctx.conn.runAndReadAll(copy);
+      count = Number(r.getRowsJS()[0]?.[0] ?? -1);
+    } catch (err) {
+      fail(err);
+    } finally {
+      // Whatever happened, the reader must see the end of the stream.
+      await closeFifoWriter(fifo);
+    }
+    await reader;
+    if (firstError !== undefined) throw firstError;
+    cutter.end();
+    if (count !== cutter.rows) throw new Error(`the CSV writer reported ${count} rows but ${cutter.rows} reached the files`);
     // An empty result still writes one file: the header alone, or nothing.
-    cur ??= open();
-    await finish(cur);
-    cur = null;
+    await finish(cur ?? (await open()));
     return files;
   } catch (err) {
+    fail(err);
+    await reader;
+    await aborting;
     if (cur) await cur.up.abort();
-    throw err;
+    throw firstError;
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
+    lines.destroy();
+    // The statement has ended: nobody writes to the pipe any more.
+    (await draining)?.destroy();
+    await fs.rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -183,6 +207,32 @@ async function openFifo(p: string): Promise<net.Socket> {
   // A raw descriptor, not a FileHandle: the socket owns and closes it.
   const fd = await openFdAsync(p, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
   return new net.Socket({ fd, readable: true, writable: false });
+}
+
+/** A reader of a FIFO that throws its bytes away, so that a writer that opens it or writes
+ * to it after our real reader has gone is never blocked; the caller destroys it once the
+ * writer is known to be done. */
+async function drainFifo(p: string): Promise<net.Socket | null> {
+  try {
+    const fd = await openFdAsync(p, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+    const sock = new net.Socket({ fd, readable: true, writable: false });
+    sock.on('error', () => undefined);
+    sock.resume();
+    return sock;
+  } catch {
+    return null; // removed already: nothing to drain
+  }
+}
+
+/** Opens and closes a FIFO's write end: its readers then see the end of the stream even if
+ * the real writer never opened it. Without a reader there is nothing to end. */
+async function closeFifoWriter(p: string): Promise<void> {
+  try {
+    const fd = await openFdAsync(p, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+    await new Promise<void>((resolve) => closeFd(fd, () => resolve()));
+  } catch {
+    // ENXIO: no reader left; ENOENT: already removed.
+  }
 }
 
 export async function encodeParquet(ctx: EncodeContext): Promise<WrittenFile[]> {

@@ -225,6 +225,13 @@ export function planCopyToOptions(raw: readonly RawCopyOption[], target: TargetK
       if (Buffer.byteLength(s, 'utf8') !== 1) throw new SqlError('0A000', `COPY ${what} must be a single one-byte character`);
     }
     if (csv.delimiter === csv.quote) throw new SqlError('22023', 'COPY delimiter and quote must be different');
+    // PostgreSQL's texts for the delimiter and the NULL string; Ferry also refuses a quote or
+    // escape character that is a line break, which would make line ends ambiguous.
+    const lineBreak = (s: string): boolean => s.includes('\n') || s.includes('\r');
+    if (lineBreak(csv.delimiter)) throw new SqlError('22023', 'COPY delimiter cannot be newline or carriage return');
+    if (lineBreak(csv.quote)) throw new SqlError('22023', 'COPY quote cannot be newline or carriage return');
+    if (lineBreak(csv.escape)) throw new SqlError('22023', 'COPY escape cannot be newline or carriage return');
+    if (lineBreak(csv.null)) throw new SqlError('22023', 'COPY null representation cannot use newline or carriage return');
   }
 
   const compression = planCompression(format, compressionText);

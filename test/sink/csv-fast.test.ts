@@ -130,7 +130,7 @@ const DEFAULTS: CsvOptions = { header: false, delimiter: ',', quote: '"', escape
 async function lines(conn: DuckDBConnection, select: string, o: CsvOptions): Promise<{ got: string[]; want: string[] }> {
   const shape = await conn.runAndReadAll(`SELECT * FROM (${select}) LIMIT 0`);
   const cols: ExportColumn[] = shape.columnTypes().map((type, i) => ({ name: shape.columnNames()[i]!, type }));
-  const got = (await conn.runAndReadAll(csvLinesQuery(select, cols, o))).getRowsJS().map((r) => r[0] as string);
+  const got = (await conn.runAndReadAll(csvLinesQuery(select, cols, o))).getRowsJS().map((r) => `${r[0] as string}\n`);
   const rows = (await conn.runAndReadAll(select)).getRows();
   const want = rows.map(
     (r) => r.map((v, i) => csvField(formatValue(v ?? null, cols[i]!.type), o, cols.length === 1)).join(o.delimiter) + '\n',
@@ -206,7 +206,7 @@ test('exact MAX FILE SIZE splitting with multibyte lines and a header', async ()
   const query = `SELECT i::INTEGER AS n, repeat('é', (i * 7) % 13) || CASE WHEN i % 5 = 0 THEN ',"' ELSE '' END AS s FROM range(5000) t(i)`;
   const shape = await conn.runAndReadAll(`SELECT * FROM (${query}) LIMIT 0`);
   const columns: ExportColumn[] = shape.columnTypes().map((type, i) => ({ name: shape.columnNames()[i]!, type }));
-  const whole = (await conn.runAndReadAll(csvLinesQuery(query, columns, DEFAULTS))).getRowsJS().map((r) => r[0] as string);
+  const whole = (await conn.runAndReadAll(csvLinesQuery(query, columns, DEFAULTS))).getRowsJS().map((r) => `${r[0] as string}\n`);
   for (const max of [40, 1000, 4096, 65_536]) {
     const files = new Map<number, Buffer[]>();
     const options = { format: 'csv', csv: { ...DEFAULTS, header: true }, compression: 'none', maxFileSize: max, manifest: false } as unknown as CopyToOptions;

@@ -59,6 +59,10 @@ test('check 7: one-byte CSV characters', () => {
   rejects([csv, str('ESCAPE', 'ab')], '0A000', 'COPY escape must be a single one-byte character');
   rejects([csv, str('DELIMITER', '"')], '22023', 'COPY delimiter and quote must be different');
   rejects([csv, str('DELIMITER', '`'), str('QUOTE', '`')], '22023', 'COPY delimiter and quote must be different');
+  rejects([csv, str('DELIMITER', '\n')], '22023', 'COPY delimiter cannot be newline or carriage return');
+  rejects([csv, str('QUOTE', '\r')], '22023', 'COPY quote cannot be newline or carriage return');
+  rejects([csv, str('ESCAPE', '\n')], '22023', 'COPY escape cannot be newline or carriage return');
+  rejects([csv, str('NULL', 'a\r\nb')], '22023', 'COPY null representation cannot use newline or carriage return');
   const o = planCopyToOptions([csv, str('DELIMITER', ';'), str('QUOTE', '`'), bare('HEADER'), str('NULL', 'NULL')], 's3');
   assert.deepEqual(o.csv, { header: true, delimiter: ';', quote: '`', escape: '`', null: 'NULL' });
 });
