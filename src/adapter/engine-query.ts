@@ -5,7 +5,7 @@
  * formats every value (src/types textExpr, vectorized); other statements that return rows
  * (RETURNING, EXPLAIN, PRAGMA) are formatted in TypeScript with the same rules.
  */
-import { type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBType, DuckDBTypeId, LIST, StatementType, VARCHAR } from '@duckdb/node-api';
+import { type DuckDBConnection, type DuckDBDataChunk, type DuckDBPreparedStatement, type DuckDBResult, type DuckDBType, DuckDBTypeId, LIST, StatementType, VARCHAR } from '@duckdb/node-api';
 import { SqlError } from '../errors/index.js';
 import { engineError } from '../engine/errors.js';
 import { formatValue, pgTypeOf, textExpr } from '../types/index.js';
@@ -186,27 +186,45 @@ export class EngineStatement {
   }
 }
 
-/** Pulls rows from a streaming DuckDB result, `max` at a time, as text values. */
+/**
+ * Pulls rows from a streaming DuckDB result, `max` at a time, as text values. Each engine
+ * call is a thread-pool round trip that costs more than converting a chunk (bench/wire-only.ts),
+ * so the next chunk is requested as soon as one arrives: its round trip overlaps the
+ * conversion and sending of the current one. At most one chunk is held ahead, so memory
+ * stays bounded however large the result.
+ */
 export function rowStreamOf(
-  start: () => Promise<import('@duckdb/node-api').DuckDBResult>,
+  start: () => Promise<DuckDBResult>,
   format: 'text' | DuckDBType[],
   onDone?: (rows: number) => void,
 ): RowStream {
-  let result: import('@duckdb/node-api').DuckDBResult | null = null;
+  let result: DuckDBResult | null = null;
+  let ahead: Promise<DuckDBDataChunk | null> | null = null;
   let buffered: (string | null)[][] = [];
   let exhausted = false;
   let count = 0;
+  const fetchAhead = (): void => {
+    ahead = result!.fetchChunk();
+    // Its error is reported by the next() that awaits it, not as an unhandled rejection
+    // while the connection waits for the client to read.
+    ahead.catch(() => undefined);
+  };
   return {
     async next(max: number) {
       try {
-        if (!result && !exhausted) result = await start();
+        if (!result && !exhausted) {
+          result = await start();
+          fetchAhead();
+        }
         while (buffered.length === 0 && !exhausted) {
-          const chunk = await result!.fetchChunk();
+          const chunk = await ahead!;
           if (!chunk || chunk.rowCount === 0) {
             exhausted = true;
+            ahead = null;
             onDone?.(count);
             break;
           }
+          fetchAhead();
           const rows = chunk.getRows();
           buffered =
             format === 'text'
@@ -215,6 +233,7 @@ export function rowStreamOf(
         }
       } catch (err) {
         exhausted = true;
+        ahead = null;
         throw engineError(err);
       }
       if (buffered.length === 0) return null;
@@ -224,7 +243,9 @@ export function rowStreamOf(
       return out;
     },
     async close() {
+      // A request still in flight finishes on its own; the result is dropped with it.
       exhausted = true;
+      ahead = null;
       buffered = [];
       result = null;
     },
