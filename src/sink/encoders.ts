@@ -242,20 +242,29 @@ export async function encodeParquet(ctx: EncodeContext): Promise<WrittenFile[]> 
   const sockets = new Map<number, net.Socket>();
   const pumps = new Map<number, Promise<WrittenFile | null>>();
   const uploads = new Set<FileUpload>();
+  const drains: Promise<net.Socket | null>[] = [];
   let spareFrom = Infinity; // pumps at or above this index had no writer: ignore them
   let firstError: unknown;
 
   const fail = (err: unknown): void => {
     if (firstError !== undefined) return;
     firstError = err;
-    // Stop the writer: interrupt the query and break the pipes it writes to.
+    // Stop the writer: interrupt the query and break the pipes it writes to. A pipe the
+    // writer is about to open gets a reader that throws bytes away, or the open would block.
     ctx.conn.interrupt();
-    for (const s of sockets.values()) s.destroy();
+    for (const [i, s] of sockets) {
+      s.destroy();
+      drains.push(drainFifo(fifo(i)));
+    }
   };
 
   const start = async (i: number): Promise<void> => {
     const sock = await openFifo(fifo(i));
     sockets.set(i, sock);
+    if (firstError !== undefined) {
+      sock.resume(); // failed meanwhile: only drain it
+      return;
+    }
     const p = pump(i, sock);
     p.catch(() => undefined); // errors are recorded through fail(); awaited below
     pumps.set(i, p);
@@ -338,6 +347,7 @@ export async function encodeParquet(ctx: EncodeContext): Promise<WrittenFile[]> 
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);
     for (const s of sockets.values()) s.destroy();
+    for (const d of drains) (await d)?.destroy();
     await Promise.allSettled([...pumps.values()]);
     await Promise.allSettled([...uploads].map((u) => u.abort()));
     await fs.rm(dir, { recursive: true, force: true });
