@@ -10,7 +10,7 @@
 // per-request idle timeout never fires (what a hung metadata proxy does).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,8 @@ import { type LocalAws, ferryServerEnv, localAws } from '../support/localaws.js'
 const BOUND_MS = 10_000;
 
 let aws: LocalAws;
+/** Holds no files: the shared AWS config and credentials files point into it. */
+const noAwsDir = mkdtempSync(join(tmpdir(), 'ferry-noaws-'));
 const ferries: FerryProcess[] = [];
 const clients: pg.Client[] = [];
 
@@ -34,6 +36,7 @@ after(async () => {
   for (const c of clients) await c.end().catch(() => undefined);
   for (const f of ferries) await f.kill();
   await aws.close();
+  rmSync(noAwsDir, { recursive: true, force: true });
 });
 
 async function start(env: Record<string, string | undefined>): Promise<{ ferry: FerryProcess; c: pg.Client }> {
@@ -171,7 +174,7 @@ test('after a restart without any AWS identity the principal is NULL, not the on
 function noAwsEnv(extra: Record<string, string>): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = {};
   for (const k of Object.keys(process.env)) if (k.startsWith('AWS_')) env[k] = undefined;
-  const none = mkdtempSync(join(tmpdir(), 'ferry-noaws-'));
+  const none = join(noAwsDir, 'absent');
   return { ...env, AWS_SHARED_CREDENTIALS_FILE: join(none, 'credentials'), AWS_CONFIG_FILE: join(none, 'config'), ...extra };
 }
 
