@@ -11,6 +11,7 @@ import * as catalog from '../catalog/index.js';
 import { SecretBox } from '../catalog/secret-box.js';
 import {
   AWS_OPTION_NAMES,
+  type AmbientAws,
   type AwsConnectionContext,
   type AwsConnectionSpec,
   type AwsIdentityConfig,
@@ -19,12 +20,15 @@ import {
   PrincipalResolver,
   alterAwsConnectionOptions,
   awsConnectionRow,
+  exampleTrustPolicy,
   leastPrivilegePolicy,
   parseS3Uri,
   planAwsConnectionOptions,
   referencedSecrets,
   s3ClientFor,
+  sharedAmbientCredentials,
   validateAwsConnection,
+  withDeadline,
 } from '../connections/aws/index.js';
 import { SqlError, quoteIdent, unsupported } from '../errors/index.js';
 import type { RawOption, Statement } from '../sql/ast.js';
@@ -36,10 +40,23 @@ const JSONB_OID = 3802;
 
 const T = catalog.INTERNAL_SCHEMA;
 
+/**
+ * How long a role-mode CREATE CONNECTION (or SHOW PERMISSION POLICY, or start-up) waits for
+ * the principal when it is not known yet, so that a catalog read right after it shows the
+ * principal; after that the statement goes on and the columns stay NULL until the
+ * background lookup succeeds. The statement never needs the principal itself.
+ */
+export const PRINCIPAL_WAIT_MS = 2000;
+
 /** Deployment-wide AWS state, built once at start-up. */
 export class AwsConnections {
   readonly identity: AwsIdentityConfig;
+  /** The server's own credentials, through the SDK's default chain with a deadline. */
+  readonly ambient: AmbientAws = { credentials: sharedAmbientCredentials() };
   readonly principals: PrincipalResolver;
+  /** The engine connection that writes the current principal (see `start`). */
+  private conn: DuckDBConnection | null = null;
+
   constructor(
     readonly services: Services,
     readonly box: SecretBox,
@@ -49,19 +66,42 @@ export class AwsConnections {
       externalIdPrefix: services.config.awsExternalIdPrefix,
       connectionRoleArn: services.config.awsConnectionRoleArn,
     };
-    this.principals = new PrincipalResolver(this.identity);
+    this.principals = new PrincipalResolver(this.identity, this.ambient, { onChange: (p) => this.recordPrincipal(p) });
   }
 
-  /** The principal, or null when the server has no usable ambient AWS identity. */
-  async principal(): Promise<string | null> {
-    try {
-      return await this.principals.principal();
-    } catch (err) {
-      this.services.log.warn('could not determine the AWS principal (sts:GetCallerIdentity failed)', {
-        error: err instanceof Error ? err.name : 'error',
-      });
-      return null;
-    }
+  /**
+   * Start-up: mz_aws_connections reads the principal from a one-row table written here
+   * whenever the resolver finds a different one, so catalog reads never wait on AWS. The
+   * background lookup runs only once some role-mode connection exists (a server that
+   * exports nothing makes no AWS calls); when one does at start-up, the first lookup gets
+   * the same short wait as CREATE CONNECTION, so reads right after start see it.
+   */
+  async start(): Promise<void> {
+    this.conn = await this.services.engine.connect();
+    const rows = await catalog.queryRows(this.conn, `SELECT 1 FROM mz_internal.mz_aws_connections WHERE external_id IS NOT NULL LIMIT 1`);
+    if (rows.length > 0) await this.principalSoon();
+  }
+
+  stop(): void {
+    this.principals.stop();
+    this.conn?.closeSync();
+    this.conn = null;
+  }
+
+  private async recordPrincipal(principal: string): Promise<void> {
+    if (this.conn === null) throw new Error('AWS connections not started');
+    await this.conn.run(`UPDATE ${T}.aws_principal SET principal = $1`, [principal]);
+  }
+
+  /**
+   * For statements that create or show a role-mode connection: starts the background
+   * lookup, and when no principal is known yet waits for one at most PRINCIPAL_WAIT_MS.
+   * Never fails; a failed lookup is logged by the resolver.
+   */
+  async principalSoon(): Promise<void> {
+    this.principals.watch();
+    if (this.principals.known() !== null) return;
+    await withDeadline(this.principals.principal(), PRINCIPAL_WAIT_MS, () => new Error('principal not known yet')).catch(() => undefined);
   }
 
   /** Credentials context of a connection; secrets are read through `conn` at each use. */
@@ -69,6 +109,7 @@ export class AwsConnections {
     return {
       identity: this.identity,
       connectionId,
+      ambient: this.ambient,
       resolveSecret: (ref: SecretRef) => this.secretValue(conn, ref),
     };
   }
@@ -219,8 +260,8 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
   /** Stores a connection's spec and its mz_aws_connections row; re-run on ALTER. */
   const storeConnection = async (session: FerrySession, obj: { id: string; schemaName: string; name: string }, options: AwsRawOption[], spec: AwsConnectionSpec, isNew: boolean): Promise<void> => {
     const secrets = await resolveSecretRefs(session, spec);
-    const principal = spec.mode === 'role' ? await aws.principal() : null;
-    const row = awsConnectionRow(spec, aws.identity, obj.id, principal);
+    // The principal is not stored: the view reads the server's current one (AWS_CONNECTIONS_VIEW_SQL).
+    const row = awsConnectionRow(spec, aws.identity, obj.id, null);
     // Secret references in stored options carry ids so SHOW CREATE follows renames.
     const createSql = await connectionCreateSql(session, obj.schemaName, obj.name, options);
     const details = { type: 'aws', options, spec, awsRow: row };
@@ -240,6 +281,8 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
     const spec = planAwsConnectionOptions(options);
     const schemaName = session.creationSchema(s.name);
     const name = s.name.parts[s.name.parts.length - 1]!;
+    // Outside the transaction: the wait is bounded, but no catalog write should be held for it.
+    if (spec.mode === 'role') await aws.principalSoon();
     return session.atomically(async () => {
       await session.requireCreateIn(schemaName);
       if (await catalog.findItem(session.conn, schemaName, name)) {
@@ -269,6 +312,8 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
         current,
         s.actions.map((a) => (a.action === 'set' ? { kind: 'set', option: toAwsOption(a.option) } : { kind: a.action, name: a.option.name })),
       );
+      // Inside the transaction: start the lookup, but do not wait for it here.
+      if (spec.mode === 'role') aws.principals.watch();
       await storeConnection(session, { id: obj.id, schemaName: obj.schemaName!, name: obj.name }, options, spec, false);
       if (s.validate === true) await validateAwsConnection(spec, aws.context(session.conn, obj.id));
       session.log.info('connection altered', { id: obj.id, name: obj.name, mode: spec.mode });
@@ -283,10 +328,16 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
     await session.requirePrivilege(obj, 'U', 'USAGE');
     const target = parseS3Uri(s.uri);
     if (!target) throw new SqlError('22023', `invalid S3 URI: ${JSON.stringify(s.uri)} (expected s3://bucket/prefix)`);
-    const row = obj.details.awsRow as { example_trust_policy?: string | null } | undefined;
+    const row = obj.details.awsRow as { external_id?: string | null } | undefined;
+    let trust: string | null = null;
+    if (row?.external_id) {
+      await aws.principalSoon();
+      const principal = aws.principals.known();
+      if (principal !== null) trust = exampleTrustPolicy(principal, row.external_id);
+    }
     return staticRows(
       [textField('connection'), textField('uri'), textField('permission_policy', JSONB_OID), textField('trust_policy', JSONB_OID)],
-      [[catalog.fullName(obj), s.uri, leastPrivilegePolicy(target.bucket, target.prefix), row?.example_trust_policy ?? null]],
+      [[catalog.fullName(obj), s.uri, leastPrivilegePolicy(target.bucket, target.prefix), trust]],
       () => 'SELECT 1',
     );
   });
@@ -303,21 +354,40 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
   });
 }
 
-/** mz_internal.mz_aws_connections: one row per AWS connection, from the stored row values. */
+/**
+ * mz_internal.mz_aws_connections: one row per AWS connection. Everything but the principal
+ * comes from the row stored at CREATE / ALTER. `principal` and `example_trust_policy` are
+ * the server's identity *now*: they read `aws_principal`, the one-row table the background
+ * lookup keeps current (recreated empty at every start, so a principal from an earlier run
+ * with other credentials never shows). The policy is built with DuckDB's json_object in the
+ * exact key order of `exampleTrustPolicy` (src/connections/aws/identity.ts).
+ */
 export const AWS_CONNECTIONS_VIEW_SQL = `
+CREATE OR REPLACE TABLE ${T}.aws_principal AS SELECT NULL::TEXT AS principal;
 CREATE OR REPLACE VIEW mz_internal.mz_aws_connections AS
-  SELECT o.id,
-    json_extract_string(o.details, '$.awsRow.endpoint') AS endpoint,
-    json_extract_string(o.details, '$.awsRow.region') AS region,
-    json_extract_string(o.details, '$.awsRow.access_key_id') AS access_key_id,
-    json_extract_string(o.details, '$.awsRow.access_key_id_secret_id') AS access_key_id_secret_id,
-    json_extract_string(o.details, '$.awsRow.secret_access_key_secret_id') AS secret_access_key_secret_id,
-    json_extract_string(o.details, '$.awsRow.session_token') AS session_token,
-    json_extract_string(o.details, '$.awsRow.session_token_secret_id') AS session_token_secret_id,
-    json_extract_string(o.details, '$.awsRow.assume_role_arn') AS assume_role_arn,
-    json_extract_string(o.details, '$.awsRow.assume_role_session_name') AS assume_role_session_name,
-    json_extract_string(o.details, '$.awsRow.principal') AS principal,
-    json_extract_string(o.details, '$.awsRow.external_id') AS external_id,
-    json(json_extract_string(o.details, '$.awsRow.example_trust_policy')) AS example_trust_policy
-  FROM ${T}.objects o WHERE o.kind = 'connection' AND json_extract_string(o.details, '$.type') = 'aws';
+  SELECT r.id, r.endpoint, r.region, r.access_key_id, r.access_key_id_secret_id, r.secret_access_key_secret_id,
+    r.session_token, r.session_token_secret_id, r.assume_role_arn, r.assume_role_session_name,
+    r.principal, r.external_id,
+    CASE WHEN r.principal IS NOT NULL THEN json_object('Statement', json_array(json_object(
+      'Action', 'sts:AssumeRole',
+      'Condition', json_object('StringEquals', json_object('sts:ExternalId', r.external_id)),
+      'Effect', 'Allow',
+      'Principal', json_object('AWS', r.principal))), 'Version', '2012-10-17') END AS example_trust_policy
+  FROM (
+    SELECT o.id,
+      json_extract_string(o.details, '$.awsRow.endpoint') AS endpoint,
+      json_extract_string(o.details, '$.awsRow.region') AS region,
+      json_extract_string(o.details, '$.awsRow.access_key_id') AS access_key_id,
+      json_extract_string(o.details, '$.awsRow.access_key_id_secret_id') AS access_key_id_secret_id,
+      json_extract_string(o.details, '$.awsRow.secret_access_key_secret_id') AS secret_access_key_secret_id,
+      json_extract_string(o.details, '$.awsRow.session_token') AS session_token,
+      json_extract_string(o.details, '$.awsRow.session_token_secret_id') AS session_token_secret_id,
+      json_extract_string(o.details, '$.awsRow.assume_role_arn') AS assume_role_arn,
+      json_extract_string(o.details, '$.awsRow.assume_role_session_name') AS assume_role_session_name,
+      -- Filled in role mode only (spec, "Catalog rows"); the external ID marks role mode.
+      CASE WHEN json_extract_string(o.details, '$.awsRow.external_id') IS NOT NULL
+        THEN (SELECT p.principal FROM ${T}.aws_principal p) END AS principal,
+      json_extract_string(o.details, '$.awsRow.external_id') AS external_id
+    FROM ${T}.objects o WHERE o.kind = 'connection' AND json_extract_string(o.details, '$.type') = 'aws'
+  ) r;
 `;

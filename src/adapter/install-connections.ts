@@ -9,6 +9,7 @@ export async function installConnections(services: Services, coordinator: FerryC
   const aws = new AwsConnections(services, box);
   await coordinator.systemConnection().run(AWS_CONNECTIONS_VIEW_SQL);
   installConnectionHandlers(services, aws);
+  await aws.start();
   services.aws = aws;
   return aws;
 }

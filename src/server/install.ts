@@ -10,9 +10,11 @@ import { registerInstaller } from './index.js';
 import { installLoadGenerators } from '../loadgen/index.js';
 
 registerInstaller(async (services, coordinator) => {
-  await installConnections(services, coordinator);
+  const aws = await installConnections(services, coordinator);
   installCopyTo(services);
   await recoverInterruptedExports(services, coordinator.systemConnection());
+  // Ends the background principal lookup and closes its engine connection.
+  return async () => aws.stop();
 });
 // After the COPY TO handler: the scheduler's catch-up runs may start at once.
 registerInstaller(installSchedules);

@@ -56,7 +56,8 @@ export interface FerryProcess {
 export interface StartOptions {
   dataDir?: string;
   args?: string[];
-  env?: Record<string, string>;
+  /** Added to this process's environment; `undefined` removes a variable (e.g. AWS_ACCESS_KEY_ID). */
+  env?: Record<string, string | undefined>;
 }
 
 /** Data directories this process created; removed when it exits. */
@@ -74,7 +75,7 @@ export async function startFerry(opts: StartOptions = {}): Promise<FerryProcess>
   const proc = spawn(
     process.execPath,
     [join(PROJECT_ROOT, 'bin', 'ferry.js'), 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', ...(opts.args ?? [])],
-    { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { env: Object.fromEntries(Object.entries({ ...process.env, ...opts.env }).filter(([, v]) => v !== undefined)), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));

@@ -32,8 +32,10 @@ function split(v: StringOrSecret | null): { text: string | null; secretId: strin
 }
 
 /**
- * `principal` is the result of `PrincipalResolver.principal()`; pass null when it could not
- * be determined (role-mode columns then stay null rather than showing a wrong policy).
+ * `principal` is the server's principal (`PrincipalResolver`), or null when it is not known
+ * (role-mode policy columns then stay null rather than showing a wrong policy). The server
+ * stores the row with null: the mz_aws_connections view fills principal and policy from the
+ * principal as it is at read time (src/adapter/connections.ts), by these same rules.
  */
 export function awsConnectionRow(
   spec: AwsConnectionSpec,

@@ -17,7 +17,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { AwsConnectionSpec, SecretRef, StringOrSecret } from './options.js';
-import { defaultSessionName, externalId, type AmbientAws, type AwsIdentityConfig } from './identity.js';
+import { defaultSessionName, externalId, type AwsIdentityConfig } from './identity.js';
+import { sharedAmbientCredentials, type AmbientAws } from './ambient.js';
+import { awsErrorCode, awsErrorMessage } from './errors.js';
 import { createLogger } from '../../log/index.js';
 
 const log = createLogger('connections.aws');
@@ -27,7 +29,7 @@ export interface AwsConnectionContext {
   identity: AwsIdentityConfig;
   /** Catalog id of the connection, e.g. `u3`: part of the external ID and session name. */
   connectionId: string;
-  /** The server's own identity and STS endpoint (defaults: the SDK's). */
+  /** The server's own identity and STS endpoint (defaults: the SDK's chain, bounded; the SDK's endpoint). */
   ambient?: AmbientAws;
   /** Current value of a catalog secret; called at each use, never cached here. */
   resolveSecret(ref: SecretRef): Promise<string>;
@@ -72,31 +74,6 @@ export class AwsChainError extends Error {
     super(`sts:AssumeRole on ${roleArn} failed: ${awsCode}${awsMessage ? `: ${awsMessage}` : ''}`, options);
     this.name = 'AwsChainError';
   }
-}
-
-/** AWS error code of an SDK or network error. */
-export function awsErrorCode(err: unknown): string {
-  if (typeof err === 'object' && err !== null) {
-    const e = err as { Code?: unknown; code?: unknown; name?: unknown; $metadata?: { httpStatusCode?: number } };
-    if (typeof e.Code === 'string' && e.Code !== '' && e.Code !== 'Unknown') return e.Code;
-    // The SDK names an error `Unknown` when the body carried no code (RGW does this for
-    // some 400s); the HTTP status is then the most precise thing to report.
-    if (typeof e.name === 'string' && e.name !== '' && e.name !== 'Error' && e.name !== 'Unknown') return e.name;
-    if (typeof e.code === 'string' && e.code !== '') return e.code;
-    const status = e.$metadata?.httpStatusCode;
-    if (status !== undefined) return `HTTP ${status}`;
-  }
-  return 'UnknownError';
-}
-
-/** AWS's error message, or '' when it only repeats the code. */
-export function awsErrorMessage(err: unknown): string {
-  if (err instanceof Error) {
-    const m = err.message.trim();
-    if (m === '' || m === awsErrorCode(err) || m === 'UnknownError' || m === 'Unknown') return '';
-    return m;
-  }
-  return '';
 }
 
 function region(spec: AwsConnectionSpec, ctx: AwsConnectionContext): string {
@@ -153,8 +130,8 @@ interface AssumeArgs {
   roleArn: string;
   sessionName: string;
   externalId: string | undefined;
-  /** Credentials of the caller; undefined: the SDK's default chain (ambient identity). */
-  callerCredentials: AwsCredentialIdentity | AwsCredentialIdentityProvider | undefined;
+  /** Credentials of the caller: the ambient identity, or hop 1's session. */
+  callerCredentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
 }
 
 function assumeRoleProvider(spec: AwsConnectionSpec, ctx: AwsConnectionContext, a: AssumeArgs): AwsCredentialIdentityProvider {
@@ -165,7 +142,7 @@ function assumeRoleProvider(spec: AwsConnectionSpec, ctx: AwsConnectionContext, 
       const sts = new STSClient({
         region: region(spec, ctx),
         ...(endpoint !== undefined ? { endpoint } : {}),
-        ...(a.callerCredentials !== undefined ? { credentials: a.callerCredentials } : {}),
+        credentials: a.callerCredentials,
         maxAttempts: STS_MAX_ATTEMPTS,
       });
       try {
@@ -233,7 +210,9 @@ export function credentialsFor(
     };
   }
   const sessionName = spec.assumeRoleSessionName ?? defaultSessionName(ctx.identity, ctx.connectionId);
-  let caller: AwsCredentialIdentity | AwsCredentialIdentityProvider | undefined = ctx.ambient?.credentials;
+  // The first hop runs on the server's own credentials, always through a bounded chain
+  // (ambient.ts): with no AWS environment the SDK's own would wait on instance metadata.
+  let caller: AwsCredentialIdentity | AwsCredentialIdentityProvider = ctx.ambient?.credentials ?? sharedAmbientCredentials();
   const roleArn = ctx.identity.connectionRoleArn;
   if (roleArn !== null) {
     // Hop 1: the operator's connection role trusts the server's ambient identity and needs

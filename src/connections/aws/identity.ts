@@ -5,7 +5,11 @@
  * Spec: shared/spec/aws-connections.md, "External ID and principal" and "Catalog rows".
  */
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { sharedAmbientCredentials, withDeadline, type AmbientAws } from './ambient.js';
+import { awsErrorCode, awsErrorMessage } from './errors.js';
+import { createLogger } from '../../log/index.js';
+
+const log = createLogger('connections.aws');
 
 /** Deployment-wide facts every AWS connection derives its identity from. */
 export interface AwsIdentityConfig {
@@ -108,55 +112,165 @@ export function principalFromCallerArn(arn: string): string {
   return `arn:${m[1]}:iam::${m[2]}:role/${m[3]}`;
 }
 
-/** How to reach STS with the server's own (ambient) identity. */
-export interface AmbientAws {
-  /** Default: the SDK's default provider chain (environment, profile, IMDS, ...). */
-  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
-  /** STS endpoint for ambient calls; default: the SDK's (which honours AWS_ENDPOINT_URL_STS). */
-  stsEndpoint?: string;
-  /** Default: the SDK's region resolution, else us-east-1. */
-  region?: string;
+/** Deadline for one principal lookup (ambient credentials, then sts:GetCallerIdentity). */
+export const PRINCIPAL_LOOKUP_TIMEOUT_MS = 5000;
+/** A known principal is looked up again after this long: the server's role can change. */
+export const PRINCIPAL_TTL_MS = 15 * 60_000;
+/** After a failed lookup the watcher retries after 1 s, doubling up to this. */
+export const PRINCIPAL_MAX_RETRY_MS = 30_000;
+
+export interface PrincipalResolverOptions {
+  /** Called, and awaited, each time a lookup yields a principal different from the last one. */
+  onChange?: (principal: string) => Promise<void> | void;
+  /** Deadline of one lookup; default PRINCIPAL_LOOKUP_TIMEOUT_MS. */
+  lookupTimeoutMs?: number;
+  /** How long a found principal is reused without a lookup; default PRINCIPAL_TTL_MS. */
+  ttlMs?: number;
+  /** The watcher's first retry after a failure; default 1 s, doubling per failure. */
+  firstRetryMs?: number;
+  /** The longest wait between the watcher's retries; default PRINCIPAL_MAX_RETRY_MS. */
+  maxRetryMs?: number;
 }
 
 /**
  * The principal users must trust: the connection role when configured, else the ARN of the
- * ambient identity from sts:GetCallerIdentity. The ambient lookup is cached for the life of
- * the resolver (one per server), because the server's identity does not change while it
- * runs; a failed lookup is not cached so a later call can succeed.
+ * ambient identity from sts:GetCallerIdentity.
+ *
+ * The ambient principal is resolved when asked (and by `watch()` in the background), not
+ * once for good: the server may start before its credentials or STS are reachable, and its
+ * identity may change while it runs (a new instance role). A principal is cached for
+ * `ttlMs`; a failure is not cached, so the next call tries again; every lookup is bounded
+ * by `lookupTimeoutMs`, so no caller waits long on an unreachable STS or metadata service.
+ * After a failure the last known principal stays known (an STS outage does not change who
+ * the server is).
  */
 export class PrincipalResolver {
-  private cached: Promise<string> | null = null;
+  private last: { principal: string; at: number } | null = null;
+  private inflight: Promise<string> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private watching = false;
+  private failures = 0;
+  private readonly opts: Required<Omit<PrincipalResolverOptions, 'onChange'>> & Pick<PrincipalResolverOptions, 'onChange'>;
 
   constructor(
     private readonly cfg: AwsIdentityConfig,
     private readonly ambient: AmbientAws = {},
-  ) {}
+    opts: PrincipalResolverOptions = {},
+  ) {
+    this.opts = {
+      lookupTimeoutMs: opts.lookupTimeoutMs ?? PRINCIPAL_LOOKUP_TIMEOUT_MS,
+      ttlMs: opts.ttlMs ?? PRINCIPAL_TTL_MS,
+      firstRetryMs: opts.firstRetryMs ?? 1000,
+      maxRetryMs: opts.maxRetryMs ?? PRINCIPAL_MAX_RETRY_MS,
+      ...(opts.onChange ? { onChange: opts.onChange } : {}),
+    };
+  }
 
+  /** The last principal a lookup found, without waiting; null before the first success. */
+  known(): string | null {
+    return this.last?.principal ?? null;
+  }
+
+  /**
+   * The principal: a cached one younger than the TTL at once, else one bounded lookup
+   * shared by concurrent callers. Rejects when the lookup fails or times out.
+   */
   principal(): Promise<string> {
-    if (this.cfg.connectionRoleArn !== null) return Promise.resolve(this.cfg.connectionRoleArn);
-    if (this.cached === null) {
-      const p = this.lookup();
-      this.cached = p;
-      p.catch(() => {
-        if (this.cached === p) this.cached = null;
-      });
+    if (this.last !== null && Date.now() - this.last.at < this.opts.ttlMs) return Promise.resolve(this.last.principal);
+    this.inflight ??= this.lookupAndRecord().finally(() => {
+      this.inflight = null;
+    });
+    return this.inflight;
+  }
+
+  /**
+   * Keeps the principal fresh in the background: a lookup now, then again after the TTL, or
+   * after a backoff when it failed. Each failure streak is logged once at warn, with the
+   * reason. Idempotent; `stop()` ends it.
+   */
+  watch(): void {
+    if (this.watching) return;
+    this.watching = true;
+    this.schedule(0);
+  }
+
+  stop(): void {
+    this.watching = false;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private schedule(ms: number): void {
+    if (!this.watching) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), ms);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    this.timer = null;
+    try {
+      await this.principal();
+      this.failures = 0;
+      // With a connection role nothing can change: no lookup, so no need to look again.
+      if (this.cfg.connectionRoleArn === null) this.schedule(this.opts.ttlMs);
+    } catch (err) {
+      this.failures++;
+      const retryMs = Math.min(this.opts.firstRetryMs * 2 ** (this.failures - 1), this.opts.maxRetryMs);
+      const fields = { error: awsErrorCode(err), reason: awsErrorMessage(err), retry_in_ms: retryMs };
+      // Once per failure streak at warn: a server without any AWS identity should not log every 30 s.
+      if (this.failures === 1) {
+        log.warn(
+          this.last === null
+            ? "could not determine the server's AWS principal; it stays unknown (NULL in catalog rows) until a retry succeeds"
+            : "could not refresh the server's AWS principal; keeping the last known one",
+          fields,
+        );
+      } else log.debug('AWS principal lookup failed again', { ...fields, failures: this.failures });
+      this.schedule(retryMs);
     }
-    return this.cached;
+  }
+
+  private async lookupAndRecord(): Promise<string> {
+    const p = await this.lookup();
+    if (this.last?.principal !== p) {
+      // Recorded only once the listener has it: if it fails, the next lookup tells it again.
+      if (this.opts.onChange) await this.opts.onChange(p);
+      log.info('AWS principal determined', { principal: p, source: this.cfg.connectionRoleArn === null ? 'sts:GetCallerIdentity' : '--aws-connection-role-arn' });
+    }
+    this.last = { principal: p, at: Date.now() };
+    return p;
   }
 
   private async lookup(): Promise<string> {
+    if (this.cfg.connectionRoleArn !== null) return this.cfg.connectionRoleArn;
+    const ms = this.opts.lookupTimeoutMs;
     const sts = new STSClient({
       region: this.ambient.region ?? process.env.AWS_REGION ?? 'us-east-1',
       ...(this.ambient.stsEndpoint ? { endpoint: this.ambient.stsEndpoint } : {}),
-      ...(this.ambient.credentials ? { credentials: this.ambient.credentials } : {}),
+      credentials: this.ambient.credentials ?? sharedAmbientCredentials(),
       maxAttempts: 3,
     });
+    // The abort ends the HTTP request; the race also bounds the credential phase, which
+    // does not observe the signal.
+    const abort = new AbortController();
     try {
-      const out = await sts.send(new GetCallerIdentityCommand({}));
+      const out = await withDeadline(sts.send(new GetCallerIdentityCommand({}), { abortSignal: abort.signal }), ms, () => {
+        abort.abort();
+        return new PrincipalLookupTimeout(ms);
+      });
       if (!out.Arn) throw new Error('sts:GetCallerIdentity returned no Arn');
       return principalFromCallerArn(out.Arn);
     } finally {
       sts.destroy();
     }
+  }
+}
+
+/** sts:GetCallerIdentity (with the credentials it needs) did not answer in time. */
+export class PrincipalLookupTimeout extends Error {
+  constructor(ms: number) {
+    super(`sts:GetCallerIdentity did not answer within ${ms} ms`);
+    this.name = 'TimeoutError';
   }
 }

@@ -22,13 +22,12 @@ import { SqlError } from '../../errors/index.js';
 import type { AwsConnectionSpec, SecretRef } from './options.js';
 import {
   AwsChainError,
-  awsErrorCode,
-  awsErrorMessage,
   credentialsFor,
   s3ClientFor,
   stsClientFor,
   type AwsConnectionContext,
 } from './credentials.js';
+import { awsErrorCode, awsErrorMessage } from './errors.js';
 import { externalId, leastPrivilegePolicy, objectResourceArn, parseS3Uri } from './identity.js';
 import { createLogger } from '../../log/index.js';
 
