@@ -235,55 +235,67 @@ function specialTimestamp(text: string): bigint | null {
   return null;
 }
 
-/** timestamp_send: int64 microseconds since 2000-01-01 00:00:00. */
-const timestampCodec: Codec = {
-  name: 'timestamp',
-  encode(text) {
-    const special = specialTimestamp(text);
-    if (special !== null) return fixed(8, (b) => b.writeBigInt64BE(special));
-    const { usec, rest } = parseTimestamp('timestamp', text);
+/**
+ * timestamp_send / timestamptz_send: int64 microseconds since 2000-01-01 00:00:00, with
+ * +-infinity as the int64 extremes. The two types differ only in the text after the
+ * date and time: `toUtc` turns the parsed local value and that rest into the UTC count
+ * (or refuses the text), `format` writes a finite count back as text.
+ */
+function timestampCodecOf(
+  name: string,
+  toUtc: (usec: bigint, rest: string, text: string) => bigint,
+  format: (usec: bigint) => string,
+): Codec {
+  return {
+    name,
+    encode(text) {
+      const special = specialTimestamp(text);
+      if (special !== null) return fixed(8, (b) => b.writeBigInt64BE(special));
+      const { usec, rest } = parseTimestamp(name, text);
+      const utc = toUtc(usec, rest, text);
+      return fixed(8, (b) => b.writeBigInt64BE(utc));
+    },
+    decode(bin) {
+      wantLength(bin, 8);
+      const v = bin.readBigInt64BE(0);
+      if (v === INT64_MAX) return 'infinity';
+      if (v === INT64_MIN) return '-infinity';
+      return format(v);
+    },
+  };
+}
+
+/** timestamp: nothing may follow the time. */
+const timestampCodec = timestampCodecOf(
+  'timestamp',
+  (usec, rest, text) => {
     if (rest.trim() !== '') throw bad('timestamp', text);
-    return fixed(8, (b) => b.writeBigInt64BE(usec));
+    return usec;
   },
-  decode(bin) {
-    wantLength(bin, 8);
-    const v = bin.readBigInt64BE(0);
-    if (v === INT64_MAX) return 'infinity';
-    if (v === INT64_MIN) return '-infinity';
-    return formatTimestamp(v);
-  },
-};
+  formatTimestamp,
+);
 
 const OFFSET_RE = /^\s*(?:Z|(?:UTC)|([+-])(\d{1,2})(?::?(\d{2}))?(?::?(\d{2}))?)$/i;
 
 /**
- * timestamptz_send: the same count, in UTC. The text side is always written with `+00`,
+ * timestamptz: the same count, in UTC. The text side is always written with `+00`,
  * as the session TimeZone Ferry reports is UTC.
  */
-const timestamptzCodec: Codec = {
-  name: 'timestamp with time zone',
-  encode(text) {
-    const special = specialTimestamp(text);
-    if (special !== null) return fixed(8, (b) => b.writeBigInt64BE(special));
-    let { usec, rest } = parseTimestamp('timestamp with time zone', text);
+const timestamptzCodec = timestampCodecOf(
+  'timestamp with time zone',
+  (usec, rest, text) => {
     const m = OFFSET_RE.exec(rest);
     if (!m) throw bad('timestamp with time zone', text);
-    if (m[1] !== undefined) {
-      const off = (Number(m[2]) * 3600 + Number(m[3] ?? 0) * 60 + Number(m[4] ?? 0)) * 1_000_000;
-      // The text is local time at that offset; the binary value is UTC.
-      usec -= BigInt(m[1] === '-' ? -off : off);
-    }
-    return fixed(8, (b) => b.writeBigInt64BE(usec));
+    if (m[1] === undefined) return usec;
+    const off = (Number(m[2]) * 3600 + Number(m[3] ?? 0) * 60 + Number(m[4] ?? 0)) * 1_000_000;
+    // The text is local time at that offset; the binary value is UTC.
+    return usec - BigInt(m[1] === '-' ? -off : off);
   },
-  decode(bin) {
-    wantLength(bin, 8);
-    const v = bin.readBigInt64BE(0);
-    if (v === INT64_MAX) return 'infinity';
-    if (v === INT64_MIN) return '-infinity';
-    const s = formatTimestamp(v);
+  (usec) => {
+    const s = formatTimestamp(usec);
     return s.endsWith(' BC') ? s.slice(0, -3) + '+00 BC' : s + '+00';
   },
-};
+);
 
 /** date_send: int32 days since 2000-01-01; +-infinity are the int32 extremes. */
 const dateCodec: Codec = {
