@@ -24,6 +24,7 @@ import {
   type DuckDBType,
   type DuckDBValue,
 } from '@duckdb/node-api';
+import { civilFromDays } from './calendar.js';
 import { isJson, isUnconstrainedNumeric } from './pgtype.js';
 import { FLOAT4_DIG, FLOAT8_DIG } from './text-sql.js';
 
@@ -193,19 +194,6 @@ function compactJson(s: string): string {
 }
 
 // --- dates and times ----------------------------------------------------------------
-
-/** Proleptic Gregorian civil date from days since 1970-01-01 (H. Hinnant's algorithm). */
-function civilFromDays(days: number): { y: number; m: number; d: number } {
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  return { y: era * 400 + yoe + (m <= 2 ? 1 : 0), m, d };
-}
 
 const p2 = (n: number | bigint): string => String(n).padStart(2, '0');
 

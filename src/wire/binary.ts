@@ -5,6 +5,7 @@
  * Bind. Layouts are those of PostgreSQL's *send/*recv functions (src/backend/utils/adt).
  */
 import { SqlError, unsupported } from '../errors/index.js';
+import { civilFromDays, daysFromCivil } from '../types/calendar.js';
 
 export const OID = {
   bool: 16,
@@ -130,34 +131,12 @@ function byteaFromText(text: string): Buffer {
   return Buffer.concat(parts);
 }
 
-// ---- dates: civil <-> day number without Date, so years 0..99 and BC stay exact.
-
-/** Days since 1970-01-01 of a proleptic Gregorian date (astronomical year numbering). */
-function daysFromCivil(y: number, m: number, d: number): number {
-  const yy = m <= 2 ? y - 1 : y;
-  const era = Math.floor(yy / 400);
-  const yoe = yy - era * 400;
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
-
-function civilFromDays(z: number): [number, number, number] {
-  const zz = z + 719468;
-  const era = Math.floor(zz / 146097);
-  const doe = zz - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  return [era * 400 + yoe + (m <= 2 ? 1 : 0), m, d];
-}
+// ---- dates: civil <-> day number (types/calendar.ts), so years 0..99 and BC stay exact.
 
 const pad = (n: number | bigint, w: number): string => String(n).padStart(w, '0');
 
 function formatDate(days: number): string {
-  const [y, m, d] = civilFromDays(days);
+  const { y, m, d } = civilFromDays(days);
   // Year 0 is 1 BC in PostgreSQL's output.
   const bc = y <= 0;
   return `${pad(bc ? 1 - y : y, 4)}-${pad(m, 2)}-${pad(d, 2)}${bc ? ' BC' : ''}`;
