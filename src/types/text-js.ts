@@ -25,11 +25,13 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 import { civilFromDays } from './calendar.js';
+import { isListType, isTimestampType } from './groups.js';
 import { isJson, isUnconstrainedNumeric } from './pgtype.js';
 import { FLOAT4_DIG, FLOAT8_DIG } from './text-sql.js';
 
 export function formatValue(value: DuckDBValue, type: DuckDBType): string | null {
   if (value === null) return null;
+  if (isTimestampType(type)) return formatTimestampValue(value, false);
   switch (type.typeId) {
     case DuckDBTypeId.BOOLEAN:
       return value ? 't' : 'f';
@@ -55,19 +57,15 @@ export function formatValue(value: DuckDBValue, type: DuckDBType): string | null
       return value instanceof DuckDBTimeNSValue ? formatTimeOfDay(value.nanos / 1000n) : String(value);
     case DuckDBTypeId.TIME_TZ:
       return value instanceof DuckDBTimeTZValue ? formatTimeOfDay(value.micros) + formatOffset(value.offset) : String(value);
-    case DuckDBTypeId.TIMESTAMP:
-    case DuckDBTypeId.TIMESTAMP_S:
-    case DuckDBTypeId.TIMESTAMP_MS:
-    case DuckDBTypeId.TIMESTAMP_NS:
     case DuckDBTypeId.TIMESTAMP_TZ:
-      return formatTimestampValue(value, type.typeId === DuckDBTypeId.TIMESTAMP_TZ);
+      return formatTimestampValue(value, true);
     case DuckDBTypeId.INTERVAL:
       return value instanceof DuckDBIntervalValue ? formatInterval(value.months, value.days, value.micros) : String(value);
     case DuckDBTypeId.LIST:
     case DuckDBTypeId.ARRAY:
       if (value instanceof DuckDBListValue || value instanceof DuckDBArrayValue) {
         const elem = type.valueType;
-        const nested = elem.typeId === DuckDBTypeId.LIST || elem.typeId === DuckDBTypeId.ARRAY;
+        const nested = isListType(elem);
         const items = value.items.map((v) => {
           const t = formatValue(v, elem);
           return nested ? (t ?? 'NULL') : quoteElem(t, ARRAY_QUOTE);
