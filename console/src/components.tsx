@@ -1,4 +1,5 @@
 /** Small pieces shared by the pages: errors, notices, the results grid, copy buttons. */
+import type { ComponentChild, ComponentChildren, VNode } from 'preact';
 import { useState } from 'preact/hooks';
 import type { Notice, Result, SqlErrorInfo } from './api';
 import { cellText } from './format';
@@ -115,6 +116,53 @@ export function LoadState({ error, loading }: { error: unknown; loading: boolean
   if (error) return <ErrorBox error={errorInfo(error)} />;
   if (loading) return <p class="muted" aria-live="polite">Loading…</p>;
   return null;
+}
+
+/** What a list shows before or instead of its rows: the load error, "Loading…" until the
+ * first rows arrive, or the `empty` text once a load has found none. */
+export function ListState({ error, loading, count, empty }: { error: unknown; loading: boolean; count: number; empty: ComponentChildren }) {
+  return (
+    <>
+      <LoadState error={error} loading={loading && count === 0} />
+      {!loading && !error && count === 0 ? <p class="muted">{empty}</p> : null}
+    </>
+  );
+}
+
+/** A table of catalog rows with one header per column; nothing at all while there are no
+ * rows (ListState says why). `row` renders one `<tr>` with a key. */
+export function Grid<T>({ label, columns, rows, row }: { label: string; columns: ComponentChild[]; rows: T[]; row: (r: T) => VNode }) {
+  if (rows.length === 0) return null;
+  return (
+    <div class="grid-wrap">
+      <table class="grid" aria-label={label}>
+        <thead>
+          <tr>
+            {columns.map((c, i) => (
+              <th key={i} scope="col">{c}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{rows.map(row)}</tbody>
+      </table>
+    </div>
+  );
+}
+
+/** The header of an actions column: read by screen readers, not shown. */
+export const ACTIONS_COLUMN = <span class="visually-hidden">Actions</span>;
+
+/** The result of an action a page ran (validate, pause, run now), or null before any. */
+export type Outcome = { ok: true; text: string } | { ok: false; error: SqlErrorInfo | string } | null;
+
+/** Says how the last action went, in a live region so screen readers hear it. */
+export function OutcomeView({ outcome, errorTitle }: { outcome: Outcome; errorTitle?: string }) {
+  return (
+    <div aria-live="polite">
+      {outcome?.ok ? <p class="success" role="status">{outcome.text}</p> : null}
+      {outcome && !outcome.ok ? <ErrorBox error={outcome.error} title={errorTitle} /> : null}
+    </div>
+  );
 }
 
 export function errorInfo(err: unknown): SqlErrorInfo | string {

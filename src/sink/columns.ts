@@ -5,7 +5,7 @@
  */
 import { DuckDBTypeId, type DuckDBType } from '@duckdb/node-api';
 import { SqlError, quoteIdent } from '../errors/index.js';
-import { isJson, pgTypeOf, textExpr } from '../types/index.js';
+import { isIntegerType, isJson, isListType, isTimestampType, pgTypeOf, textExpr } from '../types/index.js';
 
 export interface ExportColumn {
   name: string;
@@ -34,24 +34,16 @@ export function dedupeColumnNames(names: readonly string[]): string[] {
 
 /** The SQL type name used in check 8's message (`interval`, `interval[]`, `record`). */
 function typeName(t: DuckDBType): string {
-  if (t.typeId === DuckDBTypeId.LIST || t.typeId === DuckDBTypeId.ARRAY) return `${typeName(t.valueType)}[]`;
+  if (isListType(t)) return `${typeName(t.valueType)}[]`;
   return pgTypeOf(t).name;
 }
 
 /** Whether formats.md's Parquet table maps the type (recursively for lists and maps). */
 export function hasParquetMapping(t: DuckDBType): boolean {
+  if (isIntegerType(t) || isTimestampType(t)) return true;
+  if (isListType(t)) return hasParquetMapping(t.valueType);
   switch (t.typeId) {
     case DuckDBTypeId.BOOLEAN:
-    case DuckDBTypeId.TINYINT:
-    case DuckDBTypeId.SMALLINT:
-    case DuckDBTypeId.INTEGER:
-    case DuckDBTypeId.BIGINT:
-    case DuckDBTypeId.UTINYINT:
-    case DuckDBTypeId.USMALLINT:
-    case DuckDBTypeId.UINTEGER:
-    case DuckDBTypeId.UBIGINT:
-    case DuckDBTypeId.HUGEINT:
-    case DuckDBTypeId.UHUGEINT:
     case DuckDBTypeId.FLOAT:
     case DuckDBTypeId.DOUBLE:
     case DuckDBTypeId.DECIMAL:
@@ -62,15 +54,8 @@ export function hasParquetMapping(t: DuckDBType): boolean {
     case DuckDBTypeId.DATE:
     case DuckDBTypeId.TIME:
     case DuckDBTypeId.TIME_NS:
-    case DuckDBTypeId.TIMESTAMP:
-    case DuckDBTypeId.TIMESTAMP_S:
-    case DuckDBTypeId.TIMESTAMP_MS:
-    case DuckDBTypeId.TIMESTAMP_NS:
     case DuckDBTypeId.TIMESTAMP_TZ:
       return true;
-    case DuckDBTypeId.LIST:
-    case DuckDBTypeId.ARRAY:
-      return hasParquetMapping(t.valueType);
     case DuckDBTypeId.MAP:
       return hasParquetMapping(t.keyType) && hasParquetMapping(t.valueType);
     // interval, timetz, records (Materialize has no Parquet mapping for them), bit, union…
@@ -144,7 +129,7 @@ function depth(t: DuckDBType): number {
   let d = 0;
   let cur: DuckDBType = t;
   for (;;) {
-    if (cur.typeId === DuckDBTypeId.LIST || cur.typeId === DuckDBTypeId.ARRAY) cur = cur.valueType;
+    if (isListType(cur)) cur = cur.valueType;
     else if (cur.typeId === DuckDBTypeId.MAP) cur = cur.valueType;
     else return d;
     d++;

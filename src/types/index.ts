@@ -9,5 +9,8 @@
  */
 export { pgTypeOf, isJson, isUnconstrainedNumeric, numericTypmod, MZ_OID, UNCONSTRAINED_NUMERIC } from './pgtype.js';
 export type { PgType } from './pgtype.js';
+export { isIntegerType, isListType, isTimestampType, isUnsignedIntegerType } from './groups.js';
 export { textExpr, sqlString, FLOAT4_DIG, FLOAT8_DIG } from './text-sql.js';
 export { formatValue, formatFloat, formatInterval } from './text-js.js';
+// Imported directly as types/calendar.js by the wire layer, which needs no DuckDB.
+export { civilFromDays, daysFromCivil } from './calendar.js';

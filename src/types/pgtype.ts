@@ -8,6 +8,7 @@
  * arrays one above each, `list` 16384 and `map` 16385.
  */
 import { DuckDBTypeId, type DuckDBType } from '@duckdb/node-api';
+import { isListType, isTimestampType } from './groups.js';
 
 export interface PgType {
   oid: number;
@@ -92,6 +93,8 @@ export function numericTypmod(precision: number, scale: number): number {
 
 /** The scalar (non-container) PostgreSQL type of a DuckDB type, or null for containers. */
 function scalarOf(t: DuckDBType): Scalar | null {
+  if (isTimestampType(t)) return S.timestamp;
+  if (isListType(t)) return null;
   switch (t.typeId) {
     case DuckDBTypeId.BOOLEAN:
       return S.bool;
@@ -130,11 +133,6 @@ function scalarOf(t: DuckDBType): Scalar | null {
       return S.time;
     case DuckDBTypeId.TIME_TZ:
       return S.timetz;
-    case DuckDBTypeId.TIMESTAMP:
-    case DuckDBTypeId.TIMESTAMP_S:
-    case DuckDBTypeId.TIMESTAMP_MS:
-    case DuckDBTypeId.TIMESTAMP_NS:
-      return S.timestamp;
     case DuckDBTypeId.TIMESTAMP_TZ:
       return S.timestamptz;
     case DuckDBTypeId.INTERVAL:
@@ -145,9 +143,6 @@ function scalarOf(t: DuckDBType): Scalar | null {
       return S.record;
     case DuckDBTypeId.MAP:
       return S.map;
-    case DuckDBTypeId.LIST:
-    case DuckDBTypeId.ARRAY:
-      return null;
     // ENUM, BIT, UNION, VARIANT, GEOMETRY, SQLNULL and literals: reported as text, printed
     // with DuckDB's own VARCHAR cast.
     default:
@@ -157,7 +152,7 @@ function scalarOf(t: DuckDBType): Scalar | null {
 
 /** The PostgreSQL type reported to clients for a DuckDB column type. */
 export function pgTypeOf(t: DuckDBType): PgType {
-  if (t.typeId === DuckDBTypeId.LIST || t.typeId === DuckDBTypeId.ARRAY) {
+  if (isListType(t)) {
     const elem = scalarOf(t.valueType);
     // Lists of lists print as multi-dimensional `{{1,2},{3}}`; PostgreSQL arrays have one
     // OID for every dimension count, so the element's array OID still applies. Elements
@@ -177,6 +172,6 @@ export function pgTypeOf(t: DuckDBType): PgType {
 
 function innermost(t: DuckDBType): DuckDBType {
   let cur = t;
-  while (cur.typeId === DuckDBTypeId.LIST || cur.typeId === DuckDBTypeId.ARRAY) cur = cur.valueType;
+  while (isListType(cur)) cur = cur.valueType;
   return cur;
 }

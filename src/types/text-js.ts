@@ -24,11 +24,14 @@ import {
   type DuckDBType,
   type DuckDBValue,
 } from '@duckdb/node-api';
+import { civilFromDays } from './calendar.js';
+import { isListType, isTimestampType } from './groups.js';
 import { isJson, isUnconstrainedNumeric } from './pgtype.js';
 import { FLOAT4_DIG, FLOAT8_DIG } from './text-sql.js';
 
 export function formatValue(value: DuckDBValue, type: DuckDBType): string | null {
   if (value === null) return null;
+  if (isTimestampType(type)) return formatTimestampValue(value, false);
   switch (type.typeId) {
     case DuckDBTypeId.BOOLEAN:
       return value ? 't' : 'f';
@@ -54,19 +57,15 @@ export function formatValue(value: DuckDBValue, type: DuckDBType): string | null
       return value instanceof DuckDBTimeNSValue ? formatTimeOfDay(value.nanos / 1000n) : String(value);
     case DuckDBTypeId.TIME_TZ:
       return value instanceof DuckDBTimeTZValue ? formatTimeOfDay(value.micros) + formatOffset(value.offset) : String(value);
-    case DuckDBTypeId.TIMESTAMP:
-    case DuckDBTypeId.TIMESTAMP_S:
-    case DuckDBTypeId.TIMESTAMP_MS:
-    case DuckDBTypeId.TIMESTAMP_NS:
     case DuckDBTypeId.TIMESTAMP_TZ:
-      return formatTimestampValue(value, type.typeId === DuckDBTypeId.TIMESTAMP_TZ);
+      return formatTimestampValue(value, true);
     case DuckDBTypeId.INTERVAL:
       return value instanceof DuckDBIntervalValue ? formatInterval(value.months, value.days, value.micros) : String(value);
     case DuckDBTypeId.LIST:
     case DuckDBTypeId.ARRAY:
       if (value instanceof DuckDBListValue || value instanceof DuckDBArrayValue) {
         const elem = type.valueType;
-        const nested = elem.typeId === DuckDBTypeId.LIST || elem.typeId === DuckDBTypeId.ARRAY;
+        const nested = isListType(elem);
         const items = value.items.map((v) => {
           const t = formatValue(v, elem);
           return nested ? (t ?? 'NULL') : quoteElem(t, ARRAY_QUOTE);
@@ -193,19 +192,6 @@ function compactJson(s: string): string {
 }
 
 // --- dates and times ----------------------------------------------------------------
-
-/** Proleptic Gregorian civil date from days since 1970-01-01 (H. Hinnant's algorithm). */
-function civilFromDays(days: number): { y: number; m: number; d: number } {
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  return { y: era * 400 + yoe + (m <= 2 ? 1 : 0), m, d };
-}
 
 const p2 = (n: number | bigint): string => String(n).padStart(2, '0');
 

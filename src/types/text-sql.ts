@@ -10,6 +10,7 @@
  * TypeScript, and the tests hold the two to identical output.
  */
 import { DuckDBTypeId, type DuckDBType } from '@duckdb/node-api';
+import { isIntegerType, isListType, isTimestampType, isUnsignedIntegerType } from './groups.js';
 import { isJson, isUnconstrainedNumeric } from './pgtype.js';
 
 /** A SQL string literal (standard SQL: only the quote is doubled, backslashes are literal). */
@@ -57,19 +58,17 @@ function bind(value: string, body: (name: string) => string): string {
  */
 export function textExpr(sqlExpr: string, type: DuckDBType): string {
   const e = `(${sqlExpr})`;
+  // DuckDB prints integers exactly as PostgreSQL does.
+  if (isIntegerType(type)) return `CAST(${e} AS VARCHAR)`;
+  if (isTimestampType(type)) {
+    return `CASE WHEN CAST(${e} AS TIMESTAMP) < TIMESTAMP '0001-01-01' THEN ${bcTimestamp(
+      `CAST(CAST(${e} AS TIMESTAMP) AS VARCHAR)`,
+    )} ELSE CAST(CAST(${e} AS TIMESTAMP) AS VARCHAR) END`;
+  }
+  if (isListType(type)) return listText(e, type.valueType);
   switch (type.typeId) {
     case DuckDBTypeId.BOOLEAN:
       return `CASE WHEN ${e} THEN 't' WHEN NOT ${e} THEN 'f' END`;
-    case DuckDBTypeId.TINYINT:
-    case DuckDBTypeId.SMALLINT:
-    case DuckDBTypeId.INTEGER:
-    case DuckDBTypeId.BIGINT:
-    case DuckDBTypeId.UTINYINT:
-    case DuckDBTypeId.USMALLINT:
-    case DuckDBTypeId.UINTEGER:
-    case DuckDBTypeId.UBIGINT:
-    case DuckDBTypeId.HUGEINT:
-    case DuckDBTypeId.UHUGEINT:
     case DuckDBTypeId.BIGNUM:
     case DuckDBTypeId.UUID:
     case DuckDBTypeId.ENUM:
@@ -102,13 +101,6 @@ export function textExpr(sqlExpr: string, type: DuckDBType): string {
       // DuckDB writes `0044-03-15 (BC)`, PostgreSQL `0044-03-15 BC`.
       // The comparison guards the rewrite so AD dates (nearly all) are a plain cast.
       return `CASE WHEN ${e} < DATE '0001-01-01' THEN replace(CAST(${e} AS VARCHAR), ' (BC)', ' BC') ELSE CAST(${e} AS VARCHAR) END`;
-    case DuckDBTypeId.TIMESTAMP:
-    case DuckDBTypeId.TIMESTAMP_S:
-    case DuckDBTypeId.TIMESTAMP_MS:
-    case DuckDBTypeId.TIMESTAMP_NS:
-      return `CASE WHEN CAST(${e} AS TIMESTAMP) < TIMESTAMP '0001-01-01' THEN ${bcTimestamp(
-        `CAST(CAST(${e} AS TIMESTAMP) AS VARCHAR)`,
-      )} ELSE CAST(CAST(${e} AS TIMESTAMP) AS VARCHAR) END`;
     case DuckDBTypeId.TIMESTAMP_TZ:
       // Always UTC with `+00`, whatever the connection's TimeZone: the instant's UTC wall
       // clock is rebuilt from its epoch microseconds.
@@ -118,9 +110,6 @@ export function textExpr(sqlExpr: string, type: DuckDBType): string {
       )} ELSE CAST(make_timestamp(epoch_us(${e})) AS VARCHAR) || '+00' END`;
     case DuckDBTypeId.INTERVAL:
       return intervalText(e);
-    case DuckDBTypeId.LIST:
-    case DuckDBTypeId.ARRAY:
-      return listText(e, type.valueType);
     case DuckDBTypeId.MAP:
       return mapText(e, type.keyType, type.valueType);
     case DuckDBTypeId.STRUCT:
@@ -245,10 +234,6 @@ function intervalLayout(p: string): string {
   return `${part(y, 'year', [])} || ${part(m, 'mon', [y])} || ${part(d, 'day', [y, m])} || CASE WHEN NOT ${anyDate} OR ${timeNonzero} THEN ${time} ELSE '' END`;
 }
 
-function isContainer(t: DuckDBType): boolean {
-  return t.typeId === DuckDBTypeId.LIST || t.typeId === DuckDBTypeId.ARRAY;
-}
-
 /** An element of an array / list / map: NULL → `NULL`, quoted when `re` matches, when
  * empty, or when it reads as NULL; inside quotes `"` and `\` get a backslash. */
 function quoteElem(t: string, re: string): string {
@@ -261,7 +246,7 @@ function quoteElem(t: string, re: string): string {
 /** `{1,2}`; nested lists print as inner braces without quotes (`{{1,2},{3}}`). */
 function listText(e: string, elem: DuckDBType): string {
   const v = fresh('l');
-  const inner = isContainer(elem)
+  const inner = isListType(elem)
     ? `coalesce(${textExpr(v, elem)}, 'NULL')`
     : quoteElem(textExpr(v, elem), ARRAY_QUOTE_RE);
   return `'{' || array_to_string(list_transform(${e}, lambda ${v}: ${inner}), ',') || '}'`;
@@ -301,21 +286,12 @@ const INFINITY_CHARS = 'infty-';
  */
 export function textChars(type: DuckDBType): string | null {
   const digits = '0123456789';
+  if (isUnsignedIntegerType(type)) return digits;
+  if (isIntegerType(type)) return digits + '-';
+  if (isTimestampType(type)) return digits + '-:. BC' + INFINITY_CHARS;
   switch (type.typeId) {
     case DuckDBTypeId.BOOLEAN:
       return 'tf';
-    case DuckDBTypeId.UTINYINT:
-    case DuckDBTypeId.USMALLINT:
-    case DuckDBTypeId.UINTEGER:
-    case DuckDBTypeId.UBIGINT:
-    case DuckDBTypeId.UHUGEINT:
-      return digits;
-    case DuckDBTypeId.TINYINT:
-    case DuckDBTypeId.SMALLINT:
-    case DuckDBTypeId.INTEGER:
-    case DuckDBTypeId.BIGINT:
-    case DuckDBTypeId.HUGEINT:
-      return digits + '-';
     case DuckDBTypeId.DECIMAL:
       return digits + '-.';
     case DuckDBTypeId.FLOAT:
@@ -328,11 +304,6 @@ export function textChars(type: DuckDBType): string | null {
     case DuckDBTypeId.TIME:
     case DuckDBTypeId.TIME_NS:
       return digits + ':.';
-    case DuckDBTypeId.TIMESTAMP:
-    case DuckDBTypeId.TIMESTAMP_S:
-    case DuckDBTypeId.TIMESTAMP_MS:
-    case DuckDBTypeId.TIMESTAMP_NS:
-      return digits + '-:. BC' + INFINITY_CHARS;
     case DuckDBTypeId.TIMESTAMP_TZ:
       return digits + '-+:. BC' + INFINITY_CHARS;
     default:

@@ -5,6 +5,7 @@
  * Bind. Layouts are those of PostgreSQL's *send/*recv functions (src/backend/utils/adt).
  */
 import { SqlError, unsupported } from '../errors/index.js';
+import { civilFromDays, daysFromCivil } from '../types/calendar.js';
 
 export const OID = {
   bool: 16,
@@ -130,34 +131,12 @@ function byteaFromText(text: string): Buffer {
   return Buffer.concat(parts);
 }
 
-// ---- dates: civil <-> day number without Date, so years 0..99 and BC stay exact.
-
-/** Days since 1970-01-01 of a proleptic Gregorian date (astronomical year numbering). */
-function daysFromCivil(y: number, m: number, d: number): number {
-  const yy = m <= 2 ? y - 1 : y;
-  const era = Math.floor(yy / 400);
-  const yoe = yy - era * 400;
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
-
-function civilFromDays(z: number): [number, number, number] {
-  const zz = z + 719468;
-  const era = Math.floor(zz / 146097);
-  const doe = zz - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  return [era * 400 + yoe + (m <= 2 ? 1 : 0), m, d];
-}
+// ---- dates: civil <-> day number (types/calendar.ts), so years 0..99 and BC stay exact.
 
 const pad = (n: number | bigint, w: number): string => String(n).padStart(w, '0');
 
 function formatDate(days: number): string {
-  const [y, m, d] = civilFromDays(days);
+  const { y, m, d } = civilFromDays(days);
   // Year 0 is 1 BC in PostgreSQL's output.
   const bc = y <= 0;
   return `${pad(bc ? 1 - y : y, 4)}-${pad(m, 2)}-${pad(d, 2)}${bc ? ' BC' : ''}`;
@@ -235,55 +214,67 @@ function specialTimestamp(text: string): bigint | null {
   return null;
 }
 
-/** timestamp_send: int64 microseconds since 2000-01-01 00:00:00. */
-const timestampCodec: Codec = {
-  name: 'timestamp',
-  encode(text) {
-    const special = specialTimestamp(text);
-    if (special !== null) return fixed(8, (b) => b.writeBigInt64BE(special));
-    const { usec, rest } = parseTimestamp('timestamp', text);
+/**
+ * timestamp_send / timestamptz_send: int64 microseconds since 2000-01-01 00:00:00, with
+ * +-infinity as the int64 extremes. The two types differ only in the text after the
+ * date and time: `toUtc` turns the parsed local value and that rest into the UTC count
+ * (or refuses the text), `format` writes a finite count back as text.
+ */
+function timestampCodecOf(
+  name: string,
+  toUtc: (usec: bigint, rest: string, text: string) => bigint,
+  format: (usec: bigint) => string,
+): Codec {
+  return {
+    name,
+    encode(text) {
+      const special = specialTimestamp(text);
+      if (special !== null) return fixed(8, (b) => b.writeBigInt64BE(special));
+      const { usec, rest } = parseTimestamp(name, text);
+      const utc = toUtc(usec, rest, text);
+      return fixed(8, (b) => b.writeBigInt64BE(utc));
+    },
+    decode(bin) {
+      wantLength(bin, 8);
+      const v = bin.readBigInt64BE(0);
+      if (v === INT64_MAX) return 'infinity';
+      if (v === INT64_MIN) return '-infinity';
+      return format(v);
+    },
+  };
+}
+
+/** timestamp: nothing may follow the time. */
+const timestampCodec = timestampCodecOf(
+  'timestamp',
+  (usec, rest, text) => {
     if (rest.trim() !== '') throw bad('timestamp', text);
-    return fixed(8, (b) => b.writeBigInt64BE(usec));
+    return usec;
   },
-  decode(bin) {
-    wantLength(bin, 8);
-    const v = bin.readBigInt64BE(0);
-    if (v === INT64_MAX) return 'infinity';
-    if (v === INT64_MIN) return '-infinity';
-    return formatTimestamp(v);
-  },
-};
+  formatTimestamp,
+);
 
 const OFFSET_RE = /^\s*(?:Z|(?:UTC)|([+-])(\d{1,2})(?::?(\d{2}))?(?::?(\d{2}))?)$/i;
 
 /**
- * timestamptz_send: the same count, in UTC. The text side is always written with `+00`,
+ * timestamptz: the same count, in UTC. The text side is always written with `+00`,
  * as the session TimeZone Ferry reports is UTC.
  */
-const timestamptzCodec: Codec = {
-  name: 'timestamp with time zone',
-  encode(text) {
-    const special = specialTimestamp(text);
-    if (special !== null) return fixed(8, (b) => b.writeBigInt64BE(special));
-    let { usec, rest } = parseTimestamp('timestamp with time zone', text);
+const timestamptzCodec = timestampCodecOf(
+  'timestamp with time zone',
+  (usec, rest, text) => {
     const m = OFFSET_RE.exec(rest);
     if (!m) throw bad('timestamp with time zone', text);
-    if (m[1] !== undefined) {
-      const off = (Number(m[2]) * 3600 + Number(m[3] ?? 0) * 60 + Number(m[4] ?? 0)) * 1_000_000;
-      // The text is local time at that offset; the binary value is UTC.
-      usec -= BigInt(m[1] === '-' ? -off : off);
-    }
-    return fixed(8, (b) => b.writeBigInt64BE(usec));
+    if (m[1] === undefined) return usec;
+    const off = (Number(m[2]) * 3600 + Number(m[3] ?? 0) * 60 + Number(m[4] ?? 0)) * 1_000_000;
+    // The text is local time at that offset; the binary value is UTC.
+    return usec - BigInt(m[1] === '-' ? -off : off);
   },
-  decode(bin) {
-    wantLength(bin, 8);
-    const v = bin.readBigInt64BE(0);
-    if (v === INT64_MAX) return 'infinity';
-    if (v === INT64_MIN) return '-infinity';
-    const s = formatTimestamp(v);
+  (usec) => {
+    const s = formatTimestamp(usec);
     return s.endsWith(' BC') ? s.slice(0, -3) + '+00 BC' : s + '+00';
   },
-};
+);
 
 /** date_send: int32 days since 2000-01-01; +-infinity are the int32 extremes. */
 const dateCodec: Codec = {

@@ -15,6 +15,7 @@
 // STS form posts. S3 operation shapes: https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_Amazon_Simple_Storage_Service.html
 import http from 'node:http';
 import { s3ErrorXml, stsErrorXml } from './aws-xml.js';
+import { startLocalServer } from './local-server.js';
 import { parseAuthorization, headerValue } from './sigv4.js';
 
 export const OPERATIONS = [
@@ -272,25 +273,16 @@ export async function startFaultProxy(opts: { upstream: string; port?: number })
     else forward(req, res, op, body);
   }
 
-  const server = http.createServer((req, res) => {
+  const server = await startLocalServer((req, res) => {
     handle(req, res).catch(() => res.destroy());
-  });
-  server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  // Unref'd: a test process that forgets close() can still exit.
-  server.unref();
-  const port = (server.address() as { port: number }).port;
+  }, opts.port);
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    url: server.url,
+    port: server.port,
     faults,
     close: async () => {
       faults.clear();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      await server.stop();
       agent.destroy();
     },
   };

@@ -21,6 +21,7 @@ import { IAMClient, GetRoleCommand, CreateRoleCommand, ListRolePoliciesCommand, 
 import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '@aws-crypto/sha256-js';
+import { startLocalServer } from './local-server.js';
 import { parseAuthorization, verifySigV4, headerValue, accessKeyOf } from './sigv4.js';
 import { stsErrorXml, s3ErrorXml, xmlEscape, STS_NS } from './aws-xml.js';
 import { evaluateTrust, withAccount } from './trust-policy.js';
@@ -265,7 +266,7 @@ export async function startStsFront(opts: StsFrontOptions): Promise<StsFront> {
     res.on('close', () => { if (!res.writableFinished) up.destroy(); });
   }
 
-  const server = http.createServer((req, res) => {
+  const server = await startLocalServer((req, res) => {
     const auth = parseAuthorization(headerValue(req.headers, 'authorization'));
     if (req.method === 'POST' && auth?.service === 'sts') {
       handleSts(req, res).catch((e: unknown) => {
@@ -277,21 +278,12 @@ export async function startStsFront(opts: StsFrontOptions): Promise<StsFront> {
       return;
     }
     forward(req, res);
-  });
-  server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  // Unref'd: a test process that forgets close() can still exit.
-  server.unref();
-  const port = (server.address() as { port: number }).port;
+  }, opts.port);
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    url: server.url,
+    port: server.port,
     close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      await server.stop();
       agent.destroy();
       iam.destroy();
       sts.destroy();

@@ -2,36 +2,28 @@
  * The wire layer driven by real clients (node-postgres and postgres.js) against a fake
  * adapter: simple and extended query, parameters, errors, notices, COPY, cancel.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import postgres from 'postgres';
-import { startPgServer, type PgServer } from '../../src/wire/index.js';
-import { configureLog, createLogger } from '../../src/log/index.js';
+import { configureLog } from '../../src/log/index.js';
 import { setInternalErrorLogger } from '../../src/errors/index.js';
-import { FakeCoordinator, TYPED, testConfig } from './fake.js';
+import { TYPED, fakeWireServer } from './fake.js';
 import { binaryToText } from '../../src/wire/binary.js';
 import { RawClient, dataRowValues, errorFields, fe } from './frontend.js';
 
 configureLog({ level: 'error' });
 setInternalErrorLogger(() => undefined);
 
-let server: PgServer;
-const coord = new FakeCoordinator();
-
-before(async () => {
-  server = await startPgServer({ config: testConfig(), coordinator: coord, log: createLogger('test') });
-});
-after(async () => {
-  await server.close();
-});
+const wire = fakeWireServer();
+const coord = wire.coord;
 
 function pgClient(): pg.Client {
-  return new pg.Client({ host: '127.0.0.1', port: server.port, user: 'materialize', database: 'materialize' });
+  return new pg.Client({ host: '127.0.0.1', port: wire.server.port, user: 'materialize', database: 'materialize' });
 }
 
 function pgjs(opts: postgres.Options<Record<string, never>> = {}): postgres.Sql {
-  return postgres({ host: '127.0.0.1', port: server.port, user: 'materialize', database: 'materialize', max: 1, fetch_types: false, ...opts });
+  return postgres({ host: '127.0.0.1', port: wire.server.port, user: 'materialize', database: 'materialize', max: 1, fetch_types: false, ...opts });
 }
 
 describe('node-postgres', () => {
@@ -137,7 +129,7 @@ describe('node-postgres', () => {
   });
 
   test('unknown database is a FATAL error at startup', async () => {
-    const c = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'materialize', database: 'nope' });
+    const c = new pg.Client({ host: '127.0.0.1', port: wire.server.port, user: 'materialize', database: 'nope' });
     await assert.rejects(c.connect(), (e: pg.DatabaseError) => {
       assert.equal(e.code, '3D000');
       assert.equal(e.severity, 'FATAL');
@@ -218,7 +210,7 @@ describe('postgres.js', () => {
 
 describe('raw extended protocol', () => {
   test('Execute with a row limit suspends and resumes the same stream', async () => {
-    const { c } = await RawClient.login(server.port);
+    const { c } = await RawClient.login(wire.server.port);
     const session = coord.last();
     c.send(fe.parse('s1', 'select series 5'), fe.bind('p1', 's1', []), fe.execute('p1', 2), fe.flush());
     let msgs = await c.until('s');
@@ -240,7 +232,7 @@ describe('raw extended protocol', () => {
   test('binary result columns for every supported type', async () => {
     // node-postgres decodes every DataRow field as UTF-8 first, so binary results are
     // checked at the byte level here instead.
-    const { c } = await RawClient.login(server.port);
+    const { c } = await RawClient.login(wire.server.port);
     c.send(fe.parse('', 'select types'), fe.bind('', '', [], [], [1]), fe.describe('P', ''), fe.execute(''), fe.sync());
     const msgs = await c.until('Z');
     assert.deepEqual(msgs.map((m) => m.type), ['1', '2', 'T', 'D', 'C', 'Z']);
@@ -254,7 +246,7 @@ describe('raw extended protocol', () => {
   });
 
   test('Describe statement and portal, per-column result formats, NoData', async () => {
-    const { c } = await RawClient.login(server.port);
+    const { c } = await RawClient.login(wire.server.port);
     c.send(
       fe.parse('', 'select $1::int4, $2::text'),
       fe.describe('S', ''),
@@ -276,7 +268,7 @@ describe('raw extended protocol', () => {
   });
 
   test('after an error, messages are skipped until Sync', async () => {
-    const { c } = await RawClient.login(server.port);
+    const { c } = await RawClient.login(wire.server.port);
     c.send(fe.bind('', 'missing', []), fe.execute(''), fe.parse('', 'select 1'), fe.sync(), fe.query('select 9'));
     const msgs = await c.until('Z');
     assert.deepEqual(msgs.map((m) => m.type), ['E', 'Z']);
@@ -287,7 +279,7 @@ describe('raw extended protocol', () => {
   });
 
   test('COPY FROM STDIN over raw messages, CopyFail, and adapter rejection', async () => {
-    const { c } = await RawClient.login(server.port);
+    const { c } = await RawClient.login(wire.server.port);
     const session = coord.last();
     c.send(fe.query('copy t from stdin'));
     assert.equal((await c.read())?.type, 'G');
@@ -314,7 +306,7 @@ describe('raw extended protocol', () => {
   });
 
   test('COPY TO STDOUT over the simple protocol', async () => {
-    const { c } = await RawClient.login(server.port);
+    const { c } = await RawClient.login(wire.server.port);
     c.send(fe.query('copy t to stdout'));
     const msgs = await c.until('Z');
     assert.deepEqual(msgs.map((m) => m.type), ['H', 'd', 'd', 'd', 'c', 'C', 'Z']);
@@ -324,7 +316,7 @@ describe('raw extended protocol', () => {
   });
 
   test('statement and portal names: duplicates, Close, and unknown names', async () => {
-    const { c } = await RawClient.login(server.port);
+    const { c } = await RawClient.login(wire.server.port);
     c.send(fe.parse('s', 'select 1'), fe.parse('s', 'select 2'), fe.sync());
     let msgs = await c.until('Z');
     assert.deepEqual(msgs.map((m) => m.type), ['1', 'E', 'Z']);
@@ -343,7 +335,7 @@ describe('raw extended protocol', () => {
   });
 
   test('Bind checks parameter counts and formats', async () => {
-    const { c } = await RawClient.login(server.port);
+    const { c } = await RawClient.login(wire.server.port);
     c.send(fe.parse('', 'select $1::int4'), fe.bind('', '', []), fe.sync());
     let msgs = await c.until('Z');
     assert.equal(errorFields(msgs[1]!.body)['M'], 'bind message supplies 0 parameters, but prepared statement "" requires 1');
@@ -357,7 +349,7 @@ describe('raw extended protocol', () => {
   });
 
   test('Terminate in the middle of COPY FROM STDIN ends the session', async () => {
-    const { c } = await RawClient.login(server.port);
+    const { c } = await RawClient.login(wire.server.port);
     const session = coord.last();
     c.send(fe.query('copy t from stdin'));
     assert.equal((await c.read())?.type, 'G');
@@ -368,7 +360,7 @@ describe('raw extended protocol', () => {
   });
 
   test('ParameterStatus after SET and transaction status in ReadyForQuery', async () => {
-    const { c } = await RawClient.login(server.port);
+    const { c } = await RawClient.login(wire.server.port);
     c.send(fe.query('set search_path = foo; begin'));
     const msgs = await c.until('Z');
     const ps = msgs.find((m) => m.type === 'S')!;

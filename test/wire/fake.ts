@@ -4,6 +4,7 @@
  * is tested elsewhere. Each session records what the wire layer asked of it.
  */
 import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
 import type {
   Coordinator,
   ExecContext,
@@ -18,6 +19,8 @@ import type {
 import type { FerryConfig } from '../../src/config/index.js';
 import { SqlError } from '../../src/errors/index.js';
 import { scramVerifier } from '../../src/wire/scram.js';
+import { startPgServer, type PgServer } from '../../src/wire/index.js';
+import { createLogger } from '../../src/log/index.js';
 
 export function field(name: string, typeOid: number): FieldDesc {
   return { name, tableOid: 0, columnAttr: 0, typeOid, typeSize: -1, typeMod: -1 };
@@ -295,5 +298,25 @@ export function testConfig(over: Partial<FerryConfig> = {}): FerryConfig {
     memoryLimit: null,
     logLevel: 'error',
     ...over,
+  };
+}
+
+/** A wire server in trust mode over a fresh FakeCoordinator, shared by the tests of one
+ * file: started in `before`, closed in `after` (so `server` is there once tests run). */
+export function fakeWireServer(): { coord: FakeCoordinator; readonly server: PgServer } {
+  const coord = new FakeCoordinator();
+  let server: PgServer | undefined;
+  before(async () => {
+    server = await startPgServer({ config: testConfig(), coordinator: coord, log: createLogger('test') });
+  });
+  after(async () => {
+    await server?.close();
+  });
+  return {
+    coord,
+    get server(): PgServer {
+      if (!server) throw new Error('the wire server starts in before()');
+      return server;
+    },
   };
 }

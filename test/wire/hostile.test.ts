@@ -3,26 +3,19 @@
  * declared lengths, clients that vanish or stop reading, many connections at once. The
  * server must answer with the right error, release the session, and keep serving.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { startPgServer, type PgServer } from '../../src/wire/index.js';
+import { startPgServer } from '../../src/wire/index.js';
 import { configureLog, createLogger } from '../../src/log/index.js';
-import { FakeCoordinator, testConfig, type FakeSession } from './fake.js';
+import { fakeWireServer, testConfig, type FakeSession } from './fake.js';
 import { RawClient, dataRowValues, errorFields, fe } from './frontend.js';
 
 configureLog({ level: 'error' });
 
-let server: PgServer;
-const coord = new FakeCoordinator();
-
-before(async () => {
-  server = await startPgServer({ config: testConfig(), coordinator: coord, log: createLogger('test') });
-});
-after(async () => {
-  await server.close();
-});
+const wire = fakeWireServer();
+const coord = wire.coord;
 
 async function eventually(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -34,7 +27,7 @@ async function eventually(what: string, check: () => boolean, timeoutMs = 5000):
 
 /** The server still answers a fresh client. */
 async function stillServing(): Promise<void> {
-  const { c } = await RawClient.login(server.port);
+  const { c } = await RawClient.login(wire.server.port);
   c.send(fe.query('select 11'));
   const msgs = await c.until('Z');
   assert.equal(dataRowValues(msgs[1]!.body)[0]?.toString(), '11');
@@ -51,7 +44,7 @@ async function sessionAfter(before: number): Promise<FakeSession> {
 describe('hostile input', () => {
   test('a declared length of 2 GB is refused without reading it, and the server keeps serving', async () => {
     const rss = process.memoryUsage().rss;
-    const { c } = await RawClient.login(server.port);
+    const { c } = await RawClient.login(wire.server.port);
     const session = coord.last();
     c.send(fe.header('Q', 0x7fffffff), Buffer.alloc(1000, 0x41));
     const m = await c.read();
@@ -67,12 +60,12 @@ describe('hostile input', () => {
   });
 
   test('an oversized startup packet and a declared length below 4 are refused', async () => {
-    const a = await RawClient.connect(server.port);
+    const a = await RawClient.connect(wire.server.port);
     a.send(Buffer.from([0x7f, 0xff, 0xff, 0xff]));
     assert.equal(errorFields((await a.read())!.body)['C'], '54000');
     await a.closed();
 
-    const { c } = await RawClient.login(server.port);
+    const { c } = await RawClient.login(wire.server.port);
     c.send(fe.header('Q', 2));
     const m = await c.read();
     assert.equal(errorFields(m!.body)['C'], '08P01');
@@ -81,14 +74,14 @@ describe('hostile input', () => {
   });
 
   test('garbage bytes before and after startup', async () => {
-    const a = await RawClient.connect(server.port);
+    const a = await RawClient.connect(wire.server.port);
     a.send(randomBytes(64));
     // Whatever the random header says, the server answers with an error or just closes.
     const m = await a.read().catch(() => null);
     if (m) assert.equal(m.type, 'E');
     a.destroy();
 
-    const { c } = await RawClient.login(server.port);
+    const { c } = await RawClient.login(wire.server.port);
     c.send(Buffer.from([0x01, 0, 0, 0, 4]));
     const e = await c.read();
     assert.deepEqual(errorFields(e!.body)['M'], 'invalid frontend message type 1');
@@ -97,7 +90,7 @@ describe('hostile input', () => {
   });
 
   test('a malformed message body is an ERROR; the connection recovers at Sync', async () => {
-    const { c } = await RawClient.login(server.port);
+    const { c } = await RawClient.login(wire.server.port);
     // Bind that claims 5 parameter formats but ends right after.
     const bad = Buffer.concat([Buffer.from('B'), Buffer.from([0, 0, 0, 8, 0, 0, 0, 5])]);
     c.send(fe.parse('', 'select 1'), bad, fe.sync(), fe.query('select 3'));
@@ -110,7 +103,7 @@ describe('hostile input', () => {
   });
 
   test('invalid UTF-8 in a query or a text parameter is 22021', async () => {
-    const { c } = await RawClient.login(server.port);
+    const { c } = await RawClient.login(wire.server.port);
     const badQuery = Buffer.concat([Buffer.from('Q'), Buffer.from([0, 0, 0, 7, 0x41, 0xff, 0])]);
     c.send(badQuery);
     let msgs = await c.until('Z');
@@ -124,7 +117,7 @@ describe('hostile input', () => {
 
   test('truncated messages: the client closes halfway through one', async () => {
     const before = coord.sessions.length;
-    const { c } = await RawClient.login(server.port);
+    const { c } = await RawClient.login(wire.server.port);
     const session = await sessionAfter(before);
     c.send(fe.query('select 1').subarray(0, 7));
     c.socket.end();
@@ -133,19 +126,19 @@ describe('hostile input', () => {
   });
 
   test('startup problems: old protocol, missing user, newer minor version', async () => {
-    const a = await RawClient.connect(server.port);
+    const a = await RawClient.connect(wire.server.port);
     a.send(fe.startup({ user: 'x' }, 0x00020000));
     const e = errorFields((await a.read())!.body);
     assert.equal(e['C'], '0A000');
     assert.equal(e['M'], 'unsupported frontend protocol 2.0: server supports 3.0 to 3.0');
     await a.closed();
 
-    const b = await RawClient.connect(server.port);
+    const b = await RawClient.connect(wire.server.port);
     b.send(fe.startup({ database: 'materialize' }));
     assert.equal(errorFields((await b.read())!.body)['C'], '28000');
     await b.closed();
 
-    const c = await RawClient.connect(server.port);
+    const c = await RawClient.connect(wire.server.port);
     c.send(fe.startup({ user: 'materialize', _pq_: 'x', '_pq_.magic': 'on' }, 0x00030002));
     const v = await c.read();
     assert.equal(v?.type, 'v');
@@ -160,7 +153,7 @@ describe('hostile input', () => {
 describe('clients that go away', () => {
   test('a client vanishing mid-query cancels and closes its session', async () => {
     const before = coord.sessions.length;
-    const { c } = await RawClient.login(server.port);
+    const { c } = await RawClient.login(wire.server.port);
     const session = await sessionAfter(before);
     c.send(fe.query('sleep'));
     await session.sleeping;
@@ -171,7 +164,7 @@ describe('clients that go away', () => {
 
   test('a client that stops reading holds back the engine; vanishing releases the result', async () => {
     const before = coord.sessions.length;
-    const { c } = await RawClient.login(server.port);
+    const { c } = await RawClient.login(wire.server.port);
     const session = await sessionAfter(before);
     c.socket.pause();
     c.send(fe.query('select series 5000000'));
@@ -196,7 +189,7 @@ describe('clients that go away', () => {
     const flood = `
       const net = require('node:net');
       const msg = (t, body) => { const h = Buffer.alloc(5); h.write(t); h.writeInt32BE(body.length + 4, 1); return Buffer.concat([h, body]); };
-      const s = net.connect(${server.port}, '127.0.0.1', () => {
+      const s = net.connect(${wire.server.port}, '127.0.0.1', () => {
         const kv = Buffer.from('user\\0u\\0\\0');
         const start = Buffer.alloc(8); start.writeInt32BE(kv.length + 8); start.writeInt32BE(196608, 4);
         s.write(Buffer.concat([start, kv]));
@@ -231,15 +224,15 @@ describe('clients that go away', () => {
 
   test('a cancel with the wrong secret is ignored; the right one cancels', async () => {
     const before = coord.sessions.length;
-    const { c, pid, secret } = await RawClient.login(server.port);
+    const { c, pid, secret } = await RawClient.login(wire.server.port);
     const session = await sessionAfter(before);
     c.send(fe.query('sleep'));
     await session.sleeping;
-    const wrong = await RawClient.connect(server.port);
+    const wrong = await RawClient.connect(wire.server.port);
     wrong.send(fe.cancelRequest(pid, secret ^ 1));
     await wrong.closed();
     assert.equal(session.cancels, 0);
-    const right = await RawClient.connect(server.port);
+    const right = await RawClient.connect(wire.server.port);
     right.send(fe.cancelRequest(pid, secret));
     await right.closed();
     const msgs = await c.until('Z');
@@ -254,7 +247,7 @@ describe('clients that go away', () => {
     for (let round = 0; round < 3; round++) {
       await Promise.all(
         Array.from({ length: 200 }, async (_, i) => {
-          const { c } = await RawClient.login(server.port);
+          const { c } = await RawClient.login(wire.server.port);
           c.send(fe.query(i % 2 === 0 ? 'select series 100' : 'fail'));
           await c.until('Z');
           // Half leave politely, half just drop the connection.
@@ -265,8 +258,8 @@ describe('clients that go away', () => {
     }
     await eventually('all sessions closed', () => coord.sessions.slice(before).every((s) => s.closes === 1));
     assert.equal(coord.sessions.length - before, 600);
-    await eventually('no open connections', () => server.connectionCount().open === 0);
-    assert.ok(server.connectionCount().accepted >= 600);
+    await eventually('no open connections', () => wire.server.connectionCount().open === 0);
+    assert.ok(wire.server.connectionCount().accepted >= 600);
     const grown = process.memoryUsage().rss - rss;
     assert.ok(grown < 100 * 1024 * 1024, `rss grew by ${grown} bytes`);
     await stillServing();

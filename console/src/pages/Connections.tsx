@@ -8,7 +8,7 @@
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { execute, ident, literal, queryObjects, type SqlErrorInfo } from '../api';
-import { CopyButton, ErrorBox, LoadState, errorInfo } from '../components';
+import { ACTIONS_COLUMN, CopyButton, ErrorBox, Grid, ListState, OutcomeView, errorInfo, type Outcome } from '../components';
 
 interface Connection {
   id: string;
@@ -108,44 +108,30 @@ export function Connections() {
           }}
         />
       ) : null}
-      <LoadState error={error} loading={loading && list.length === 0} />
-      {!loading && !error && list.length === 0 ? <p class="muted">No connections yet. Create one with “New AWS connection”.</p> : null}
-      {list.length > 0 ? (
-        <div class="grid-wrap">
-          <table class="grid" aria-label="Connections">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Type</th>
-                <th scope="col">Mode</th>
-                <th scope="col">Region</th>
-                <th scope="col">External ID</th>
-                <th scope="col"><span class="visually-hidden">Actions</span></th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((c) => (
-                <tr key={c.id} class={c.id === selected ? 'selected' : undefined}>
-                  <td>
-                    <button type="button" class="link" onClick={() => setSelected(c.id === selected ? null : c.id)} aria-expanded={c.id === selected}>
-                      {c.schema_name ? `${c.schema_name}.` : ''}{c.name}
-                    </button>
-                  </td>
-                  <td>{c.type ?? '—'}</td>
-                  <td>{c.assume_role_arn ? 'assume role' : c.access_key_id ? 'access key' : '—'}</td>
-                  <td>{c.region ?? '—'}</td>
-                  <td><code>{c.external_id ?? '—'}</code></td>
-                  <td>
-                    <button type="button" onClick={() => setSelected(c.id === selected ? null : c.id)} aria-expanded={c.id === selected}>
-                      {c.id === selected ? 'Hide' : 'Details'}
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
+      <ListState error={error} loading={loading} count={list.length} empty="No connections yet. Create one with “New AWS connection”." />
+      <Grid
+        label="Connections"
+        columns={['Name', 'Type', 'Mode', 'Region', 'External ID', ACTIONS_COLUMN]}
+        rows={list}
+        row={(c) => (
+          <tr key={c.id} class={c.id === selected ? 'selected' : undefined}>
+            <td>
+              <button type="button" class="link" onClick={() => setSelected(c.id === selected ? null : c.id)} aria-expanded={c.id === selected}>
+                {c.schema_name ? `${c.schema_name}.` : ''}{c.name}
+              </button>
+            </td>
+            <td>{c.type ?? '—'}</td>
+            <td>{c.assume_role_arn ? 'assume role' : c.access_key_id ? 'access key' : '—'}</td>
+            <td>{c.region ?? '—'}</td>
+            <td><code>{c.external_id ?? '—'}</code></td>
+            <td>
+              <button type="button" onClick={() => setSelected(c.id === selected ? null : c.id)} aria-expanded={c.id === selected}>
+                {c.id === selected ? 'Hide' : 'Details'}
+              </button>
+            </td>
+          </tr>
+        )}
+      />
       {current ? <ConnectionDetail key={current.id} c={current} /> : null}
     </div>
   );
@@ -156,7 +142,7 @@ function ConnectionDetail({ c }: { c: Connection }) {
   const [prefix, setPrefix] = useState('');
   const [checkPrefix, setCheckPrefix] = useState(false);
   const [validating, setValidating] = useState(false);
-  const [outcome, setOutcome] = useState<{ ok: true; text: string } | { ok: false; error: SqlErrorInfo | string } | null>(null);
+  const [outcome, setOutcome] = useState<Outcome>(null);
   const trust = prettyJson(c.example_trust_policy);
   const policy = bucket.trim() ? permissionPolicy(bucket.trim(), prefix.trim()) : null;
   const target = bucket.trim() ? `s3://${bucket.trim()}/${prefix.trim().replace(/^\/+/, '')}` : null;
@@ -235,10 +221,7 @@ function ConnectionDetail({ c }: { c: Connection }) {
         <button type="button" class="primary" onClick={validate} disabled={validating}>
           {validating ? 'Validating…' : 'Validate'}
         </button>
-        <div aria-live="polite">
-          {outcome?.ok ? <p class="success" role="status">{outcome.text}</p> : null}
-          {outcome && !outcome.ok ? <ErrorBox error={outcome.error} title="Validation failed" /> : null}
-        </div>
+        <OutcomeView outcome={outcome} errorTitle="Validation failed" />
       </div>
     </section>
   );

@@ -6,8 +6,8 @@
  * Each section shows the SQL error on its own when its relation is not there.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { execute, ident, queryObjects, type SqlErrorInfo } from '../api';
-import { ErrorBox, LoadState, errorInfo } from '../components';
+import { execute, ident, queryObjects } from '../api';
+import { ACTIONS_COLUMN, ErrorBox, Grid, ListState, OutcomeView, errorInfo, type Outcome } from '../components';
 import { formatBytes, formatCount, formatDuration, formatTime, parseTime, plural } from '../format';
 
 type Row = Record<string, unknown>;
@@ -88,8 +88,7 @@ function Running({ tick }: { tick: number }) {
   return (
     <section aria-labelledby="running-title" class="card">
       <h2 id="running-title">Running</h2>
-      <LoadState error={error} loading={loading} />
-      {!loading && !error && rows.length === 0 ? <p class="muted">No export is running.</p> : null}
+      <ListState error={error} loading={loading} count={rows.length} empty="No export is running." />
       <ul class="running-list">
         {rows.map((r) => {
           const id = String(r.export_id);
@@ -121,44 +120,28 @@ function History({ tick }: { tick: number }) {
   return (
     <section aria-labelledby="history-title" class="card">
       <h2 id="history-title">Recent exports</h2>
-      <LoadState error={error} loading={loading} />
-      {!loading && !error && rows.length === 0 ? <p class="muted">No export has finished yet.</p> : null}
-      {rows.length > 0 ? (
-        <div class="grid-wrap">
-          <table class="grid" aria-label="Recent exports">
-            <thead>
-              <tr>
-                <th scope="col">Status</th>
-                <th scope="col">Target</th>
-                <th scope="col">Started</th>
-                <th scope="col">Duration</th>
-                <th scope="col">Rows</th>
-                <th scope="col">Size</th>
-                <th scope="col">Files</th>
-                <th scope="col">Error</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((r) => {
-                const s = parseTime(r.started_at);
-                const f = parseTime(r.finished_at);
-                return (
-                  <tr key={String(r.export_id)}>
-                    <td><StatusBadge status={r.status} /></td>
-                    <td title={String(r.statement ?? '')}><code>{String(r.uri ?? '')}</code> <span class="muted">{String(r.format ?? '')}</span></td>
-                    <td>{formatTime(r.started_at)}</td>
-                    <td>{formatDuration(s !== null && f !== null ? f - s : null)}</td>
-                    <td class="num">{formatCount(r.rows)}</td>
-                    <td class="num">{formatBytes(r.bytes)}</td>
-                    <td class="num">{formatCount(r.files)}</td>
-                    <td class="error-cell">{r.error ? String(r.error) : ''}</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
+      <ListState error={error} loading={loading} count={rows.length} empty="No export has finished yet." />
+      <Grid
+        label="Recent exports"
+        columns={['Status', 'Target', 'Started', 'Duration', 'Rows', 'Size', 'Files', 'Error']}
+        rows={rows}
+        row={(r) => {
+          const s = parseTime(r.started_at);
+          const f = parseTime(r.finished_at);
+          return (
+            <tr key={String(r.export_id)}>
+              <td><StatusBadge status={r.status} /></td>
+              <td title={String(r.statement ?? '')}><code>{String(r.uri ?? '')}</code> <span class="muted">{String(r.format ?? '')}</span></td>
+              <td>{formatTime(r.started_at)}</td>
+              <td>{formatDuration(s !== null && f !== null ? f - s : null)}</td>
+              <td class="num">{formatCount(r.rows)}</td>
+              <td class="num">{formatBytes(r.bytes)}</td>
+              <td class="num">{formatCount(r.files)}</td>
+              <td class="error-cell">{r.error ? String(r.error) : ''}</td>
+            </tr>
+          );
+        }}
+      />
     </section>
   );
 }
@@ -166,7 +149,7 @@ function History({ tick }: { tick: number }) {
 function Scheduled({ tick, onChange }: { tick: number; onChange: () => void }) {
   const exports = usePoll(SCHEDULED_SQL, 5000, tick);
   const runs = usePoll(RUNS_SQL, 5000, tick);
-  const [action, setAction] = useState<{ ok: true; text: string } | { ok: false; error: SqlErrorInfo | string } | null>(null);
+  const [action, setAction] = useState<Outcome>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const latest = new Map<string, Row>();
   for (const r of runs.rows) if (!latest.has(String(r.export_id))) latest.set(String(r.export_id), r);
@@ -188,62 +171,48 @@ function Scheduled({ tick, onChange }: { tick: number; onChange: () => void }) {
   return (
     <section aria-labelledby="scheduled-title" class="card">
       <h2 id="scheduled-title">Scheduled exports</h2>
-      <LoadState error={exports.error} loading={exports.loading} />
-      {!exports.loading && !exports.error && exports.rows.length === 0 ? (
-        <p class="muted">No scheduled export. Create one with <code>CREATE EXPORT name REFRESH EVERY '1 day' AS COPY … TO …</code> in the SQL shell.</p>
-      ) : null}
-      <div aria-live="polite">
-        {action?.ok ? <p class="success" role="status">{action.text}</p> : null}
-        {action && !action.ok ? <ErrorBox error={action.error} /> : null}
-      </div>
-      {exports.rows.length > 0 ? (
-        <div class="grid-wrap">
-          <table class="grid" aria-label="Scheduled exports">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Schedule</th>
-                <th scope="col">Next run</th>
-                <th scope="col">Last run</th>
-                <th scope="col">Last result</th>
-                <th scope="col"><span class="visually-hidden">Actions</span></th>
-              </tr>
-            </thead>
-            <tbody>
-              {exports.rows.map((e) => {
-                const name = String(e.name);
-                const paused = e.paused === true || e.paused === 't';
-                const run = latest.get(String(e.id));
-                return (
-                  <tr key={String(e.id)}>
-                    <td>{name}</td>
-                    <td><code>{String(e.schedule ?? '')}</code></td>
-                    <td>{paused ? <span class="badge badge-paused">paused</span> : formatTime(e.next_run_at)}</td>
-                    <td>{run ? formatTime(run.scheduled_for) : '—'}</td>
-                    <td>
-                      {run ? <StatusBadge status={run.status} /> : '—'}
-                      {run?.error ? <div class="error-cell">{String(run.error)}</div> : null}
-                      {run && run.status === 'succeeded' ? <div class="muted">{plural(run.rows, 'row')} · {formatBytes(run.bytes)} · {plural(run.files, 'file')}</div> : null}
-                    </td>
-                    <td class="actions">
-                      <button
-                        type="button"
-                        disabled={busy !== null}
-                        onClick={() => act(`p-${name}`, `ALTER EXPORT ${ident(name)} SET (PAUSED = ${paused ? 'false' : 'true'})`, `${name} ${paused ? 'resumed' : 'paused'}.`)}
-                      >
-                        {paused ? 'Resume' : 'Pause'}
-                      </button>
-                      <button type="button" disabled={busy !== null} onClick={() => act(`r-${name}`, `EXECUTE EXPORT ${ident(name)}`, `${name} ran.`)}>
-                        Run now
-                      </button>
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
+      <ListState
+        error={exports.error}
+        loading={exports.loading}
+        count={exports.rows.length}
+        empty={<>No scheduled export. Create one with <code>CREATE EXPORT name REFRESH EVERY '1 day' AS COPY … TO …</code> in the SQL shell.</>}
+      />
+      <OutcomeView outcome={action} />
+      <Grid
+        label="Scheduled exports"
+        columns={['Name', 'Schedule', 'Next run', 'Last run', 'Last result', ACTIONS_COLUMN]}
+        rows={exports.rows}
+        row={(e) => {
+          const name = String(e.name);
+          const paused = e.paused === true || e.paused === 't';
+          const run = latest.get(String(e.id));
+          return (
+            <tr key={String(e.id)}>
+              <td>{name}</td>
+              <td><code>{String(e.schedule ?? '')}</code></td>
+              <td>{paused ? <span class="badge badge-paused">paused</span> : formatTime(e.next_run_at)}</td>
+              <td>{run ? formatTime(run.scheduled_for) : '—'}</td>
+              <td>
+                {run ? <StatusBadge status={run.status} /> : '—'}
+                {run?.error ? <div class="error-cell">{String(run.error)}</div> : null}
+                {run && run.status === 'succeeded' ? <div class="muted">{plural(run.rows, 'row')} · {formatBytes(run.bytes)} · {plural(run.files, 'file')}</div> : null}
+              </td>
+              <td class="actions">
+                <button
+                  type="button"
+                  disabled={busy !== null}
+                  onClick={() => act(`p-${name}`, `ALTER EXPORT ${ident(name)} SET (PAUSED = ${paused ? 'false' : 'true'})`, `${name} ${paused ? 'resumed' : 'paused'}.`)}
+                >
+                  {paused ? 'Resume' : 'Pause'}
+                </button>
+                <button type="button" disabled={busy !== null} onClick={() => act(`r-${name}`, `EXECUTE EXPORT ${ident(name)}`, `${name} ran.`)}>
+                  Run now
+                </button>
+              </td>
+            </tr>
+          );
+        }}
+      />
       {runs.error && !exports.error ? <ErrorBox error={errorInfo(runs.error)} title="Could not read runs" /> : null}
     </section>
   );
