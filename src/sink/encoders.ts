@@ -243,11 +243,13 @@ export async function encodeParquet(ctx: EncodeContext): Promise<WrittenFile[]> 
   const pumps = new Map<number, Promise<WrittenFile | null>>();
   const uploads = new Set<FileUpload>();
   const drains: Promise<net.Socket | null>[] = [];
+  const starting = new Set<Promise<void>>();
+  let closed = false; // the statement is over: nothing may touch the connection any more
   let spareFrom = Infinity; // pumps at or above this index had no writer: ignore them
   let firstError: unknown;
 
   const fail = (err: unknown): void => {
-    if (firstError !== undefined) return;
+    if (firstError !== undefined || closed) return;
     firstError = err;
     // Stop the writer: interrupt the query and break the pipes it writes to. A pipe the
     // writer is about to open gets a reader that throws bytes away, or the open would block.
@@ -260,6 +262,10 @@ export async function encodeParquet(ctx: EncodeContext): Promise<WrittenFile[]> 
 
   const start = async (i: number): Promise<void> => {
     const sock = await openFifo(fifo(i));
+    if (closed) {
+      sock.destroy();
+      return;
+    }
     sockets.set(i, sock);
     if (firstError !== undefined) {
       sock.resume(); // failed meanwhile: only drain it
@@ -278,7 +284,7 @@ export async function encodeParquet(ctx: EncodeContext): Promise<WrittenFile[]> 
           up = ctx.openFile(i);
           uploads.add(up);
           // The next pipe must exist before DuckDB closes this file and opens the next.
-          start(i + 1).catch(fail);
+          if (!closed) starting.add(start(i + 1).catch(fail));
         }
         try {
           await up.write(b as Buffer);
@@ -346,6 +352,8 @@ export async function encodeParquet(ctx: EncodeContext): Promise<WrittenFile[]> 
     throw firstError ?? err;
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);
+    closed = true;
+    await Promise.allSettled([...starting]); // a pipe being opened now is closed by start()
     for (const s of sockets.values()) s.destroy();
     for (const d of drains) (await d)?.destroy();
     await Promise.allSettled([...pumps.values()]);

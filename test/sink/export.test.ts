@@ -13,7 +13,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { planCopyToOptions, runExport, type ExportRequest, type RawCopyOption } from '../../src/sink/index.js';
 import { SqlError } from '../../src/errors/index.js';
-import { duck, freshPrefix, getObject, listKeys, multipartUploads, s3env, tempDir, type S3Env } from './s3env.js';
+import { duck, freshPrefix, getObject, listKeys, multipartUploads, openExportPipes, s3env, tempDir, type S3Env } from './s3env.js';
 
 let env: S3Env;
 let conn: DuckDBConnection;
@@ -384,4 +384,10 @@ test('Beyond: COMPRESSION gzip for CSV, zstd for Parquet', async () => {
   const r2 = await exportTo(p2, 'SELECT range AS i FROM range(3)', [s('FORMAT', 'parquet'), s('COMPRESSION', 'zstd')]);
   const md = parquetMetadata(toArrayBuffer(await getObject(env, r2.files[0]!.key)));
   assert.equal(md.row_groups[0]!.columns[0]!.meta_data?.codec, 'ZSTD');
+});
+
+test('no export leaves a pipe open in this process', async () => {
+  // Pipes close as the statement ends; give a just-destroyed socket a turn to close its fd.
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(await openExportPipes(), []);
 });

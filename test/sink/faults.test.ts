@@ -20,7 +20,7 @@ import {
   type UploadEvent,
 } from '../../src/sink/index.js';
 import { SqlError } from '../../src/errors/index.js';
-import { duck, freshPrefix, getObject, listKeys, multipartUploads, s3env, type S3Env } from './s3env.js';
+import { duck, freshPrefix, getObject, listKeys, multipartUploads, openExportPipes, s3env, type S3Env } from './s3env.js';
 import type { FaultRule } from '../support/localaws.js';
 
 let env: S3Env;
@@ -203,4 +203,10 @@ test('onUpload reports every multipart upload; abortUploads clears what a crash 
   assert.deepEqual(await multipartUploads(env, prefix + '/'), []);
   // Aborting again is harmless.
   assert.deepEqual(await abortUploads(env.client, [{ bucket: env.bucket, key, uploadId: created.UploadId! }], { log: createLogger('test') }), []);
+});
+
+test('no export leaves a pipe open in this process', async () => {
+  // Pipes close as the statement ends; give a just-destroyed socket a turn to close its fd.
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(await openExportPipes(), []);
 });

@@ -5,7 +5,7 @@
  * AbortMultipartUpload on `<prefix>/*`, as src/connections/aws/identity.ts documents it),
  * through the fault proxy; checks read back with the bucket owner's keys, directly.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readdir, readlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -104,4 +104,18 @@ export async function duck(): Promise<DuckDBConnection> {
 
 export async function tempDir(label: string): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), `ferry-${label}-`));
+}
+
+/**
+ * Descriptors of this process that still point into an export's private pipe directory
+ * (src/sink/encoders.ts). Every export, finished or failed, must have closed them all: one
+ * left open is a leaked descriptor in the server, and keeps a test process from exiting.
+ */
+export async function openExportPipes(): Promise<string[]> {
+  const out: string[] = [];
+  for (const fd of await readdir('/proc/self/fd')) {
+    const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
+    if (target.includes('ferry-export-')) out.push(`${fd} -> ${target}`);
+  }
+  return out;
 }
