@@ -262,6 +262,7 @@ test('1,000,000 rows, MAX FILE SIZE 16MB: CSV split exactly, HEADER in every fil
   assert.equal(r.rows, 1_000_000);
   assert.ok(r.files.length >= 5, `files: ${r.files.length}`);
   let rows = 0;
+  const seen = new Set<number>(); // in any order, but each row once
   for (const [i, f] of r.files.entries()) {
     assert.equal(f.key, `${prefix}/mz-t7-batch-0000-${String(i).padStart(4, '0')}.csv`);
     const body = await getObject(env, f.key);
@@ -271,12 +272,14 @@ test('1,000,000 rows, MAX FILE SIZE 16MB: CSV split exactly, HEADER in every fil
     assert.ok(text.startsWith('i,m,n\n'));
     const lines = text.split('\n');
     assert.equal(lines.at(-1), '');
+    for (const l of lines.slice(1, -1)) seen.add(Number(l.slice(0, l.indexOf(','))));
     rows += lines.length - 2;
     assert.equal(lines.length - 2, f.rows);
     // Exact split: the next row (at most 79 bytes) would not have fit.
     if (i < r.files.length - 1) assert.ok(f.bytes > max - 80, `${f.key} closed early at ${f.bytes}`);
   }
   assert.equal(rows, 1_000_000);
+  assert.equal(seen.size, 1_000_000);
 });
 
 test('MAX FILE SIZE 16MB: Parquet files overshoot by at most one row group', async () => {
