@@ -131,6 +131,12 @@ osd pool default pgp num = 8
 mon allow pool size one = true
 mon max pg per osd = 1000
 osd crush chooseleaf type = 0
+# The OSD does not place itself in the CRUSH map at start-up: those commands are sent
+# while its monitor client may not yet know the cluster id, and the monitor refuses them
+# ("handle_command on fsid 00000000-… != <fsid>" in its log, "wrong fsid" in the OSD's),
+# after which the OSD never comes up. The script places it before starting it.
+osd crush update on start = false
+osd class update on start = false
 # Each instance binds its daemons in a port range of its own (Ceph's default 6800-7300 is
 # shared by every cluster on the machine), so two instances (tests, benchmarks) never
 # receive each other's messages.
@@ -168,12 +174,12 @@ CONF
   # may still refuse its first osd command for a moment, hence the retry.
   local osd_uuid; osd_uuid=$(uuidgen)
   wait_for 30 "osd id" timeout 10 ceph osd new "$osd_uuid" 0
+  ceph osd crush add osd.0 1.0 root=default >/dev/null 2>&1
   ceph-osd -i 0 --mkfs --osd-uuid "$osd_uuid" > "$DIR/log/osd-mkfs.out" 2>&1
   start_osd
-  # Now and then, mostly while a second cluster starts on the same machine, a fresh OSD
-  # never reports "up": the monitor refuses its boot with "wrong fsid" (the OSD's
-  # superblock names another cluster id; cause not found). Restarting the OSD does not
-  # help then, so the whole cluster is made again from nothing, once.
+  # Should a fresh OSD still never report "up" (before its CRUSH placement moved here, the
+  # monitor now and then refused its start-up commands with "wrong fsid"), restarting the
+  # OSD does not help: the whole cluster is made again from nothing, once.
   if ! poll 60 sh -c 'ceph osd stat | grep -q "1 up"'; then
     if [ -z "${LOCAL_AWS_RETRIED:-}" ]; then
       log "OSD not up after 60 s (see $DIR/log/osd.0.log); making the cluster again from nothing"
