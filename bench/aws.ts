@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DeleteObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 
 export interface LocalAws {
   endpoint: string;
@@ -128,4 +128,18 @@ export async function emptyPrefix(client: S3Client, aws: LocalAws, prefix: strin
   } catch {
     // A failed collection only costs memstore space; the next one catches up.
   }
+}
+
+/**
+ * One object written and deleted, one multipart upload started and aborted. RGW creates
+ * its data pool at the first object written and its multipart pool at the first
+ * multipart upload, about a second each (the monitor's log shows the pools being made);
+ * without this, the first export measured paid both.
+ */
+export async function warmUp(client: S3Client, bucket: string): Promise<void> {
+  const key = 'bench-warm-up';
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'x' }));
+  await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+  const mp = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+  await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: mp.UploadId }));
 }

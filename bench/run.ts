@@ -20,7 +20,7 @@ import { startFerry, type FerryProcess, PROJECT_ROOT } from '../test/support/fer
 import { TPCH_TABLES } from '../src/loadgen/tpch.js';
 import { PART_SIZE, PARTS_IN_FLIGHT } from '../src/sink/limits.js';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { emptyPrefix, listObjects, s3Client, startLocalAws, stopLocalAws, type LocalAws, type LocalAwsOptions } from './aws.js';
+import { emptyPrefix, listObjects, s3Client, startLocalAws, stopLocalAws, warmUp, type LocalAws, type LocalAwsOptions } from './aws.js';
 import { startPostgres, type Postgres } from './postgres.js';
 import { cpuSeconds, loadAverage1, machineBusySeconds, machineInfo, RssSampler, rssMb } from './proc.js';
 import { renderMarkdown, renderSummary, type BenchResults, type Dataset, type Format, type Measurement, type OneRow } from './report.js';
@@ -226,6 +226,7 @@ async function main(): Promise<void> {
   };
   const aws = startLocalAws(awsOpts);
   const s3 = s3Client(aws);
+  await warmUp(s3, aws.bucket);
   const runPrefix = `bench-${stamp}`;
   log(`RGW ${aws.endpoint} (radosgw pid ${aws.rgwPid}, ceph-osd pid ${aws.osdPid})`);
 
