@@ -11,6 +11,7 @@ import * as catalog from '../catalog/index.js';
 import { SecretBox } from '../catalog/secret-box.js';
 import {
   AWS_OPTION_NAMES,
+  AwsChainError,
   type AmbientAws,
   type AwsConnectionContext,
   type AwsConnectionSpec,
@@ -19,8 +20,11 @@ import {
   type SecretRef,
   PrincipalResolver,
   alterAwsConnectionOptions,
+  assumeRoleFailure,
   awsConnectionRow,
+  credentialsFor,
   exampleTrustPolicy,
+  externalId,
   leastPrivilegePolicy,
   parseS3Uri,
   planAwsConnectionOptions,
@@ -134,6 +138,22 @@ export class AwsConnections {
 
   s3Client(spec: AwsConnectionSpec, ctx: AwsConnectionContext): S3Client {
     return s3ClientFor(spec, ctx);
+  }
+
+  /**
+   * The S3 client of an export, with the connection's credentials obtained first: a chain
+   * that cannot be walked (no ambient identity, a role that refuses) fails the export as
+   * itself, as VALIDATE reports it, before any request touches the target path, and not
+   * as an error of the first S3 call. The provider keeps what it obtained for the client.
+   */
+  async exportClient(spec: AwsConnectionSpec, ctx: AwsConnectionContext): Promise<S3Client> {
+    const credentials = credentialsFor(spec, ctx);
+    try {
+      await credentials();
+    } catch (err) {
+      throw err instanceof AwsChainError ? assumeRoleFailure(err, externalId(ctx.identity, ctx.connectionId)) : err;
+    }
+    return s3ClientFor(spec, ctx, { credentials });
   }
 }
 

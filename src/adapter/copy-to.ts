@@ -302,7 +302,7 @@ export async function runPlannedCopy(
     let client: import('@aws-sdk/client-s3').S3Client | null = null;
     if (plan.target.kind === 's3') {
       const aws = services.aws!;
-      client = aws.s3Client(plan.connection!.spec, aws.context(historyConn, plan.connection!.id));
+      client = await aws.exportClient(plan.connection!.spec, aws.context(historyConn, plan.connection!.id));
       target = { kind: 's3', bucket: plan.target.bucket, prefix: plan.target.prefix, client };
     } else target = plan.target;
     log.info('export started', { export_id: exportId, uri: plan.uri, format: plan.options.format });

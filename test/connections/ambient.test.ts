@@ -4,7 +4,10 @@
 //   without credentials; the external ID never changes;
 // - with no AWS environment at all and an instance metadata service that never finishes
 //   answering, statements that need the identity fail quickly with SQLSTATE 58000, and
-//   CREATE CONNECTION (which does not need it) succeeds quickly with a NULL principal.
+//   CREATE CONNECTION (which does not need it) succeeds quickly with a NULL principal;
+// - COPY ... TO 's3://...' through a role connection fails the same way before preflight:
+//   nothing is written under the path, the history row says failed, and the same statement
+//   succeeds once the server has its identity.
 // STS is the local front (test/support/localaws.ts) behind the fault proxy; the metadata
 // service is a local TCP server that trickles one header byte every 300 ms, so the SDK's
 // per-request idle timeout never fires (what a hung metadata proxy does).
@@ -14,6 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { type FerryProcess, startFerry } from '../support/ferry.js';
 import { type LocalAws, ferryServerEnv, localAws } from '../support/localaws.js';
@@ -230,5 +234,60 @@ test('no AWS environment and a hanging instance metadata service: quick CREATE, 
     await waitForLog(ferry, /could not determine the server's AWS principal.*error=NoAmbientCredentials/);
   } finally {
     imds.close();
+  }
+});
+
+test('no AWS environment and a hanging instance metadata service: COPY TO s3 through a role connection fails soon, writes nothing, is recorded failed', async () => {
+  const imds = await tricklingImds();
+  const admin = aws.s3(aws.admin, aws.rgwEndpoint);
+  try {
+    const { ferry, c } = await start(noAwsEnv({ AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url, AWS_REGION: aws.region }));
+    await c.query(`CREATE CONNECTION export_conn TO AWS (ENDPOINT = '${aws.endpoint}', REGION = '${aws.region}', ASSUME ROLE ARN = 'arn:aws:iam::${aws.accountId}:role/placeholder')`);
+    // A real role that trusts the server's usual identity with this connection's external
+    // ID: the only thing missing for the export is the server's own credentials.
+    const role = await aws.createExportRole({ externalId: (await awsRow(c, 'export_conn')).external_id, extraObjectActions: ['s3:AbortMultipartUpload'] });
+    await c.query(`ALTER CONNECTION export_conn SET (ASSUME ROLE ARN = '${role.roleArn}')`);
+    await c.query(`CREATE TABLE t AS SELECT range AS id FROM range(10)`);
+    const target = `s3://${role.bucket}/${role.prefix}/no-identity`;
+    const counts = { assume: aws.faults.count('AssumeRole').seen, list: aws.faults.count('ListObjectsV2').seen, put: aws.faults.count('PutObject').seen };
+
+    const copied = await within(c, `COPY t TO '${target}' WITH (AWS CONNECTION = export_conn, FORMAT = 'csv')`);
+    const err = copied.error;
+    assert.ok(err, 'the export failed');
+    assert.equal(err.code, '58000', `${err.code}: ${err.message}`);
+    assert.equal(err.message, `sts:AssumeRole on ${role.roleArn} failed: NoAmbientCredentials`);
+    assert.match(err.detail ?? '', /the server has no AWS credentials of its own/);
+
+    // It failed before preflight: no request reached STS or S3, nothing was written (no
+    // sentinel), so the same path stays usable.
+    assert.equal(aws.faults.count('AssumeRole').seen, counts.assume);
+    assert.equal(aws.faults.count('ListObjectsV2').seen, counts.list);
+    assert.equal(aws.faults.count('PutObject').seen, counts.put);
+    const listed = await admin.send(new ListObjectsV2Command({ Bucket: role.bucket, Prefix: `${role.prefix}/` }));
+    assert.deepEqual((listed.Contents ?? []).map((o) => o.Key), []);
+
+    const h = await c.query(`SELECT status, error, finished_at IS NOT NULL AS finished FROM mz_internal.mz_copy_to_history WHERE uri = $1`, [target]);
+    assert.deepEqual(h.rows, [{ status: 'failed', error: err.message, finished: 't' }]);
+    assert.ok(!ferry.log().includes(aws.ferry.credentials.secretAccessKey), 'no secret in the log');
+    assert.ok(!ferry.log().includes(aws.admin.secretAccessKey), 'no secret in the log');
+
+    // Control: the same statement succeeds once the server has its identity (a restart on
+    // the same data), so the failure above was the missing identity and nothing else.
+    await c.end();
+    await ferry.stop();
+    const again = await startFerry({ dataDir: ferry.dataDir, env: ferryServerEnv(aws) });
+    ferries.push(again);
+    const c2 = new pg.Client({ ...again.pgConfig(), types: { getTypeParser: () => (v: string) => v } });
+    await c2.connect();
+    clients.push(c2);
+    const done = await within(c2, `COPY t TO '${target}' WITH (AWS CONNECTION = export_conn, FORMAT = 'csv')`);
+    assert.equal(done.error, null);
+    const keys = ((await admin.send(new ListObjectsV2Command({ Bucket: role.bucket, Prefix: `${role.prefix}/` }))).Contents ?? []).map((o) => o.Key!);
+    assert.equal(keys.length, 1, keys.join(', '));
+    assert.match(keys[0]!, /\/no-identity\/mz-t[0-9a-z]+-batch-0000-0000\.csv$/);
+    assert.ok(!again.log().includes(aws.ferry.credentials.secretAccessKey), 'no secret in the log');
+  } finally {
+    imds.close();
+    admin.destroy();
   }
 });

@@ -146,25 +146,39 @@ export async function validateAwsConnection(
 
 type Fail = (message: string, detail?: string, hint?: string, cause?: unknown) => SqlError;
 
-function chainFailure(err: unknown, spec: AwsConnectionSpec, extId: string, fail: Fail): SqlError {
-  if (err instanceof AwsChainError) {
-    if (err.hop === 'connection-role') {
-      return fail(
-        `sts:AssumeRole on the server's connection role ${err.roleArn} failed: ${err.awsCode}`,
-        err.awsMessage,
-        "The server's ambient AWS identity must be allowed to assume its connection role (--aws-connection-role-arn).",
-        err,
-      );
-    }
+const systemError: Fail = (message, detail, hint, cause) =>
+  new SqlError('58000', message, {
+    ...(detail ? { detail } : {}),
+    ...(hint ? { hint } : {}),
+    ...(cause !== undefined ? { cause } : {}),
+  });
+
+/**
+ * A role chain that could not be walked, as VALIDATE and COPY … TO report it: `58000`, the
+ * AWS error code in the message (`NoAmbientCredentials` when the server has no identity of
+ * its own for the first hop), AWS's own message as DETAIL, and a HINT where one helps.
+ */
+export function assumeRoleFailure(err: AwsChainError, extId: string, fail: Fail = systemError): SqlError {
+  if (err.hop === 'connection-role') {
     return fail(
-      `sts:AssumeRole on ${err.roleArn} failed: ${err.awsCode}`,
+      `sts:AssumeRole on the server's connection role ${err.roleArn} failed: ${err.awsCode}`,
       err.awsMessage,
-      err.awsCode === 'AccessDenied'
-        ? `The role's trust policy must allow sts:AssumeRole for this server's principal with the condition "sts:ExternalId": "${extId}" (see example_trust_policy in mz_internal.mz_aws_connections).`
-        : undefined,
+      "The server's ambient AWS identity must be allowed to assume its connection role (--aws-connection-role-arn).",
       err,
     );
   }
+  return fail(
+    `sts:AssumeRole on ${err.roleArn} failed: ${err.awsCode}`,
+    err.awsMessage,
+    err.awsCode === 'AccessDenied'
+      ? `The role's trust policy must allow sts:AssumeRole for this server's principal with the condition "sts:ExternalId": "${extId}" (see example_trust_policy in mz_internal.mz_aws_connections).`
+      : undefined,
+    err,
+  );
+}
+
+function chainFailure(err: unknown, spec: AwsConnectionSpec, extId: string, fail: Fail): SqlError {
+  if (err instanceof AwsChainError) return assumeRoleFailure(err, extId, fail);
   const code = awsErrorCode(err);
   return fail(
     `sts:GetCallerIdentity failed: ${code}`,
