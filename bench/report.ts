@@ -7,6 +7,7 @@ import type { WireResult } from './wire.js';
 
 export type Dataset = 'lineitem' | 'mixed';
 export type Format = 'parquet' | 'csv';
+/** `diag-lines-js` is the whole CSV encoder without S3; the name is kept so saved results still render. */
 export type PathKind = 'ferry' | 'encode' | 'upload' | 'two-step' | 'postgres' | 'diag-lines-duckdb' | 'diag-lines-js';
 
 export interface Measurement {

@@ -55,6 +55,9 @@ const USAGE = `usage: npm run bench -- [options]
   --factors 1,4        multiples of the base to run (default 1,4)
   --datasets lineitem,mixed   --formats parquet,csv
   --rgw private|shared private: own RGW instance (default); shared: scripts/local-aws.sh's default one
+  --rgw-port N         first of the private RGW's three ports (default 7490)
+  --pg-port N          the throw-away PostgreSQL's port (default 7495)
+  --out DIR            where results go (default bench/results)
   --no-postgres --no-wire --no-diag
   --no-docs            leave docs/benchmarks.md and the README's summary as they are
   --wire-samples N (2000)  --wire-seconds N (5)  --one-row-runs N (10)
@@ -434,12 +437,12 @@ async function main(): Promise<void> {
         }
 
         if (args.diag && args.formats.includes('csv')) {
-          for (const toJs of [false, true]) {
+          for (const encoder of [false, true]) {
             try {
               const cpu = new CpuWindow(aws);
-              const r = await runWorker({ kind: 'csv-lines', db, table: dataset, toJs });
+              const r = await runWorker({ kind: 'csv-lines', db, table: dataset, encoder });
               const used = cpu.end(r.cpuS);
-              measurements.push({ ...base, dataset, format: 'csv', path: toJs ? 'diag-lines-js' : 'diag-lines-duckdb', wallS: r.wallS, bytes: r.bytes, rows: r.rows ?? 0, cpuS: r.cpuS, rgwCpuS: used.rgwCpuS, osdCpuS: used.osdCpuS, otherCpuS: used.otherCpuS, workerPeakRssMb: r.maxRssMb });
+              measurements.push({ ...base, dataset, format: 'csv', path: encoder ? 'diag-lines-js' : 'diag-lines-duckdb', wallS: r.wallS, bytes: r.bytes, rows: r.rows ?? 0, cpuS: r.cpuS, rgwCpuS: used.rgwCpuS, osdCpuS: used.osdCpuS, otherCpuS: used.otherCpuS, workerPeakRssMb: r.maxRssMb });
             } catch (err) {
               log(`diag csv-lines failed: ${(err as Error).message}`);
             }

@@ -31,7 +31,7 @@ import { cpuSeconds } from './proc.js';
 
 export type WorkerTask =
   | { kind: 'encode'; db: string; table: string; format: 'parquet' | 'csv'; out: string; threads?: number }
-  | { kind: 'csv-lines'; db: string; table: string; toJs: boolean }
+  | { kind: 'csv-lines'; db: string; table: string; encoder: boolean }
   | { kind: 'upload'; file: string; aws: LocalAws; key: string }
   | { kind: 'pg-upload'; pg: { host: string; port: number; user: string; database: string }; table: string; aws: LocalAws; key: string };
 
@@ -89,7 +89,7 @@ async function run(task: WorkerTask): Promise<Omit<WorkerResult, 'wallS' | 'cpuS
       const ref = await tableRef(conn, task.table);
       const query = `SELECT * FROM ${ref}`;
       const lines = csvLinesQuery(query, await columnsOf(conn, query), DEFAULT_CSV);
-      if (!task.toJs) {
+      if (!task.encoder) {
         const r = await conn.runAndReadAll(`SELECT count(*)::BIGINT, sum(strlen(line) + 1)::BIGINT FROM (${lines})`);
         const row = r.getRowsJS()[0] ?? [];
         return { rows: Number(row[0]), bytes: Number(row[1]) };
