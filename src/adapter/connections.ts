@@ -380,7 +380,8 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
  * the server's identity *now*: they read `aws_principal`, the one-row table the background
  * lookup keeps current (recreated empty at every start, so a principal from an earlier run
  * with other credentials never shows). The policy is built with DuckDB's json_object in the
- * exact key order of `exampleTrustPolicy` (src/connections/aws/identity.ts).
+ * exact key order of `exampleTrustPolicy` (src/connections/aws/identity.ts);
+ * test/connections/ambient.test.ts checks that the two texts are equal.
  */
 export const AWS_CONNECTIONS_VIEW_SQL = `
 CREATE OR REPLACE TABLE ${T}.aws_principal AS SELECT NULL::TEXT AS principal;

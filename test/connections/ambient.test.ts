@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import pg from 'pg';
+import { exampleTrustPolicy } from '../../src/connections/aws/identity.js';
 import { type FerryProcess, startFerry } from '../support/ferry.js';
 import { type LocalAws, ferryServerEnv, localAws } from '../support/localaws.js';
 
@@ -76,8 +77,9 @@ async function awsRow(c: pg.Client, name: string): Promise<Record<string, string
   return r.rows[0];
 }
 
-const policy = (principal: string, extId: string): string =>
-  `{"Statement":[{"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"${extId}"}},"Effect":"Allow","Principal":{"AWS":"${principal}"}}],"Version":"2012-10-17"}`;
+// The view builds the policy in SQL; it must be exactly the text exampleTrustPolicy makes
+// (whose spelling test/connections/identity.test.ts pins down).
+const policy = exampleTrustPolicy;
 
 test('the principal is the server identity as it is now: NULL while STS fails, filled once it answers, no ALTER', async () => {
   // Every GetCallerIdentity fails with 500 InternalError (until the rule is cleared).
