@@ -174,7 +174,7 @@ CONF
   # may still refuse its first osd command for a moment, hence the retry.
   local osd_uuid; osd_uuid=$(uuidgen)
   wait_for 30 "osd id" timeout 10 ceph osd new "$osd_uuid" 0
-  ceph osd crush add osd.0 1.0 root=default >/dev/null 2>&1
+  wait_for 30 "osd.0 in the CRUSH map" timeout 10 ceph osd crush add osd.0 1.0 root=default
   ceph-osd -i 0 --mkfs --osd-uuid "$osd_uuid" > "$DIR/log/osd-mkfs.out" 2>&1
   start_osd
   # Should a fresh OSD still never report "up" (before its CRUSH placement moved here, the
