@@ -72,6 +72,8 @@ export class FerrySession implements Session {
    */
   private stmtCache = new Map<string, EngineStatement>();
   private static readonly STMT_CACHE_SIZE = 128;
+  /** Relations named by a SELECT's text (relationsNamedIn), by text. */
+  private namesCache = new Map<string, string[]>();
   private closed = false;
   readonly log: Logger;
 
@@ -222,10 +224,6 @@ export class FerrySession implements Session {
     return (this.running ??= new AbortController()).signal;
   }
 
-  /**
-   * Runs `fn` atomically: inside the session's transaction block if there is one,
-   * otherwise in a transaction of its own.
-   */
   /** A prepared statement for `engineSql`, from the cache when the schema has not changed. */
   async cachedStatement(engineSql: string, verb: string, hasReturning: boolean): Promise<EngineStatement> {
     const key = `${hasReturning ? 'R' : 'N'}${verb}\u0000${engineSql}`;
@@ -252,6 +250,10 @@ export class FerrySession implements Session {
     this.services.schemaEpoch++;
   }
 
+  /**
+   * Runs `fn` atomically: inside the session's transaction block if there is one,
+   * otherwise in a transaction of its own.
+   */
   async atomically<T>(fn: () => Promise<T>): Promise<T> {
     this.schemaChanged();
     if (this.inTransactionBlock()) return fn();
@@ -485,14 +487,29 @@ export class FerrySession implements Session {
     if (ddl && !this.role.superuser) await this.checkDdlPrivileges(stmt, tokens);
   }
 
-  /** Base relations a SELECT names (CTE names excluded), from DuckDB's unbound parse tree. */
+  /**
+   * Base relations a SELECT names (CTE names excluded), from DuckDB's unbound parse tree.
+   * The names depend on the text alone, so they are kept per text like prepared statements:
+   * a repeated query by a non-superuser costs no extra engine round trip for them.
+   */
   async relationsNamedIn(sql: string): Promise<string[]> {
+    const hit = this.namesCache.get(sql);
+    if (hit) return hit;
+    const names = await this.parseRelationsNamedIn(sql);
+    if (names === null) return []; // not kept: the failure may pass (an aborted transaction)
+    this.namesCache.set(sql, names);
+    if (this.namesCache.size > FerrySession.STMT_CACHE_SIZE) this.namesCache.delete(this.namesCache.keys().next().value!);
+    return names;
+  }
+
+  /** null when DuckDB could not give the parse tree. */
+  private async parseRelationsNamedIn(sql: string): Promise<string[] | null> {
     let tree: unknown;
     try {
       const r = await this.conn.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql]);
       tree = JSON.parse(String(r.getRowsJS()[0]?.[0] ?? '{}'));
     } catch {
-      return [];
+      return null;
     }
     const refs: string[][] = [];
     const ctes = new Set<string>();
