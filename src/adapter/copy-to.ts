@@ -11,7 +11,7 @@ import * as catalog from '../catalog/index.js';
 import { engineError } from '../engine/errors.js';
 import { SqlError, toSqlError, unsupported } from '../errors/index.js';
 import type { AwsConnectionSpec } from '../connections/aws/index.js';
-import { abortUploads, checkParquetColumns, planCopyToOptions, runExport, type CopyToOptions, type ExportColumn, type ExportResult, type ExportTarget, type RawCopyOption } from '../sink/index.js';
+import { abortUploads, checkParquetColumns, planCopyToOptionsStaged, runExport, type CopyToOptions, type ExportColumn, type ExportResult, type ExportTarget, type RawCopyOption } from '../sink/index.js';
 import type { Statement } from '../sql/ast.js';
 import { tokenize } from '../sql/lexer.js';
 import { pgTypeOf } from '../types/index.js';
@@ -135,37 +135,6 @@ function parseTarget(uri: string): PlannedCopy['target'] {
   throw new SqlError('0A000', `only 's3://...' and 'file://...' urls are supported as COPY TO target`);
 }
 
-const CHECK7 = /^COPY (delimiter|quote|escape) must be a single one-byte character$|^COPY delimiter and quote must be different$/;
-const CHECK10 = /^MAX FILE SIZE cannot be (less than 16MB|greater than 4GB)$/;
-const CSV_CHARS = ['DELIMITER', 'QUOTE', 'ESCAPE'];
-
-/**
- * The sink plans all option values at once (checks 1, 2, 3, 7, 10); copy-to-s3.md puts
- * 4-6 before 7 and 8-9 before 10. A check-7 or check-10 error is returned instead of
- * thrown, with the options planned without the values it judged (so later checks see the
- * format and the connection), for planCopy to throw at its place in the order.
- */
-function stagedCopyOptions(raw: RawCopyOption[], scheme: 's3' | 'file'): { options: CopyToOptions; check7: SqlError | null; check10: SqlError | null } {
-  const held = (err: unknown, re: RegExp): err is SqlError => err instanceof SqlError && re.test(err.message);
-  try {
-    return { options: planCopyToOptions(raw, scheme), check7: null, check10: null };
-  } catch (err) {
-    if (held(err, CHECK7)) {
-      const rest = raw.filter((o) => !CSV_CHARS.includes(o.name));
-      try {
-        return { options: planCopyToOptions(rest, scheme), check7: err, check10: null };
-      } catch (err10) {
-        if (!held(err10, CHECK10)) throw err10;
-        return { options: planCopyToOptions(rest.filter((o) => o.name !== 'MAX FILE SIZE'), scheme), check7: err, check10: null };
-      }
-    }
-    if (held(err, CHECK10)) {
-      return { options: planCopyToOptions(raw.filter((o) => o.name !== 'MAX FILE SIZE'), scheme), check7: null, check10: err };
-    }
-    throw err;
-  }
-}
-
 /** The planning checks of copy-to-s3.md in order; nothing touches storage here. */
 export async function planCopy(session: FerrySession, stmt: Statement & { kind: 'copy' }, services: Services, opts: PlanCopyOptions = {}): Promise<PlannedCopy> {
   if (stmt.target.kind !== 'expr') throw new SqlError('XX000', 'internal error');
@@ -181,7 +150,7 @@ export async function planCopy(session: FerrySession, stmt: Statement & { kind: 
   const scheme = uri !== null && /^file:/i.test(uri) ? 'file' : 's3';
   // Checks 1, 2, 3, 7 and 10 (option values) are the sink's; the errors of 7 and 10 are
   // held back until the checks that come before them (4-6, 8-9) have passed.
-  const { options, check7, check10 } = stagedCopyOptions(rawCopyOptions(stmt), scheme);
+  const { options, check7, check10 } = planCopyToOptionsStaged(rawCopyOptions(stmt), scheme);
   // Check 4.
   if (stmt.source.kind === 'relation' && stmt.source.columns) {
     // copy-to-s3.md check 4: the whole sentence is the message.

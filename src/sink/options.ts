@@ -133,6 +133,21 @@ function parsePartitionBy(v: RawCopyOption['value']): string[] {
  * (copy-to-s3.md "Checks before anything touches storage", 1, 2, 3, 7, 10, in order).
  */
 export function planCopyToOptions(raw: readonly RawCopyOption[], target: TargetKind): CopyToOptions {
+  const { options, check7, check10 } = planCopyToOptionsStaged(raw, target);
+  if (check7) throw check7;
+  if (check10) throw check10;
+  return options;
+}
+
+/**
+ * The same, for a caller that runs checks of its own between them (copy-to-s3.md puts 4-6
+ * before 7 and 8-9 before 10): errors of checks 1-3 are thrown; those of 7 and 10 are
+ * returned, with the options planned as if the values they judged were not given.
+ */
+export function planCopyToOptionsStaged(
+  raw: readonly RawCopyOption[],
+  target: TargetKind,
+): { options: CopyToOptions; check7: SqlError | null; check10: SqlError | null } {
   // Check 1: duplicates, then each value's conversion, in the order written.
   const seen = new Map<Known, RawCopyOption['value']>();
   for (const o of raw) {
@@ -216,32 +231,39 @@ export function planCopyToOptions(raw: readonly RawCopyOption[], target: TargetK
   }
   // Check 7: one-byte CSV characters (PostgreSQL's ProcessCopyOptions texts).
   if (!escapeGiven) csv.escape = csv.quote;
-  if (format === 'csv') {
-    for (const [what, s] of [
-      ['delimiter', csv.delimiter],
-      ['quote', csv.quote],
-      ['escape', csv.escape],
-    ] as const) {
-      if (Buffer.byteLength(s, 'utf8') !== 1) throw new SqlError('0A000', `COPY ${what} must be a single one-byte character`);
-    }
-    if (csv.delimiter === csv.quote) throw new SqlError('22023', 'COPY delimiter and quote must be different');
-    // PostgreSQL's texts for the delimiter and the NULL string; Ferry also refuses a quote or
-    // escape character that is a line break, which would make line ends ambiguous.
-    const lineBreak = (s: string): boolean => s.includes('\n') || s.includes('\r');
-    if (lineBreak(csv.delimiter)) throw new SqlError('22023', 'COPY delimiter cannot be newline or carriage return');
-    if (lineBreak(csv.quote)) throw new SqlError('22023', 'COPY quote cannot be newline or carriage return');
-    if (lineBreak(csv.escape)) throw new SqlError('22023', 'COPY escape cannot be newline or carriage return');
-    if (lineBreak(csv.null)) throw new SqlError('22023', 'COPY null representation cannot use newline or carriage return');
-  }
+  const check7 = format === 'csv' ? csvCharsError(csv) : null;
+  if (check7) Object.assign(csv, { delimiter: ',', quote: '"', escape: '"' });
 
   const compression = planCompression(format, compressionText);
 
   // Check 10: MAX FILE SIZE bounds.
-  if (maxFileSize < MIN_MAX_FILE_SIZE) throw new SqlError('22023', 'MAX FILE SIZE cannot be less than 16MB');
-  if (maxFileSize > MAX_MAX_FILE_SIZE) throw new SqlError('22023', 'MAX FILE SIZE cannot be greater than 4GB');
+  let check10: SqlError | null = null;
+  if (maxFileSize < MIN_MAX_FILE_SIZE) check10 = new SqlError('22023', 'MAX FILE SIZE cannot be less than 16MB');
+  if (maxFileSize > MAX_MAX_FILE_SIZE) check10 = new SqlError('22023', 'MAX FILE SIZE cannot be greater than 4GB');
+  if (check10) maxFileSize = DEFAULT_MAX_FILE_SIZE;
 
   void target; // both targets take the same options; AWS CONNECTION rules are check 6 (SQL layer)
-  return { format, maxFileSize, awsConnection, csv, compression, manifest, partitionBy, overwrite };
+  return { options: { format, maxFileSize, awsConnection, csv, compression, manifest, partitionBy, overwrite }, check7, check10 };
+}
+
+/** The first error of check 7 for these CSV characters, or null. */
+function csvCharsError(csv: CsvOptions): SqlError | null {
+  for (const [what, s] of [
+    ['delimiter', csv.delimiter],
+    ['quote', csv.quote],
+    ['escape', csv.escape],
+  ] as const) {
+    if (Buffer.byteLength(s, 'utf8') !== 1) return new SqlError('0A000', `COPY ${what} must be a single one-byte character`);
+  }
+  if (csv.delimiter === csv.quote) return new SqlError('22023', 'COPY delimiter and quote must be different');
+  // PostgreSQL's texts for the delimiter and the NULL string; Ferry also refuses a quote or
+  // escape character that is a line break, which would make line ends ambiguous.
+  const lineBreak = (s: string): boolean => s.includes('\n') || s.includes('\r');
+  if (lineBreak(csv.delimiter)) return new SqlError('22023', 'COPY delimiter cannot be newline or carriage return');
+  if (lineBreak(csv.quote)) return new SqlError('22023', 'COPY quote cannot be newline or carriage return');
+  if (lineBreak(csv.escape)) return new SqlError('22023', 'COPY escape cannot be newline or carriage return');
+  if (lineBreak(csv.null)) return new SqlError('22023', 'COPY null representation cannot use newline or carriage return');
+  return null;
 }
 
 /** Whether this Node has a streaming zstd compressor (added in Node 22.15; Ferry runs on 20). */

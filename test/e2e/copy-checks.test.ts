@@ -170,6 +170,7 @@ describe('planning checks, in spec order, exact texts; the path stays usable', (
     { label: 'c7-delim', sql: (u) => `COPY src TO '${u}' ${WITH("FORMAT = 'csv', DELIMITER = ';;'")}`, code: '0A000', message: 'COPY delimiter must be a single one-byte character' },
     { label: 'c7-quote', sql: (u) => `COPY src TO '${u}' ${WITH("FORMAT = 'csv', QUOTE = 'ab'")}`, code: '0A000', message: 'COPY quote must be a single one-byte character' },
     { label: 'c7-escape', sql: (u) => `COPY src TO '${u}' ${WITH("FORMAT = 'csv', ESCAPE = 'é'")}`, code: '0A000', message: 'COPY escape must be a single one-byte character' },
+    { label: 'c7-null-newline', sql: (u) => `COPY src TO '${u}' ${WITH("FORMAT = 'csv', NULL = 'a\nb'")}`, code: '22023', message: 'COPY null representation cannot use newline or carriage return' },
     { label: 'c7-same', sql: (u) => `COPY src TO '${u}' ${WITH("FORMAT = 'csv', DELIMITER = '|', QUOTE = '|'")}`, code: '22023', message: 'COPY delimiter and quote must be different' },
     // 8. parquet mapping
     {
@@ -195,6 +196,7 @@ describe('planning checks, in spec order, exact texts; the path stays usable', (
     { label: 'o4-before-10', sql: (u) => `COPY src (id) TO '${u}' ${WITH("FORMAT = 'csv', MAX FILE SIZE = '1MB'")}`, code: '0A000', message: 'specifying columns for COPY <table_name> TO commands not yet supported; use COPY (SELECT...) TO ... instead' },
     { label: 'o5-before-7', sql: (u) => `COPY (SELECT id FROM src ORDER BY id) TO '${u}' ${WITH("FORMAT = 'csv', QUOTE = 'ab'")}`, code: '0A000', message: 'ORDER BY is not supported in SELECT query for COPY statements' },
     { label: 'o6-before-7', sql: (u) => `COPY src TO '${u}' WITH (FORMAT = 'csv', DELIMITER = ';;')`, code: '42601', message: 'AWS CONNECTION is required for COPY ... TO <expr>' },
+    { label: 'o6-before-7-newline', sql: (u) => `COPY src TO '${u}' WITH (FORMAT = 'csv', NULL = 'a\nb')`, code: '42601', message: 'AWS CONNECTION is required for COPY ... TO <expr>' },
     { label: 'o6-before-9', sql: () => `COPY src TO 42 WITH (FORMAT = 'csv')`, code: '42601', message: 'AWS CONNECTION is required for COPY ... TO <expr>' },
     { label: 'o7-before-9', sql: () => `COPY src TO NULL::text ${WITH("FORMAT = 'csv', ESCAPE = ''")}`, code: '0A000', message: 'COPY escape must be a single one-byte character' },
     { label: 'o8-before-9', sql: () => `COPY (SELECT INTERVAL '1 day' AS iv) TO NULL::text ${WITH("FORMAT = 'parquet'")}`, code: '0A000', message: 'Cannot encode the following columns/types: ["iv: interval"]' },
