@@ -8,7 +8,14 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 
 export interface LocalAws {
   endpoint: string;
@@ -100,7 +107,11 @@ export function s3Client(aws: LocalAws): S3Client {
   });
 }
 
-export async function listObjects(client: S3Client, bucket: string, prefix: string): Promise<{ key: string; size: number }[]> {
+export async function listObjects(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+): Promise<{ key: string; size: number }[]> {
   const out: { key: string; size: number }[] = [];
   let token: string | undefined;
   do {

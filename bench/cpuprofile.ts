@@ -33,7 +33,8 @@ prof.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (prof.tim
 const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
 
 const shortUrl = (u: string): string => u.replace(/^file:\/\//, '').replace(/^.*\/(dist|node_modules)\//, '$1/');
-const label = (n: Node): string => `${n.callFrame.functionName || '(anonymous)'} ${shortUrl(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
+const label = (n: Node): string =>
+  `${n.callFrame.functionName || '(anonymous)'} ${shortUrl(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
 
 const self = new Map<string, number>();
 const incl = new Map<string, number>();
@@ -56,7 +57,8 @@ for (const [id, us] of selfUs) {
 const pct = (us: number): string => `${((100 * us) / total).toFixed(1).padStart(5)}%`;
 const print = (title: string, m: Map<string, number>): void => {
   console.log(`\n${title}`);
-  for (const [k, v] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(v)} ${(v / 1000).toFixed(0).padStart(7)} ms  ${k}`);
+  for (const [k, v] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top))
+    console.log(`${pct(v)} ${(v / 1000).toFixed(0).padStart(7)} ms  ${k}`);
 };
 console.log(`${file}: ${(total / 1e6).toFixed(2)} s sampled`);
 print('self time', self);

@@ -68,25 +68,43 @@ async function main(): Promise<void> {
     (hash(i) % 1000000) / 7.0::DOUBLE AS c, 'text-' || (i % 9973)::VARCHAR AS d,
     TIMESTAMP '2020-01-01' + to_microseconds(i * 1000003) AS e, ((hash(i) % 10000000)::BIGINT / 100.0)::DECIMAL(18,2) AS f
     FROM range(${ROWS}) t(i)`);
-  for (const s of tpchStatements('main', Object.fromEntries(Object.keys(TPCH_TABLES).map((t) => [t, t])), tpchCounts(SF))) await conn.run(s);
+  for (const s of tpchStatements(
+    'main',
+    Object.fromEntries(Object.keys(TPCH_TABLES).map((t) => [t, t])),
+    tpchCounts(SF),
+  ))
+    await conn.run(s);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'csv-micro-'));
   const options = {
-    format: 'csv', csv: { header: false, delimiter: ',', quote: '"', escape: '"', null: '' },
-    compression: 'none', maxFileSize: 1 << 30, manifest: false,
+    format: 'csv',
+    csv: { header: false, delimiter: ',', quote: '"', escape: '"', null: '' },
+    compression: 'none',
+    maxFileSize: 1 << 30,
+    manifest: false,
   } as unknown as CopyToOptions;
   for (const table of ['mixed', 'lineitem']) {
     const query = `SELECT * FROM ${table}`;
     const columns = await columnsOf(conn, query);
     for (let r = 0; r < REPEAT; r++) {
-      await timed(`${table}: DuckDB CSV writer (ceiling)`, () => conn.run(`COPY (${query}) TO '${dir}/duck.csv' (FORMAT csv, HEADER false)`));
+      await timed(`${table}: DuckDB CSV writer (ceiling)`, () =>
+        conn.run(`COPY (${query}) TO '${dir}/duck.csv' (FORMAT csv, HEADER false)`),
+      );
       await timed(`${table}: line query in DuckDB only`, () =>
-        conn.run(`SELECT sum(strlen(line)) FROM (${csvLinesQuery(query, columns, options.csv)})`));
+        conn.run(`SELECT sum(strlen(line)) FROM (${csvLinesQuery(query, columns, options.csv)})`),
+      );
       await timed(`${table}: lines by DuckDB's writer to a file`, () =>
-        conn.run(`COPY (${csvLinesQuery(query, columns, options.csv)}) TO '${dir}/lines.csv' (FORMAT csv, HEADER false, QUOTE '', ESCAPE '')`));
+        conn.run(
+          `COPY (${csvLinesQuery(query, columns, options.csv)}) TO '${dir}/lines.csv' (FORMAT csv, HEADER false, QUOTE '', ESCAPE '')`,
+        ),
+      );
       let bytes = 0;
       await timed(`${table}: encodeCsv to file`, async () => {
         const files = await encodeCsv({
-          conn, query, columns, options, signal: new AbortController().signal,
+          conn,
+          query,
+          columns,
+          options,
+          signal: new AbortController().signal,
           openFile: (i) => fileUpload(path.join(dir, `ferry_${i}.csv`)),
           progress: () => undefined,
         });

@@ -40,7 +40,10 @@ export function ensurePostgresInstalled(): void {
 
 /** Runs a PostgreSQL binary as the `postgres` user when we are root. */
 function asPg(bin: string, args: string[]): void {
-  const cmd = process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--', path.join(BIN, bin), ...args] : [path.join(BIN, bin), ...args];
+  const cmd =
+    process.getuid?.() === 0
+      ? ['runuser', '-u', 'postgres', '--', path.join(BIN, bin), ...args]
+      : [path.join(BIN, bin), ...args];
   execFileSync(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 

@@ -68,7 +68,8 @@ export interface BenchResults {
 
 const f1 = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(1));
 const f2 = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(2));
-const f0 = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '–' : Math.round(x).toLocaleString('en-US'));
+const f0 = (x: number | undefined): string =>
+  x === undefined || !Number.isFinite(x) ? '–' : Math.round(x).toLocaleString('en-US');
 const mb = (bytes: number): number => bytes / 1e6;
 const verdict = (ok: boolean | undefined): string => (ok === undefined ? '–' : ok ? '**met**' : '**missed**');
 
@@ -83,10 +84,18 @@ const PATH_LABEL: Record<PathKind, string> = {
 };
 
 export function scaleLabel(m: { factor: number; sf: number; mixedRows: number }, dataset: Dataset): string {
-  return dataset === 'lineitem' ? `×${m.factor} (SF ${m.sf})` : `×${m.factor} (${(m.mixedRows / 1e6).toLocaleString('en-US')}M rows)`;
+  return dataset === 'lineitem'
+    ? `×${m.factor} (SF ${m.sf})`
+    : `×${m.factor} (${(m.mixedRows / 1e6).toLocaleString('en-US')}M rows)`;
 }
 
-function find(ms: Measurement[], factor: number, dataset: Dataset, format: Format, p: PathKind): Measurement | undefined {
+function find(
+  ms: Measurement[],
+  factor: number,
+  dataset: Dataset,
+  format: Format,
+  p: PathKind,
+): Measurement | undefined {
   const m = ms.find((x) => x.factor === factor && x.dataset === dataset && x.format === format && x.path === p);
   return m && !m.error && Number.isFinite(m.wallS) ? m : undefined;
 }
@@ -138,10 +147,15 @@ export function ratios(r: BenchResults): Ratios[] {
         if (x.ferryCpuPerGb !== undefined && x.refCpuPerGb !== undefined) x.cpuRatio = x.ferryCpuPerGb / x.refCpuPerGb;
         if (fe && pgm) x.pgOverFerry = pgm.wallS / fe.wallS;
         if (pgm && enc && up) {
-          const shortest = Math.max(enc.wallS, up.wallS, (enc.cpuS + up.cpuS + up.rgwCpuS + up.osdCpuS) / Number(r.machine.cores || 1));
+          const shortest = Math.max(
+            enc.wallS,
+            up.wallS,
+            (enc.cpuS + up.cpuS + up.rgwCpuS + up.osdCpuS) / Number(r.machine.cores || 1),
+          );
           x.bestPgOverFerry = pgm.wallS / shortest;
         }
-        if (enc && up && two) x.bestVsTwoStep = (enc.cpuS + up.cpuS + up.rgwCpuS + up.osdCpuS) / Number(r.machine.cores || 1) / two.wallS;
+        if (enc && up && two)
+          x.bestVsTwoStep = (enc.cpuS + up.cpuS + up.rgwCpuS + up.osdCpuS) / Number(r.machine.cores || 1) / two.wallS;
         if (fe) {
           x.ferryWallS = fe.wallS;
           x.ferryCpuS = fe.cpuS;
@@ -161,30 +175,44 @@ export function renderMarkdown(r: BenchResults): string {
   const noisy = r.loadAverageBefore >= 0.5;
   L.push('# Ferry export benchmarks', '');
   L.push(`Run \`${r.command}\` from ${r.started} to ${r.finished}.`);
-  L.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memory_gb} GB RAM, ${m.kernel}, Node ${m.node}. ` +
-    `S3: local Ceph RGW 16 (memstore) on loopback, ${r.settings.rgw} instance. Part size ${r.settings.partSizeMiB} MiB, ${r.settings.partsInFlight} parts in flight.` +
-    (r.settings.ferryArgs ? ` Ferry started with \`${r.settings.ferryArgs}\`.` : ''));
-  L.push(`Load average (1 min) before the run: ${r.loadAverageBefore}, after: ${r.loadAverageAfter}.` +
-    (noisy ? ' **The machine was busy with other work when this run started: figures are noisy** (column "other CPU s" shows how much CPU other processes took during each measurement).' : ''));
+  L.push(
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memory_gb} GB RAM, ${m.kernel}, Node ${m.node}. ` +
+      `S3: local Ceph RGW 16 (memstore) on loopback, ${r.settings.rgw} instance. Part size ${r.settings.partSizeMiB} MiB, ${r.settings.partsInFlight} parts in flight.` +
+      (r.settings.ferryArgs ? ` Ferry started with \`${r.settings.ferryArgs}\`.` : ''),
+  );
+  L.push(
+    `Load average (1 min) before the run: ${r.loadAverageBefore}, after: ${r.loadAverageAfter}.` +
+      (noisy
+        ? ' **The machine was busy with other work when this run started: figures are noisy** (column "other CPU s" shows how much CPU other processes took during each measurement).'
+        : ''),
+  );
   L.push('');
 
   L.push('## Exports', '');
-  L.push('| data | format | path | wall s | MB out | MB/s | rows/s | Ferry RSS before → peak MB | CPU s (path) | CPU s radosgw | CPU s ceph-osd | other CPU s |');
+  L.push(
+    '| data | format | path | wall s | MB out | MB/s | rows/s | Ferry RSS before → peak MB | CPU s (path) | CPU s radosgw | CPU s ceph-osd | other CPU s |',
+  );
   L.push('|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
   const order: PathKind[] = ['ferry', 'encode', 'upload', 'two-step', 'postgres', 'diag-lines-duckdb', 'diag-lines-js'];
   for (const factor of r.factors) {
     for (const dataset of ['lineitem', 'mixed'] as Dataset[]) {
       for (const format of ['parquet', 'csv'] as Format[]) {
         for (const p of order) {
-          const x = r.measurements.find((q) => q.factor === factor && q.dataset === dataset && q.format === format && q.path === p);
+          const x = r.measurements.find(
+            (q) => q.factor === factor && q.dataset === dataset && q.format === format && q.path === p,
+          );
           if (!x) continue;
           const label = `${dataset} ${scaleLabel(x, dataset)}`;
           if (x.error && !Number.isFinite(x.wallS)) {
-            L.push(`| ${label} | ${format} | ${PATH_LABEL[p]} | error: ${x.error.replace(/\|/g, '/').slice(0, 120)} | | | | | | | | |`);
+            L.push(
+              `| ${label} | ${format} | ${PATH_LABEL[p]} | error: ${x.error.replace(/\|/g, '/').slice(0, 120)} | | | | | | | | |`,
+            );
             continue;
           }
           if (x.error) {
-            L.push(`| ${label} | ${format} | ${PATH_LABEL[p]} | ${f1(x.wallS)} (failed: ${x.error.replace(/\|/g, '/').slice(0, 100)}) | | | | ${f0(x.ferryPeakRssMb)} | ${f1(x.cpuS)} | | | |`);
+            L.push(
+              `| ${label} | ${format} | ${PATH_LABEL[p]} | ${f1(x.wallS)} (failed: ${x.error.replace(/\|/g, '/').slice(0, 100)}) | | | | ${f0(x.ferryPeakRssMb)} | ${f1(x.cpuS)} | | | |`,
+            );
             continue;
           }
           L.push(
@@ -195,13 +223,17 @@ export function renderMarkdown(r: BenchResults): string {
     }
   }
   L.push('');
-  L.push('"CPU s (path)" is user + sys of the path\'s own processes: the Ferry server; or the reference worker process (DuckDB, or the uploader); for PostgreSQL the uploader plus the PostgreSQL backend that ran the COPY. ' +
-    'The two-step row is the encode row followed by the upload row of the same bytes (run one after the other). MB = 10^6 bytes.');
+  L.push(
+    '"CPU s (path)" is user + sys of the path\'s own processes: the Ferry server; or the reference worker process (DuckDB, or the uploader); for PostgreSQL the uploader plus the PostgreSQL backend that ran the COPY. ' +
+      'The two-step row is the encode row followed by the upload row of the same bytes (run one after the other). MB = 10^6 bytes.',
+  );
   L.push('');
 
   const rs = ratios(r);
   L.push('## Ratios and targets', '');
-  L.push('| data | format | Ferry / two-step (≤ 0.8) | best possible on this machine | Ferry / max(encode, upload) | Ferry wall s | CPU-bound floor s | Ferry CPU s (JS thread) | Ferry CPU s/GB | encode+upload CPU s/GB | CPU ratio (≤ 1.2) | PostgreSQL / Ferry time (CSV ≥ 1.5) | best possible PostgreSQL / Ferry |');
+  L.push(
+    '| data | format | Ferry / two-step (≤ 0.8) | best possible on this machine | Ferry / max(encode, upload) | Ferry wall s | CPU-bound floor s | Ferry CPU s (JS thread) | Ferry CPU s/GB | encode+upload CPU s/GB | CPU ratio (≤ 1.2) | PostgreSQL / Ferry time (CSV ≥ 1.5) | best possible PostgreSQL / Ferry |',
+  );
   L.push('|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
   for (const x of rs) {
     const ref = r.measurements.find((q) => q.factor === x.factor && q.dataset === x.dataset);
@@ -210,9 +242,15 @@ export function renderMarkdown(r: BenchResults): string {
     );
   }
   L.push('');
-  L.push(`"Best possible on this machine" = the two-step path's CPU seconds (encode + upload client + radosgw + ceph-osd) / ${r.machine.cores} cores, divided by its wall time: what perfect overlap could reach when CPU, not waiting, binds; above 0.8 the target cannot be met on this machine.`);
-  L.push(`"Best possible PostgreSQL / Ferry" (CSV) = PostgreSQL's wall time over the shortest time a perfectly overlapped Ferry could take on this machine: max(encode wall, upload wall, (encode + upload client + radosgw + ceph-osd CPU seconds) / ${r.machine.cores} cores), with DuckDB's own CSV writer as the encoder; below 1.5 the CSV target cannot be met here.`);
-  L.push(`"CPU-bound floor" = (Ferry + radosgw + ceph-osd CPU seconds) / ${r.machine.cores} cores: when Ferry's wall time is close to it, the export is bound by CPU shared with the S3 server (and with other work, see "other CPU s"), not by waiting. "JS thread": Ferry's JavaScript main thread; the rest of Ferry's CPU is DuckDB's workers and libuv's pool.`);
+  L.push(
+    `"Best possible on this machine" = the two-step path's CPU seconds (encode + upload client + radosgw + ceph-osd) / ${r.machine.cores} cores, divided by its wall time: what perfect overlap could reach when CPU, not waiting, binds; above 0.8 the target cannot be met on this machine.`,
+  );
+  L.push(
+    `"Best possible PostgreSQL / Ferry" (CSV) = PostgreSQL's wall time over the shortest time a perfectly overlapped Ferry could take on this machine: max(encode wall, upload wall, (encode + upload client + radosgw + ceph-osd CPU seconds) / ${r.machine.cores} cores), with DuckDB's own CSV writer as the encoder; below 1.5 the CSV target cannot be met here.`,
+  );
+  L.push(
+    `"CPU-bound floor" = (Ferry + radosgw + ceph-osd CPU seconds) / ${r.machine.cores} cores: when Ferry's wall time is close to it, the export is bound by CPU shared with the S3 server (and with other work, see "other CPU s"), not by waiting. "JS thread": Ferry's JavaScript main thread; the rest of Ferry's CPU is DuckDB's workers and libuv's pool.`,
+  );
   L.push('');
 
   // Growth from the smallest to the largest factor.
@@ -221,17 +259,27 @@ export function renderMarkdown(r: BenchResults): string {
   const growth: { dataset: Dataset; format: Format; time?: number; rssLo?: number; rssHi?: number }[] = [];
   if (hi > lo) {
     L.push(`## Growth ×${lo} → ×${hi} (Ferry)`, '');
-    L.push(`| data | format | wall time ×${hi} / ×${lo} | peak RSS ×${lo} MB | peak RSS ×${hi} MB | RSS ratio (≤ 1.2) | RSS ×${hi} ≤ 512 MB |`);
+    L.push(
+      `| data | format | wall time ×${hi} / ×${lo} | peak RSS ×${lo} MB | peak RSS ×${hi} MB | RSS ratio (≤ 1.2) | RSS ×${hi} ≤ 512 MB |`,
+    );
     L.push('|---|---|--:|--:|--:|--:|--:|');
     for (const dataset of ['lineitem', 'mixed'] as Dataset[]) {
       for (const format of ['parquet', 'csv'] as Format[]) {
         const a = find(r.measurements, lo, dataset, format, 'ferry');
         const b = find(r.measurements, hi, dataset, format, 'ferry');
         if (!a && !b) continue;
-        const g = { dataset, format, time: a && b ? b.wallS / a.wallS : undefined, rssLo: a?.ferryPeakRssMb, rssHi: b?.ferryPeakRssMb };
+        const g = {
+          dataset,
+          format,
+          time: a && b ? b.wallS / a.wallS : undefined,
+          rssLo: a?.ferryPeakRssMb,
+          rssHi: b?.ferryPeakRssMb,
+        };
         growth.push(g);
         const rr = g.rssLo && g.rssHi ? g.rssHi / g.rssLo : undefined;
-        L.push(`| ${dataset} | ${format} | ${f2(g.time)} | ${f0(g.rssLo)} | ${f0(g.rssHi)} | ${f2(rr)} ${rr === undefined ? '' : rr <= 1.2 ? '✓' : '✗'} | ${g.rssHi === undefined ? '–' : g.rssHi <= 512 ? '✓' : '✗'} |`);
+        L.push(
+          `| ${dataset} | ${format} | ${f2(g.time)} | ${f0(g.rssLo)} | ${f0(g.rssHi)} | ${f2(rr)} ${rr === undefined ? '' : rr <= 1.2 ? '✓' : '✗'} | ${g.rssHi === undefined ? '–' : g.rssHi <= 512 ? '✓' : '✗'} |`,
+        );
       }
     }
     L.push('');
@@ -241,9 +289,14 @@ export function renderMarkdown(r: BenchResults): string {
   L.push('| scale | what | runs | p50 ms | max ms | ≤ 100 ms |');
   L.push('|---|---|--:|--:|--:|--:|');
   for (const o of r.oneRow) {
-    const what = o.path === 's3-floor' ? 'reference: the same 5 S3 requests sent one by one by the bench' : `Ferry COPY, ${o.format}`;
+    const what =
+      o.path === 's3-floor'
+        ? 'reference: the same 5 S3 requests sent one by one by the bench'
+        : `Ferry COPY, ${o.format}`;
     const ok = o.path === 's3-floor' ? '' : o.error ? '✗' : o.p50Ms <= 100 ? '✓' : '✗';
-    L.push(`| ×${o.factor} | ${what} | ${o.runs} | ${o.error ? `error: ${o.error.slice(0, 80)}` : f1(o.p50Ms)} | ${f1(o.maxMs)} | ${ok} |`);
+    L.push(
+      `| ×${o.factor} | ${what} | ${o.runs} | ${o.error ? `error: ${o.error.slice(0, 80)}` : f1(o.p50Ms)} | ${f1(o.maxMs)} | ${ok} |`,
+    );
   }
   L.push('');
 
@@ -252,7 +305,10 @@ export function renderMarkdown(r: BenchResults): string {
     L.push('## Wire path: `SELECT 1` over pgwire (`pg` client, simple query)', '');
     L.push('| server | p50 ms | p99 ms | queries/s, 1 client | queries/s, 16 clients |');
     L.push('|---|--:|--:|--:|--:|');
-    for (const [name, x] of [['Ferry', w.ferry], ['PostgreSQL 15', w.postgres]] as const) {
+    for (const [name, x] of [
+      ['Ferry', w.ferry],
+      ['PostgreSQL 15', w.postgres],
+    ] as const) {
       L.push(`| ${name} | ${x.p50Ms.toFixed(3)} | ${x.p99Ms.toFixed(3)} | ${f0(x.qps1)} | ${f0(x.qps16)} |`);
     }
     const ratio = w.ferry.p50Ms / w.postgres.p50Ms;
@@ -274,12 +330,15 @@ export function renderMarkdown(r: BenchResults): string {
 function targetLines(r: BenchResults, rs: Ratios[], growth: { rssLo?: number; rssHi?: number }[]): string[] {
   const lo = Math.min(...r.factors);
   const hi = Math.max(...r.factors);
-  const all = (xs: (boolean | undefined)[]): boolean | undefined => (xs.some((x) => x === undefined) || xs.length === 0 ? undefined : xs.every(Boolean));
+  const all = (xs: (boolean | undefined)[]): boolean | undefined =>
+    xs.some((x) => x === undefined) || xs.length === 0 ? undefined : xs.every(Boolean);
   const t1 = all(rs.map((x) => (x.vsTwoStep === undefined ? undefined : x.vsTwoStep <= 0.8)));
   const t2 = all(rs.map((x) => (x.cpuRatio === undefined ? undefined : x.cpuRatio <= 1.2)));
   const t3 = all(growth.map((g) => (g.rssLo && g.rssHi ? g.rssHi / g.rssLo <= 1.2 && g.rssHi <= 512 : undefined)));
   const t4 = all(r.oneRow.filter((o) => o.path !== 's3-floor').map((o) => (o.error ? false : o.p50Ms <= 100)));
-  const t5 = all(rs.filter((x) => x.format === 'csv').map((x) => (x.pgOverFerry === undefined ? undefined : x.pgOverFerry >= 1.5)));
+  const t5 = all(
+    rs.filter((x) => x.format === 'csv').map((x) => (x.pgOverFerry === undefined ? undefined : x.pgOverFerry >= 1.5)),
+  );
   const t6 = r.wire ? r.wire.ferry.p50Ms / r.wire.postgres.p50Ms <= 1.5 : undefined;
   return [
     `Export time ≤ 0.8 × two-step, both formats: ${verdict(t1)}`,
@@ -301,25 +360,38 @@ export function renderSummary(r: BenchResults): string {
   const rs = ratios(r);
   const m = r.machine;
   const L: string[] = [];
-  L.push(`\`${r.command}\`, ${r.started.slice(0, 16).replace('T', ' ')} UTC, ${m.cpu} with ${m.cores} cores and ${m.memory_gb} GB RAM, ` +
-    `local Ceph RGW on the same cores (load average ${r.loadAverageBefore} at the start). Exports at ×${hi}:`, '');
-  L.push('| data | format | Ferry wall s | MB/s | Ferry peak RSS MB | Ferry / two-step | Ferry CPU / (encode + upload) | PostgreSQL / Ferry time |');
+  L.push(
+    `\`${r.command}\`, ${r.started.slice(0, 16).replace('T', ' ')} UTC, ${m.cpu} with ${m.cores} cores and ${m.memory_gb} GB RAM, ` +
+      `local Ceph RGW on the same cores (load average ${r.loadAverageBefore} at the start). Exports at ×${hi}:`,
+    '',
+  );
+  L.push(
+    '| data | format | Ferry wall s | MB/s | Ferry peak RSS MB | Ferry / two-step | Ferry CPU / (encode + upload) | PostgreSQL / Ferry time |',
+  );
   L.push('|---|---|--:|--:|--:|--:|--:|--:|');
   for (const x of rs.filter((q) => q.factor === hi)) {
     const fe = find(r.measurements, hi, x.dataset, x.format, 'ferry');
     if (!fe) continue;
-    L.push(`| ${x.dataset} ${scaleLabel(fe, x.dataset)} | ${x.format} | ${f1(fe.wallS)} | ${f1(mb(fe.bytes) / fe.wallS)} | ${f0(fe.ferryPeakRssMb)} | ${f2(x.vsTwoStep)} | ${f2(x.cpuRatio)} | ${x.format === 'csv' ? f2(x.pgOverFerry) : ''} |`);
+    L.push(
+      `| ${x.dataset} ${scaleLabel(fe, x.dataset)} | ${x.format} | ${f1(fe.wallS)} | ${f1(mb(fe.bytes) / fe.wallS)} | ${f0(fe.ferryPeakRssMb)} | ${f2(x.vsTwoStep)} | ${f2(x.cpuRatio)} | ${x.format === 'csv' ? f2(x.pgOverFerry) : ''} |`,
+    );
   }
   const one = r.oneRow.filter((o) => o.path === 'ferry' && !o.error);
-  const growth = (['lineitem', 'mixed'] as Dataset[]).flatMap((dataset) =>
-    (['parquet', 'csv'] as Format[]).map((format) => ({
-      rssLo: find(r.measurements, lo, dataset, format, 'ferry')?.ferryPeakRssMb,
-      rssHi: find(r.measurements, hi, dataset, format, 'ferry')?.ferryPeakRssMb,
-    })),
-  ).filter((g) => g.rssLo !== undefined || g.rssHi !== undefined);
+  const growth = (['lineitem', 'mixed'] as Dataset[])
+    .flatMap((dataset) =>
+      (['parquet', 'csv'] as Format[]).map((format) => ({
+        rssLo: find(r.measurements, lo, dataset, format, 'ferry')?.ferryPeakRssMb,
+        rssHi: find(r.measurements, hi, dataset, format, 'ferry')?.ferryPeakRssMb,
+      })),
+    )
+    .filter((g) => g.rssLo !== undefined || g.rssHi !== undefined);
   L.push('');
-  if (one.length) L.push(`One-row export p50: ${one.map((o) => `${o.format} ×${o.factor} ${f1(o.p50Ms)} ms`).join(', ')}.`);
-  if (r.wire) L.push(`\`SELECT 1\` p50: Ferry ${r.wire.ferry.p50Ms.toFixed(3)} ms, PostgreSQL ${r.wire.postgres.p50Ms.toFixed(3)} ms.`);
+  if (one.length)
+    L.push(`One-row export p50: ${one.map((o) => `${o.format} ×${o.factor} ${f1(o.p50Ms)} ms`).join(', ')}.`);
+  if (r.wire)
+    L.push(
+      `\`SELECT 1\` p50: Ferry ${r.wire.ferry.p50Ms.toFixed(3)} ms, PostgreSQL ${r.wire.postgres.p50Ms.toFixed(3)} ms.`,
+    );
   L.push('', 'Targets (issue 6):', '');
   L.push(...targetLines(r, rs, hi > lo ? growth : []).map((t) => `- ${t}`));
   return L.join('\n');

@@ -20,10 +20,27 @@ import { startFerry, type FerryProcess, PROJECT_ROOT } from '../test/support/fer
 import { TPCH_TABLES } from '../src/loadgen/tpch.js';
 import { PART_SIZE, PARTS_IN_FLIGHT } from '../src/sink/limits.js';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { emptyPrefix, listObjects, s3Client, startLocalAws, stopLocalAws, warmUp, type LocalAws, type LocalAwsOptions } from './aws.js';
+import {
+  emptyPrefix,
+  listObjects,
+  s3Client,
+  startLocalAws,
+  stopLocalAws,
+  warmUp,
+  type LocalAws,
+  type LocalAwsOptions,
+} from './aws.js';
 import { startPostgres, type Postgres } from './postgres.js';
 import { cpuSeconds, loadAverage1, machineBusySeconds, machineInfo, RssSampler, rssMb } from './proc.js';
-import { renderMarkdown, renderSummary, type BenchResults, type Dataset, type Format, type Measurement, type OneRow } from './report.js';
+import {
+  renderMarkdown,
+  renderSummary,
+  type BenchResults,
+  type Dataset,
+  type Format,
+  type Measurement,
+  type OneRow,
+} from './report.js';
 import { wireBench } from './wire.js';
 import type { WorkerResult, WorkerTask } from './worker.js';
 
@@ -99,26 +116,66 @@ function parseArgs(argv: string[]): Args {
       return x;
     };
     switch (k) {
-      case '--scale': a.scale = Number(v()); break;
-      case '--factors': a.factors = v().split(',').map(Number); break;
-      case '--datasets': a.datasets = v().split(',') as Dataset[]; break;
-      case '--formats': a.formats = v().split(',') as Format[]; break;
-      case '--rgw': a.rgw = v() as Args['rgw']; break;
-      case '--rgw-port': a.rgwPort = Number(v()); break;
-      case '--pg-port': a.pgPort = Number(v()); break;
-      case '--no-postgres': a.postgres = false; break;
-      case '--no-wire': a.wire = false; break;
-      case '--no-diag': a.diag = false; break;
-      case '--no-docs': a.docs = false; break;
-      case '--wire-samples': a.wireSamples = Number(v()); break;
-      case '--wire-seconds': a.wireSeconds = Number(v()); break;
-      case '--one-row-runs': a.oneRowRuns = Number(v()); break;
-      case '--export-timeout': a.exportTimeoutS = Number(v()); break;
-      case '--keep-aws': a.keepAws = true; break;
-      case '--ferry-node-options': a.ferryNodeOptions = v(); break;
-      case '--ferry-cpu-prof': a.ferryCpuProf = path.resolve(v()); break;
-      case '--ferry-args': a.ferryArgs = v().split(/\s+/).filter(Boolean); break;
-      case '--out': a.out = path.resolve(v()); break;
+      case '--scale':
+        a.scale = Number(v());
+        break;
+      case '--factors':
+        a.factors = v().split(',').map(Number);
+        break;
+      case '--datasets':
+        a.datasets = v().split(',') as Dataset[];
+        break;
+      case '--formats':
+        a.formats = v().split(',') as Format[];
+        break;
+      case '--rgw':
+        a.rgw = v() as Args['rgw'];
+        break;
+      case '--rgw-port':
+        a.rgwPort = Number(v());
+        break;
+      case '--pg-port':
+        a.pgPort = Number(v());
+        break;
+      case '--no-postgres':
+        a.postgres = false;
+        break;
+      case '--no-wire':
+        a.wire = false;
+        break;
+      case '--no-diag':
+        a.diag = false;
+        break;
+      case '--no-docs':
+        a.docs = false;
+        break;
+      case '--wire-samples':
+        a.wireSamples = Number(v());
+        break;
+      case '--wire-seconds':
+        a.wireSeconds = Number(v());
+        break;
+      case '--one-row-runs':
+        a.oneRowRuns = Number(v());
+        break;
+      case '--export-timeout':
+        a.exportTimeoutS = Number(v());
+        break;
+      case '--keep-aws':
+        a.keepAws = true;
+        break;
+      case '--ferry-node-options':
+        a.ferryNodeOptions = v();
+        break;
+      case '--ferry-cpu-prof':
+        a.ferryCpuProf = path.resolve(v());
+        break;
+      case '--ferry-args':
+        a.ferryArgs = v().split(/\s+/).filter(Boolean);
+        break;
+      case '--out':
+        a.out = path.resolve(v());
+        break;
       case '-h':
       case '--help':
         console.log(USAGE);
@@ -127,7 +184,8 @@ function parseArgs(argv: string[]): Args {
         throw new Error(`unknown option ${k}\n${USAGE}`);
     }
   }
-  if (!(a.scale > 0) || a.factors.some((f) => !(f > 0))) throw new Error(`--scale and --factors must be positive\n${USAGE}`);
+  if (!(a.scale > 0) || a.factors.some((f) => !(f > 0)))
+    throw new Error(`--scale and --factors must be positive\n${USAGE}`);
   return a;
 }
 
@@ -155,12 +213,26 @@ function mixedInsert(rows: number): string {
 
 /** CPU counters of everything that runs during a measurement. */
 class CpuWindow {
-  private readonly start: { busy: number; rgw: number; osd: number; self: NodeJS.CpuUsage; ferry: number; ferryMain: number };
+  private readonly start: {
+    busy: number;
+    rgw: number;
+    osd: number;
+    self: NodeJS.CpuUsage;
+    ferry: number;
+    ferryMain: number;
+  };
   constructor(
     private readonly aws: LocalAws,
     private readonly ferryPid?: number,
   ) {
-    this.start = { busy: machineBusySeconds(), rgw: cpuSeconds(aws.rgwPid), osd: cpuSeconds(aws.osdPid), self: process.cpuUsage(), ferry: cpuSeconds(ferryPid), ferryMain: cpuSeconds(ferryPid, ferryPid) };
+    this.start = {
+      busy: machineBusySeconds(),
+      rgw: cpuSeconds(aws.rgwPid),
+      osd: cpuSeconds(aws.osdPid),
+      self: process.cpuUsage(),
+      ferry: cpuSeconds(ferryPid),
+      ferryMain: cpuSeconds(ferryPid, ferryPid),
+    };
   }
   /** `pathCpuS`: CPU of the measured path's own processes that are not Ferry (workers, PostgreSQL). */
   end(pathCpuS = 0): { ferryCpuS: number; ferryMainCpuS: number; rgwCpuS: number; osdCpuS: number; otherCpuS: number } {
@@ -185,16 +257,25 @@ async function client(cfg: pg.ClientConfig): Promise<pg.Client> {
 
 function runWorker(task: WorkerTask): Promise<WorkerResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'bench', 'worker.js'), JSON.stringify(task)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [path.join(PROJECT_ROOT, 'dist', 'bench', 'worker.js'), JSON.stringify(task)],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.once('exit', (code) => {
       if (code === 0) resolve(JSON.parse(out.trim().split('\n').pop() ?? '{}') as WorkerResult);
-      else reject(new Error(err.split('\n').find((l) => l.startsWith('worker')) ?? `worker exited with ${code}: ${err.slice(-500)}`));
+      else
+        reject(
+          new Error(
+            err.split('\n').find((l) => l.startsWith('worker')) ?? `worker exited with ${code}: ${err.slice(-500)}`,
+          ),
+        );
     });
   });
 }
@@ -211,7 +292,11 @@ function render(file: string, docs: boolean): void {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const r = argv.indexOf('--render');
-  if (r >= 0) return render(path.resolve(argv[r + 1] ?? path.join(PROJECT_ROOT, 'bench', 'results', 'latest.json')), !argv.includes('--no-docs'));
+  if (r >= 0)
+    return render(
+      path.resolve(argv[r + 1] ?? path.join(PROJECT_ROOT, 'bench', 'results', 'latest.json')),
+      !argv.includes('--no-docs'),
+    );
   const args = parseArgs(argv);
   const started = new Date();
   const stamp = started.toISOString().replace(/[:.]/g, '-').slice(0, 19);
@@ -288,7 +373,14 @@ async function main(): Promise<void> {
           // fall through: the server is gone or hung
         }
         await ferry.kill();
-        log(`Ferry stopped answering (exit ${ferry.proc.exitCode ?? ferry.proc.signalCode}); restarting it. Last log lines:\n${ferry.log().split('\n').filter((l) => l.trim()).slice(-6).join('\n')}`);
+        log(
+          `Ferry stopped answering (exit ${ferry.proc.exitCode ?? ferry.proc.signalCode}); restarting it. Last log lines:\n${ferry
+            .log()
+            .split('\n')
+            .filter((l) => l.trim())
+            .slice(-6)
+            .join('\n')}`,
+        );
         ferry = await startFerry({ dataDir, env, args: args.ferryArgs });
       };
       const rows = new Map<Dataset, number>();
@@ -297,7 +389,9 @@ async function main(): Promise<void> {
         for (const d of args.datasets) rows.set(d, Number((await c.query(`SELECT count(*) AS n FROM ${d}`)).rows[0].n));
         await c.end();
       }
-      log(`×${factor}: lineitem ${rows.get('lineitem') ?? '-'} rows (SF ${sf}), mixed ${rows.get('mixed') ?? '-'} rows; Ferry pid ${ferry.proc.pid}`);
+      log(
+        `×${factor}: lineitem ${rows.get('lineitem') ?? '-'} rows (SF ${sf}), mixed ${rows.get('mixed') ?? '-'} rows; Ferry pid ${ferry.proc.pid}`,
+      );
 
       // --- one-row export: end to end as a client sees it -------------------------------
       // Reference: the five S3 requests every export makes (copy-to-s3.md: list, delete
@@ -315,7 +409,14 @@ async function main(): Promise<void> {
           if (i > 0) times.push(performance.now() - t0);
         }
         times.sort((a, b) => a - b);
-        oneRow.push({ factor, format: 'csv', path: 's3-floor', runs: times.length, p50Ms: times[Math.floor(times.length / 2)] ?? NaN, maxMs: times[times.length - 1] ?? NaN });
+        oneRow.push({
+          factor,
+          format: 'csv',
+          path: 's3-floor',
+          runs: times.length,
+          p50Ms: times[Math.floor(times.length / 2)] ?? NaN,
+          maxMs: times[times.length - 1] ?? NaN,
+        });
       }
       for (const format of ['csv', 'parquet'] as Format[]) {
         const times: number[] = [];
@@ -324,7 +425,9 @@ async function main(): Promise<void> {
         for (let i = 0; i <= args.oneRowRuns; i++) {
           const t0 = performance.now();
           try {
-            await c.query(`COPY (SELECT 1::bigint AS x) TO 's3://${aws.bucket}/${runPrefix}/x${factor}/one-${format}-${i}' WITH (AWS CONNECTION = bench_s3, FORMAT = '${format}')`);
+            await c.query(
+              `COPY (SELECT 1::bigint AS x) TO 's3://${aws.bucket}/${runPrefix}/x${factor}/one-${format}-${i}' WITH (AWS CONNECTION = bench_s3, FORMAT = '${format}')`,
+            );
             if (i > 0) times.push(performance.now() - t0); // run 0 warms up
           } catch (err) {
             error = (err as Error).message;
@@ -334,8 +437,18 @@ async function main(): Promise<void> {
         await c.end().catch(() => undefined);
         await restartFerry();
         times.sort((a, b) => a - b);
-        oneRow.push({ factor, format, path: 'ferry', runs: times.length, p50Ms: times[Math.floor(times.length / 2)] ?? NaN, maxMs: times[times.length - 1] ?? NaN, error });
-        log(`×${factor} one-row ${format}: p50 ${oneRow[oneRow.length - 1]!.p50Ms.toFixed(1)} ms${error ? ` (${error})` : ''}`);
+        oneRow.push({
+          factor,
+          format,
+          path: 'ferry',
+          runs: times.length,
+          p50Ms: times[Math.floor(times.length / 2)] ?? NaN,
+          maxMs: times[times.length - 1] ?? NaN,
+          error,
+        });
+        log(
+          `×${factor} one-row ${format}: p50 ${oneRow[oneRow.length - 1]!.p50Ms.toFixed(1)} ms${error ? ` (${error})` : ''}`,
+        );
       }
       await emptyPrefix(s3, aws, `${runPrefix}/`);
 
@@ -359,10 +472,18 @@ async function main(): Promise<void> {
           try {
             let timer: NodeJS.Timeout | undefined;
             const timeout = new Promise<never>((_, reject) => {
-              timer = setTimeout(() => reject(new Error(`no answer after ${args.exportTimeoutS} s (Ferry killed)`)), args.exportTimeoutS * 1000);
+              timer = setTimeout(
+                () => reject(new Error(`no answer after ${args.exportTimeoutS} s (Ferry killed)`)),
+                args.exportTimeoutS * 1000,
+              );
             });
             try {
-              const r = await Promise.race([c.query(`COPY ${dataset} TO 's3://${aws.bucket}/${prefix}' WITH (AWS CONNECTION = bench_s3, FORMAT = '${format}')`), timeout]);
+              const r = await Promise.race([
+                c.query(
+                  `COPY ${dataset} TO 's3://${aws.bucket}/${prefix}' WITH (AWS CONNECTION = bench_s3, FORMAT = '${format}')`,
+                ),
+                timeout,
+              ]);
               rowCount = r.rowCount ?? 0;
             } finally {
               clearTimeout(timer);
@@ -378,10 +499,27 @@ async function main(): Promise<void> {
           const objs = await listObjects(s3, aws.bucket, `${prefix}/`);
           const bytes = objs.filter((o) => !o.key.endsWith('-INCOMPLETE')).reduce((n, o) => n + o.size, 0);
           measurements.push({
-            ...base, dataset, format, path: 'ferry', wallS, bytes, rows: rowCount, files: objs.length,
-            cpuS: used.ferryCpuS, ferryCpuS: used.ferryCpuS, ferryMainThreadCpuS: used.ferryMainCpuS, ferryRssBeforeMb: rssBefore, ferryPeakRssMb: peak, rgwCpuS: used.rgwCpuS, osdCpuS: used.osdCpuS, otherCpuS: used.otherCpuS, error,
+            ...base,
+            dataset,
+            format,
+            path: 'ferry',
+            wallS,
+            bytes,
+            rows: rowCount,
+            files: objs.length,
+            cpuS: used.ferryCpuS,
+            ferryCpuS: used.ferryCpuS,
+            ferryMainThreadCpuS: used.ferryMainCpuS,
+            ferryRssBeforeMb: rssBefore,
+            ferryPeakRssMb: peak,
+            rgwCpuS: used.rgwCpuS,
+            osdCpuS: used.osdCpuS,
+            otherCpuS: used.otherCpuS,
+            error,
           });
-          log(`×${factor} ferry ${dataset} ${format}: ${wallS.toFixed(1)} s, ${(bytes / 1e6).toFixed(0)} MB, RSS ${peak.toFixed(0)} MB${error ? `, ERROR ${error}` : ''}`);
+          log(
+            `×${factor} ferry ${dataset} ${format}: ${wallS.toFixed(1)} s, ${(bytes / 1e6).toFixed(0)} MB, RSS ${peak.toFixed(0)} MB${error ? `, ERROR ${error}` : ''}`,
+          );
           await emptyPrefix(s3, aws, `${prefix}/`);
           await restartFerry();
         }
@@ -391,7 +529,9 @@ async function main(): Promise<void> {
       let ferryWire;
       if (args.wire && factor === args.factors[0]) {
         ferryWire = await wireBench(ferry.pgConfig(), { samples: args.wireSamples, seconds: args.wireSeconds });
-        log(`wire Ferry: p50 ${ferryWire.p50Ms.toFixed(3)} ms, ${ferryWire.qps1.toFixed(0)} q/s (1), ${ferryWire.qps16.toFixed(0)} q/s (16)`);
+        log(
+          `wire Ferry: p50 ${ferryWire.p50Ms.toFixed(3)} ms, ${ferryWire.qps1.toFixed(0)} q/s (1), ${ferryWire.qps16.toFixed(0)} q/s (16)`,
+        );
       }
       await ferry.stop();
 
@@ -407,12 +547,40 @@ async function main(): Promise<void> {
             const cpu = new CpuWindow(aws);
             const r = await runWorker({ kind: 'encode', db, table: dataset, format, out: file });
             const used = cpu.end(r.cpuS);
-            enc = { ...base, dataset, format, path: 'encode', wallS: r.wallS, bytes: r.bytes, rows: rowsN, cpuS: r.cpuS, rgwCpuS: used.rgwCpuS, osdCpuS: used.osdCpuS, otherCpuS: used.otherCpuS, workerPeakRssMb: r.maxRssMb };
+            enc = {
+              ...base,
+              dataset,
+              format,
+              path: 'encode',
+              wallS: r.wallS,
+              bytes: r.bytes,
+              rows: rowsN,
+              cpuS: r.cpuS,
+              rgwCpuS: used.rgwCpuS,
+              osdCpuS: used.osdCpuS,
+              otherCpuS: used.otherCpuS,
+              workerPeakRssMb: r.maxRssMb,
+            };
           } catch (err) {
-            enc = { ...base, dataset, format, path: 'encode', wallS: NaN, bytes: 0, rows: 0, cpuS: NaN, rgwCpuS: 0, osdCpuS: 0, otherCpuS: 0, error: (err as Error).message };
+            enc = {
+              ...base,
+              dataset,
+              format,
+              path: 'encode',
+              wallS: NaN,
+              bytes: 0,
+              rows: 0,
+              cpuS: NaN,
+              rgwCpuS: 0,
+              osdCpuS: 0,
+              otherCpuS: 0,
+              error: (err as Error).message,
+            };
           }
           measurements.push(enc);
-          log(`×${factor} encode ${dataset} ${format}: ${enc.wallS.toFixed(1)} s, ${(enc.bytes / 1e6).toFixed(0)} MB${enc.error ? `, ERROR ${enc.error}` : ''}`);
+          log(
+            `×${factor} encode ${dataset} ${format}: ${enc.wallS.toFixed(1)} s, ${(enc.bytes / 1e6).toFixed(0)} MB${enc.error ? `, ERROR ${enc.error}` : ''}`,
+          );
           if (enc.error) continue;
           const key = `${runPrefix}/x${factor}/upload-${dataset}-${format}/file.${format}`;
           let up: Measurement;
@@ -420,16 +588,54 @@ async function main(): Promise<void> {
             const cpu = new CpuWindow(aws);
             const r = await runWorker({ kind: 'upload', file, aws, key });
             const used = cpu.end(r.cpuS);
-            up = { ...base, dataset, format, path: 'upload', wallS: r.wallS, bytes: r.bytes, rows: rowsN, cpuS: r.cpuS, rgwCpuS: used.rgwCpuS, osdCpuS: used.osdCpuS, otherCpuS: used.otherCpuS, workerPeakRssMb: r.maxRssMb };
+            up = {
+              ...base,
+              dataset,
+              format,
+              path: 'upload',
+              wallS: r.wallS,
+              bytes: r.bytes,
+              rows: rowsN,
+              cpuS: r.cpuS,
+              rgwCpuS: used.rgwCpuS,
+              osdCpuS: used.osdCpuS,
+              otherCpuS: used.otherCpuS,
+              workerPeakRssMb: r.maxRssMb,
+            };
           } catch (err) {
-            up = { ...base, dataset, format, path: 'upload', wallS: NaN, bytes: 0, rows: 0, cpuS: NaN, rgwCpuS: 0, osdCpuS: 0, otherCpuS: 0, error: (err as Error).message };
+            up = {
+              ...base,
+              dataset,
+              format,
+              path: 'upload',
+              wallS: NaN,
+              bytes: 0,
+              rows: 0,
+              cpuS: NaN,
+              rgwCpuS: 0,
+              osdCpuS: 0,
+              otherCpuS: 0,
+              error: (err as Error).message,
+            };
           }
           measurements.push(up);
-          log(`×${factor} upload ${dataset} ${format}: ${up.wallS.toFixed(1)} s${up.error ? `, ERROR ${up.error}` : ''}`);
+          log(
+            `×${factor} upload ${dataset} ${format}: ${up.wallS.toFixed(1)} s${up.error ? `, ERROR ${up.error}` : ''}`,
+          );
           // The two-step path is exactly these two steps run one after the other.
           measurements.push({
-            ...base, dataset, format, path: 'two-step', wallS: enc.wallS + up.wallS, bytes: enc.bytes, rows: rowsN, cpuS: enc.cpuS + up.cpuS,
-            rgwCpuS: enc.rgwCpuS + up.rgwCpuS, osdCpuS: enc.osdCpuS + up.osdCpuS, otherCpuS: enc.otherCpuS + up.otherCpuS, error: up.error,
+            ...base,
+            dataset,
+            format,
+            path: 'two-step',
+            wallS: enc.wallS + up.wallS,
+            bytes: enc.bytes,
+            rows: rowsN,
+            cpuS: enc.cpuS + up.cpuS,
+            rgwCpuS: enc.rgwCpuS + up.rgwCpuS,
+            osdCpuS: enc.osdCpuS + up.osdCpuS,
+            otherCpuS: enc.otherCpuS + up.otherCpuS,
+            error: up.error,
           });
           await emptyPrefix(s3, aws, `${runPrefix}/x${factor}/upload-${dataset}-${format}/`);
           if (format === 'csv') csvFile = file;
@@ -442,7 +648,20 @@ async function main(): Promise<void> {
               const cpu = new CpuWindow(aws);
               const r = await runWorker({ kind: 'csv-lines', db, table: dataset, encoder });
               const used = cpu.end(r.cpuS);
-              measurements.push({ ...base, dataset, format: 'csv', path: encoder ? 'diag-lines-js' : 'diag-lines-duckdb', wallS: r.wallS, bytes: r.bytes, rows: r.rows ?? 0, cpuS: r.cpuS, rgwCpuS: used.rgwCpuS, osdCpuS: used.osdCpuS, otherCpuS: used.otherCpuS, workerPeakRssMb: r.maxRssMb });
+              measurements.push({
+                ...base,
+                dataset,
+                format: 'csv',
+                path: encoder ? 'diag-lines-js' : 'diag-lines-duckdb',
+                wallS: r.wallS,
+                bytes: r.bytes,
+                rows: r.rows ?? 0,
+                cpuS: r.cpuS,
+                rgwCpuS: used.rgwCpuS,
+                osdCpuS: used.osdCpuS,
+                otherCpuS: used.otherCpuS,
+                workerPeakRssMb: r.maxRssMb,
+              });
             } catch (err) {
               log(`diag csv-lines failed: ${(err as Error).message}`);
             }
@@ -469,9 +688,36 @@ async function main(): Promise<void> {
             const cpu = new CpuWindow(aws);
             const r = await runWorker({ kind: 'pg-upload', pg: pgServer.config, table: dataset, aws, key });
             const used = cpu.end(r.cpuS + (r.pgBackendCpuS ?? 0));
-            m = { ...base, dataset, format: 'csv', path: 'postgres', wallS: r.wallS, bytes: r.bytes, rows: rowsN, cpuS: r.cpuS + (r.pgBackendCpuS ?? 0), pgBackendCpuS: r.pgBackendCpuS, rgwCpuS: used.rgwCpuS, osdCpuS: used.osdCpuS, otherCpuS: used.otherCpuS, workerPeakRssMb: r.maxRssMb };
+            m = {
+              ...base,
+              dataset,
+              format: 'csv',
+              path: 'postgres',
+              wallS: r.wallS,
+              bytes: r.bytes,
+              rows: rowsN,
+              cpuS: r.cpuS + (r.pgBackendCpuS ?? 0),
+              pgBackendCpuS: r.pgBackendCpuS,
+              rgwCpuS: used.rgwCpuS,
+              osdCpuS: used.osdCpuS,
+              otherCpuS: used.otherCpuS,
+              workerPeakRssMb: r.maxRssMb,
+            };
           } catch (err) {
-            m = { ...base, dataset, format: 'csv', path: 'postgres', wallS: NaN, bytes: 0, rows: 0, cpuS: NaN, rgwCpuS: 0, osdCpuS: 0, otherCpuS: 0, error: (err as Error).message };
+            m = {
+              ...base,
+              dataset,
+              format: 'csv',
+              path: 'postgres',
+              wallS: NaN,
+              bytes: 0,
+              rows: 0,
+              cpuS: NaN,
+              rgwCpuS: 0,
+              osdCpuS: 0,
+              otherCpuS: 0,
+              error: (err as Error).message,
+            };
           }
           measurements.push(m);
           log(`×${factor} postgres ${dataset} csv: ${m.wallS.toFixed(1)} s${m.error ? `, ERROR ${m.error}` : ''}`);
@@ -484,7 +730,9 @@ async function main(): Promise<void> {
 
       if (args.wire && pgServer && ferryWire) {
         const pgWire = await wireBench(pgServer.config, { samples: args.wireSamples, seconds: args.wireSeconds });
-        log(`wire PostgreSQL: p50 ${pgWire.p50Ms.toFixed(3)} ms, ${pgWire.qps1.toFixed(0)} q/s (1), ${pgWire.qps16.toFixed(0)} q/s (16)`);
+        log(
+          `wire PostgreSQL: p50 ${pgWire.p50Ms.toFixed(3)} ms, ${pgWire.qps1.toFixed(0)} q/s (1), ${pgWire.qps16.toFixed(0)} q/s (16)`,
+        );
         wire = { ferry: ferryWire, postgres: pgWire };
       }
       rmSync(dataDir, { recursive: true, force: true });
@@ -499,13 +747,23 @@ async function main(): Promise<void> {
   const results: BenchResults = {
     started: started.toISOString(),
     finished: new Date().toISOString(),
-    command: `npm run bench -- ${process.argv.slice(2).map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ')}`.trim(),
+    command: `npm run bench -- ${process.argv
+      .slice(2)
+      .map((a) => (/\s/.test(a) ? `'${a}'` : a))
+      .join(' ')}`.trim(),
     machine: machineInfo(),
     loadAverageBefore: loadBefore,
     loadAverageAfter: loadAverage1(),
     scale: args.scale,
     factors: args.factors,
-    settings: { partSizeMiB: PART_SIZE / 2 ** 20, partsInFlight: PARTS_IN_FLIGHT, rgw: args.rgw, ferryNodeOptions: args.ferryNodeOptions ?? null, ferryCpuProf: args.ferryCpuProf ? 'on' : null, ferryArgs: args.ferryArgs.join(' ') || null },
+    settings: {
+      partSizeMiB: PART_SIZE / 2 ** 20,
+      partsInFlight: PARTS_IN_FLIGHT,
+      rgw: args.rgw,
+      ferryNodeOptions: args.ferryNodeOptions ?? null,
+      ferryCpuProf: args.ferryCpuProf ? 'on' : null,
+      ferryArgs: args.ferryArgs.join(' ') || null,
+    },
     loads,
     measurements,
     oneRow,

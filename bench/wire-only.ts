@@ -9,7 +9,8 @@ import { startFerry } from '../test/support/ferry.js';
 import { startPostgres } from './postgres.js';
 import { wireBench, type WireResult } from './wire.js';
 
-const USAGE = 'usage: node dist/bench/wire-only.js [--rounds N (3)] [--samples N (2000)] [--seconds N (2)] [--pg-port P (7496)]';
+const USAGE =
+  'usage: node dist/bench/wire-only.js [--rounds N (3)] [--samples N (2000)] [--seconds N (2)] [--pg-port P (7496)]';
 
 function parseArgs(argv: string[]): { rounds: number; samples: number; seconds: number; pgPort: number } {
   const a = { rounds: 3, samples: 2000, seconds: 2, pgPort: 7496 };
@@ -17,10 +18,18 @@ function parseArgs(argv: string[]): { rounds: number; samples: number; seconds: 
     const k = argv[i]!;
     const v = Number(argv[++i]);
     switch (k) {
-      case '--rounds': a.rounds = v; break;
-      case '--samples': a.samples = v; break;
-      case '--seconds': a.seconds = v; break;
-      case '--pg-port': a.pgPort = v; break;
+      case '--rounds':
+        a.rounds = v;
+        break;
+      case '--samples':
+        a.samples = v;
+        break;
+      case '--seconds':
+        a.seconds = v;
+        break;
+      case '--pg-port':
+        a.pgPort = v;
+        break;
       default:
         console.log(USAGE);
         process.exit(k === '-h' || k === '--help' ? 0 : 2);
@@ -41,9 +50,14 @@ async function main(): Promise<void> {
   try {
     for (let i = 0; i < args.rounds; i++) {
       const opts = { samples: args.samples, seconds: args.seconds };
-      const round = { ferry: await wireBench(ferry.pgConfig(), opts), postgres: await wireBench(pgServer.config, opts) };
+      const round = {
+        ferry: await wireBench(ferry.pgConfig(), opts),
+        postgres: await wireBench(pgServer.config, opts),
+      };
       results.push(round);
-      console.log(`round ${i + 1}\n  ${line('Ferry', round.ferry)}\n  ${line('PostgreSQL', round.postgres)}\n  ratio p50 ${(round.ferry.p50Ms / round.postgres.p50Ms).toFixed(2)}`);
+      console.log(
+        `round ${i + 1}\n  ${line('Ferry', round.ferry)}\n  ${line('PostgreSQL', round.postgres)}\n  ratio p50 ${(round.ferry.p50Ms / round.postgres.p50Ms).toFixed(2)}`,
+      );
     }
   } finally {
     await ferry.stop();

@@ -33,7 +33,13 @@ export type WorkerTask =
   | { kind: 'encode'; db: string; table: string; format: 'parquet' | 'csv'; out: string; threads?: number }
   | { kind: 'csv-lines'; db: string; table: string; encoder: boolean }
   | { kind: 'upload'; file: string; aws: LocalAws; key: string }
-  | { kind: 'pg-upload'; pg: { host: string; port: number; user: string; database: string }; table: string; aws: LocalAws; key: string };
+  | {
+      kind: 'pg-upload';
+      pg: { host: string; port: number; user: string; database: string };
+      table: string;
+      aws: LocalAws;
+      key: string;
+    };
 
 export interface WorkerResult {
   wallS: number;
@@ -56,7 +62,9 @@ async function openDb(db: string, threads?: number) {
 }
 
 async function tableRef(conn: Awaited<ReturnType<typeof openDb>>['conn'], table: string): Promise<string> {
-  const r = await conn.runAndReadAll(`SELECT schema_name FROM duckdb_tables() WHERE table_name = '${table}' AND database_name = current_database()`);
+  const r = await conn.runAndReadAll(
+    `SELECT schema_name FROM duckdb_tables() WHERE table_name = '${table}' AND database_name = current_database()`,
+  );
   const schema = r.getRowsJS()[0]?.[0];
   if (schema === undefined) throw new Error(`table ${table} not found`);
   return `"${String(schema)}"."${table}"`;
@@ -76,7 +84,10 @@ async function run(task: WorkerTask): Promise<Omit<WorkerResult, 'wallS' | 'cpuS
       let sql: string;
       if (task.format === 'parquet') {
         const cols = await columnsOf(conn, query);
-        const select = parquetSelectList(cols, cols.map((_, i) => `c${i}`));
+        const select = parquetSelectList(
+          cols,
+          cols.map((_, i) => `c${i}`),
+        );
         sql = `COPY (SELECT ${select} FROM (${query}) AS __q(${cols.map((_, i) => `c${i}`).join(', ')})) TO '${task.out}' (FORMAT parquet, PARQUET_VERSION V1, COMPRESSION snappy)`;
       } else {
         sql = `COPY (${query}) TO '${task.out}' (FORMAT csv, HEADER false)`;
@@ -99,12 +110,18 @@ async function run(task: WorkerTask): Promise<Omit<WorkerResult, 'wallS' | 'cpuS
       const columns = await columnsOf(conn, query);
       let bytes = 0;
       const files = await encodeCsv({
-        conn, query, columns,
+        conn,
+        query,
+        columns,
         options: planCopyToOptions([{ name: 'FORMAT', value: { kind: 'ident', text: 'csv' } }], 'file'),
         signal: new AbortController().signal,
         openFile: () => ({
-          async write(b) { bytes += b.length; },
-          async complete() { return { bytes: 0, sha256: '' }; },
+          async write(b) {
+            bytes += b.length;
+          },
+          async complete() {
+            return { bytes: 0, sha256: '' };
+          },
           async abort() {},
         }),
         progress: () => undefined,
@@ -112,15 +129,26 @@ async function run(task: WorkerTask): Promise<Omit<WorkerResult, 'wallS' | 'cpuS
       return { rows: files.reduce((n, f) => n + f.rows, 0), bytes };
     }
     case 'upload': {
-      const store = new S3Store({ client: s3Client(task.aws), bucket: task.aws.bucket, signal: new AbortController().signal, log: createLogger('bench') });
+      const store = new S3Store({
+        client: s3Client(task.aws),
+        bucket: task.aws.bucket,
+        signal: new AbortController().signal,
+        log: createLogger('bench'),
+      });
       const up = store.upload(task.key);
-      for await (const chunk of createReadStream(task.file, { highWaterMark: 1024 * 1024 })) await up.write(chunk as Buffer);
+      for await (const chunk of createReadStream(task.file, { highWaterMark: 1024 * 1024 }))
+        await up.write(chunk as Buffer);
       const done = await up.complete();
       return { bytes: done.bytes };
     }
     case 'pg-upload': {
       const sql = postgres({ ...task.pg, max: 1, onnotice: () => undefined });
-      const store = new S3Store({ client: s3Client(task.aws), bucket: task.aws.bucket, signal: new AbortController().signal, log: createLogger('bench') });
+      const store = new S3Store({
+        client: s3Client(task.aws),
+        bucket: task.aws.bucket,
+        signal: new AbortController().signal,
+        log: createLogger('bench'),
+      });
       try {
         const [{ pid }] = (await sql`SELECT pg_backend_pid() AS pid`) as unknown as [{ pid: number }];
         const before = cpuSeconds(pid);

@@ -24,10 +24,19 @@ for (const [name, version] of Object.entries(bindings.optionalDependencies ?? {}
   if (lock.packages[key]) continue;
   const plat = platforms[name.replace('@duckdb/node-bindings-', '')];
   if (!plat) continue;
-  lock.packages[key] = { version, cpu: plat.cpu, ...(plat.libc ? { libc: plat.libc } : {}), license: 'MIT', optional: true, os: plat.os };
+  lock.packages[key] = {
+    version,
+    cpu: plat.cpu,
+    ...(plat.libc ? { libc: plat.libc } : {}),
+    license: 'MIT',
+    optional: true,
+    os: plat.os,
+  };
   added++;
 }
-const sorted = Object.fromEntries(Object.entries(lock.packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a < b ? -1 : 1)));
+const sorted = Object.fromEntries(
+  Object.entries(lock.packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a < b ? -1 : 1)),
+);
 lock.packages = sorted;
 writeFileSync(path, JSON.stringify(lock, null, 2) + '\n');
 console.log(`lock-platforms: added ${added} entries`);

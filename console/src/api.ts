@@ -57,7 +57,12 @@ export function setAuthRequiredHandler(fn: () => void): void {
 }
 
 async function post(path: string, body: unknown, extra: Record<string, string> = {}): Promise<Response> {
-  const res = await fetch(path, { method: 'POST', headers: { ...HEADERS, ...extra }, body: JSON.stringify(body), credentials: 'same-origin' });
+  const res = await fetch(path, {
+    method: 'POST',
+    headers: { ...HEADERS, ...extra },
+    body: JSON.stringify(body),
+    credentials: 'same-origin',
+  });
   if (res.status === 401 && path !== '/api/login') {
     onAuthRequired();
     throw new AuthRequired('authentication required');

@@ -11,11 +11,23 @@ export function ErrorBox({ error, title }: { error: SqlErrorInfo | string; title
     <div class="error" role="alert">
       <p>
         <strong>{title ?? 'Error'}</strong>
-        {e.code ? <span class="sqlstate" title="SQLSTATE">{e.code}</span> : null}
+        {e.code ? (
+          <span class="sqlstate" title="SQLSTATE">
+            {e.code}
+          </span>
+        ) : null}
         <span class="message">{e.message}</span>
       </p>
-      {e.detail ? <p class="detail"><span class="label">Detail:</span> {e.detail}</p> : null}
-      {e.hint ? <p class="hint"><span class="label">Hint:</span> {e.hint}</p> : null}
+      {e.detail ? (
+        <p class="detail">
+          <span class="label">Detail:</span> {e.detail}
+        </p>
+      ) : null}
+      {e.hint ? (
+        <p class="hint">
+          <span class="label">Hint:</span> {e.hint}
+        </p>
+      ) : null}
     </div>
   );
 }
@@ -64,7 +76,9 @@ export function ResultView({ result, index }: { result: Result; index: number })
           <thead>
             <tr>
               {result.desc.columns.map((c, i) => (
-                <th key={i} scope="col">{c.name}</th>
+                <th key={i} scope="col">
+                  {c.name}
+                </th>
               ))}
             </tr>
           </thead>
@@ -82,7 +96,9 @@ export function ResultView({ result, index }: { result: Result; index: number })
         </table>
       </div>
       {result.rows.length > shown.length ? (
-        <p class="muted">Showing the first {shown.length} of {result.rows.length} rows.</p>
+        <p class="muted">
+          Showing the first {shown.length} of {result.rows.length} rows.
+        </p>
       ) : null}
       <Notices notices={result.notices} />
     </section>
@@ -103,7 +119,9 @@ export function CopyButton({ text, label }: { text: string; label: string }) {
   };
   return (
     <span class="copy">
-      <button type="button" onClick={copy}>{label}</button>
+      <button type="button" onClick={copy}>
+        {label}
+      </button>
       <span role="status" aria-live="polite" class="muted">
         {state === 'copied' ? 'Copied' : state === 'failed' ? 'Copy failed: select the text instead' : ''}
       </span>
@@ -114,13 +132,28 @@ export function CopyButton({ text, label }: { text: string; label: string }) {
 /** Shows what a failed load said, or a spinner-free "Loading…" placeholder. */
 export function LoadState({ error, loading }: { error: unknown; loading: boolean }) {
   if (error) return <ErrorBox error={errorInfo(error)} />;
-  if (loading) return <p class="muted" aria-live="polite">Loading…</p>;
+  if (loading)
+    return (
+      <p class="muted" aria-live="polite">
+        Loading…
+      </p>
+    );
   return null;
 }
 
 /** What a list shows before or instead of its rows: the load error, "Loading…" until the
  * first rows arrive, or the `empty` text once a load has found none. */
-export function ListState({ error, loading, count, empty }: { error: unknown; loading: boolean; count: number; empty: ComponentChildren }) {
+export function ListState({
+  error,
+  loading,
+  count,
+  empty,
+}: {
+  error: unknown;
+  loading: boolean;
+  count: number;
+  empty: ComponentChildren;
+}) {
   return (
     <>
       <LoadState error={error} loading={loading && count === 0} />
@@ -131,7 +164,17 @@ export function ListState({ error, loading, count, empty }: { error: unknown; lo
 
 /** A table of catalog rows with one header per column; nothing at all while there are no
  * rows (ListState says why). `row` renders one `<tr>` with a key. */
-export function Grid<T>({ label, columns, rows, row }: { label: string; columns: ComponentChild[]; rows: T[]; row: (r: T) => VNode }) {
+export function Grid<T>({
+  label,
+  columns,
+  rows,
+  row,
+}: {
+  label: string;
+  columns: ComponentChild[];
+  rows: T[];
+  row: (r: T) => VNode;
+}) {
   if (rows.length === 0) return null;
   return (
     <div class="grid-wrap">
@@ -139,7 +182,9 @@ export function Grid<T>({ label, columns, rows, row }: { label: string; columns:
         <thead>
           <tr>
             {columns.map((c, i) => (
-              <th key={i} scope="col">{c}</th>
+              <th key={i} scope="col">
+                {c}
+              </th>
             ))}
           </tr>
         </thead>
@@ -159,7 +204,11 @@ export type Outcome = { ok: true; text: string } | { ok: false; error: SqlErrorI
 export function OutcomeView({ outcome, errorTitle }: { outcome: Outcome; errorTitle?: string }) {
   return (
     <div aria-live="polite">
-      {outcome?.ok ? <p class="success" role="status">{outcome.text}</p> : null}
+      {outcome?.ok ? (
+        <p class="success" role="status">
+          {outcome.text}
+        </p>
+      ) : null}
       {outcome && !outcome.ok ? <ErrorBox error={outcome.error} title={errorTitle} /> : null}
     </div>
   );

@@ -31,7 +31,10 @@ export function parseTime(t: unknown): number | null {
 export function formatTime(t: unknown): string {
   const ms = parseTime(t);
   if (ms === null) return t === null || t === undefined ? '—' : String(t);
-  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 export function formatDuration(ms: number | null): string {

@@ -40,7 +40,12 @@ function App() {
     document.title = `${page?.label ?? 'Ferry'} · Ferry`;
   }, [hash]);
 
-  if (failure) return <main class="login"><ErrorBox error={failure} title="Ferry is not answering" /></main>;
+  if (failure)
+    return (
+      <main class="login">
+        <ErrorBox error={failure} title="Ferry is not answering" />
+      </main>
+    );
   if (session === undefined) return <p class="muted center">Loading…</p>;
   if (session === null) return <Login onLogin={setSession} />;
 
@@ -48,14 +53,18 @@ function App() {
   const View = page.view;
   return (
     <>
-      <a class="skip" href="#main">Skip to content</a>
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
       <header class="top">
         <span class="brand">Ferry</span>
         <nav aria-label="Main">
           <ul>
             {PAGES.map((p) => (
               <li key={p.hash}>
-                <a href={p.hash} aria-current={p.hash === page.hash ? 'page' : undefined}>{p.label}</a>
+                <a href={p.hash} aria-current={p.hash === page.hash ? 'page' : undefined}>
+                  {p.label}
+                </a>
               </li>
             ))}
           </ul>

@@ -82,7 +82,10 @@ export class AwsConnections {
    */
   async start(): Promise<void> {
     this.conn = await this.services.engine.connect();
-    const rows = await catalog.queryRows(this.conn, `SELECT 1 FROM mz_internal.mz_aws_connections WHERE external_id IS NOT NULL LIMIT 1`);
+    const rows = await catalog.queryRows(
+      this.conn,
+      `SELECT 1 FROM mz_internal.mz_aws_connections WHERE external_id IS NOT NULL LIMIT 1`,
+    );
     if (rows.length > 0) await this.principalSoon();
   }
 
@@ -105,7 +108,11 @@ export class AwsConnections {
   async principalSoon(): Promise<void> {
     this.principals.watch();
     if (this.principals.known() !== null) return;
-    await withDeadline(this.principals.principal(), PRINCIPAL_WAIT_MS, () => new Error('principal not known yet')).catch(() => undefined);
+    await withDeadline(
+      this.principals.principal(),
+      PRINCIPAL_WAIT_MS,
+      () => new Error('principal not known yet'),
+    ).catch(() => undefined);
   }
 
   /** Credentials context of a connection; secrets are read through `conn` at each use. */
@@ -127,10 +134,14 @@ export class AwsConnections {
   }
 
   /** Looks up an AWS connection for use by COPY / VALIDATE: kind and USAGE checked. */
-  async forUse(session: FerrySession, name: string): Promise<{ obj: catalog.CatalogObject; spec: AwsConnectionSpec; ctx: AwsConnectionContext }> {
+  async forUse(
+    session: FerrySession,
+    name: string,
+  ): Promise<{ obj: catalog.CatalogObject; spec: AwsConnectionSpec; ctx: AwsConnectionContext }> {
     const obj = await session.resolveItem({ parts: name.split('.') });
     if (obj.kind !== 'connection') throw new SqlError('42809', `${catalog.fullName(obj)} is not a connection`);
-    if (obj.details.type !== 'aws') throw new SqlError('42809', 'only AWS CONNECTION is supported for COPY ... TO <expr>');
+    if (obj.details.type !== 'aws')
+      throw new SqlError('42809', 'only AWS CONNECTION is supported for COPY ... TO <expr>');
     await session.requirePrivilege(obj, 'U', 'USAGE');
     const spec = obj.details.spec as AwsConnectionSpec;
     return { obj, spec, ctx: this.context(session.conn, obj.id) };
@@ -189,7 +200,12 @@ async function resolveSecretRefs(session: FerrySession, spec: AwsConnectionSpec)
 }
 
 /** Normalized SHOW CREATE text: qualified quoted names, fixed option order, `=` always. */
-async function connectionCreateSql(session: FerrySession, schemaName: string, name: string, options: AwsRawOption[]): Promise<string> {
+async function connectionCreateSql(
+  session: FerrySession,
+  schemaName: string,
+  name: string,
+  options: AwsRawOption[],
+): Promise<string> {
   const parts: string[] = [];
   for (const optName of AWS_OPTION_NAMES) {
     const o = options.find((x) => x.name === optName);
@@ -224,7 +240,16 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
       }
       const id = await catalog.allocateId(session.conn, 'item');
       const createSql = `CREATE SECRET ${quoteIdent(catalog.DEFAULT_DATABASE)}.${quoteIdent(schemaName)}.${quoteIdent(name)} AS '********'`;
-      await catalog.insertObject(session.conn, { id, kind: 'secret', schemaName, name, ownerId: session.role.id, createSql, redactedSql: createSql, details: {} });
+      await catalog.insertObject(session.conn, {
+        id,
+        kind: 'secret',
+        schemaName,
+        name,
+        ownerId: session.role.id,
+        createSql,
+        redactedSql: createSql,
+        details: {},
+      });
       await catalog.putSecretValue(session.conn, id, Buffer.from(aws.box.seal(s.value, id)));
       session.log.info('secret created', { id, name });
       return { kind: 'command', tag: 'CREATE SECRET' } as ExecOutcome;
@@ -247,38 +272,54 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
     });
   });
 
-  const dropKind = (kind: 'secret' | 'connection') => async (session: FerrySession, stmt: Statement, _sql: string, ctx: ExecContext): Promise<ExecOutcome> => {
-    const s = stmt as Statement & { kind: 'drop-objects' };
-    return session.atomically(async () => {
-      for (const name of s.names) {
-        const obj = await session.findItem(name);
-        if (!obj) {
-          if (s.ifExists) {
-            ctx.notice({ severity: 'NOTICE', code: '00000', message: `${kind} "${name.parts.join('.')}" does not exist, skipping` });
-            continue;
+  const dropKind =
+    (kind: 'secret' | 'connection') =>
+    async (session: FerrySession, stmt: Statement, _sql: string, ctx: ExecContext): Promise<ExecOutcome> => {
+      const s = stmt as Statement & { kind: 'drop-objects' };
+      return session.atomically(async () => {
+        for (const name of s.names) {
+          const obj = await session.findItem(name);
+          if (!obj) {
+            if (s.ifExists) {
+              ctx.notice({
+                severity: 'NOTICE',
+                code: '00000',
+                message: `${kind} "${name.parts.join('.')}" does not exist, skipping`,
+              });
+              continue;
+            }
+            throw new SqlError('42704', `unknown catalog item '${name.parts.join('.')}'`);
           }
-          throw new SqlError('42704', `unknown catalog item '${name.parts.join('.')}'`);
+          if (obj.kind !== kind) throw new SqlError('42809', `${catalog.fullName(obj)} is not a ${kind}`);
+          await session.requireOwner(obj);
+          const deps = await catalog.dependents(session.conn, obj.id);
+          if (deps.length && !s.cascade) {
+            throw new SqlError(
+              '2BP01',
+              `cannot drop ${kind} ${catalog.fullName(obj)}: still depended upon by ${catalog.kindLabel(deps[0]!.kind).toLowerCase()} "${deps[0]!.name}"`,
+              {
+                hint: 'Use DROP ... CASCADE to drop the dependent objects too.',
+              },
+            );
+          }
+          for (const d of deps) await catalog.deleteObject(session.conn, d.id);
+          await catalog.deleteObject(session.conn, obj.id);
+          session.log.info(`${kind} dropped`, { id: obj.id, name: obj.name });
         }
-        if (obj.kind !== kind) throw new SqlError('42809', `${catalog.fullName(obj)} is not a ${kind}`);
-        await session.requireOwner(obj);
-        const deps = await catalog.dependents(session.conn, obj.id);
-        if (deps.length && !s.cascade) {
-          throw new SqlError('2BP01', `cannot drop ${kind} ${catalog.fullName(obj)}: still depended upon by ${catalog.kindLabel(deps[0]!.kind).toLowerCase()} "${deps[0]!.name}"`, {
-            hint: 'Use DROP ... CASCADE to drop the dependent objects too.',
-          });
-        }
-        for (const d of deps) await catalog.deleteObject(session.conn, d.id);
-        await catalog.deleteObject(session.conn, obj.id);
-        session.log.info(`${kind} dropped`, { id: obj.id, name: obj.name });
-      }
-      return { kind: 'command', tag: `DROP ${kind.toUpperCase()}` } as ExecOutcome;
-    });
-  };
+        return { kind: 'command', tag: `DROP ${kind.toUpperCase()}` } as ExecOutcome;
+      });
+    };
   h.set('drop-secret', dropKind('secret'));
   h.set('drop-connection', dropKind('connection'));
 
   /** Stores a connection's spec and its mz_aws_connections row; re-run on ALTER. */
-  const storeConnection = async (session: FerrySession, obj: { id: string; schemaName: string; name: string }, options: AwsRawOption[], spec: AwsConnectionSpec, isNew: boolean): Promise<void> => {
+  const storeConnection = async (
+    session: FerrySession,
+    obj: { id: string; schemaName: string; name: string },
+    options: AwsRawOption[],
+    spec: AwsConnectionSpec,
+    isNew: boolean,
+  ): Promise<void> => {
     const secrets = await resolveSecretRefs(session, spec);
     // The principal is not stored: the view reads the server's current one (AWS_CONNECTIONS_VIEW_SQL).
     const row = awsConnectionRow(spec, aws.identity, obj.id, null);
@@ -286,7 +327,16 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
     const createSql = await connectionCreateSql(session, obj.schemaName, obj.name, options);
     const details = { type: 'aws', options, spec, awsRow: row };
     if (isNew) {
-      await catalog.insertObject(session.conn, { id: obj.id, kind: 'connection', schemaName: obj.schemaName, name: obj.name, ownerId: session.role.id, createSql, redactedSql: createSql, details });
+      await catalog.insertObject(session.conn, {
+        id: obj.id,
+        kind: 'connection',
+        schemaName: obj.schemaName,
+        name: obj.name,
+        ownerId: session.role.id,
+        createSql,
+        redactedSql: createSql,
+        details,
+      });
     } else {
       await catalog.updateObject(session.conn, obj.id, { createSql, redactedSql: createSql, details });
       await session.conn.run(`DELETE FROM ${T}.dependencies WHERE object_id = $1`, [obj.id]);
@@ -330,7 +380,9 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
       const current = (obj.details.options ?? []) as AwsRawOption[];
       const { options, spec } = alterAwsConnectionOptions(
         current,
-        s.actions.map((a) => (a.action === 'set' ? { kind: 'set', option: toAwsOption(a.option) } : { kind: a.action, name: a.option.name })),
+        s.actions.map((a) =>
+          a.action === 'set' ? { kind: 'set', option: toAwsOption(a.option) } : { kind: a.action, name: a.option.name },
+        ),
       );
       // Inside the transaction: start the lookup, but do not wait for it here.
       if (spec.mode === 'role') aws.principals.watch();
@@ -344,7 +396,8 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
   h.set('show-permission-policy', async (session, stmt) => {
     const s = stmt as Statement & { kind: 'show-permission-policy' };
     const obj = await session.resolveItem(s.name);
-    if (obj.kind !== 'connection' || obj.details.type !== 'aws') throw new SqlError('42809', `${catalog.fullName(obj)} is not an AWS connection`);
+    if (obj.kind !== 'connection' || obj.details.type !== 'aws')
+      throw new SqlError('42809', `${catalog.fullName(obj)} is not an AWS connection`);
     await session.requirePrivilege(obj, 'U', 'USAGE');
     const target = parseS3Uri(s.uri);
     if (!target) throw new SqlError('22023', `invalid S3 URI: ${JSON.stringify(s.uri)} (expected s3://bucket/prefix)`);
@@ -356,7 +409,12 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
       if (principal !== null) trust = exampleTrustPolicy(principal, row.external_id);
     }
     return staticRows(
-      [textField('connection'), textField('uri'), textField('permission_policy', JSONB_OID), textField('trust_policy', JSONB_OID)],
+      [
+        textField('connection'),
+        textField('uri'),
+        textField('permission_policy', JSONB_OID),
+        textField('trust_policy', JSONB_OID),
+      ],
       [[catalog.fullName(obj), s.uri, leastPrivilegePolicy(target.bucket, target.prefix), trust]],
       () => 'SELECT 1',
     );
@@ -365,10 +423,15 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
   h.set('validate-connection', async (session, stmt) => {
     const s = stmt as Statement & { kind: 'validate-connection' };
     const obj = await session.resolveItem(s.name);
-    if (obj.kind !== 'connection') throw new SqlError('42809', `cannot validate ${obj.kind.replace('-', ' ')} "${obj.name}"`);
+    if (obj.kind !== 'connection')
+      throw new SqlError('42809', `cannot validate ${obj.kind.replace('-', ' ')} "${obj.name}"`);
     await session.requirePrivilege(obj, 'U', 'USAGE');
     const spec = obj.details.spec as AwsConnectionSpec;
-    await validateAwsConnection(spec, aws.context(session.conn, obj.id), s.forUri === null ? {} : { forS3Uri: s.forUri });
+    await validateAwsConnection(
+      spec,
+      aws.context(session.conn, obj.id),
+      s.forUri === null ? {} : { forS3Uri: s.forUri },
+    );
     session.log.info('connection validated', { id: obj.id, name: obj.name });
     return { kind: 'command', tag: 'VALIDATE CONNECTION' } as ExecOutcome;
   });

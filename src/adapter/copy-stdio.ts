@@ -37,7 +37,8 @@ function stdioFormat(options: RawOption[]): StdioFormat {
     switch (o.name) {
       case 'FORMAT':
         if (v.toLowerCase() === 'binary') throw unsupported('FORMAT BINARY');
-        if (v.toLowerCase() !== 'text' && v.toLowerCase() !== 'csv') throw new SqlError('22023', `unknown FORMAT: ${v}`);
+        if (v.toLowerCase() !== 'text' && v.toLowerCase() !== 'csv')
+          throw new SqlError('22023', `unknown FORMAT: ${v}`);
         format = v.toLowerCase() as 'text' | 'csv';
         break;
       case 'DELIMITER':
@@ -61,16 +62,28 @@ function stdioFormat(options: RawOption[]): StdioFormat {
   }
   const d = delimiter ?? (format === 'csv' ? ',' : '\t');
   if (Buffer.byteLength(d) !== 1) throw new SqlError('22023', 'COPY delimiter must be a single one-byte character');
-  if (format === 'csv' && Buffer.byteLength(quote) !== 1) throw new SqlError('22023', 'COPY quote must be a single one-byte character');
-  return { format, delimiter: d, nullString: nullString ?? (format === 'csv' ? '' : '\\N'), quote, escape: escape ?? quote, header };
+  if (format === 'csv' && Buffer.byteLength(quote) !== 1)
+    throw new SqlError('22023', 'COPY quote must be a single one-byte character');
+  return {
+    format,
+    delimiter: d,
+    nullString: nullString ?? (format === 'csv' ? '' : '\\N'),
+    quote,
+    escape: escape ?? quote,
+    header,
+  };
 }
 
 function encodeText(v: string | null, f: StdioFormat): string {
   if (v === null) return f.nullString;
   if (f.format === 'text') {
-    return v.replace(/[\\\n\r\t]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t')).split(f.delimiter).join('\\' + f.delimiter);
+    return v
+      .replace(/[\\\n\r\t]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t'))
+      .split(f.delimiter)
+      .join('\\' + f.delimiter);
   }
-  const needs = v === f.nullString || v.includes(f.delimiter) || v.includes(f.quote) || v.includes('\n') || v.includes('\r');
+  const needs =
+    v === f.nullString || v.includes(f.delimiter) || v.includes(f.quote) || v.includes('\n') || v.includes('\r');
   if (!needs) return v;
   let out = '';
   for (const ch of v) out += ch === f.quote || ch === f.escape ? f.escape + ch : ch;
@@ -88,7 +101,11 @@ export async function copyToStdout(session: FerrySession, stmt: Statement & { ki
     sql = `SELECT ${cols} FROM "${obj.schemaName}"."${obj.name}"`;
   }
   const engineSql = session.translate(sql);
-  await session.checkEngineStatement({ kind: 'engine', sql, verb: 'select', createsKind: null }, tokenize(sql), engineSql);
+  await session.checkEngineStatement(
+    { kind: 'engine', sql, verb: 'select', createsKind: null },
+    tokenize(sql),
+    engineSql,
+  );
   const es = await EngineStatement.prepare(session.conn, engineSql, 'select', false);
   const ts = await es.textStatement(session.conn);
   const rows = rowStreamOf(() => ts.stream(), 'text');
@@ -96,7 +113,8 @@ export async function copyToStdout(session: FerrySession, stmt: Statement & { ki
   const names = es.shape.fields.map((c) => c.name);
   async function* data(): AsyncIterable<Buffer> {
     try {
-      if (f.header && f.format === 'csv') yield Buffer.from(names.map((n) => encodeText(n, f)).join(f.delimiter) + '\n');
+      if (f.header && f.format === 'csv')
+        yield Buffer.from(names.map((n) => encodeText(n, f)).join(f.delimiter) + '\n');
       for (;;) {
         const batch = await rows.next(1024);
         if (!batch) break;
@@ -151,7 +169,12 @@ class CsvParser {
     for (let i = 0; i < text.length; i++) {
       const c = text[i]!;
       if (this.inQuotes) {
-        if (c === f.escape && f.escape !== f.quote && text[i + 1] !== undefined && (text[i + 1] === f.quote || text[i + 1] === f.escape)) {
+        if (
+          c === f.escape &&
+          f.escape !== f.quote &&
+          text[i + 1] !== undefined &&
+          (text[i + 1] === f.quote || text[i + 1] === f.escape)
+        ) {
           this.field += text[++i];
         } else if (c === f.quote) {
           if (f.escape === f.quote && text[i + 1] === f.quote) {
@@ -221,9 +244,21 @@ export async function copyFromStdin(session: FerrySession, stmt: Statement & { k
       const values: (string | null)[] = [];
       for (const rec of batch) {
         if (rec.length !== cols.length) {
-          throw new SqlError('22P04', rec.length < cols.length ? `missing data for column "${cols[rec.length]}"` : 'extra data after last expected column');
+          throw new SqlError(
+            '22P04',
+            rec.length < cols.length
+              ? `missing data for column "${cols[rec.length]}"`
+              : 'extra data after last expected column',
+          );
         }
-        placeholders.push(`(${rec.map((v) => { values.push(v); return `$${values.length}`; }).join(', ')})`);
+        placeholders.push(
+          `(${rec
+            .map((v) => {
+              values.push(v);
+              return `$${values.length}`;
+            })
+            .join(', ')})`,
+        );
       }
       // Values are bound as text and cast by the engine to each column's type.
       try {

@@ -11,7 +11,17 @@ import * as catalog from '../catalog/index.js';
 import { engineError } from '../engine/errors.js';
 import { SqlError, toSqlError, unsupported } from '../errors/index.js';
 import type { AwsConnectionSpec } from '../connections/aws/index.js';
-import { abortUploads, checkParquetColumns, planCopyToOptionsStaged, runExport, type CopyToOptions, type ExportColumn, type ExportResult, type ExportTarget, type RawCopyOption } from '../sink/index.js';
+import {
+  abortUploads,
+  checkParquetColumns,
+  planCopyToOptionsStaged,
+  runExport,
+  type CopyToOptions,
+  type ExportColumn,
+  type ExportResult,
+  type ExportTarget,
+  type RawCopyOption,
+} from '../sink/index.js';
 import type { Statement } from '../sql/ast.js';
 import { tokenize } from '../sql/lexer.js';
 import { pgTypeOf } from '../types/index.js';
@@ -98,7 +108,8 @@ async function evaluateTarget(session: FerrySession, exprSql: string, now?: Date
       // of type NULL, which a prepared statement reports as INTEGER; PostgreSQL types it
       // text, so it is the null check's case, not the type check's.
       const typeofRows = (await session.conn.runAndReadAll(`SELECT typeof(${translated})`)).getRowsJS();
-      if (['NULL', '"NULL"'].includes(String(typeofRows[0]?.[0]))) throw new SqlError('22004', 'COPY TO target value can not be null');
+      if (['NULL', '"NULL"'].includes(String(typeofRows[0]?.[0])))
+        throw new SqlError('22004', 'COPY TO target value can not be null');
       throw new SqlError('42804', `COPY TO target must have type text, not type ${pgTypeName(name)}`);
     }
     const reader = await es.prepared.runAndReadAll();
@@ -113,7 +124,14 @@ async function evaluateTarget(session: FerrySession, exprSql: string, now?: Date
 }
 
 function pgTypeName(typname: string): string {
-  const names: Record<string, string> = { int4: 'integer', int8: 'bigint', int2: 'smallint', float8: 'double precision', float4: 'real', bool: 'boolean' };
+  const names: Record<string, string> = {
+    int4: 'integer',
+    int8: 'bigint',
+    int2: 'smallint',
+    float8: 'double precision',
+    float4: 'real',
+    bool: 'boolean',
+  };
   return names[typname] ?? typname;
 }
 
@@ -122,21 +140,33 @@ function parseTarget(uri: string): PlannedCopy['target'] {
   try {
     url = new URL(uri);
   } catch (err) {
-    throw new SqlError('22023', `could not parse COPY TO target url: ${err instanceof Error ? err.message.replace(/^Invalid URL.*/, 'invalid URL') : 'invalid URL'}`);
+    throw new SqlError(
+      '22023',
+      `could not parse COPY TO target url: ${err instanceof Error ? err.message.replace(/^Invalid URL.*/, 'invalid URL') : 'invalid URL'}`,
+    );
   }
   if (url.protocol === 's3:') {
     if (!url.hostname) throw new SqlError('22023', 'could not parse COPY TO target url: missing bucket name');
     return { kind: 's3', bucket: url.hostname, prefix: decodeURIComponent(url.pathname).replace(/^\/+|\/+$/g, '') };
   }
   if (url.protocol === 'file:') {
-    if (url.host !== '') throw new SqlError('22023', 'could not parse COPY TO target url: file:// URLs name a local absolute path (file:///dir)');
+    if (url.host !== '')
+      throw new SqlError(
+        '22023',
+        'could not parse COPY TO target url: file:// URLs name a local absolute path (file:///dir)',
+      );
     return { kind: 'file', dir: decodeURIComponent(url.pathname).replace(/\/+$/, '') || '/' };
   }
   throw new SqlError('0A000', `only 's3://...' and 'file://...' urls are supported as COPY TO target`);
 }
 
 /** The planning checks of copy-to-s3.md in order; nothing touches storage here. */
-export async function planCopy(session: FerrySession, stmt: Statement & { kind: 'copy' }, services: Services, opts: PlanCopyOptions = {}): Promise<PlannedCopy> {
+export async function planCopy(
+  session: FerrySession,
+  stmt: Statement & { kind: 'copy' },
+  services: Services,
+  opts: PlanCopyOptions = {},
+): Promise<PlannedCopy> {
   if (stmt.target.kind !== 'expr') throw new SqlError('XX000', 'internal error');
   // Which scheme the target has decides whether an AWS CONNECTION is required (check 6),
   // so the target is evaluated first; its own errors are still reported as check 9.
@@ -154,7 +184,10 @@ export async function planCopy(session: FerrySession, stmt: Statement & { kind: 
   // Check 4.
   if (stmt.source.kind === 'relation' && stmt.source.columns) {
     // copy-to-s3.md check 4: the whole sentence is the message.
-    throw new SqlError('0A000', 'specifying columns for COPY <table_name> TO commands not yet supported; use COPY (SELECT...) TO ... instead');
+    throw new SqlError(
+      '0A000',
+      'specifying columns for COPY <table_name> TO commands not yet supported; use COPY (SELECT...) TO ... instead',
+    );
   }
   // Check 5.
   if (stmt.source.kind === 'query' && stmt.source.hasOrderBy) {
@@ -163,9 +196,11 @@ export async function planCopy(session: FerrySession, stmt: Statement & { kind: 
   // Check 6.
   let connection: PlannedCopy['connection'] = null;
   if (scheme === 's3') {
-    if (options.awsConnection === null) throw new SqlError('42601', 'AWS CONNECTION is required for COPY ... TO <expr>');
+    if (options.awsConnection === null)
+      throw new SqlError('42601', 'AWS CONNECTION is required for COPY ... TO <expr>');
     const obj = await session.resolveItem({ parts: options.awsConnection.split('.') });
-    if (obj.kind !== 'connection' || obj.details.type !== 'aws') throw new SqlError('42809', 'only AWS CONNECTION is supported for COPY ... TO <expr>');
+    if (obj.kind !== 'connection' || obj.details.type !== 'aws')
+      throw new SqlError('42809', 'only AWS CONNECTION is supported for COPY ... TO <expr>');
     connection = { id: obj.id, spec: obj.details.spec as AwsConnectionSpec };
   } else if (options.awsConnection !== null) {
     throw new SqlError('42601', 'AWS CONNECTION cannot be used with a file:// target');
@@ -176,7 +211,8 @@ export async function planCopy(session: FerrySession, stmt: Statement & { kind: 
   let query: string;
   if (stmt.source.kind === 'relation') {
     const obj = await session.resolveItem(stmt.source.name);
-    if (!['table', 'view', 'materialized-view', 'source'].includes(obj.kind)) throw new SqlError('42809', `${catalog.fullName(obj)} is not a relation`);
+    if (!['table', 'view', 'materialized-view', 'source'].includes(obj.kind))
+      throw new SqlError('42809', `${catalog.fullName(obj)} is not a relation`);
     query = `SELECT * FROM "${obj.schemaName}"."${obj.name}"`;
   } else {
     query = session.translate(stmt.source.sql);
@@ -191,11 +227,17 @@ export async function planCopy(session: FerrySession, stmt: Statement & { kind: 
   // Check 10.
   if (check10) throw check10;
   if (target.kind === 'file' && !session.role.superuser) {
-    throw new SqlError('42501', 'permission denied to COPY to a file', { detail: 'Only superusers may COPY to file:// targets, which write to the server\'s filesystem.' });
+    throw new SqlError('42501', 'permission denied to COPY to a file', {
+      detail: "Only superusers may COPY to file:// targets, which write to the server's filesystem.",
+    });
   }
   // Check 11: SELECT on what the query reads, USAGE on the connection.
   const sourceSql = stmt.source.kind === 'query' ? stmt.source.sql : query;
-  await session.checkEngineStatement({ kind: 'engine', sql: sourceSql, verb: 'select', createsKind: null }, tokenize(sourceSql), query);
+  await session.checkEngineStatement(
+    { kind: 'engine', sql: sourceSql, verb: 'select', createsKind: null },
+    tokenize(sourceSql),
+    query,
+  );
   if (connection) await services.aws!.forUse(session, options.awsConnection!);
   return { options, query, columns, uri: uri!, target, connection };
 }
@@ -217,35 +259,57 @@ class HistoryRecorder {
     );
   }
   async progress(rows: number, bytes: number, files: number): Promise<void> {
-    await this.conn.run(`UPDATE ${T}.copy_to_history SET rows = $2, bytes = $3, files = $4 WHERE export_id = $1`, [this.exportId, rows, bytes, files]);
+    await this.conn.run(`UPDATE ${T}.copy_to_history SET rows = $2, bytes = $3, files = $4 WHERE export_id = $1`, [
+      this.exportId,
+      rows,
+      bytes,
+      files,
+    ]);
   }
   async finish(result: ExportResult): Promise<void> {
     await this.conn.run('BEGIN');
-    await this.conn.run(`UPDATE ${T}.copy_to_history SET status = 'succeeded', finished_at = now(), rows = $2, bytes = $3, files = $4 WHERE export_id = $1`, [
-      this.exportId,
-      result.rows,
-      result.bytes,
-      result.files.length,
-    ]);
+    await this.conn.run(
+      `UPDATE ${T}.copy_to_history SET status = 'succeeded', finished_at = now(), rows = $2, bytes = $3, files = $4 WHERE export_id = $1`,
+      [this.exportId, result.rows, result.bytes, result.files.length],
+    );
     for (const f of result.files) {
-      await this.conn.run(`INSERT INTO ${T}.copy_to_files VALUES ($1, $2, $3, $4, $5)`, [this.exportId, f.key, f.rows, f.bytes, f.sha256]);
+      await this.conn.run(`INSERT INTO ${T}.copy_to_files VALUES ($1, $2, $3, $4, $5)`, [
+        this.exportId,
+        f.key,
+        f.rows,
+        f.bytes,
+        f.sha256,
+      ]);
     }
     await this.conn.run('COMMIT');
   }
   /** Open multipart uploads are recorded as they start and forgotten as they end. */
   private uploads: Promise<unknown> = Promise.resolve();
   upload(e: { state: 'started' | 'ended'; bucket: string; key: string; uploadId: string }): void {
-    this.uploads = this.uploads.then(() =>
-      e.state === 'started'
-        ? this.conn.run(`INSERT INTO ${T}.copy_to_uploads VALUES ($1, $2, $3, $4)`, [this.exportId, e.bucket, e.key, e.uploadId])
-        : this.conn.run(`DELETE FROM ${T}.copy_to_uploads WHERE export_id = $1 AND upload_id = $2`, [this.exportId, e.uploadId]),
-    ).catch(() => undefined);
+    this.uploads = this.uploads
+      .then(() =>
+        e.state === 'started'
+          ? this.conn.run(`INSERT INTO ${T}.copy_to_uploads VALUES ($1, $2, $3, $4)`, [
+              this.exportId,
+              e.bucket,
+              e.key,
+              e.uploadId,
+            ])
+          : this.conn.run(`DELETE FROM ${T}.copy_to_uploads WHERE export_id = $1 AND upload_id = $2`, [
+              this.exportId,
+              e.uploadId,
+            ]),
+      )
+      .catch(() => undefined);
   }
   async settled(): Promise<void> {
     await this.uploads;
   }
   async fail(err: SqlError): Promise<void> {
-    await this.conn.run(`UPDATE ${T}.copy_to_history SET status = 'failed', finished_at = now(), error = $2 WHERE export_id = $1`, [this.exportId, err.message]);
+    await this.conn.run(
+      `UPDATE ${T}.copy_to_history SET status = 'failed', finished_at = now(), error = $2 WHERE export_id = $1`,
+      [this.exportId, err.message],
+    );
   }
 }
 
@@ -258,7 +322,12 @@ export interface CopyRunResult {
 export async function runPlannedCopy(
   services: Services,
   plan: PlannedCopy,
-  opts: { stmtSql: string; roleId: string; signal: AbortSignal; onProgress?: (p: { rows: number; bytes: number; files: number }) => void },
+  opts: {
+    stmtSql: string;
+    roleId: string;
+    signal: AbortSignal;
+    onProgress?: (p: { rows: number; bytes: number; files: number }) => void;
+  },
 ): Promise<CopyRunResult> {
   const exportId = `t${randomBytes(4).toString('hex')}`;
   const historyConn = await services.engine.connect();
@@ -327,7 +396,12 @@ export function installCopyTo(services: Services): void {
       roleId: session.role.id,
       signal: session.signal,
       onProgress: (p) => {
-        if (notices) ctx.notice({ severity: 'NOTICE', code: '00000', message: `exported ${p.rows} rows, ${p.bytes} bytes, ${p.files} files so far` });
+        if (notices)
+          ctx.notice({
+            severity: 'NOTICE',
+            code: '00000',
+            message: `exported ${p.rows} rows, ${p.bytes} bytes, ${p.files} files so far`,
+          });
       },
     });
     return { kind: 'command', tag: `COPY ${result.rows}` };
@@ -340,12 +414,22 @@ export function installCopyTo(services: Services): void {
  * parts stay billed. The sentinel stays, so nobody takes the partial export for a finished one.
  */
 export async function recoverInterruptedExports(services: Services, conn: DuckDBConnection): Promise<void> {
-  const rows = await catalog.queryRows(conn, `SELECT export_id, uri, details FROM ${T}.copy_to_history WHERE status = 'running'`);
+  const rows = await catalog.queryRows(
+    conn,
+    `SELECT export_id, uri, details FROM ${T}.copy_to_history WHERE status = 'running'`,
+  );
   for (const r of rows) {
     const exportId = String(r.export_id);
-    await conn.run(`UPDATE ${T}.copy_to_history SET status = 'failed', finished_at = now(), error = 'the server stopped while the export was running' WHERE export_id = $1`, [exportId]);
+    await conn.run(
+      `UPDATE ${T}.copy_to_history SET status = 'failed', finished_at = now(), error = 'the server stopped while the export was running' WHERE export_id = $1`,
+      [exportId],
+    );
     services.log.warn('export interrupted by a server stop marked failed', { export_id: exportId, uri: String(r.uri) });
-    const uploads = (await catalog.queryRows(conn, `SELECT bucket, key, upload_id FROM ${T}.copy_to_uploads WHERE export_id = $1`, [exportId])).map((u) => ({
+    const uploads = (
+      await catalog.queryRows(conn, `SELECT bucket, key, upload_id FROM ${T}.copy_to_uploads WHERE export_id = $1`, [
+        exportId,
+      ])
+    ).map((u) => ({
       bucket: String(u.bucket),
       key: String(u.key),
       uploadId: String(u.upload_id),
@@ -354,16 +438,24 @@ export async function recoverInterruptedExports(services: Services, conn: DuckDB
     if (uploads.length === 0 || !details.connectionId || !services.aws) continue;
     const obj = await catalog.getObjectById(conn, details.connectionId);
     if (!obj) {
-      services.log.warn('cannot abort uploads of an interrupted export: its connection was dropped', { export_id: exportId, uploads: uploads.length });
+      services.log.warn('cannot abort uploads of an interrupted export: its connection was dropped', {
+        export_id: exportId,
+        uploads: uploads.length,
+      });
       continue;
     }
     const client = services.aws.s3Client(obj.details.spec as AwsConnectionSpec, services.aws.context(conn, obj.id));
     try {
       const failed = await abortUploads(client, uploads, { log: services.log.child('copy') });
       for (const u of uploads) {
-        if (!failed.some((f) => f.uploadId === u.uploadId)) await conn.run(`DELETE FROM ${T}.copy_to_uploads WHERE upload_id = $1`, [u.uploadId]);
+        if (!failed.some((f) => f.uploadId === u.uploadId))
+          await conn.run(`DELETE FROM ${T}.copy_to_uploads WHERE upload_id = $1`, [u.uploadId]);
       }
-      services.log.info('aborted multipart uploads of an interrupted export', { export_id: exportId, aborted: uploads.length - failed.length, failed: failed.length });
+      services.log.info('aborted multipart uploads of an interrupted export', {
+        export_id: exportId,
+        aborted: uploads.length - failed.length,
+        failed: failed.length,
+      });
     } finally {
       client.destroy();
     }

@@ -14,8 +14,15 @@ import { type FerrySession, ddlObjectName, staticRows, textField } from './sessi
 
 const T = catalog.INTERNAL_SCHEMA;
 
-export async function handleDdl(session: FerrySession, stmt: Statement, text: StatementText, ctx: ExecContext): Promise<ExecOutcome> {
-  const extra = session.services.extraHandlers.get(stmt.kind === 'drop-objects' ? `drop-${stmt.objectKind}` : stmt.kind);
+export async function handleDdl(
+  session: FerrySession,
+  stmt: Statement,
+  text: StatementText,
+  ctx: ExecContext,
+): Promise<ExecOutcome> {
+  const extra = session.services.extraHandlers.get(
+    stmt.kind === 'drop-objects' ? `drop-${stmt.objectKind}` : stmt.kind,
+  );
   if (extra) return extra(session, stmt, text.sql, ctx);
   switch (stmt.kind) {
     case 'create-role':
@@ -37,14 +44,24 @@ export async function handleDdl(session: FerrySession, stmt: Statement, text: St
             const obj = await session.findItem(name);
             if (!obj) {
               if (stmt.ifExists) {
-                ctx.notice({ severity: 'NOTICE', code: '00000', message: `materialized view "${name.parts.join('.')}" does not exist, skipping` });
+                ctx.notice({
+                  severity: 'NOTICE',
+                  code: '00000',
+                  message: `materialized view "${name.parts.join('.')}" does not exist, skipping`,
+                });
                 continue;
               }
               throw new SqlError('42704', `unknown catalog item '${name.parts.join('.')}'`);
             }
-            if (obj.kind !== 'materialized-view') throw new SqlError('42809', `${catalog.fullName(obj)} is a ${obj.kind.replace('-', ' ')} not a materialized view`);
+            if (obj.kind !== 'materialized-view')
+              throw new SqlError(
+                '42809',
+                `${catalog.fullName(obj)} is a ${obj.kind.replace('-', ' ')} not a materialized view`,
+              );
             await session.requireOwner(obj);
-            await session.engineRun(`DROP VIEW ${quoteIdent(obj.schemaName!)}.${quoteIdent(obj.name)}${stmt.cascade ? ' CASCADE' : ''}`);
+            await session.engineRun(
+              `DROP VIEW ${quoteIdent(obj.schemaName!)}.${quoteIdent(obj.name)}${stmt.cascade ? ' CASCADE' : ''}`,
+            );
             await syncCatalog(session, null);
           }
           return { kind: 'command', tag: 'DROP MATERIALIZED VIEW' } as ExecOutcome;
@@ -60,9 +77,15 @@ function describeKind(stmt: Statement): string {
   return stmt.kind.replace(/-/g, ' ').toUpperCase();
 }
 
-async function roleStatement(session: FerrySession, stmt: Statement & { kind: 'create-role' | 'alter-role' | 'drop-role' }): Promise<ExecOutcome> {
+async function roleStatement(
+  session: FerrySession,
+  stmt: Statement & { kind: 'create-role' | 'alter-role' | 'drop-role' },
+): Promise<ExecOutcome> {
   const me = session.role;
-  if (!me.superuser && !me.createrole) throw new SqlError('42501', 'permission denied to create role', { detail: `The '${me.name}' role needs the CREATEROLE attribute.` });
+  if (!me.superuser && !me.createrole)
+    throw new SqlError('42501', 'permission denied to create role', {
+      detail: `The '${me.name}' role needs the CREATEROLE attribute.`,
+    });
   const conn = session.conn;
   if (stmt.kind === 'drop-role') {
     for (const name of stmt.names) {
@@ -80,26 +103,49 @@ async function roleStatement(session: FerrySession, stmt: Statement & { kind: 'c
   const apply = (r: Omit<catalog.Role, 'id' | 'oid'>): void => {
     for (const o of stmt.options) {
       switch (o.kind) {
-        case 'login': r.login = o.value; break;
+        case 'login':
+          r.login = o.value;
+          break;
         case 'superuser':
-          if (!me.superuser) throw new SqlError('42501', 'permission denied to set SUPERUSER', { detail: 'Only superusers may create or alter superusers.' });
+          if (!me.superuser)
+            throw new SqlError('42501', 'permission denied to set SUPERUSER', {
+              detail: 'Only superusers may create or alter superusers.',
+            });
           r.superuser = o.value;
           break;
-        case 'inherit': r.inherit = o.value; break;
-        case 'createrole': r.createrole = o.value; break;
-        case 'createdb': r.createdb = o.value; break;
-        case 'createcluster': break;
-        case 'password': r.scram = o.value === null ? null : makeScramVerifier(o.value); break;
+        case 'inherit':
+          r.inherit = o.value;
+          break;
+        case 'createrole':
+          r.createrole = o.value;
+          break;
+        case 'createdb':
+          r.createdb = o.value;
+          break;
+        case 'createcluster':
+          break;
+        case 'password':
+          r.scram = o.value === null ? null : makeScramVerifier(o.value);
+          break;
       }
     }
   };
   if (stmt.kind === 'create-role') {
-    if (/^(mz_|pg_)/.test(stmt.name) || stmt.name === 'public') throw new SqlError('42939', `role name "${stmt.name}" is reserved`);
+    if (/^(mz_|pg_)/.test(stmt.name) || stmt.name === 'public')
+      throw new SqlError('42939', `role name "${stmt.name}" is reserved`);
     if (await catalog.findRole(conn, stmt.name)) {
       if (stmt.ifNotExists) return { kind: 'command', tag: 'CREATE ROLE' };
       throw new SqlError('42710', `role '${stmt.name}' already exists`);
     }
-    const r = { name: stmt.name, login: false, superuser: false, inherit: true, createrole: false, createdb: false, scram: null as string | null };
+    const r = {
+      name: stmt.name,
+      login: false,
+      superuser: false,
+      inherit: true,
+      createrole: false,
+      createdb: false,
+      scram: null as string | null,
+    };
     apply(r);
     await catalog.insertRole(conn, r);
     session.log.info('role created', { role: stmt.name });
@@ -124,7 +170,10 @@ const KIND_PRIVS: Partial<Record<ObjectKind, string[]>> = {
   cluster: ['USAGE', 'CREATE'],
 };
 
-async function grantStatement(session: FerrySession, stmt: Statement & { kind: 'grant' | 'revoke' }): Promise<ExecOutcome> {
+async function grantStatement(
+  session: FerrySession,
+  stmt: Statement & { kind: 'grant' | 'revoke' },
+): Promise<ExecOutcome> {
   const conn = session.conn;
   const targets: catalog.CatalogObject[] = [];
   if (stmt.allInSchema) {
@@ -144,8 +193,12 @@ async function grantStatement(session: FerrySession, stmt: Statement & { kind: '
         continue;
       } else {
         const obj = await session.resolveItem(name);
-        const fits = stmt.objectKind === 'table' ? ['table', 'view', 'materialized-view', 'source'].includes(obj.kind) : obj.kind === stmt.objectKind;
-        if (!fits) throw new SqlError('42809', `${catalog.fullName(obj)} is not a ${stmt.objectKind.replace('-', ' ')}`);
+        const fits =
+          stmt.objectKind === 'table'
+            ? ['table', 'view', 'materialized-view', 'source'].includes(obj.kind)
+            : obj.kind === stmt.objectKind;
+        if (!fits)
+          throw new SqlError('42809', `${catalog.fullName(obj)} is not a ${stmt.objectKind.replace('-', ' ')}`);
         targets.push(obj);
       }
     }
@@ -165,7 +218,8 @@ async function grantStatement(session: FerrySession, stmt: Statement & { kind: '
     const privs = stmt.privileges === 'ALL' ? allowed : stmt.privileges;
     for (const p of privs) {
       const letter = catalog.PRIVILEGE_NAMES[p];
-      if (!letter || !allowed.includes(p)) throw new SqlError('0LP01', `invalid privilege types ${p} for ${catalog.kindLabel(obj.kind)}`);
+      if (!letter || !allowed.includes(p))
+        throw new SqlError('0LP01', `invalid privilege types ${p} for ${catalog.kindLabel(obj.kind)}`);
       for (const g of grantees) {
         if (stmt.kind === 'grant') await catalog.grant(conn, obj.id, g, letter, obj.ownerId);
         else await catalog.revoke(conn, obj.id, g, letter);
@@ -175,8 +229,12 @@ async function grantStatement(session: FerrySession, stmt: Statement & { kind: '
   return { kind: 'command', tag: stmt.kind === 'grant' ? 'GRANT' : 'REVOKE' };
 }
 
-async function roleMembership(session: FerrySession, stmt: Statement & { kind: 'grant-role' | 'revoke-role' }): Promise<ExecOutcome> {
-  if (!session.role.superuser && !session.role.createrole) throw new SqlError('42501', 'permission denied to grant role');
+async function roleMembership(
+  session: FerrySession,
+  stmt: Statement & { kind: 'grant-role' | 'revoke-role' },
+): Promise<ExecOutcome> {
+  if (!session.role.superuser && !session.role.createrole)
+    throw new SqlError('42501', 'permission denied to grant role');
   for (const r of stmt.roles) {
     const role = await catalog.findRole(session.conn, r);
     if (!role) throw new SqlError('42704', `unknown role '${r}'`);
@@ -191,7 +249,10 @@ async function roleMembership(session: FerrySession, stmt: Statement & { kind: '
 }
 
 async function alterOwner(session: FerrySession, stmt: Statement & { kind: 'alter-owner' }): Promise<ExecOutcome> {
-  const obj = stmt.objectKind === 'schema' ? await catalog.findSchema(session.conn, stmt.name.parts[stmt.name.parts.length - 1]!) : await session.resolveItem(stmt.name);
+  const obj =
+    stmt.objectKind === 'schema'
+      ? await catalog.findSchema(session.conn, stmt.name.parts[stmt.name.parts.length - 1]!)
+      : await session.resolveItem(stmt.name);
   if (!obj) throw new SqlError('3F000', `unknown schema '${stmt.name.parts.join('.')}'`);
   await session.requireOwner(obj);
   const owner = await catalog.findRole(session.conn, stmt.owner);
@@ -212,7 +273,14 @@ export async function syncCatalog(session: FerrySession, stmt: (Statement & { ki
     `SELECT schema_name, table_name AS name, 'table' AS k, sql FROM duckdb_tables() WHERE database_name = current_database() AND NOT temporary
      UNION ALL SELECT schema_name, view_name, 'view', sql FROM duckdb_views() WHERE database_name = current_database() AND NOT internal AND NOT temporary`,
   );
-  const skip = new Set([catalog.INTERNAL_SCHEMA, 'mz_catalog', 'mz_internal', 'main', 'pg_catalog', 'information_schema']);
+  const skip = new Set([
+    catalog.INTERNAL_SCHEMA,
+    'mz_catalog',
+    'mz_internal',
+    'main',
+    'pg_catalog',
+    'information_schema',
+  ]);
   await syncSchemas(session, skip);
   const present = new Map<string, { k: string; sql: string }>();
   for (const r of engineRels) {
@@ -235,12 +303,14 @@ export async function syncCatalog(session: FerrySession, stmt: (Statement & { ki
     const dot = key.indexOf('.');
     const schemaName = key.slice(0, dot);
     const name = key.slice(dot + 1);
-    const isStmtObject = stmt !== null && createdName !== null && createdName.parts[createdName.parts.length - 1] === name;
+    const isStmtObject =
+      stmt !== null && createdName !== null && createdName.parts[createdName.parts.length - 1] === name;
     let kind: catalog.ItemKind = eng.k === 'view' ? 'view' : 'table';
     if (isStmtObject && stmt!.createsKind === 'materialized-view') kind = 'materialized-view';
     const id = await catalog.allocateId(conn, 'item');
     const createSql = isStmtObject ? normalizeCreate(stmt!.sql, kind, schemaName, name) : eng.sql;
-    const definition = kind !== 'table' ? /\bas\s+([\s\S]*)$/i.exec(isStmtObject ? stmt!.sql : eng.sql)?.[1]?.trim() ?? null : null;
+    const definition =
+      kind !== 'table' ? (/\bas\s+([\s\S]*)$/i.exec(isStmtObject ? stmt!.sql : eng.sql)?.[1]?.trim() ?? null) : null;
     await catalog.insertObject(conn, {
       id,
       kind,
@@ -258,7 +328,12 @@ export async function syncCatalog(session: FerrySession, stmt: (Statement & { ki
 async function syncSchemas(session: FerrySession, skip: Set<string>): Promise<void> {
   const conn = session.conn;
   const engine = new Set(
-    (await catalog.queryRows(conn, `SELECT schema_name FROM duckdb_schemas() WHERE database_name = current_database() AND NOT internal`))
+    (
+      await catalog.queryRows(
+        conn,
+        `SELECT schema_name FROM duckdb_schemas() WHERE database_name = current_database() AND NOT internal`,
+      )
+    )
       .map((r) => String(r.schema_name))
       .filter((n) => !skip.has(n) && !n.startsWith('__')),
   );
@@ -268,17 +343,37 @@ async function syncSchemas(session: FerrySession, skip: Set<string>): Promise<vo
   for (const name of engine) {
     if (knownNames.has(name)) continue;
     const id = await catalog.allocateId(conn, 'item');
-    await catalog.insertObject(conn, { id, kind: 'schema', schemaName: null, name, ownerId: session.role.id, createSql: null, redactedSql: null, details: {} });
+    await catalog.insertObject(conn, {
+      id,
+      kind: 'schema',
+      schemaName: null,
+      name,
+      ownerId: session.role.id,
+      createSql: null,
+      redactedSql: null,
+      details: {},
+    });
   }
 }
-
 
 /** `CREATE TABLE t …` → `CREATE TABLE "materialize"."public"."t" …` (names fully qualified). */
 function normalizeCreate(sql: string, kind: catalog.ItemKind, schemaName: string, name: string): string {
   const toks = tokenize(sql);
   const nameStart = (() => {
     let k = 1;
-    const skip = ['or', 'replace', 'temp', 'temporary', 'unlogged', 'table', 'view', 'materialized', 'if', 'not', 'exists'];
+    const skip = [
+      'or',
+      'replace',
+      'temp',
+      'temporary',
+      'unlogged',
+      'table',
+      'view',
+      'materialized',
+      'if',
+      'not',
+      'exists',
+    ];
     while (toks[k] && toks[k]!.kind === 'word' && skip.includes(toks[k]!.value)) k++;
     return k;
   })();
@@ -286,7 +381,8 @@ function normalizeCreate(sql: string, kind: catalog.ItemKind, schemaName: string
   while (toks[end + 1]?.text === '.' && toks[end + 2]) end += 2;
   const a = toks[nameStart];
   const b = toks[end];
-  const head = kind === 'materialized-view' ? 'CREATE MATERIALIZED VIEW' : kind === 'view' ? 'CREATE VIEW' : 'CREATE TABLE';
+  const head =
+    kind === 'materialized-view' ? 'CREATE MATERIALIZED VIEW' : kind === 'view' ? 'CREATE VIEW' : 'CREATE TABLE';
   if (!a || !b) return sql;
   return `${head} ${quoteIdent(catalog.DEFAULT_DATABASE)}.${quoteIdent(schemaName)}.${quoteIdent(name)}${sql.slice(b.end)}`;
 }
@@ -301,7 +397,10 @@ const SHOW_QUERIES: Partial<Record<string, { kinds: string[]; cols: string }>> =
   sources: { kinds: ['source'], cols: 'name, type, cluster, comment' },
   connections: { kinds: ['connection'], cols: 'name, type, comment' },
   secrets: { kinds: ['secret'], cols: 'name, comment' },
-  objects: { kinds: ['table', 'view', 'materialized-view', 'source', 'connection', 'secret', 'export'], cols: 'name, type, comment' },
+  objects: {
+    kinds: ['table', 'view', 'materialized-view', 'source', 'connection', 'secret', 'export'],
+    cols: 'name, type, comment',
+  },
   exports: { kinds: ['export'], cols: 'name, schedule, paused, comment' },
 };
 
@@ -312,34 +411,69 @@ function likeToRegex(pat: string): RegExp {
 }
 
 export async function handleShow(session: FerrySession, stmt: Statement & { kind: 'show' }): Promise<ExecOutcome> {
-  if (stmt.where !== null) throw unsupported('SHOW … WHERE', { hint: 'Use LIKE, or query the mz_catalog relations directly.' });
+  if (stmt.where !== null)
+    throw unsupported('SHOW … WHERE', { hint: 'Use LIKE, or query the mz_catalog relations directly.' });
   const like = stmt.like === null ? null : likeToRegex(stmt.like);
   const keep = (name: string): boolean => like === null || like.test(name);
   const conn = session.conn;
   if (stmt.what === 'schemas') {
     const rows = await catalog.queryRows(conn, `SELECT name FROM mz_catalog.mz_schemas ORDER BY name`);
-    return staticRows([textField('name'), textField('comment')], rows.map((r) => String(r.name)).filter(keep).map((n) => [n, '']), (n) => `SELECT ${n}`);
+    return staticRows(
+      [textField('name'), textField('comment')],
+      rows
+        .map((r) => String(r.name))
+        .filter(keep)
+        .map((n) => [n, '']),
+      (n) => `SELECT ${n}`,
+    );
   }
   if (stmt.what === 'databases') {
-    return staticRows([textField('name'), textField('comment')], [[catalog.DEFAULT_DATABASE, '']].filter((r) => keep(r[0]!)), (n) => `SELECT ${n}`);
+    return staticRows(
+      [textField('name'), textField('comment')],
+      [[catalog.DEFAULT_DATABASE, '']].filter((r) => keep(r[0]!)),
+      (n) => `SELECT ${n}`,
+    );
   }
   if (stmt.what === 'clusters') {
-    return staticRows([textField('name'), textField('replicas'), textField('comment')], [['quickstart', 'r1 (local)', '']].filter((r) => keep(r[0]!)), (n) => `SELECT ${n}`);
+    return staticRows(
+      [textField('name'), textField('replicas'), textField('comment')],
+      [['quickstart', 'r1 (local)', '']].filter((r) => keep(r[0]!)),
+      (n) => `SELECT ${n}`,
+    );
   }
   if (stmt.what === 'roles') {
     const rows = await catalog.queryRows(conn, `SELECT name FROM ${T}.roles ORDER BY name`);
-    return staticRows([textField('name'), textField('comment')], rows.map((r) => String(r.name)).filter(keep).map((n) => [n, '']), (n) => `SELECT ${n}`);
+    return staticRows(
+      [textField('name'), textField('comment')],
+      rows
+        .map((r) => String(r.name))
+        .filter(keep)
+        .map((n) => [n, '']),
+      (n) => `SELECT ${n}`,
+    );
   }
   if (stmt.what === 'columns') {
     if (!stmt.onRelation) throw new SqlError('42601', 'SHOW COLUMNS requires FROM <relation>');
     const obj = await session.resolveItem(stmt.onRelation);
     await session.requirePrivilege(obj, 'r', 'SELECT');
-    const rows = await catalog.queryRows(conn, `SELECT column_name, is_nullable, lower(data_type) AS t FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2 ORDER BY column_index`, [obj.schemaName, obj.name]);
-    return staticRows([textField('name'), textField('nullable', 16), textField('type'), textField('comment')], rows.filter((r) => keep(String(r.column_name))).map((r) => [String(r.column_name), r.is_nullable ? 't' : 'f', String(r.t), '']), (n) => `SELECT ${n}`);
+    const rows = await catalog.queryRows(
+      conn,
+      `SELECT column_name, is_nullable, lower(data_type) AS t FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2 ORDER BY column_index`,
+      [obj.schemaName, obj.name],
+    );
+    return staticRows(
+      [textField('name'), textField('nullable', 16), textField('type'), textField('comment')],
+      rows
+        .filter((r) => keep(String(r.column_name)))
+        .map((r) => [String(r.column_name), r.is_nullable ? 't' : 'f', String(r.t), '']),
+      (n) => `SELECT ${n}`,
+    );
   }
   const q = SHOW_QUERIES[stmt.what];
   if (!q) throw unsupported(`SHOW ${stmt.what.toUpperCase()}`);
-  const schema = stmt.from ? stmt.from.parts[stmt.from.parts.length - 1]! : session.searchPath()[0] ?? catalog.DEFAULT_SCHEMA;
+  const schema = stmt.from
+    ? stmt.from.parts[stmt.from.parts.length - 1]!
+    : (session.searchPath()[0] ?? catalog.DEFAULT_SCHEMA);
   if (stmt.from && !(await catalog.findSchema(conn, schema)) && !catalog.SYSTEM_SCHEMAS.includes(schema)) {
     throw new SqlError('3F000', `unknown schema '${schema}'`);
   }
@@ -349,20 +483,34 @@ export async function handleShow(session: FerrySession, stmt: Statement & { kind
   const rows = items.map((o) =>
     cols.map((c) => {
       switch (c) {
-        case 'name': return o.name;
-        case 'comment': return '';
-        case 'cluster': return 'quickstart';
-        case 'type': return stmt.what === 'objects' ? o.kind.replace('-', ' ') : String(o.details.type ?? o.kind);
-        case 'schedule': return String(o.details.schedule ?? '');
-        case 'paused': return o.details.paused ? 't' : 'f';
-        default: return null;
+        case 'name':
+          return o.name;
+        case 'comment':
+          return '';
+        case 'cluster':
+          return 'quickstart';
+        case 'type':
+          return stmt.what === 'objects' ? o.kind.replace('-', ' ') : String(o.details.type ?? o.kind);
+        case 'schedule':
+          return String(o.details.schedule ?? '');
+        case 'paused':
+          return o.details.paused ? 't' : 'f';
+        default:
+          return null;
       }
     }),
   );
-  return staticRows(cols.map((c) => textField(c, c === 'paused' ? 16 : 25)), rows, (n) => `SELECT ${n}`);
+  return staticRows(
+    cols.map((c) => textField(c, c === 'paused' ? 16 : 25)),
+    rows,
+    (n) => `SELECT ${n}`,
+  );
 }
 
-export async function handleShowCreate(session: FerrySession, stmt: Statement & { kind: 'show-create' }): Promise<ExecOutcome> {
+export async function handleShowCreate(
+  session: FerrySession,
+  stmt: Statement & { kind: 'show-create' },
+): Promise<ExecOutcome> {
   const obj = await session.resolveItem(stmt.name);
   const want = stmt.objectKind;
   const kindOk = want === obj.kind || (want === 'table' && obj.kind === 'table');
@@ -377,8 +525,15 @@ export async function handleShowCreate(session: FerrySession, stmt: Statement & 
 }
 
 async function describeTable(session: FerrySession, obj: catalog.CatalogObject): Promise<string> {
-  const rows = await catalog.queryRows(session.conn, `SELECT column_name, data_type, is_nullable FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2 ORDER BY column_index`, [obj.schemaName, obj.name]);
-  const cols = rows.map((r) => `${quoteIdent(String(r.column_name))} ${String(r.data_type).toLowerCase()}${r.is_nullable ? '' : ' NOT NULL'}`);
+  const rows = await catalog.queryRows(
+    session.conn,
+    `SELECT column_name, data_type, is_nullable FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2 ORDER BY column_index`,
+    [obj.schemaName, obj.name],
+  );
+  const cols = rows.map(
+    (r) =>
+      `${quoteIdent(String(r.column_name))} ${String(r.data_type).toLowerCase()}${r.is_nullable ? '' : ' NOT NULL'}`,
+  );
   return `CREATE TABLE ${quoteIdent(catalog.DEFAULT_DATABASE)}.${quoteIdent(obj.schemaName!)}.${quoteIdent(obj.name)} (${cols.join(', ')})`;
 }
 

@@ -5,7 +5,17 @@
  * formats every value (src/types textExpr, vectorized); other statements that return rows
  * (RETURNING, EXPLAIN, PRAGMA) are formatted in TypeScript with the same rules.
  */
-import { type DuckDBConnection, type DuckDBDataChunk, type DuckDBPreparedStatement, type DuckDBResult, type DuckDBType, DuckDBTypeId, LIST, StatementType, VARCHAR } from '@duckdb/node-api';
+import {
+  type DuckDBConnection,
+  type DuckDBDataChunk,
+  type DuckDBPreparedStatement,
+  type DuckDBResult,
+  type DuckDBType,
+  DuckDBTypeId,
+  LIST,
+  StatementType,
+  VARCHAR,
+} from '@duckdb/node-api';
 import { SqlError } from '../errors/index.js';
 import { engineError } from '../engine/errors.js';
 import { formatValue, pgTypeOf, textExpr } from '../types/index.js';
@@ -23,7 +33,14 @@ export interface EngineShape {
   paramTypes: (DuckDBType | null)[];
 }
 
-const ROWS_STATEMENTS = new Set<StatementType>([StatementType.SELECT, StatementType.EXPLAIN, StatementType.PRAGMA, StatementType.CALL, StatementType.RELATION, StatementType.LOGICAL_PLAN]);
+const ROWS_STATEMENTS = new Set<StatementType>([
+  StatementType.SELECT,
+  StatementType.EXPLAIN,
+  StatementType.PRAGMA,
+  StatementType.CALL,
+  StatementType.RELATION,
+  StatementType.LOGICAL_PLAN,
+]);
 
 function describePrepared(p: DuckDBPreparedStatement, sqlVerb: string, hasReturning: boolean, sql = ''): EngineShape {
   const types: DuckDBType[] = [];
@@ -35,7 +52,14 @@ function describePrepared(p: DuckDBPreparedStatement, sqlVerb: string, hasReturn
       const t = p.columnType(i);
       const pg = pgTypeOf(t);
       types.push(t);
-      fields.push({ name: pgColumnName(p.columnName(i), sql), tableOid: 0, columnAttr: 0, typeOid: pg.oid, typeSize: pg.typlen, typeMod: pg.typmod });
+      fields.push({
+        name: pgColumnName(p.columnName(i), sql),
+        tableOid: 0,
+        columnAttr: 0,
+        typeOid: pg.oid,
+        typeSize: pg.typlen,
+        typeMod: pg.typmod,
+      });
     }
   }
   const paramTypes: (DuckDBType | null)[] = [];
@@ -47,7 +71,8 @@ function describePrepared(p: DuckDBPreparedStatement, sqlVerb: string, hasReturn
       paramTypes.push(null);
     }
   }
-  const wrappable = statementType === StatementType.SELECT && ['select', 'with', 'values', 'table', ''].includes(sqlVerb);
+  const wrappable =
+    statementType === StatementType.SELECT && ['select', 'with', 'values', 'table', ''].includes(sqlVerb);
   return { fields, types, wrappable, returnsRows, statementType, paramCount: p.parameterCount, paramTypes };
 }
 
@@ -85,10 +110,25 @@ export function pgColumnName(name: string, sql = ''): string {
 
 /** PostgreSQL's names (pg_type.typname) for DuckDB cast targets, for `SELECT '…'::type` columns. */
 const CAST_NAMES: Record<string, string> = {
-  INTEGER: 'int4', BIGINT: 'int8', SMALLINT: 'int2', VARCHAR: 'text', DOUBLE: 'float8', FLOAT: 'float4',
-  BOOLEAN: 'bool', DATE: 'date', TIME: 'time', TIMESTAMP: 'timestamp', 'TIMESTAMP WITH TIME ZONE': 'timestamptz',
-  INTERVAL: 'interval', DECIMAL: 'numeric', JSON: 'jsonb', BLOB: 'bytea', UUID: 'uuid',
-  USMALLINT: 'uint2', UINTEGER: 'uint4', UBIGINT: 'uint8',
+  INTEGER: 'int4',
+  BIGINT: 'int8',
+  SMALLINT: 'int2',
+  VARCHAR: 'text',
+  DOUBLE: 'float8',
+  FLOAT: 'float4',
+  BOOLEAN: 'bool',
+  DATE: 'date',
+  TIME: 'time',
+  TIMESTAMP: 'timestamp',
+  'TIMESTAMP WITH TIME ZONE': 'timestamptz',
+  INTERVAL: 'interval',
+  DECIMAL: 'numeric',
+  JSON: 'jsonb',
+  BLOB: 'bytea',
+  UUID: 'uuid',
+  USMALLINT: 'uint2',
+  UINTEGER: 'uint4',
+  UBIGINT: 'uint8',
 };
 
 function hexToBytes(text: string): Uint8Array {
@@ -101,7 +141,10 @@ function hexToBytes(text: string): Uint8Array {
 /** Binds PostgreSQL text-format parameter values, converting by the inferred type. */
 export function bindParams(p: DuckDBPreparedStatement, shape: EngineShape, params: (string | null)[]): void {
   if (params.length !== shape.paramCount) {
-    throw new SqlError('08P01', `bind message supplies ${params.length} parameters, but prepared statement requires ${shape.paramCount}`);
+    throw new SqlError(
+      '08P01',
+      `bind message supplies ${params.length} parameters, but prepared statement requires ${shape.paramCount}`,
+    );
   }
   p.clearBindings();
   params.forEach((v, k) => {
@@ -155,7 +198,12 @@ export class EngineStatement {
     readonly shape: EngineShape,
   ) {}
 
-  static async prepare(conn: DuckDBConnection, sql: string, verb: string, hasReturning: boolean): Promise<EngineStatement> {
+  static async prepare(
+    conn: DuckDBConnection,
+    sql: string,
+    verb: string,
+    hasReturning: boolean,
+  ): Promise<EngineStatement> {
     let p: DuckDBPreparedStatement;
     try {
       p = await conn.prepare(sql);

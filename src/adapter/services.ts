@@ -22,9 +22,17 @@ export interface Services {
    */
   schemaEpoch: number;
   /** COPY … TO <expression> (object storage or file://). */
-  copyTo(session: FerrySession, stmt: Statement & { kind: 'copy' }, sql: string, ctx: ExecContext): Promise<ExecOutcome>;
+  copyTo(
+    session: FerrySession,
+    stmt: Statement & { kind: 'copy' },
+    sql: string,
+    ctx: ExecContext,
+  ): Promise<ExecOutcome>;
   /** Statements about secrets, connections and exports, by statement kind. */
   /** AWS connections and secrets (set at start-up by install-connections.ts). */
   aws?: import('./connections.js').AwsConnections;
-  extraHandlers: Map<string, (session: FerrySession, stmt: Statement, sql: string, ctx: ExecContext) => Promise<ExecOutcome>>;
+  extraHandlers: Map<
+    string,
+    (session: FerrySession, stmt: Statement, sql: string, ctx: ExecContext) => Promise<ExecOutcome>
+  >;
 }

@@ -114,7 +114,10 @@ export class FerrySession implements Session {
     const parsed = stmts.map((s) => ({ text: s, stmt: parseStatement(s) }));
     // PostgreSQL runs a multi-statement query as one implicit transaction unless it
     // manages transactions itself.
-    const useImplicit = stmts.length > 1 && this.txn === 'idle' && !parsed.some((p) => ['begin', 'commit', 'rollback'].includes(p.stmt.kind));
+    const useImplicit =
+      stmts.length > 1 &&
+      this.txn === 'idle' &&
+      !parsed.some((p) => ['begin', 'commit', 'rollback'].includes(p.stmt.kind));
     if (useImplicit) {
       await this.engineRun('BEGIN');
       this.implicit = true;
@@ -142,7 +145,10 @@ export class FerrySession implements Session {
     const stmts = splitStatements(sql);
     if (stmts.length > 1) throw new SqlError('42601', 'cannot insert multiple commands into a prepared statement');
     const text: StatementText = stmts[0] ?? { sql: '', tokens: [], offset: 0 };
-    const statement = text.tokens.length === 0 ? ({ kind: 'engine', sql: '', verb: '', createsKind: null } as Statement) : parseStatement(text);
+    const statement =
+      text.tokens.length === 0
+        ? ({ kind: 'engine', sql: '', verb: '', createsKind: null } as Statement)
+        : parseStatement(text);
     if (statement.kind === 'engine' && statement.sql !== '' && this.txn !== 'failed') {
       const engineSql = this.translate(statement.sql);
       const hasReturning = text.tokens.some((t) => t.kind === 'word' && t.value === 'returning');
@@ -268,7 +274,13 @@ export class FerrySession implements Session {
     }
   }
 
-  private async executeStatement(stmt: Statement, text: StatementText, params: (string | null)[], ctx: ExecContext, prepared: EngineStatement | null): Promise<ExecOutcome> {
+  private async executeStatement(
+    stmt: Statement,
+    text: StatementText,
+    params: (string | null)[],
+    ctx: ExecContext,
+    prepared: EngineStatement | null,
+  ): Promise<ExecOutcome> {
     if (this.txn === 'failed' && stmt.kind !== 'rollback' && stmt.kind !== 'commit') {
       throw new SqlError('25P02', 'current transaction is aborted, commands ignored until end of transaction block');
     }
@@ -284,7 +296,13 @@ export class FerrySession implements Session {
     }
   }
 
-  private async dispatch(stmt: Statement, text: StatementText, params: (string | null)[], ctx: ExecContext, prepared: EngineStatement | null): Promise<ExecOutcome> {
+  private async dispatch(
+    stmt: Statement,
+    text: StatementText,
+    params: (string | null)[],
+    ctx: ExecContext,
+    prepared: EngineStatement | null,
+  ): Promise<ExecOutcome> {
     switch (stmt.kind) {
       case 'begin':
         if (this.txn !== 'idle') {
@@ -338,7 +356,11 @@ export class FerrySession implements Session {
         return { kind: 'command', tag: 'DISCARD ALL' };
       case 'show-var': {
         if (stmt.name === 'all') {
-          return staticRows([textField('name'), textField('setting'), textField('description')], this.vars.all().map((v) => [v.name, v.setting, v.description]), (n) => `SHOW ${n}`);
+          return staticRows(
+            [textField('name'), textField('setting'), textField('description')],
+            this.vars.all().map((v) => [v.name, v.setting, v.description]),
+            (n) => `SHOW ${n}`,
+          );
         }
         const name = stmt.name === 'transaction isolation level' ? 'transaction_isolation' : stmt.name;
         return staticRows([textField(name)], [[this.vars.get(name)]], () => 'SHOW');
@@ -354,14 +376,19 @@ export class FerrySession implements Session {
       case 'engine':
         return this.runEngine(stmt, text, params, prepared);
       case 'create-cluster':
-        throw unsupported('CREATE CLUSTER', { detail: 'Ferry runs every statement on its one engine; the default cluster is quickstart.' });
+        throw unsupported('CREATE CLUSTER', {
+          detail: 'Ferry runs every statement on its one engine; the default cluster is quickstart.',
+        });
       default:
         return handleDdl(this, stmt, text, ctx);
     }
   }
 
   private async setSearchPath(value: string): Promise<void> {
-    const schemas = value.split(',').map((s) => s.trim().replace(/^"(.*)"$/, '$1')).filter((s) => s !== '');
+    const schemas = value
+      .split(',')
+      .map((s) => s.trim().replace(/^"(.*)"$/, '$1'))
+      .filter((s) => s !== '');
     // mz_catalog is searched after the user's schemas, as Materialize resolves `mz_tables`.
     const path = [...schemas, 'mz_catalog', 'main'].map((s) => s.replace(/'/g, "''")).join(',');
     await this.engineRun(`SET search_path = '${path}'`);
@@ -403,7 +430,8 @@ export class FerrySession implements Session {
   }
 
   async requirePrivilege(obj: catalog.CatalogObject, priv: catalog.Privilege, privName: string): Promise<void> {
-    if (!(await catalog.hasPrivilege(this.conn, this.role, obj, priv))) throw catalog.permissionDenied(obj, this.role, privName);
+    if (!(await catalog.hasPrivilege(this.conn, this.role, obj, priv)))
+      throw catalog.permissionDenied(obj, this.role, privName);
   }
 
   async requireOwner(obj: catalog.CatalogObject): Promise<void> {
@@ -433,7 +461,11 @@ export class FerrySession implements Session {
    * INSERT / UPDATE / DELETE on the target, DDL needs CREATE on the schema or ownership.
    * The internal schema is never reachable, and system schemas are read-only.
    */
-  async checkEngineStatement(stmt: Statement & { kind: 'engine' }, tokens: ReturnType<typeof tokenize>, engineSql: string): Promise<void> {
+  async checkEngineStatement(
+    stmt: Statement & { kind: 'engine' },
+    tokens: ReturnType<typeof tokenize>,
+    engineSql: string,
+  ): Promise<void> {
     for (const t of tokens) {
       if ((t.kind === 'word' || t.kind === 'qident') && t.value.toLowerCase() === catalog.INTERNAL_SCHEMA) {
         throw new SqlError('42501', `permission denied for SCHEMA "${catalog.INTERNAL_SCHEMA}"`);
@@ -442,8 +474,27 @@ export class FerrySession implements Session {
     const verb = stmt.verb;
     const writes = ['insert', 'update', 'delete', 'truncate', 'merge'].includes(verb);
     const ddl = /^(create|drop|alter|comment) /.test(verb) || verb === 'create' || verb === 'drop' || verb === 'alter';
-    if (['attach', 'detach', 'install', 'load', 'export', 'import', 'checkpoint', 'force', 'vacuum', 'copy', 'pragma', 'call', 'use'].includes(verb) && !this.role.superuser) {
-      throw new SqlError('42501', `permission denied to run ${verb.toUpperCase()}`, { detail: 'Only superusers may run engine maintenance statements.' });
+    if (
+      [
+        'attach',
+        'detach',
+        'install',
+        'load',
+        'export',
+        'import',
+        'checkpoint',
+        'force',
+        'vacuum',
+        'copy',
+        'pragma',
+        'call',
+        'use',
+      ].includes(verb) &&
+      !this.role.superuser
+    ) {
+      throw new SqlError('42501', `permission denied to run ${verb.toUpperCase()}`, {
+        detail: 'Only superusers may run engine maintenance statements.',
+      });
     }
     // Relations as *named* in the statement: a view is checked as itself, never through
     // its definition (DuckDB's getTableNames binds and expands views, so it serves only
@@ -459,7 +510,9 @@ export class FerrySession implements Session {
       } catch {
         // Statements DuckDB cannot analyse here fail at execution with the engine's error.
       }
-      const sel = tokens.findIndex((t, k) => k > 0 && t.kind === 'word' && (t.value === 'select' || t.value === 'with'));
+      const sel = tokens.findIndex(
+        (t, k) => k > 0 && t.kind === 'word' && (t.value === 'select' || t.value === 'with'),
+      );
       if (sel !== -1 && (writes || /^create (table|view|materialized view)/.test(verb))) {
         names.push(...(await this.relationsNamedIn(this.translate(engineSqlFrom(tokens, sel, stmt.sql)))));
       }
@@ -473,13 +526,16 @@ export class FerrySession implements Session {
       const schema = obj?.schemaName ?? (parts.length >= 2 ? parts[parts.length - 2]! : null);
       const isTarget = target !== null && sameName(parts, target);
       if (isTarget && schema && catalog.SYSTEM_SCHEMAS.includes(schema)) {
-        throw new SqlError('42501', `permission denied for TABLE "${parts.join('.')}"`, { detail: 'System relations are read-only.' });
+        throw new SqlError('42501', `permission denied for TABLE "${parts.join('.')}"`, {
+          detail: 'System relations are read-only.',
+        });
       }
       if (!obj || this.role.superuser) continue;
       if (isTarget) {
         const priv = verb === 'insert' ? 'a' : verb === 'update' ? 'w' : 'd';
         await this.requirePrivilege(obj, priv, verb === 'insert' ? 'INSERT' : verb === 'update' ? 'UPDATE' : 'DELETE');
-        if (verb !== 'insert' && tokens.some((t) => t.value === 'where' || t.value === 'returning')) await this.requirePrivilege(obj, 'r', 'SELECT');
+        if (verb !== 'insert' && tokens.some((t) => t.value === 'where' || t.value === 'returning'))
+          await this.requirePrivilege(obj, 'r', 'SELECT');
       } else {
         await this.requirePrivilege(obj, 'r', 'SELECT');
       }
@@ -498,7 +554,8 @@ export class FerrySession implements Session {
     const names = await this.parseRelationsNamedIn(sql);
     if (names === null) return []; // not kept: the failure may pass (an aborted transaction)
     this.namesCache.set(sql, names);
-    if (this.namesCache.size > FerrySession.STMT_CACHE_SIZE) this.namesCache.delete(this.namesCache.keys().next().value!);
+    if (this.namesCache.size > FerrySession.STMT_CACHE_SIZE)
+      this.namesCache.delete(this.namesCache.keys().next().value!);
     return names;
   }
 
@@ -529,12 +586,16 @@ export class FerrySession implements Session {
     return refs.filter((r) => !(r.length === 1 && ctes.has(r[0]!.toLowerCase()))).map((r) => r.join('.'));
   }
 
-  private async checkDdlPrivileges(stmt: Statement & { kind: 'engine' }, tokens: ReturnType<typeof tokenize>): Promise<void> {
+  private async checkDdlPrivileges(
+    stmt: Statement & { kind: 'engine' },
+    tokens: ReturnType<typeof tokenize>,
+  ): Promise<void> {
     const name = ddlObjectName(tokens);
     if (!name) return;
     if (stmt.verb.startsWith('create')) {
       if (stmt.verb === 'create schema') {
-        if (!this.role.superuser && !this.role.createdb) throw new SqlError('42501', 'permission denied for DATABASE "materialize"');
+        if (!this.role.superuser && !this.role.createdb)
+          throw new SqlError('42501', 'permission denied for DATABASE "materialize"');
         return;
       }
       await this.requireCreateIn(this.creationSchema(name));
@@ -544,7 +605,12 @@ export class FerrySession implements Session {
     if (obj) await this.requireOwner(obj);
   }
 
-  private async runEngine(stmt: Statement & { kind: 'engine' }, text: StatementText, params: (string | null)[], prepared: EngineStatement | null): Promise<ExecOutcome> {
+  private async runEngine(
+    stmt: Statement & { kind: 'engine' },
+    text: StatementText,
+    params: (string | null)[],
+    prepared: EngineStatement | null,
+  ): Promise<ExecOutcome> {
     if (stmt.sql === '') return { kind: 'empty' };
     const engineSql = prepared?.sql ?? this.translate(stmt.sql);
     await this.checkEngineStatement(stmt, text.tokens, engineSql);
@@ -557,11 +623,19 @@ export class FerrySession implements Session {
       });
     }
     const hasReturning = text.tokens.some((t) => t.kind === 'word' && t.value === 'returning');
-    const es = prepared && prepared.epoch === this.services.schemaEpoch ? prepared : await this.cachedStatement(engineSql, stmt.verb, hasReturning);
+    const es =
+      prepared && prepared.epoch === this.services.schemaEpoch
+        ? prepared
+        : await this.cachedStatement(engineSql, stmt.verb, hasReturning);
     const shape = es.shape;
     if (shape.returnsRows) {
-      const verbTag = ['insert', 'update', 'delete'].includes(stmt.verb) ? stmt.verb.toUpperCase() : shape.statementType === 2 ? 'EXPLAIN' : 'SELECT';
-      const tag = (n: number): string => (verbTag === 'INSERT' ? `INSERT 0 ${n}` : verbTag === 'EXPLAIN' ? 'EXPLAIN' : `${verbTag} ${n}`);
+      const verbTag = ['insert', 'update', 'delete'].includes(stmt.verb)
+        ? stmt.verb.toUpperCase()
+        : shape.statementType === 2
+          ? 'EXPLAIN'
+          : 'SELECT';
+      const tag = (n: number): string =>
+        verbTag === 'INSERT' ? `INSERT 0 ${n}` : verbTag === 'EXPLAIN' ? 'EXPLAIN' : `${verbTag} ${n}`;
       if (shape.wrappable) {
         const ts = await es.textStatement(this.conn);
         bindParams(ts, shape, params);
@@ -595,9 +669,16 @@ export class FerrySession implements Session {
   private async describeStatement(stmt: Statement): Promise<FieldDesc[] | null> {
     switch (stmt.kind) {
       case 'show-var':
-        return stmt.name === 'all' ? [textField('name'), textField('setting'), textField('description')] : [textField(stmt.name)];
+        return stmt.name === 'all'
+          ? [textField('name'), textField('setting'), textField('description')]
+          : [textField(stmt.name)];
       case 'show-permission-policy':
-        return [textField('connection'), textField('uri'), textField('permission_policy', 3802), textField('trust_policy', 3802)];
+        return [
+          textField('connection'),
+          textField('uri'),
+          textField('permission_policy', 3802),
+          textField('trust_policy', 3802),
+        ];
       case 'show':
       case 'show-create': {
         // Describe by running: these statements are cheap and side-effect free.
@@ -620,7 +701,9 @@ function pgOid(t: import('@duckdb/node-api').DuckDBType): number {
 
 /** `INSERT INTO x`, `UPDATE x`, `DELETE FROM x`, `TRUNCATE [TABLE] x` → x's name parts. */
 function writeTarget(tokens: ReturnType<typeof tokenize>): string[] | null {
-  let k = tokens.findIndex((t) => t.kind === 'word' && ['insert', 'update', 'delete', 'truncate', 'merge'].includes(t.value));
+  let k = tokens.findIndex(
+    (t) => t.kind === 'word' && ['insert', 'update', 'delete', 'truncate', 'merge'].includes(t.value),
+  );
   if (k === -1) return null;
   k++;
   while (tokens[k] && tokens[k]!.kind === 'word' && ['into', 'from', 'table', 'only'].includes(tokens[k]!.value)) k++;
@@ -646,7 +729,26 @@ function sameName(a: string[], b: string[]): boolean {
 /** The object a CREATE / DROP / ALTER names (the first name after the object kind). */
 export function ddlObjectName(tokens: ReturnType<typeof tokenize>): QualifiedName | null {
   let k = 1;
-  const skip = ['or', 'replace', 'temp', 'temporary', 'unique', 'unlogged', 'table', 'view', 'materialized', 'schema', 'index', 'type', 'sequence', 'macro', 'function', 'if', 'not', 'exists'];
+  const skip = [
+    'or',
+    'replace',
+    'temp',
+    'temporary',
+    'unique',
+    'unlogged',
+    'table',
+    'view',
+    'materialized',
+    'schema',
+    'index',
+    'type',
+    'sequence',
+    'macro',
+    'function',
+    'if',
+    'not',
+    'exists',
+  ];
   while (tokens[k] && tokens[k]!.kind === 'word' && skip.includes(tokens[k]!.value)) k++;
   const parts: string[] = [];
   while (tokens[k] && (tokens[k]!.kind === 'word' || tokens[k]!.kind === 'qident')) {

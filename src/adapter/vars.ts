@@ -17,54 +17,177 @@ export interface VarDef {
   readOnly?: boolean;
 }
 
-const onOff = (name: string) => (v: string): string => {
-  const l = v.toLowerCase();
-  if (['on', 'true', 't', '1', 'yes'].includes(l)) return 'on';
-  if (['off', 'false', 'f', '0', 'no'].includes(l)) return 'off';
-  throw new SqlError('22023', `parameter "${name}" requires a Boolean value`);
-};
+const onOff =
+  (name: string) =>
+  (v: string): string => {
+    const l = v.toLowerCase();
+    if (['on', 'true', 't', '1', 'yes'].includes(l)) return 'on';
+    if (['off', 'false', 'f', '0', 'no'].includes(l)) return 'off';
+    throw new SqlError('22023', `parameter "${name}" requires a Boolean value`);
+  };
 
 export const VARIABLES: VarDef[] = [
-  { name: 'application_name', default: '', report: true, description: 'Sets the application name to be reported in statistics and logs.' },
-  { name: 'client_encoding', default: 'UTF8', report: true, description: "Sets the client's character set encoding (only UTF8).",
+  {
+    name: 'application_name',
+    default: '',
+    report: true,
+    description: 'Sets the application name to be reported in statistics and logs.',
+  },
+  {
+    name: 'client_encoding',
+    default: 'UTF8',
+    report: true,
+    description: "Sets the client's character set encoding (only UTF8).",
     check: (v) => {
-      if (!/^utf-?8$/i.test(v) && !/^unicode$/i.test(v)) throw new SqlError('22023', `invalid value for parameter "client_encoding": "${v}"`, { hint: 'Ferry only supports UTF8.' });
+      if (!/^utf-?8$/i.test(v) && !/^unicode$/i.test(v))
+        throw new SqlError('22023', `invalid value for parameter "client_encoding": "${v}"`, {
+          hint: 'Ferry only supports UTF8.',
+        });
       return 'UTF8';
-    } },
-  { name: 'server_encoding', default: 'UTF8', report: true, readOnly: true, description: "The server's character set encoding." },
-  { name: 'server_version', default: '9.5.0', report: true, readOnly: true, description: 'The PostgreSQL version Ferry reports to clients (as Materialize does).' },
-  { name: 'server_version_num', default: '90500', report: false, readOnly: true, description: 'server_version as an integer.' },
-  { name: 'DateStyle', default: 'ISO, MDY', report: true, description: 'Sets the display format for date and time values (only ISO).',
+    },
+  },
+  {
+    name: 'server_encoding',
+    default: 'UTF8',
+    report: true,
+    readOnly: true,
+    description: "The server's character set encoding.",
+  },
+  {
+    name: 'server_version',
+    default: '9.5.0',
+    report: true,
+    readOnly: true,
+    description: 'The PostgreSQL version Ferry reports to clients (as Materialize does).',
+  },
+  {
+    name: 'server_version_num',
+    default: '90500',
+    report: false,
+    readOnly: true,
+    description: 'server_version as an integer.',
+  },
+  {
+    name: 'DateStyle',
+    default: 'ISO, MDY',
+    report: true,
+    description: 'Sets the display format for date and time values (only ISO).',
     check: (v) => {
-      if (!/iso/i.test(v) && !/^\s*(mdy|dmy|ymd)\s*$/i.test(v)) throw new SqlError('22023', `invalid value for parameter "DateStyle": "${v}"`);
+      if (!/iso/i.test(v) && !/^\s*(mdy|dmy|ymd)\s*$/i.test(v))
+        throw new SqlError('22023', `invalid value for parameter "DateStyle": "${v}"`);
       return 'ISO, MDY';
-    } },
-  { name: 'IntervalStyle', default: 'postgres', report: true, description: 'Sets the display format for interval values (only postgres).' },
-  { name: 'TimeZone', default: 'UTC', report: true, description: 'Sets the time zone for displaying timestamps (only UTC).',
+    },
+  },
+  {
+    name: 'IntervalStyle',
+    default: 'postgres',
+    report: true,
+    description: 'Sets the display format for interval values (only postgres).',
+  },
+  {
+    name: 'TimeZone',
+    default: 'UTC',
+    report: true,
+    description: 'Sets the time zone for displaying timestamps (only UTC).',
     check: (v) => {
-      if (!/^(utc|gmt|etc\/utc|\+?0+(:00)?|z)$/i.test(v.trim())) throw new SqlError('22023', `invalid value for parameter "TimeZone": "${v}"`, { hint: 'Ferry supports only UTC.' });
+      if (!/^(utc|gmt|etc\/utc|\+?0+(:00)?|z)$/i.test(v.trim()))
+        throw new SqlError('22023', `invalid value for parameter "TimeZone": "${v}"`, {
+          hint: 'Ferry supports only UTC.',
+        });
       return 'UTC';
-    } },
-  { name: 'integer_datetimes', default: 'on', report: true, readOnly: true, description: 'Datetimes are integer based.' },
-  { name: 'standard_conforming_strings', default: 'on', report: true, description: "Causes '...' strings to treat backslashes literally.", check: (v) => {
-    if (onOff('standard_conforming_strings')(v) !== 'on') throw new SqlError('0A000', 'standard_conforming_strings = off not yet supported');
-    return 'on';
-  } },
-  { name: 'is_superuser', default: 'off', report: true, readOnly: true, description: 'Whether the current role is a superuser.' },
-  { name: 'extra_float_digits', default: '1', report: false, description: 'Accepted for compatibility; floats always print in shortest round-trip form.' },
-  { name: 'search_path', default: 'public', report: false, description: 'Sets the schema search order for names that are not schema-qualified.' },
-  { name: 'cluster', default: 'quickstart', report: false, description: 'Sets the current cluster (recorded; one engine runs all work).' },
+    },
+  },
+  {
+    name: 'integer_datetimes',
+    default: 'on',
+    report: true,
+    readOnly: true,
+    description: 'Datetimes are integer based.',
+  },
+  {
+    name: 'standard_conforming_strings',
+    default: 'on',
+    report: true,
+    description: "Causes '...' strings to treat backslashes literally.",
+    check: (v) => {
+      if (onOff('standard_conforming_strings')(v) !== 'on')
+        throw new SqlError('0A000', 'standard_conforming_strings = off not yet supported');
+      return 'on';
+    },
+  },
+  {
+    name: 'is_superuser',
+    default: 'off',
+    report: true,
+    readOnly: true,
+    description: 'Whether the current role is a superuser.',
+  },
+  {
+    name: 'extra_float_digits',
+    default: '1',
+    report: false,
+    description: 'Accepted for compatibility; floats always print in shortest round-trip form.',
+  },
+  {
+    name: 'search_path',
+    default: 'public',
+    report: false,
+    description: 'Sets the schema search order for names that are not schema-qualified.',
+  },
+  {
+    name: 'cluster',
+    default: 'quickstart',
+    report: false,
+    description: 'Sets the current cluster (recorded; one engine runs all work).',
+  },
   { name: 'cluster_replica', default: '', report: false, description: 'Accepted for compatibility.' },
-  { name: 'database', default: 'materialize', report: false, description: 'Sets the current database (only materialize).' },
-  { name: 'transaction_isolation', default: 'serializable', report: false, description: 'Transaction isolation level (the engine provides snapshot isolation).' },
+  {
+    name: 'database',
+    default: 'materialize',
+    report: false,
+    description: 'Sets the current database (only materialize).',
+  },
+  {
+    name: 'transaction_isolation',
+    default: 'serializable',
+    report: false,
+    description: 'Transaction isolation level (the engine provides snapshot isolation).',
+  },
   { name: 'statement_timeout', default: '0', report: false, description: 'Accepted for compatibility.' },
-  { name: 'idle_in_transaction_session_timeout', default: '0', report: false, description: 'Accepted for compatibility.' },
+  {
+    name: 'idle_in_transaction_session_timeout',
+    default: '0',
+    report: false,
+    description: 'Accepted for compatibility.',
+  },
   { name: 'lock_timeout', default: '0', report: false, description: 'Accepted for compatibility.' },
-  { name: 'client_min_messages', default: 'notice', report: false, description: 'Sets the message levels that are sent to the client.' },
-  { name: 'emit_progress_notices', default: 'on', report: false, description: 'Send NoticeResponse progress messages during long exports.', check: onOff('emit_progress_notices') },
-  { name: 'auto_route_introspection_queries', default: 'on', report: false, description: 'Accepted for compatibility.' },
+  {
+    name: 'client_min_messages',
+    default: 'notice',
+    report: false,
+    description: 'Sets the message levels that are sent to the client.',
+  },
+  {
+    name: 'emit_progress_notices',
+    default: 'on',
+    report: false,
+    description: 'Send NoticeResponse progress messages during long exports.',
+    check: onOff('emit_progress_notices'),
+  },
+  {
+    name: 'auto_route_introspection_queries',
+    default: 'on',
+    report: false,
+    description: 'Accepted for compatibility.',
+  },
   { name: 'welcome_message', default: 'on', report: false, description: 'Accepted for compatibility.' },
-  { name: 'max_identifier_length', default: '255', report: false, readOnly: true, description: 'Maximum identifier length.' },
+  {
+    name: 'max_identifier_length',
+    default: '255',
+    report: false,
+    readOnly: true,
+    description: 'Maximum identifier length.',
+  },
 ];
 
 const BY_NAME = new Map(VARIABLES.map((v) => [v.name.toLowerCase(), v]));
@@ -118,6 +241,10 @@ export class SessionVars {
   }
 
   all(): { name: string; setting: string; description: string }[] {
-    return VARIABLES.map((v) => ({ name: v.name, setting: this.values.get(v.name) ?? v.default, description: v.description }));
+    return VARIABLES.map((v) => ({
+      name: v.name,
+      setting: this.values.get(v.name) ?? v.default,
+      description: v.description,
+    }));
   }
 }

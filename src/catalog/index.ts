@@ -22,7 +22,8 @@ export const DEFAULT_SCHEMA = 'public';
 /** Grantee id standing for PUBLIC in grants. */
 export const PUBLIC_GRANTEE = 'p';
 
-export type ItemKind = 'table' | 'view' | 'materialized-view' | 'source' | 'connection' | 'secret' | 'export' | 'index' | 'type';
+export type ItemKind =
+  'table' | 'view' | 'materialized-view' | 'source' | 'connection' | 'secret' | 'export' | 'index' | 'type';
 
 export interface CatalogObject {
   id: string;
@@ -63,12 +64,20 @@ const T = INTERNAL_SCHEMA;
 
 type Row = Record<string, unknown>;
 
-export async function queryRows(conn: DuckDBConnection, sql: string, params: (string | number | boolean | null)[] = []): Promise<Row[]> {
+export async function queryRows(
+  conn: DuckDBConnection,
+  sql: string,
+  params: (string | number | boolean | null)[] = [],
+): Promise<Row[]> {
   const reader = await conn.runAndReadAll(sql, params as never);
   return reader.getRowObjectsJS() as Row[];
 }
 
-async function exec(conn: DuckDBConnection, sql: string, params: (string | number | boolean | null)[] = []): Promise<void> {
+async function exec(
+  conn: DuckDBConnection,
+  sql: string,
+  params: (string | number | boolean | null)[] = [],
+): Promise<void> {
   await conn.run(sql, params as never);
 }
 
@@ -115,10 +124,32 @@ export async function bootstrap(conn: DuckDBConnection): Promise<BootstrapResult
       environmentId = randomUUID();
       await setMeta(conn, 'environment_id', environmentId);
       const roleId = await allocateId(conn, 'role');
-      await exec(conn, `INSERT INTO ${T}.roles VALUES ($1, $2, $3, true, true, true, true, true, NULL)`, [roleId, await allocateOid(conn), DEFAULT_ROLE]);
-      await insertObject(conn, { id: await allocateId(conn, 'item'), kind: 'database', schemaName: null, name: DEFAULT_DATABASE, ownerId: roleId, createSql: null, redactedSql: null, details: {} });
+      await exec(conn, `INSERT INTO ${T}.roles VALUES ($1, $2, $3, true, true, true, true, true, NULL)`, [
+        roleId,
+        await allocateOid(conn),
+        DEFAULT_ROLE,
+      ]);
+      await insertObject(conn, {
+        id: await allocateId(conn, 'item'),
+        kind: 'database',
+        schemaName: null,
+        name: DEFAULT_DATABASE,
+        ownerId: roleId,
+        createSql: null,
+        redactedSql: null,
+        details: {},
+      });
       const schemaId = await allocateId(conn, 'item');
-      await insertObject(conn, { id: schemaId, kind: 'schema', schemaName: null, name: DEFAULT_SCHEMA, ownerId: roleId, createSql: null, redactedSql: null, details: {} });
+      await insertObject(conn, {
+        id: schemaId,
+        kind: 'schema',
+        schemaName: null,
+        name: DEFAULT_SCHEMA,
+        ownerId: roleId,
+        createSql: null,
+        redactedSql: null,
+        details: {},
+      });
       // As in Materialize: everyone may use the public schema; creating in it needs a grant.
       await exec(conn, `INSERT INTO ${T}.grants VALUES ($1, $2, 'U', $3)`, [schemaId, PUBLIC_GRANTEE, roleId]);
     }
@@ -131,23 +162,24 @@ export async function bootstrap(conn: DuckDBConnection): Promise<BootstrapResult
   }
 }
 
-export async function insertObject(conn: DuckDBConnection, o: Omit<CatalogObject, 'oid'> & { oid?: number }): Promise<CatalogObject> {
+export async function insertObject(
+  conn: DuckDBConnection,
+  o: Omit<CatalogObject, 'oid'> & { oid?: number },
+): Promise<CatalogObject> {
   const oid = o.oid ?? (await allocateOid(conn));
-  await exec(conn, `INSERT INTO ${T}.objects (id, oid, kind, schema_name, name, owner_id, create_sql, redacted_sql, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, [
-    o.id,
-    oid,
-    o.kind,
-    o.schemaName,
-    o.name,
-    o.ownerId,
-    o.createSql,
-    o.redactedSql,
-    JSON.stringify(o.details),
-  ]);
+  await exec(
+    conn,
+    `INSERT INTO ${T}.objects (id, oid, kind, schema_name, name, owner_id, create_sql, redacted_sql, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [o.id, oid, o.kind, o.schemaName, o.name, o.ownerId, o.createSql, o.redactedSql, JSON.stringify(o.details)],
+  );
   return { ...o, oid };
 }
 
-export async function updateObject(conn: DuckDBConnection, id: string, fields: Partial<Pick<CatalogObject, 'name' | 'ownerId' | 'createSql' | 'redactedSql' | 'details' | 'schemaName'>>): Promise<void> {
+export async function updateObject(
+  conn: DuckDBConnection,
+  id: string,
+  fields: Partial<Pick<CatalogObject, 'name' | 'ownerId' | 'createSql' | 'redactedSql' | 'details' | 'schemaName'>>,
+): Promise<void> {
   const sets: string[] = [];
   const params: (string | null)[] = [];
   const add = (col: string, v: string | null): void => {
@@ -194,20 +226,34 @@ export async function getObjectById(conn: DuckDBConnection, id: string): Promise
 }
 
 /** Looks an item up by schema and name (any item kind; names are unique per schema). */
-export async function findItem(conn: DuckDBConnection, schemaName: string, name: string): Promise<CatalogObject | null> {
-  const rows = await queryRows(conn, `SELECT ${OBJECT_COLS} FROM ${T}.objects WHERE schema_name = $1 AND name = $2 AND kind NOT IN ('schema', 'database')`, [schemaName, name]);
+export async function findItem(
+  conn: DuckDBConnection,
+  schemaName: string,
+  name: string,
+): Promise<CatalogObject | null> {
+  const rows = await queryRows(
+    conn,
+    `SELECT ${OBJECT_COLS} FROM ${T}.objects WHERE schema_name = $1 AND name = $2 AND kind NOT IN ('schema', 'database')`,
+    [schemaName, name],
+  );
   return rows.length ? toObject(rows[0]!) : null;
 }
 
 export async function findSchema(conn: DuckDBConnection, name: string): Promise<CatalogObject | null> {
-  const rows = await queryRows(conn, `SELECT ${OBJECT_COLS} FROM ${T}.objects WHERE kind = 'schema' AND name = $1`, [name]);
+  const rows = await queryRows(conn, `SELECT ${OBJECT_COLS} FROM ${T}.objects WHERE kind = 'schema' AND name = $1`, [
+    name,
+  ]);
   return rows.length ? toObject(rows[0]!) : null;
 }
 
 export async function listItems(conn: DuckDBConnection, kinds: string[]): Promise<CatalogObject[]> {
   // Kinds are the catalog's own constants, bound one parameter each.
   const params = kinds.map((_, i) => `$${i + 1}`).join(', ');
-  const rows = await queryRows(conn, `SELECT ${OBJECT_COLS} FROM ${T}.objects WHERE kind IN (${params}) ORDER BY id`, kinds);
+  const rows = await queryRows(
+    conn,
+    `SELECT ${OBJECT_COLS} FROM ${T}.objects WHERE kind IN (${params}) ORDER BY id`,
+    kinds,
+  );
   return rows.map(toObject);
 }
 
@@ -247,12 +293,26 @@ export async function getRoleById(conn: DuckDBConnection, id: string): Promise<R
 export async function insertRole(conn: DuckDBConnection, r: Omit<Role, 'id' | 'oid'>): Promise<Role> {
   const id = await allocateId(conn, 'role');
   const oid = await allocateOid(conn);
-  await exec(conn, `INSERT INTO ${T}.roles VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, [id, oid, r.name, r.login, r.superuser, r.inherit, r.createrole, r.createdb, r.scram]);
+  await exec(conn, `INSERT INTO ${T}.roles VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, [
+    id,
+    oid,
+    r.name,
+    r.login,
+    r.superuser,
+    r.inherit,
+    r.createrole,
+    r.createdb,
+    r.scram,
+  ]);
   return { ...r, id, oid };
 }
 
 export async function updateRole(conn: DuckDBConnection, r: Role): Promise<void> {
-  await exec(conn, `UPDATE ${T}.roles SET login = $2, superuser = $3, inherit = $4, createrole = $5, createdb = $6, scram = $7 WHERE id = $1`, [r.id, r.login, r.superuser, r.inherit, r.createrole, r.createdb, r.scram]);
+  await exec(
+    conn,
+    `UPDATE ${T}.roles SET login = $2, superuser = $3, inherit = $4, createrole = $5, createdb = $6, scram = $7 WHERE id = $1`,
+    [r.id, r.login, r.superuser, r.inherit, r.createrole, r.createdb, r.scram],
+  );
 }
 
 export async function deleteRole(conn: DuckDBConnection, id: string): Promise<void> {
@@ -280,13 +340,28 @@ export async function removeRoleMember(conn: DuckDBConnection, roleId: string, m
 // ---------------------------------------------------------------------------------------
 // Privileges
 
-export async function grant(conn: DuckDBConnection, objectId: string, granteeId: string, priv: Privilege, grantorId: string): Promise<void> {
+export async function grant(
+  conn: DuckDBConnection,
+  objectId: string,
+  granteeId: string,
+  priv: Privilege,
+  grantorId: string,
+): Promise<void> {
   await revoke(conn, objectId, granteeId, priv);
   await exec(conn, `INSERT INTO ${T}.grants VALUES ($1, $2, $3, $4)`, [objectId, granteeId, priv, grantorId]);
 }
 
-export async function revoke(conn: DuckDBConnection, objectId: string, granteeId: string, priv: Privilege): Promise<void> {
-  await exec(conn, `DELETE FROM ${T}.grants WHERE object_id = $1 AND grantee_id = $2 AND privilege = $3`, [objectId, granteeId, priv]);
+export async function revoke(
+  conn: DuckDBConnection,
+  objectId: string,
+  granteeId: string,
+  priv: Privilege,
+): Promise<void> {
+  await exec(conn, `DELETE FROM ${T}.grants WHERE object_id = $1 AND grantee_id = $2 AND privilege = $3`, [
+    objectId,
+    granteeId,
+    priv,
+  ]);
 }
 
 /** Role ids whose privileges `role` holds: itself and, with INHERIT, the roles it is a member of. */
@@ -302,7 +377,12 @@ async function effectiveRoleIds(conn: DuckDBConnection, role: Role): Promise<str
   return ids.concat(rows.map((r) => String(r.id)));
 }
 
-export async function hasPrivilege(conn: DuckDBConnection, role: Role, obj: CatalogObject, priv: Privilege): Promise<boolean> {
+export async function hasPrivilege(
+  conn: DuckDBConnection,
+  role: Role,
+  obj: CatalogObject,
+  priv: Privilege,
+): Promise<boolean> {
   if (role.superuser) return true;
   const ids = await effectiveRoleIds(conn, role);
   if (ids.includes(obj.ownerId)) return true;
@@ -347,7 +427,11 @@ export async function addDependency(conn: DuckDBConnection, objectId: string, de
 }
 
 export async function dependents(conn: DuckDBConnection, id: string): Promise<CatalogObject[]> {
-  const rows = await queryRows(conn, `SELECT ${OBJECT_COLS} FROM ${T}.objects WHERE id IN (SELECT object_id FROM ${T}.dependencies WHERE depends_on = $1)`, [id]);
+  const rows = await queryRows(
+    conn,
+    `SELECT ${OBJECT_COLS} FROM ${T}.objects WHERE id IN (SELECT object_id FROM ${T}.dependencies WHERE depends_on = $1)`,
+    [id],
+  );
   return rows.map(toObject);
 }
 

@@ -20,7 +20,12 @@
  */
 import { INTERNAL_SCHEMA } from './bootstrap.js';
 
-export { PG_COMPAT_DB, PG_COMPAT_RELATIONS, INFORMATION_SCHEMA_RELATIONS, PG_COMPAT_FUNCTIONS } from '../types/pg-catalog-names.js';
+export {
+  PG_COMPAT_DB,
+  PG_COMPAT_RELATIONS,
+  INFORMATION_SCHEMA_RELATIONS,
+  PG_COMPAT_FUNCTIONS,
+} from '../types/pg-catalog-names.js';
 import { INFORMATION_SCHEMA_RELATIONS, PG_COMPAT_DB } from '../types/pg-catalog-names.js';
 
 const M = 'materialize';
@@ -49,7 +54,15 @@ const SCALARS: [number, string, string, number, number, string, string[]][] = [
   [1043, 'varchar', 'character varying', -1, 1015, 'S', []],
   [1082, 'date', 'date', 4, 1182, 'D', ['DATE']],
   [1083, 'time', 'time without time zone', 8, 1183, 'D', ['TIME', 'TIME_NS']],
-  [1114, 'timestamp', 'timestamp without time zone', 8, 1115, 'D', ['TIMESTAMP', 'TIMESTAMP_S', 'TIMESTAMP_MS', 'TIMESTAMP_NS']],
+  [
+    1114,
+    'timestamp',
+    'timestamp without time zone',
+    8,
+    1115,
+    'D',
+    ['TIMESTAMP', 'TIMESTAMP_S', 'TIMESTAMP_MS', 'TIMESTAMP_NS'],
+  ],
   [1184, 'timestamptz', 'timestamp with time zone', 8, 1185, 'D', ['TIMESTAMP WITH TIME ZONE']],
   [1186, 'interval', 'interval', 16, 1187, 'T', ['INTERVAL']],
   [1266, 'timetz', 'time with time zone', 12, 1270, 'D', ['TIME WITH TIME ZONE']],
@@ -80,7 +93,8 @@ function typeRows(): string {
 /** `WHEN '<duckdb type>' THEN <oid or array oid>` for every DuckDB type name with a pg_type. */
 function duckCase(col: 'oid' | 'arr'): string {
   const out: string[] = [];
-  for (const [oid, , , , arr, , ducks] of SCALARS) for (const d of ducks) out.push(`WHEN ${q(d)} THEN ${col === 'oid' ? oid : arr}`);
+  for (const [oid, , , , arr, , ducks] of SCALARS)
+    for (const d of ducks) out.push(`WHEN ${q(d)} THEN ${col === 'oid' ? oid : arr}`);
   return out.join(' ');
 }
 
@@ -93,7 +107,10 @@ function oidCase(value: (r: (typeof SCALARS)[number]) => string, arrays = false)
 
 /** An empty relation with PostgreSQL's column names; `cols` is `name TYPE, …`. */
 function empty(name: string, cols: string): string {
-  const list = cols.split(',').map((c) => c.trim()).filter((c) => c !== '');
+  const list = cols
+    .split(',')
+    .map((c) => c.trim())
+    .filter((c) => c !== '');
   const sel = list.map((c) => {
     const sp = c.indexOf(' ');
     return `NULL::${c.slice(sp + 1)} AS ${c.slice(0, sp)}`;
@@ -280,51 +297,133 @@ export function pgCompatSql(): string[] {
                     ('standard_conforming_strings', 'on'), ('integer_datetimes', 'on')) AS v(name, setting)`,
     empty('pg_description', 'objoid INTEGER, classoid INTEGER, objsubid INTEGER, description VARCHAR'),
     empty('pg_shdescription', 'objoid INTEGER, classoid INTEGER, description VARCHAR'),
-    empty('pg_index', 'indexrelid INTEGER, indrelid INTEGER, indnatts SMALLINT, indnkeyatts SMALLINT, indisunique BOOLEAN, indnullsnotdistinct BOOLEAN, indisprimary BOOLEAN, indisexclusion BOOLEAN, indimmediate BOOLEAN, indisclustered BOOLEAN, indisvalid BOOLEAN, indcheckxmin BOOLEAN, indisready BOOLEAN, indislive BOOLEAN, indisreplident BOOLEAN, indkey SMALLINT[], indcollation INTEGER[], indclass INTEGER[], indoption SMALLINT[], indexprs VARCHAR, indpred VARCHAR'),
-    empty('pg_indexes', 'schemaname VARCHAR, tablename VARCHAR, indexname VARCHAR, tablespace VARCHAR, indexdef VARCHAR'),
-    empty('pg_constraint', 'oid INTEGER, conname VARCHAR, connamespace INTEGER, contype VARCHAR, condeferrable BOOLEAN, condeferred BOOLEAN, convalidated BOOLEAN, conrelid INTEGER, contypid INTEGER, conindid INTEGER, conparentid INTEGER, confrelid INTEGER, confupdtype VARCHAR, confdeltype VARCHAR, confmatchtype VARCHAR, conislocal BOOLEAN, coninhcount INTEGER, connoinherit BOOLEAN, conkey SMALLINT[], confkey SMALLINT[], conpfeqop INTEGER[], conppeqop INTEGER[], conffeqop INTEGER[], conexclop INTEGER[], conbin VARCHAR'),
+    empty(
+      'pg_index',
+      'indexrelid INTEGER, indrelid INTEGER, indnatts SMALLINT, indnkeyatts SMALLINT, indisunique BOOLEAN, indnullsnotdistinct BOOLEAN, indisprimary BOOLEAN, indisexclusion BOOLEAN, indimmediate BOOLEAN, indisclustered BOOLEAN, indisvalid BOOLEAN, indcheckxmin BOOLEAN, indisready BOOLEAN, indislive BOOLEAN, indisreplident BOOLEAN, indkey SMALLINT[], indcollation INTEGER[], indclass INTEGER[], indoption SMALLINT[], indexprs VARCHAR, indpred VARCHAR',
+    ),
+    empty(
+      'pg_indexes',
+      'schemaname VARCHAR, tablename VARCHAR, indexname VARCHAR, tablespace VARCHAR, indexdef VARCHAR',
+    ),
+    empty(
+      'pg_constraint',
+      'oid INTEGER, conname VARCHAR, connamespace INTEGER, contype VARCHAR, condeferrable BOOLEAN, condeferred BOOLEAN, convalidated BOOLEAN, conrelid INTEGER, contypid INTEGER, conindid INTEGER, conparentid INTEGER, confrelid INTEGER, confupdtype VARCHAR, confdeltype VARCHAR, confmatchtype VARCHAR, conislocal BOOLEAN, coninhcount INTEGER, connoinherit BOOLEAN, conkey SMALLINT[], confkey SMALLINT[], conpfeqop INTEGER[], conppeqop INTEGER[], conffeqop INTEGER[], conexclop INTEGER[], conbin VARCHAR',
+    ),
     empty('pg_inherits', 'inhrelid INTEGER, inhparent INTEGER, inhseqno INTEGER, inhdetachpending BOOLEAN'),
-    empty('pg_trigger', 'oid INTEGER, tgrelid INTEGER, tgparentid INTEGER, tgname VARCHAR, tgfoid INTEGER, tgtype SMALLINT, tgenabled VARCHAR, tgisinternal BOOLEAN, tgconstrrelid INTEGER, tgconstrindid INTEGER, tgconstraint INTEGER, tgdeferrable BOOLEAN, tginitdeferred BOOLEAN, tgnargs SMALLINT, tgattr SMALLINT[], tgargs BLOB, tgqual VARCHAR'),
-    empty('pg_policy', 'oid INTEGER, polname VARCHAR, polrelid INTEGER, polcmd VARCHAR, polpermissive BOOLEAN, polroles INTEGER[], polqual VARCHAR, polwithcheck VARCHAR'),
-    empty('pg_rewrite', 'oid INTEGER, rulename VARCHAR, ev_class INTEGER, ev_type VARCHAR, ev_enabled VARCHAR, is_instead BOOLEAN, ev_qual VARCHAR, ev_action VARCHAR'),
-    empty('pg_statistic_ext', 'oid INTEGER, stxrelid INTEGER, stxname VARCHAR, stxnamespace INTEGER, stxowner INTEGER, stxstattarget INTEGER, stxkeys SMALLINT[], stxkind VARCHAR[], stxexprs VARCHAR'),
-    empty('pg_publication', 'oid INTEGER, pubname VARCHAR, pubowner INTEGER, puballtables BOOLEAN, pubinsert BOOLEAN, pubupdate BOOLEAN, pubdelete BOOLEAN, pubtruncate BOOLEAN, pubviaroot BOOLEAN'),
+    empty(
+      'pg_trigger',
+      'oid INTEGER, tgrelid INTEGER, tgparentid INTEGER, tgname VARCHAR, tgfoid INTEGER, tgtype SMALLINT, tgenabled VARCHAR, tgisinternal BOOLEAN, tgconstrrelid INTEGER, tgconstrindid INTEGER, tgconstraint INTEGER, tgdeferrable BOOLEAN, tginitdeferred BOOLEAN, tgnargs SMALLINT, tgattr SMALLINT[], tgargs BLOB, tgqual VARCHAR',
+    ),
+    empty(
+      'pg_policy',
+      'oid INTEGER, polname VARCHAR, polrelid INTEGER, polcmd VARCHAR, polpermissive BOOLEAN, polroles INTEGER[], polqual VARCHAR, polwithcheck VARCHAR',
+    ),
+    empty(
+      'pg_rewrite',
+      'oid INTEGER, rulename VARCHAR, ev_class INTEGER, ev_type VARCHAR, ev_enabled VARCHAR, is_instead BOOLEAN, ev_qual VARCHAR, ev_action VARCHAR',
+    ),
+    empty(
+      'pg_statistic_ext',
+      'oid INTEGER, stxrelid INTEGER, stxname VARCHAR, stxnamespace INTEGER, stxowner INTEGER, stxstattarget INTEGER, stxkeys SMALLINT[], stxkind VARCHAR[], stxexprs VARCHAR',
+    ),
+    empty(
+      'pg_publication',
+      'oid INTEGER, pubname VARCHAR, pubowner INTEGER, puballtables BOOLEAN, pubinsert BOOLEAN, pubupdate BOOLEAN, pubdelete BOOLEAN, pubtruncate BOOLEAN, pubviaroot BOOLEAN',
+    ),
     empty('pg_publication_rel', 'oid INTEGER, prpubid INTEGER, prrelid INTEGER, prqual VARCHAR, prattrs SMALLINT[]'),
     empty('pg_publication_namespace', 'oid INTEGER, pnpubid INTEGER, pnnspid INTEGER'),
-    empty('pg_extension', 'oid INTEGER, extname VARCHAR, extowner INTEGER, extnamespace INTEGER, extrelocatable BOOLEAN, extversion VARCHAR, extconfig INTEGER[], extcondition VARCHAR[]'),
+    empty(
+      'pg_extension',
+      'oid INTEGER, extname VARCHAR, extowner INTEGER, extnamespace INTEGER, extrelocatable BOOLEAN, extversion VARCHAR, extconfig INTEGER[], extcondition VARCHAR[]',
+    ),
     empty('pg_foreign_table', 'ftrelid INTEGER, ftserver INTEGER, ftoptions VARCHAR[]'),
-    empty('pg_foreign_server', 'oid INTEGER, srvname VARCHAR, srvowner INTEGER, srvfdw INTEGER, srvtype VARCHAR, srvversion VARCHAR, srvacl VARCHAR[], srvoptions VARCHAR[]'),
-    empty('pg_foreign_data_wrapper', 'oid INTEGER, fdwname VARCHAR, fdwowner INTEGER, fdwhandler INTEGER, fdwvalidator INTEGER, fdwacl VARCHAR[], fdwoptions VARCHAR[]'),
+    empty(
+      'pg_foreign_server',
+      'oid INTEGER, srvname VARCHAR, srvowner INTEGER, srvfdw INTEGER, srvtype VARCHAR, srvversion VARCHAR, srvacl VARCHAR[], srvoptions VARCHAR[]',
+    ),
+    empty(
+      'pg_foreign_data_wrapper',
+      'oid INTEGER, fdwname VARCHAR, fdwowner INTEGER, fdwhandler INTEGER, fdwvalidator INTEGER, fdwacl VARCHAR[], fdwoptions VARCHAR[]',
+    ),
     empty('pg_user_mapping', 'oid INTEGER, umuser INTEGER, umserver INTEGER, umoptions VARCHAR[]'),
-    empty('pg_partitioned_table', 'partrelid INTEGER, partstrat VARCHAR, partnatts SMALLINT, partdefid INTEGER, partattrs SMALLINT[]'),
-    empty('pg_proc', 'oid INTEGER, proname VARCHAR, pronamespace INTEGER, proowner INTEGER, prolang INTEGER, procost FLOAT, prorows FLOAT, provariadic INTEGER, prosupport INTEGER, prokind VARCHAR, proisagg BOOLEAN, proiswindow BOOLEAN, prosecdef BOOLEAN, proleakproof BOOLEAN, proisstrict BOOLEAN, proretset BOOLEAN, provolatile VARCHAR, proparallel VARCHAR, pronargs SMALLINT, pronargdefaults SMALLINT, prorettype INTEGER, proargtypes INTEGER[], proallargtypes INTEGER[], proargmodes VARCHAR[], proargnames VARCHAR[], prosrc VARCHAR, proacl VARCHAR[]'),
+    empty(
+      'pg_partitioned_table',
+      'partrelid INTEGER, partstrat VARCHAR, partnatts SMALLINT, partdefid INTEGER, partattrs SMALLINT[]',
+    ),
+    empty(
+      'pg_proc',
+      'oid INTEGER, proname VARCHAR, pronamespace INTEGER, proowner INTEGER, prolang INTEGER, procost FLOAT, prorows FLOAT, provariadic INTEGER, prosupport INTEGER, prokind VARCHAR, proisagg BOOLEAN, proiswindow BOOLEAN, prosecdef BOOLEAN, proleakproof BOOLEAN, proisstrict BOOLEAN, proretset BOOLEAN, provolatile VARCHAR, proparallel VARCHAR, pronargs SMALLINT, pronargdefaults SMALLINT, prorettype INTEGER, proargtypes INTEGER[], proallargtypes INTEGER[], proargmodes VARCHAR[], proargnames VARCHAR[], prosrc VARCHAR, proacl VARCHAR[]',
+    ),
     empty('pg_aggregate', 'aggfnoid INTEGER, aggkind VARCHAR, aggnumdirectargs SMALLINT'),
     empty('pg_enum', 'oid INTEGER, enumtypid INTEGER, enumsortorder FLOAT, enumlabel VARCHAR'),
     empty('pg_range', 'rngtypid INTEGER, rngsubtype INTEGER, rngmultitypid INTEGER'),
-    empty('pg_depend', 'classid INTEGER, objid INTEGER, objsubid INTEGER, refclassid INTEGER, refobjid INTEGER, refobjsubid INTEGER, deptype VARCHAR'),
-    empty('pg_event_trigger', 'oid INTEGER, evtname VARCHAR, evtevent VARCHAR, evtowner INTEGER, evtfoid INTEGER, evtenabled VARCHAR, evttags VARCHAR[]'),
-    empty('pg_sequence', 'seqrelid INTEGER, seqtypid INTEGER, seqstart BIGINT, seqincrement BIGINT, seqmax BIGINT, seqmin BIGINT, seqcache BIGINT, seqcycle BOOLEAN'),
-    empty('pg_language', 'oid INTEGER, lanname VARCHAR, lanowner INTEGER, lanispl BOOLEAN, lanpltrusted BOOLEAN, lanplcallfoid INTEGER, laninline INTEGER, lanvalidator INTEGER, lanacl VARCHAR[]'),
-    empty('pg_operator', 'oid INTEGER, oprname VARCHAR, oprnamespace INTEGER, oprowner INTEGER, oprkind VARCHAR, oprleft INTEGER, oprright INTEGER, oprresult INTEGER, oprcode VARCHAR'),
-    empty('pg_cast', 'oid INTEGER, castsource INTEGER, casttarget INTEGER, castfunc INTEGER, castcontext VARCHAR, castmethod VARCHAR'),
-    empty('pg_default_acl', 'oid INTEGER, defaclrole INTEGER, defaclnamespace INTEGER, defaclobjtype VARCHAR, defaclacl VARCHAR[]'),
-    empty('pg_conversion', 'oid INTEGER, conname VARCHAR, connamespace INTEGER, conowner INTEGER, conforencoding INTEGER, contoencoding INTEGER, conproc VARCHAR, condefault BOOLEAN'),
-    empty('pg_opclass', 'oid INTEGER, opcmethod INTEGER, opcname VARCHAR, opcnamespace INTEGER, opcowner INTEGER, opcfamily INTEGER, opcintype INTEGER, opcdefault BOOLEAN, opckeytype INTEGER'),
+    empty(
+      'pg_depend',
+      'classid INTEGER, objid INTEGER, objsubid INTEGER, refclassid INTEGER, refobjid INTEGER, refobjsubid INTEGER, deptype VARCHAR',
+    ),
+    empty(
+      'pg_event_trigger',
+      'oid INTEGER, evtname VARCHAR, evtevent VARCHAR, evtowner INTEGER, evtfoid INTEGER, evtenabled VARCHAR, evttags VARCHAR[]',
+    ),
+    empty(
+      'pg_sequence',
+      'seqrelid INTEGER, seqtypid INTEGER, seqstart BIGINT, seqincrement BIGINT, seqmax BIGINT, seqmin BIGINT, seqcache BIGINT, seqcycle BOOLEAN',
+    ),
+    empty(
+      'pg_language',
+      'oid INTEGER, lanname VARCHAR, lanowner INTEGER, lanispl BOOLEAN, lanpltrusted BOOLEAN, lanplcallfoid INTEGER, laninline INTEGER, lanvalidator INTEGER, lanacl VARCHAR[]',
+    ),
+    empty(
+      'pg_operator',
+      'oid INTEGER, oprname VARCHAR, oprnamespace INTEGER, oprowner INTEGER, oprkind VARCHAR, oprleft INTEGER, oprright INTEGER, oprresult INTEGER, oprcode VARCHAR',
+    ),
+    empty(
+      'pg_cast',
+      'oid INTEGER, castsource INTEGER, casttarget INTEGER, castfunc INTEGER, castcontext VARCHAR, castmethod VARCHAR',
+    ),
+    empty(
+      'pg_default_acl',
+      'oid INTEGER, defaclrole INTEGER, defaclnamespace INTEGER, defaclobjtype VARCHAR, defaclacl VARCHAR[]',
+    ),
+    empty(
+      'pg_conversion',
+      'oid INTEGER, conname VARCHAR, connamespace INTEGER, conowner INTEGER, conforencoding INTEGER, contoencoding INTEGER, conproc VARCHAR, condefault BOOLEAN',
+    ),
+    empty(
+      'pg_opclass',
+      'oid INTEGER, opcmethod INTEGER, opcname VARCHAR, opcnamespace INTEGER, opcowner INTEGER, opcfamily INTEGER, opcintype INTEGER, opcdefault BOOLEAN, opckeytype INTEGER',
+    ),
     empty('pg_opfamily', 'oid INTEGER, opfmethod INTEGER, opfname VARCHAR, opfnamespace INTEGER, opfowner INTEGER'),
     empty('pg_ts_config', 'oid INTEGER, cfgname VARCHAR, cfgnamespace INTEGER, cfgowner INTEGER, cfgparser INTEGER'),
-    empty('pg_ts_dict', 'oid INTEGER, dictname VARCHAR, dictnamespace INTEGER, dictowner INTEGER, dicttemplate INTEGER, dictinitoption VARCHAR'),
+    empty(
+      'pg_ts_dict',
+      'oid INTEGER, dictname VARCHAR, dictnamespace INTEGER, dictowner INTEGER, dicttemplate INTEGER, dictinitoption VARCHAR',
+    ),
     empty('pg_ts_parser', 'oid INTEGER, prsname VARCHAR, prsnamespace INTEGER'),
     empty('pg_ts_template', 'oid INTEGER, tmplname VARCHAR, tmplnamespace INTEGER'),
     empty('pg_db_role_setting', 'setdatabase INTEGER, setrole INTEGER, setconfig VARCHAR[]'),
-    empty('pg_locks', 'locktype VARCHAR, database INTEGER, relation INTEGER, pid INTEGER, mode VARCHAR, granted BOOLEAN'),
-    empty('pg_stat_activity', 'datid INTEGER, datname VARCHAR, pid INTEGER, usesysid INTEGER, usename VARCHAR, application_name VARCHAR, client_addr VARCHAR, backend_start TIMESTAMPTZ, xact_start TIMESTAMPTZ, query_start TIMESTAMPTZ, state_change TIMESTAMPTZ, wait_event_type VARCHAR, wait_event VARCHAR, state VARCHAR, backend_xid INTEGER, backend_xmin INTEGER, query VARCHAR, backend_type VARCHAR'),
+    empty(
+      'pg_locks',
+      'locktype VARCHAR, database INTEGER, relation INTEGER, pid INTEGER, mode VARCHAR, granted BOOLEAN',
+    ),
+    empty(
+      'pg_stat_activity',
+      'datid INTEGER, datname VARCHAR, pid INTEGER, usesysid INTEGER, usename VARCHAR, application_name VARCHAR, client_addr VARCHAR, backend_start TIMESTAMPTZ, xact_start TIMESTAMPTZ, query_start TIMESTAMPTZ, state_change TIMESTAMPTZ, wait_event_type VARCHAR, wait_event VARCHAR, state VARCHAR, backend_xid INTEGER, backend_xmin INTEGER, query VARCHAR, backend_type VARCHAR',
+    ),
     // --- information_schema: DuckDB's own views, with the internal schemas and the
     // compatibility database filtered out.
     ...INFORMATION_SCHEMA_RELATIONS.map((v) => {
-      const col = ['schemata'].includes(v) ? ['catalog_name', 'schema_name'] : v === 'character_sets' ? null : ['table_catalog', 'table_schema'];
+      const col = ['schemata'].includes(v)
+        ? ['catalog_name', 'schema_name']
+        : v === 'character_sets'
+          ? null
+          : ['table_catalog', 'table_schema'];
       const where = col === null ? '' : ` WHERE ${col[0]} = '${M}' AND ${col[1]} NOT IN ('${INTERNAL_SCHEMA}', 'main')`;
       const key = v.endsWith('constraints') || v.endsWith('usage') ? ['constraint_catalog', 'constraint_schema'] : col;
-      const w = v === 'check_constraints' || v === 'referential_constraints' ? ` WHERE ${key![0]} = '${M}' AND ${key![1]} NOT IN ('${INTERNAL_SCHEMA}', 'main')` : where;
+      const w =
+        v === 'check_constraints' || v === 'referential_constraints'
+          ? ` WHERE ${key![0]} = '${M}' AND ${key![1]} NOT IN ('${INTERNAL_SCHEMA}', 'main')`
+          : where;
       return `CREATE OR REPLACE VIEW ${P}.information_schema_${v} AS SELECT * FROM system.information_schema.${v}${w}`;
     }),
     // Macros over the relations above (DuckDB binds a macro's tables when it is created).

@@ -21,7 +21,12 @@ const FLAGS: FlagDef[] = [
   { name: 'url', description: 'PostgreSQL URL of the Ferry server', default: DEFAULT_URL },
   { name: 'sql', description: 'the statement to run, e.g. "COPY t TO \'s3://…\' WITH (…)"', default: null },
   { name: 'file', description: "file holding the statement ('-' reads standard input)", default: null },
-  { name: 'json', description: 'print the result (or the error) as one JSON object on stdout', default: 'false', boolean: true },
+  {
+    name: 'json',
+    description: 'print the result (or the error) as one JSON object on stdout',
+    default: 'false',
+    boolean: true,
+  },
 ];
 
 /** What the server said went wrong, as node-postgres reports it. */
@@ -71,7 +76,10 @@ function humanBytes(n: number): string {
 /** One progress line: rows, bytes, files and the rates since the start. */
 export function progressLine(p: Progress, elapsedMs: number): string {
   const secs = Math.max(elapsedMs / 1000, 0.001);
-  return `exported ${p.rows.toLocaleString('en-US')} rows, ${humanBytes(p.bytes)}, ${p.files} files` + ` (${Math.round(p.rows / secs).toLocaleString('en-US')} rows/s, ${humanBytes(p.bytes / secs)}/s, ${(elapsedMs / 1000).toFixed(1)} s)`;
+  return (
+    `exported ${p.rows.toLocaleString('en-US')} rows, ${humanBytes(p.bytes)}, ${p.files} files` +
+    ` (${Math.round(p.rows / secs).toLocaleString('en-US')} rows/s, ${humanBytes(p.bytes / secs)}/s, ${(elapsedMs / 1000).toFixed(1)} s)`
+  );
 }
 
 async function statementText(values: Map<string, string | null>): Promise<string | { usage: string }> {
@@ -93,15 +101,29 @@ async function statementText(values: Map<string, string | null>): Promise<string
 
 export const exportVerb: Verb = {
   name: 'export',
-  summary: 'Run one export (COPY … TO … or EXECUTE EXPORT) on a Ferry server, with progress and scheduler-friendly exit codes.',
+  summary:
+    'Run one export (COPY … TO … or EXECUTE EXPORT) on a Ferry server, with progress and scheduler-friendly exit codes.',
   flags: FLAGS,
   async run(values) {
     const json = values.get('json') === 'true';
     const out = (o: object): void => void process.stdout.write(JSON.stringify(o) + '\n');
     const fail = (exitCode: number, e: PgErrorLike & { phase: string; sqlstate?: boolean }): number => {
-      if (json) out({ ok: false, exit_code: exitCode, phase: e.phase, error: { code: e.sqlstate ? (e.code ?? null) : null, message: e.message ?? 'unknown error', detail: e.detail ?? null, hint: e.hint ?? null } });
+      if (json)
+        out({
+          ok: false,
+          exit_code: exitCode,
+          phase: e.phase,
+          error: {
+            code: e.sqlstate ? (e.code ?? null) : null,
+            message: e.message ?? 'unknown error',
+            detail: e.detail ?? null,
+            hint: e.hint ?? null,
+          },
+        });
       else {
-        const lines = [`ferry export: ${e.phase === 'connect' ? 'cannot connect: ' : ''}${e.sqlstate ? `ERROR ${e.code}: ` : ''}${e.message ?? 'unknown error'}`];
+        const lines = [
+          `ferry export: ${e.phase === 'connect' ? 'cannot connect: ' : ''}${e.sqlstate ? `ERROR ${e.code}: ` : ''}${e.message ?? 'unknown error'}`,
+        ];
         if (e.detail) lines.push(`DETAIL: ${e.detail}`);
         if (e.hint) lines.push(`HINT: ${e.hint}`);
         process.stderr.write(lines.join('\n') + '\n');
@@ -112,7 +134,11 @@ export const exportVerb: Verb = {
     const sql = await statementText(values);
     if (typeof sql !== 'string') return fail(EXIT.badStatement, { phase: 'usage', message: sql.usage });
     const { default: pg } = await import('pg');
-    const client = new pg.Client({ connectionString: values.get('url') ?? DEFAULT_URL, connectionTimeoutMillis: 15_000, application_name: 'ferry export' });
+    const client = new pg.Client({
+      connectionString: values.get('url') ?? DEFAULT_URL,
+      connectionTimeoutMillis: 15_000,
+      application_name: 'ferry export',
+    });
     // A broken connection mid-statement also surfaces on the query; keep it from crashing the process.
     client.on('error', () => undefined);
     try {
@@ -121,7 +147,12 @@ export const exportVerb: Verb = {
       const e = err as PgErrorLike;
       // Refused, unreachable, TLS, unknown database: 5. A rejected role or password: 3.
       const code = err instanceof pg.DatabaseError && /^28/.test(e.code ?? '') ? EXIT.permission : EXIT.connect;
-      return fail(code, { ...e, message: e.message || e.code || 'connection failed', phase: 'connect', sqlstate: err instanceof pg.DatabaseError });
+      return fail(code, {
+        ...e,
+        message: e.message || e.code || 'connection failed',
+        phase: 'connect',
+        sqlstate: err instanceof pg.DatabaseError,
+      });
     }
 
     const tty = process.stderr.isTTY === true;

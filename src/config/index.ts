@@ -45,14 +45,35 @@ export const SERVE_FLAGS: FlagDef[] = [
   { name: 'data-dir', description: 'data directory (DuckDB database, catalog, secrets key)', default: './ferry-data' },
   { name: 'listen', description: 'PostgreSQL wire protocol address host:port', default: '127.0.0.1:6875' },
   { name: 'http-listen', description: 'HTTP address host:port (SQL API, console, metrics)', default: '127.0.0.1:6876' },
-  { name: 'auth', description: "authentication: 'trust' (no passwords) or 'password' (SCRAM-SHA-256)", default: 'trust' },
+  {
+    name: 'auth',
+    description: "authentication: 'trust' (no passwords) or 'password' (SCRAM-SHA-256)",
+    default: 'trust',
+  },
   { name: 'tls-cert', description: 'PEM certificate file; enables TLS together with --tls-key', default: null },
   { name: 'tls-key', description: 'PEM private key file for --tls-cert', default: null },
-  { name: 'max-message-bytes', description: 'largest accepted protocol message in bytes', default: String(64 * 1024 * 1024) },
-  { name: 'aws-connection-role-arn', description: 'role assumed first (no external ID) before each connection role', default: null },
+  {
+    name: 'max-message-bytes',
+    description: 'largest accepted protocol message in bytes',
+    default: String(64 * 1024 * 1024),
+  },
+  {
+    name: 'aws-connection-role-arn',
+    description: 'role assumed first (no external ID) before each connection role',
+    default: null,
+  },
   { name: 'aws-external-id-prefix', description: "external ID prefix instead of 'mz_<environment id>'", default: null },
-  { name: 'secrets-key', description: 'base64 AES-256 key for secrets (default: key file in the data dir)', default: null },
-  { name: 'memory-limit', description: "engine buffer-pool limit, e.g. '512MB' (larger intermediates spill to the data dir); default: DuckDB's 80% of RAM", default: null },
+  {
+    name: 'secrets-key',
+    description: 'base64 AES-256 key for secrets (default: key file in the data dir)',
+    default: null,
+  },
+  {
+    name: 'memory-limit',
+    description:
+      "engine buffer-pool limit, e.g. '512MB' (larger intermediates spill to the data dir); default: DuckDB's 80% of RAM",
+    default: null,
+  },
   { name: 'log-level', description: 'debug, info, warn or error', default: 'info' },
 ];
 

@@ -7,32 +7,32 @@
 import { SqlError, type SqlState } from '../errors/index.js';
 
 const KIND_CODES: Record<string, SqlState> = {
-  'Parser': '42601',
-  'Syntax': '42601',
-  'Binder': '42703',
-  'Catalog': '42P01',
-  'Conversion': '22P02',
+  Parser: '42601',
+  Syntax: '42601',
+  Binder: '42703',
+  Catalog: '42P01',
+  Conversion: '22P02',
   'Out of Range': '22003',
-  'Constraint': '23505',
+  Constraint: '23505',
   'Invalid Input': '22023',
-  'Invalid': '22023',
+  Invalid: '22023',
   'Not implemented': '0A000',
-  'Transaction': '25000',
-  'TransactionContext': '40001',
-  'Interrupt': '57014',
+  Transaction: '25000',
+  TransactionContext: '40001',
+  Interrupt: '57014',
   'Out of Memory': '53200',
-  'IO': '58030',
-  'Dependency': '2BP01',
-  'Permission': '42501',
-  'Sequence': '2200H',
+  IO: '58030',
+  Dependency: '2BP01',
+  Permission: '42501',
+  Sequence: '2200H',
   'Mismatch Type': '42804',
   'Type Mismatch': '42804',
-  'Serialization': '22000',
+  Serialization: '22000',
   'Invalid Type': '42804',
-  'Decimal': '22003',
-  'HTTP': '58000',
-  'Fatal': 'XX000',
-  'INTERNAL': 'XX000',
+  Decimal: '22003',
+  HTTP: '58000',
+  Fatal: 'XX000',
+  INTERNAL: 'XX000',
 };
 
 export function engineError(err: unknown): SqlError {
@@ -57,13 +57,25 @@ export function engineError(err: unknown): SqlError {
     else detail = rest.split('\n')[0];
   }
   let mm: RegExpExecArray | null;
-  if ((mm = /^(Table|View|Table Function|Schema|Type|Macro Function|Scalar Function|Function|Index|Sequence) with name "?([^"]+?)"? does not exist/i.exec(text))) {
+  if (
+    (mm =
+      /^(Table|View|Table Function|Schema|Type|Macro Function|Scalar Function|Function|Index|Sequence) with name "?([^"]+?)"? does not exist/i.exec(
+        text,
+      ))
+  ) {
     const what = mm[1]!.toLowerCase();
     if (what === 'schema') code = '3F000';
     else if (what.includes('function')) code = '42883';
     else if (what === 'type') code = '42704';
     else code = '42P01';
-    text = what === 'schema' ? `unknown schema '${mm[2]}'` : what.includes('function') ? `function ${mm[2]} does not exist` : code === '42P01' ? `unknown catalog item '${mm[2]}'` : `type "${mm[2]}" does not exist`;
+    text =
+      what === 'schema'
+        ? `unknown schema '${mm[2]}'`
+        : what.includes('function')
+          ? `function ${mm[2]} does not exist`
+          : code === '42P01'
+            ? `unknown catalog item '${mm[2]}'`
+            : `type "${mm[2]}" does not exist`;
     const h = /Did you mean "([^"]+)"/.exec(raw);
     hint = h ? `Did you mean "${h[1]}"?` : undefined;
   } else if (/already exists/i.test(text)) {

@@ -120,7 +120,9 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
  * `x-ferry-console`) not to get a `WWW-Authenticate` challenge, which would make the
  * browser show its own password dialog instead of the console's login page. */
 function unauthorized(req: IncomingMessage, message: string): HttpError {
-  const challenge: Record<string, string> = req.headers['x-ferry-console'] ? {} : { 'www-authenticate': 'Basic realm="Ferry", charset="UTF-8"' };
+  const challenge: Record<string, string> = req.headers['x-ferry-console']
+    ? {}
+    : { 'www-authenticate': 'Basic realm="Ferry", charset="UTF-8"' };
   return new HttpError(401, message, challenge);
 }
 
@@ -139,7 +141,10 @@ export function requireSafeChannel(req: IncomingMessage): void {
   const tls = (req.socket as { encrypted?: boolean }).encrypted === true;
   const proxied = String(req.headers['x-forwarded-proto'] ?? '').toLowerCase() === 'https';
   if (tls || proxied || isLoopback(req.socket.remoteAddress)) return;
-  throw new HttpError(403, 'passwords are accepted over plain HTTP only from loopback clients; use TLS (e.g. a TLS-terminating proxy)');
+  throw new HttpError(
+    403,
+    'passwords are accepted over plain HTTP only from loopback clients; use TLS (e.g. a TLS-terminating proxy)',
+  );
 }
 
 /** The principal of a request, or throws HttpError 401. */

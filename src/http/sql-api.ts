@@ -117,7 +117,12 @@ class Results {
     } finally {
       await outcome.rows.close();
     }
-    const columns = outcome.fields.map((f) => ({ name: f.name, type_oid: f.typeOid, type_len: f.typeSize, type_mod: f.typeMod }));
+    const columns = outcome.fields.map((f) => ({
+      name: f.name,
+      type_oid: f.typeOid,
+      type_len: f.typeSize,
+      type_mod: f.typeMod,
+    }));
     this.parts.push(
       `{"tag":${JSON.stringify(outcome.tag(rows.length))},"rows":[${rows.join(',')}],"desc":${JSON.stringify({ columns })},"notices":${this.takeNotices()}}`,
     );
@@ -173,7 +178,10 @@ async function runExtended(session: Session, queries: ExtendedQuery[], out: Resu
     try {
       const stmt = await session.prepare(q.query, []);
       if (q.params.length !== stmt.paramOids.length) {
-        throw new SqlError('08P01', `request supplied ${q.params.length} parameters, but the statement requires ${stmt.paramOids.length}`);
+        throw new SqlError(
+          '08P01',
+          `request supplied ${q.params.length} parameters, but the statement requires ${stmt.paramOids.length}`,
+        );
       }
       if (!(await out.add(await session.execute(stmt, q.params, out.ctx)))) return;
     } catch (err) {
@@ -205,7 +213,12 @@ function sessionParams(url: URL): Record<string, string> {
   } catch {
     throw new HttpError(400, '"options" must be a JSON object of strings');
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === 'string')) {
+  if (
+    parsed === null ||
+    typeof parsed !== 'object' ||
+    Array.isArray(parsed) ||
+    !Object.values(parsed).every((v) => typeof v === 'string')
+  ) {
     throw new HttpError(400, '"options" must be a JSON object of strings');
   }
   return parsed as Record<string, string>;

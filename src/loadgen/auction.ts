@@ -53,20 +53,101 @@ export const AUCTION_TICKS = AUCTION_COUNTS.auctions * TICKS_PER_AUCTION;
 
 const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 const list = (xs: string[]): string => `[${xs.map(lit).join(', ')}]`;
-const uni = (k: string, salt: number, lo: number, hi: number): string => `(${lo} + (hash(${k}, ${salt}) % ${hi - lo + 1})::BIGINT)`;
+const uni = (k: string, salt: number, lo: number, hi: number): string =>
+  `(${lo} + (hash(${k}, ${salt}) % ${hi - lo + 1})::BIGINT)`;
 const pick = (k: string, salt: number, xs: string[]): string => `${list(xs)}[${uni(k, salt, 1, xs.length)}]`;
 
-const ORG_WORDS_A = ['Northwind', 'Bluegate', 'Ironbark', 'Silverline', 'Redwood', 'Harbor', 'Summit', 'Lakeside', 'Granite', 'Meadow'];
-const ORG_WORDS_B = ['Traders', 'Holdings', 'Collective', 'Partners', 'Ventures', 'Guild', 'Cooperative', 'Group', 'Works', 'Exchange'];
-const FIRST = ['Ada', 'Bela', 'Chen', 'Dara', 'Emil', 'Farah', 'Goran', 'Hana', 'Ivo', 'Jun', 'Kemal', 'Lena', 'Mateo', 'Nia', 'Omar', 'Pia', 'Quinn', 'Rosa', 'Sven', 'Tala'];
-const LAST = ['Abara', 'Berg', 'Castillo', 'Dubois', 'Eze', 'Fischer', 'Gupta', 'Horvat', 'Ito', 'Jensen', 'Kowalski', 'Lindqvist', 'Moreau', 'Nakamura', 'Okafor', 'Petrov', 'Rossi', 'Silva', 'Tanaka', 'Varga'];
-const ITEMS = ['Vintage Record Player', 'Signed Baseball', 'Weekend Cabin Stay', 'Hand-Thrown Vase', 'Tasting Menu for Two', 'Antique Map', 'Mountain Bike', 'Concert Tickets', 'Oil Painting', 'Cooking Class'];
+const ORG_WORDS_A = [
+  'Northwind',
+  'Bluegate',
+  'Ironbark',
+  'Silverline',
+  'Redwood',
+  'Harbor',
+  'Summit',
+  'Lakeside',
+  'Granite',
+  'Meadow',
+];
+const ORG_WORDS_B = [
+  'Traders',
+  'Holdings',
+  'Collective',
+  'Partners',
+  'Ventures',
+  'Guild',
+  'Cooperative',
+  'Group',
+  'Works',
+  'Exchange',
+];
+const FIRST = [
+  'Ada',
+  'Bela',
+  'Chen',
+  'Dara',
+  'Emil',
+  'Farah',
+  'Goran',
+  'Hana',
+  'Ivo',
+  'Jun',
+  'Kemal',
+  'Lena',
+  'Mateo',
+  'Nia',
+  'Omar',
+  'Pia',
+  'Quinn',
+  'Rosa',
+  'Sven',
+  'Tala',
+];
+const LAST = [
+  'Abara',
+  'Berg',
+  'Castillo',
+  'Dubois',
+  'Eze',
+  'Fischer',
+  'Gupta',
+  'Horvat',
+  'Ito',
+  'Jensen',
+  'Kowalski',
+  'Lindqvist',
+  'Moreau',
+  'Nakamura',
+  'Okafor',
+  'Petrov',
+  'Rossi',
+  'Silva',
+  'Tanaka',
+  'Varga',
+];
+const ITEMS = [
+  'Vintage Record Player',
+  'Signed Baseball',
+  'Weekend Cabin Stay',
+  'Hand-Thrown Vase',
+  'Tasting Menu for Two',
+  'Antique Map',
+  'Mountain Bike',
+  'Concert Tickets',
+  'Oil Painting',
+  'Cooking Class',
+];
 
 /**
  * Statements creating and filling the auction tables in `schema` (table → engine name).
  * `anchorMicros` is the creation time in µs since the epoch, `tickMicros` the tick length.
  */
-export function auctionStatements(schema: string, names: Record<string, string>, anchorMicros: number, tickMicros: number): string[] {
+export function auctionStatements(
+  schema: string,
+  names: Record<string, string>,
+  anchorMicros: number,
+  tickMicros: number,
+): string[] {
   const q = (t: string): string => `${quoteIdent(schema)}.${quoteIdent(names[t]!)}`;
   const out: string[] = [];
   for (const [t, cols] of Object.entries(AUCTION_TABLES)) {
@@ -80,7 +161,9 @@ export function auctionStatements(schema: string, names: Record<string, string>,
     FROM range(1, ${ORGS + 1}) r(k)`);
   out.push(`INSERT INTO ${q('users')} SELECT k, ${uni('k', 101, 1, ORGS)}, ${pick('k', 102, FIRST)} || ' ' || ${pick('k', 103, LAST)}
     FROM range(1, ${USERS + 1}) r(k)`);
-  out.push(`INSERT INTO ${q('accounts')} SELECT k, k, ${uni('k', 104, 1_000, 1_000_000)} FROM range(1, ${ORGS + 1}) r(k)`);
+  out.push(
+    `INSERT INTO ${q('accounts')} SELECT k, k, ${uni('k', 104, 1_000, 1_000_000)} FROM range(1, ${ORGS + 1}) r(k)`,
+  );
   out.push(`INSERT INTO ${q('auctions')} SELECT k, ${uni('k', 105, 1, USERS)}, ${pick('k', 106, ITEMS)},
       ${at(`(k - 1) * ${TICKS_PER_AUCTION} + ${uni('k', 107, 10, 40)}`)}
     FROM range(1, ${AUCTIONS + 1}) r(k)`);

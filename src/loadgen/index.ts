@@ -30,8 +30,12 @@ export { planLoadGenerator } from './options.js';
 
 /** Registers the handlers (src/server/install.ts passes this to `registerInstaller`). */
 export async function installLoadGenerators(services: Services, coordinator: FerryCoordinator): Promise<void> {
-  services.extraHandlers.set('create-source-loadgen', (session, stmt, _sql, ctx) => createSource(session, stmt as Statement & { kind: 'create-source-loadgen' }, ctx));
-  services.extraHandlers.set('drop-source', (session, stmt, _sql, ctx) => dropSources(session, stmt as Statement & { kind: 'drop-objects' }, ctx));
+  services.extraHandlers.set('create-source-loadgen', (session, stmt, _sql, ctx) =>
+    createSource(session, stmt as Statement & { kind: 'create-source-loadgen' }, ctx),
+  );
+  services.extraHandlers.set('drop-source', (session, stmt, _sql, ctx) =>
+    dropSources(session, stmt as Statement & { kind: 'drop-objects' }, ctx),
+  );
   const dropped = await dropPendingTables(coordinator.systemConnection());
   if (dropped) services.log.info('dropped unfinished load generator tables', { tables: dropped });
 }
@@ -53,7 +57,8 @@ const fq = (schema: string, name: string): string => `${quoteIdent(catalog.DEFAU
 
 function schemaOf(session: FerrySession, name: QualifiedName): string {
   const parts = name.parts;
-  if (parts.length === 3 && parts[0] !== catalog.DEFAULT_DATABASE) throw new SqlError('3D000', `unknown database '${parts[0]}'`);
+  if (parts.length === 3 && parts[0] !== catalog.DEFAULT_DATABASE)
+    throw new SqlError('3D000', `unknown database '${parts[0]}'`);
   return session.creationSchema(name);
 }
 
@@ -89,7 +94,11 @@ async function checkNames(
     throw new SqlError('42501', `permission denied for SCHEMA "${catalog.DEFAULT_DATABASE}.${schema}"`);
   }
   if (!(await catalog.findSchema(conn, schema))) {
-    const inEngine = await catalog.queryRows(conn, `SELECT 1 FROM duckdb_schemas() WHERE database_name = current_database() AND schema_name = $1`, [schema]);
+    const inEngine = await catalog.queryRows(
+      conn,
+      `SELECT 1 FROM duckdb_schemas() WHERE database_name = current_database() AND schema_name = $1`,
+      [schema],
+    );
     if (!inEngine.length) throw new SqlError('3F000', `unknown schema '${schema}'`);
   }
   await session.requireCreateIn(schema);
@@ -120,7 +129,11 @@ async function checkNames(
  * concurrent catalog sync register the new tables as plain tables in between, the second
  * step replaces those entries. Inside a transaction block both steps share its transaction.
  */
-async function createSource(session: FerrySession, stmt: Statement & { kind: 'create-source-loadgen' }, ctx: ExecContext): Promise<ExecOutcome> {
+async function createSource(
+  session: FerrySession,
+  stmt: Statement & { kind: 'create-source-loadgen' },
+  ctx: ExecContext,
+): Promise<ExecOutcome> {
   const plan = planLoadGenerator(stmt.generator, stmt.options, stmt.forAllTables);
   const schema = schemaOf(session, stmt.name);
   const name = stmt.name.parts[stmt.name.parts.length - 1]!;
@@ -213,12 +226,26 @@ async function createSource(session: FerrySession, stmt: Statement & { kind: 'cr
       });
       const sub = async (n: string, type: 'subsource' | 'progress', cols: [string, string][]): Promise<void> => {
         const id = await catalog.allocateId(conn, 'item');
-        const colText = cols.map(([c, t]) => `${quoteIdent(c)} ${t.toLowerCase().replace('varchar', 'text').replace('timestamptz', 'timestamp with time zone')} NOT NULL`).join(', ');
+        const colText = cols
+          .map(
+            ([c, t]) =>
+              `${quoteIdent(c)} ${t.toLowerCase().replace('varchar', 'text').replace('timestamptz', 'timestamp with time zone')} NOT NULL`,
+          )
+          .join(', ');
         const sql =
           type === 'progress'
             ? `CREATE SUBSOURCE ${fq(schema, n)} ("offset" uint8) WITH (PROGRESS = true)`
             : `CREATE SUBSOURCE ${fq(schema, n)} (${colText}) OF SOURCE ${fq(schema, name)} WITH (EXTERNAL REFERENCE = ${quoteIdent('mz_load_generators')}.${quoteIdent(plan.generator.toLowerCase())}.${quoteIdent(n)})`;
-        await catalog.insertObject(conn, { id, kind: 'source', schemaName: schema, name: n, ownerId: owner, createSql: sql, redactedSql: sql, details: { type, source_id: sourceId } });
+        await catalog.insertObject(conn, {
+          id,
+          kind: 'source',
+          schemaName: schema,
+          name: n,
+          ownerId: owner,
+          createSql: sql,
+          redactedSql: sql,
+          details: { type, source_id: sourceId },
+        });
         await catalog.addDependency(conn, id, sourceId);
       };
       await sub(progressName, 'progress', []);
@@ -296,10 +323,17 @@ async function engineKindOf(conn: DuckDBConnection, obj: catalog.CatalogObject):
  * Catalog items (views, materialized views) whose engine definition reads one of
  * `targets`: DuckDB does not track view dependencies, so the view texts are analysed.
  */
-async function readersOf(session: FerrySession, targets: catalog.CatalogObject[], exclude: Set<string>): Promise<catalog.CatalogObject[]> {
+async function readersOf(
+  session: FerrySession,
+  targets: catalog.CatalogObject[],
+  exclude: Set<string>,
+): Promise<catalog.CatalogObject[]> {
   const conn = session.conn;
   const keys = new Set(targets.map((t) => `${t.schemaName}.${t.name}`));
-  const views = await catalog.queryRows(conn, `SELECT schema_name, view_name, sql FROM duckdb_views() WHERE database_name = current_database() AND NOT internal AND NOT temporary`);
+  const views = await catalog.queryRows(
+    conn,
+    `SELECT schema_name, view_name, sql FROM duckdb_views() WHERE database_name = current_database() AND NOT internal AND NOT temporary`,
+  );
   const out: catalog.CatalogObject[] = [];
   for (const v of views) {
     const vs = String(v.schema_name);
@@ -310,12 +344,16 @@ async function readersOf(session: FerrySession, targets: catalog.CatalogObject[]
     const query = /^\s*CREATE\s[\s\S]*?\bVIEW\s[\s\S]*?\sAS\s([\s\S]*)$/i.exec(text)?.[1] ?? text;
     let refs: [string, string][] = [];
     try {
-      const ast = await catalog.queryRows(conn, 'SELECT json_serialize_sql($1::VARCHAR) AS j', [query.replace(/;\s*$/, '')]);
+      const ast = await catalog.queryRows(conn, 'SELECT json_serialize_sql($1::VARCHAR) AS j', [
+        query.replace(/;\s*$/, ''),
+      ]);
       refs = baseTables(JSON.parse(String(ast[0]?.j ?? '{}')));
     } catch {
       continue;
     }
-    const hit = refs.some(([rs, rn]) => (rs ? keys.has(`${rs}.${rn}`) : keys.has(`${vs}.${rn}`) || [...keys].some((k) => k.endsWith(`.${rn}`))));
+    const hit = refs.some(([rs, rn]) =>
+      rs ? keys.has(`${rs}.${rn}`) : keys.has(`${vs}.${rn}`) || [...keys].some((k) => k.endsWith(`.${rn}`)),
+    );
     if (!hit) continue;
     const obj = await catalog.findItem(conn, vs, vn);
     if (obj) out.push(obj);
@@ -328,28 +366,40 @@ function baseTables(node: unknown, out: [string, string][] = []): [string, strin
   if (Array.isArray(node)) for (const x of node) baseTables(x, out);
   else if (node && typeof node === 'object') {
     const o = node as Record<string, unknown>;
-    if (o.type === 'BASE_TABLE' && typeof o.table_name === 'string') out.push([String(o.schema_name ?? ''), o.table_name]);
+    if (o.type === 'BASE_TABLE' && typeof o.table_name === 'string')
+      out.push([String(o.schema_name ?? ''), o.table_name]);
     for (const v of Object.values(o)) baseTables(v, out);
   }
   return out;
 }
 
-async function dropSources(session: FerrySession, stmt: Statement & { kind: 'drop-objects' }, ctx: ExecContext): Promise<ExecOutcome> {
+async function dropSources(
+  session: FerrySession,
+  stmt: Statement & { kind: 'drop-objects' },
+  ctx: ExecContext,
+): Promise<ExecOutcome> {
   return session.atomically(async () => {
     const conn = session.conn;
     for (const name of stmt.names) {
       const obj = await session.findItem(name);
       if (!obj) {
         if (stmt.ifExists) {
-          ctx.notice({ severity: 'NOTICE', code: '00000', message: `source "${name.parts.join('.')}" does not exist, skipping` });
+          ctx.notice({
+            severity: 'NOTICE',
+            code: '00000',
+            message: `source "${name.parts.join('.')}" does not exist, skipping`,
+          });
           continue;
         }
         throw new SqlError('42704', `unknown catalog item '${name.parts.join('.')}'`);
       }
-      if (obj.kind !== 'source') throw new SqlError('42809', `${catalog.fullName(obj)} is a ${obj.kind.replace('-', ' ')} not a source`);
+      if (obj.kind !== 'source')
+        throw new SqlError('42809', `${catalog.fullName(obj)} is a ${obj.kind.replace('-', ' ')} not a source`);
       await session.requireOwner(obj);
       if (obj.details.type === 'progress') {
-        throw new SqlError('42809', `cannot drop progress subsource ${catalog.fullName(obj)}`, { hint: 'Drop the source it belongs to instead.' });
+        throw new SqlError('42809', `cannot drop progress subsource ${catalog.fullName(obj)}`, {
+          hint: 'Drop the source it belongs to instead.',
+        });
       }
       // The source and everything that is part of it: subsources and the progress relation.
       const doomed: catalog.CatalogObject[] = [obj];
@@ -360,7 +410,10 @@ async function dropSources(session: FerrySession, stmt: Statement & { kind: 'dro
           if (doomed.some((x) => x.id === d.id)) continue;
           const partOf = d.kind === 'source' && d.details.source_id === cur.id;
           if (!partOf && !stmt.cascade) {
-            throw new SqlError('2BP01', `cannot drop ${catalog.fullName(obj)}: still depended upon by ${catalog.kindLabel(d.kind).toLowerCase()} ${catalog.fullName(d)}`);
+            throw new SqlError(
+              '2BP01',
+              `cannot drop ${catalog.fullName(obj)}: still depended upon by ${catalog.kindLabel(d.kind).toLowerCase()} ${catalog.fullName(d)}`,
+            );
           }
           doomed.push(d);
           queue.push(d);
@@ -368,12 +421,20 @@ async function dropSources(session: FerrySession, stmt: Statement & { kind: 'dro
       }
       // Views over any of them, which the engine would leave dangling.
       const exclude = new Set(doomed.map((d) => `${d.schemaName}.${d.name}`));
-      for (let more = await readersOf(session, doomed, exclude); more.length; more = await readersOf(session, doomed, exclude)) {
+      for (
+        let more = await readersOf(session, doomed, exclude);
+        more.length;
+        more = await readersOf(session, doomed, exclude)
+      ) {
         if (!stmt.cascade) {
           const d = more[0]!;
-          throw new SqlError('2BP01', `cannot drop ${catalog.fullName(obj)}: still depended upon by ${catalog.kindLabel(d.kind).toLowerCase()} ${catalog.fullName(d)}`, {
-            hint: 'Use DROP ... CASCADE to drop the dependent objects too.',
-          });
+          throw new SqlError(
+            '2BP01',
+            `cannot drop ${catalog.fullName(obj)}: still depended upon by ${catalog.kindLabel(d.kind).toLowerCase()} ${catalog.fullName(d)}`,
+            {
+              hint: 'Use DROP ... CASCADE to drop the dependent objects too.',
+            },
+          );
         }
         for (const d of more) {
           await session.requireOwner(d);

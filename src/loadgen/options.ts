@@ -55,22 +55,29 @@ export const MULTI_OUTPUT: Record<Generator, boolean> = { COUNTER: false, AUCTIO
 
 export function planLoadGenerator(generatorWord: string, options: RawOption[], forAllTables: boolean): LoadGenPlan {
   const gen = generatorWord.toUpperCase();
-  if (NOT_IMPLEMENTED.includes(gen)) throw unsupported(`LOAD GENERATOR ${gen === 'KEY' || gen === 'KEYVALUE' ? 'KEY VALUE' : gen}`);
+  if (NOT_IMPLEMENTED.includes(gen))
+    throw unsupported(`LOAD GENERATOR ${gen === 'KEY' || gen === 'KEYVALUE' ? 'KEY VALUE' : gen}`);
   if (gen !== 'COUNTER' && gen !== 'AUCTION' && gen !== 'TPCH') {
-    throw new SqlError('42601', `unknown load generator ${gen}`, { hint: 'Ferry implements COUNTER, AUCTION and TPCH.' });
+    throw new SqlError('42601', `unknown load generator ${gen}`, {
+      hint: 'Ferry implements COUNTER, AUCTION and TPCH.',
+    });
   }
   const generator = gen as Generator;
   const seen = new Map<string, RawOption>();
   for (const o of options) {
-    if (!ALL_OPTIONS.includes(o.name)) throw new SqlError('42601', `unrecognized load generator option: ${o.name}`, { position: o.position });
+    if (!ALL_OPTIONS.includes(o.name))
+      throw new SqlError('42601', `unrecognized load generator option: ${o.name}`, { position: o.position });
     if (seen.has(o.name)) throw new SqlError('42601', `${o.name} specified more than once`, { position: o.position });
     seen.set(o.name, o);
   }
   const rejected = [...seen.keys()].filter((n) => !PERMITTED[generator].includes(n));
-  if (rejected.length) throw new SqlError('22023', `${generator} load generators do not support ${rejected.join(', ')} values`);
+  if (rejected.length)
+    throw new SqlError('22023', `${generator} load generators do not support ${rejected.join(', ')} values`);
 
-  if (forAllTables && !MULTI_OUTPUT[generator]) throw new SqlError('42601', 'FOR ALL TABLES is only valid for multi-output sources');
-  if (!forAllTables && MULTI_OUTPUT[generator]) throw new SqlError('42601', 'multi-output sources require a FOR TABLES (..) or FOR ALL TABLES statement');
+  if (forAllTables && !MULTI_OUTPUT[generator])
+    throw new SqlError('42601', 'FOR ALL TABLES is only valid for multi-output sources');
+  if (!forAllTables && MULTI_OUTPUT[generator])
+    throw new SqlError('42601', 'multi-output sources require a FOR TABLES (..) or FOR ALL TABLES statement');
 
   const normalized: string[] = [];
   let tickMicros = 1_000_000;
@@ -83,7 +90,8 @@ export function planLoadGenerator(generatorWord: string, options: RawOption[], f
   if (seen.has('AS OF')) normalized.push(`AS OF = ${asOf}`);
   const upTo = seen.has('UP TO') ? nonNegativeInt(seen.get('UP TO')!) : null;
   if (upTo !== null) normalized.push(`UP TO = ${upTo}`);
-  if (upTo !== null && upTo < asOf) throw new SqlError('22023', `UP TO (${upTo}) must be greater than or equal to AS OF (${asOf})`);
+  if (upTo !== null && upTo < asOf)
+    throw new SqlError('22023', `UP TO (${upTo}) must be greater than or equal to AS OF (${asOf})`);
   const maxCardinality = seen.has('MAX CARDINALITY') ? nonNegativeInt(seen.get('MAX CARDINALITY')!) : null;
   if (maxCardinality !== null) normalized.push(`MAX CARDINALITY = ${maxCardinality}`);
   let scaleFactor = DEFAULT_SCALE_FACTOR;
@@ -91,7 +99,8 @@ export function planLoadGenerator(generatorWord: string, options: RawOption[], f
   if (sfOpt) {
     const text = valueText(sfOpt);
     scaleFactor = Number(text);
-    if (text.trim() === '' || !Number.isFinite(scaleFactor) || scaleFactor < 0) throw new SqlError('22023', `unsupported scale factor ${text}`);
+    if (text.trim() === '' || !Number.isFinite(scaleFactor) || scaleFactor < 0)
+      throw new SqlError('22023', `unsupported scale factor ${text}`);
     if (Math.floor(scaleFactor * 1_500_000) > 2 ** 40) throw new SqlError('22023', `unsupported scale factor ${text}`);
     normalized.push(`SCALE FACTOR = ${text}`);
   }
@@ -114,18 +123,42 @@ function valueText(o: RawOption): string {
 function nonNegativeInt(o: RawOption): number {
   const text = valueText(o);
   if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(Number(text))) {
-    throw new SqlError('22023', `invalid ${o.name}: expected a non-negative integer, got ${text}`, { position: o.position });
+    throw new SqlError('22023', `invalid ${o.name}: expected a non-negative integer, got ${text}`, {
+      position: o.position,
+    });
   }
   return Number(text);
 }
 
 const UNIT_MICROS: Record<string, number> = {
-  us: 1, usec: 1, usecs: 1, microsecond: 1, microseconds: 1,
-  ms: 1_000, msec: 1_000, msecs: 1_000, millisecond: 1_000, milliseconds: 1_000,
-  s: 1_000_000, sec: 1_000_000, secs: 1_000_000, second: 1_000_000, seconds: 1_000_000,
-  m: 60_000_000, min: 60_000_000, mins: 60_000_000, minute: 60_000_000, minutes: 60_000_000,
-  h: 3_600_000_000, hr: 3_600_000_000, hrs: 3_600_000_000, hour: 3_600_000_000, hours: 3_600_000_000,
-  d: 86_400_000_000, day: 86_400_000_000, days: 86_400_000_000,
+  us: 1,
+  usec: 1,
+  usecs: 1,
+  microsecond: 1,
+  microseconds: 1,
+  ms: 1_000,
+  msec: 1_000,
+  msecs: 1_000,
+  millisecond: 1_000,
+  milliseconds: 1_000,
+  s: 1_000_000,
+  sec: 1_000_000,
+  secs: 1_000_000,
+  second: 1_000_000,
+  seconds: 1_000_000,
+  m: 60_000_000,
+  min: 60_000_000,
+  mins: 60_000_000,
+  minute: 60_000_000,
+  minutes: 60_000_000,
+  h: 3_600_000_000,
+  hr: 3_600_000_000,
+  hrs: 3_600_000_000,
+  hour: 3_600_000_000,
+  hours: 3_600_000_000,
+  d: 86_400_000_000,
+  day: 86_400_000_000,
+  days: 86_400_000_000,
 };
 
 /**

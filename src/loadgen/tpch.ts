@@ -120,42 +120,184 @@ const list = (xs: string[]): string => `[${xs.map(lit).join(', ')}]`;
 /** A uniform UBIGINT for (key, salt). */
 const h = (k: string, salt: number): string => `hash(${k}, ${salt})`;
 /** A uniform BIGINT in [lo, hi]. */
-const uni = (k: string, salt: number, lo: number, hi: number): string => `(${lo} + (${h(k, salt)} % ${hi - lo + 1})::BIGINT)`;
+const uni = (k: string, salt: number, lo: number, hi: number): string =>
+  `(${lo} + (${h(k, salt)} % ${hi - lo + 1})::BIGINT)`;
 /** One element of a list literal, chosen uniformly. */
 const pick = (k: string, salt: number, xs: string[]): string => `${list(xs)}[${uni(k, salt, 1, xs.length)}]`;
 /** A money value in [lo, hi] cents as DECIMAL(15,2). */
-const money = (k: string, salt: number, loCents: number, hiCents: number): string => `(${uni(k, salt, loCents, hiCents)}::DECIMAL(15,2) / 100)::DECIMAL(15,2)`;
+const money = (k: string, salt: number, loCents: number, hiCents: number): string =>
+  `(${uni(k, salt, loCents, hiCents)}::DECIMAL(15,2) / 100)::DECIMAL(15,2)`;
 const pad9 = (e: string): string => `lpad((${e})::VARCHAR, 9, '0')`;
 
 /** Vocabulary of the comment texts: 64 words, so that 6 bits of a hash pick one. */
 const WORDS = [
-  'furiously', 'quickly', 'carefully', 'blithely', 'slyly', 'ironic', 'final', 'regular', 'express', 'special',
-  'pending', 'bold', 'even', 'unusual', 'silent', 'fluffy', 'idle', 'daring', 'ruthless', 'busy',
-  'requests', 'deposits', 'accounts', 'packages', 'instructions', 'foxes', 'theodolites', 'pinto', 'beans', 'dependencies',
-  'platelets', 'asymptotes', 'ideas', 'excuses', 'courts', 'dolphins', 'frets', 'warhorses', 'sheaves', 'tithes',
-  'sleep', 'wake', 'haggle', 'nag', 'use', 'boost', 'affix', 'detect', 'integrate', 'maintain',
-  'cajole', 'are', 'was', 'doze', 'among', 'above', 'about', 'across', 'after', 'against',
-  'along', 'around', 'the', 'beside',
+  'furiously',
+  'quickly',
+  'carefully',
+  'blithely',
+  'slyly',
+  'ironic',
+  'final',
+  'regular',
+  'express',
+  'special',
+  'pending',
+  'bold',
+  'even',
+  'unusual',
+  'silent',
+  'fluffy',
+  'idle',
+  'daring',
+  'ruthless',
+  'busy',
+  'requests',
+  'deposits',
+  'accounts',
+  'packages',
+  'instructions',
+  'foxes',
+  'theodolites',
+  'pinto',
+  'beans',
+  'dependencies',
+  'platelets',
+  'asymptotes',
+  'ideas',
+  'excuses',
+  'courts',
+  'dolphins',
+  'frets',
+  'warhorses',
+  'sheaves',
+  'tithes',
+  'sleep',
+  'wake',
+  'haggle',
+  'nag',
+  'use',
+  'boost',
+  'affix',
+  'detect',
+  'integrate',
+  'maintain',
+  'cajole',
+  'are',
+  'was',
+  'doze',
+  'among',
+  'above',
+  'about',
+  'across',
+  'after',
+  'against',
+  'along',
+  'around',
+  'the',
+  'beside',
 ];
 
 const WORDS_SQL = list(WORDS);
 
 /** Words of P_NAME (the specification's 92 colour words). */
 const COLORS = [
-  'almond', 'antique', 'aquamarine', 'azure', 'beige', 'bisque', 'black', 'blanched', 'blue', 'blush',
-  'brown', 'burlywood', 'burnished', 'chartreuse', 'chiffon', 'chocolate', 'coral', 'cornflower', 'cornsilk', 'cream',
-  'cyan', 'dark', 'deep', 'dim', 'dodger', 'drab', 'firebrick', 'floral', 'forest', 'frosted',
-  'gainsboro', 'ghost', 'goldenrod', 'green', 'grey', 'honeydew', 'hot', 'indian', 'ivory', 'khaki',
-  'lace', 'lavender', 'lawn', 'lemon', 'light', 'lime', 'linen', 'magenta', 'maroon', 'medium',
-  'metallic', 'midnight', 'mint', 'misty', 'moccasin', 'navajo', 'navy', 'olive', 'orange', 'orchid',
-  'pale', 'papaya', 'peach', 'peru', 'pink', 'plum', 'powder', 'puff', 'purple', 'red',
-  'rose', 'rosy', 'royal', 'saddle', 'salmon', 'sandy', 'seashell', 'sienna', 'sky', 'slate',
-  'smoke', 'snow', 'spring', 'steel', 'tan', 'thistle', 'tomato', 'turquoise', 'violet', 'wheat',
-  'white', 'yellow',
+  'almond',
+  'antique',
+  'aquamarine',
+  'azure',
+  'beige',
+  'bisque',
+  'black',
+  'blanched',
+  'blue',
+  'blush',
+  'brown',
+  'burlywood',
+  'burnished',
+  'chartreuse',
+  'chiffon',
+  'chocolate',
+  'coral',
+  'cornflower',
+  'cornsilk',
+  'cream',
+  'cyan',
+  'dark',
+  'deep',
+  'dim',
+  'dodger',
+  'drab',
+  'firebrick',
+  'floral',
+  'forest',
+  'frosted',
+  'gainsboro',
+  'ghost',
+  'goldenrod',
+  'green',
+  'grey',
+  'honeydew',
+  'hot',
+  'indian',
+  'ivory',
+  'khaki',
+  'lace',
+  'lavender',
+  'lawn',
+  'lemon',
+  'light',
+  'lime',
+  'linen',
+  'magenta',
+  'maroon',
+  'medium',
+  'metallic',
+  'midnight',
+  'mint',
+  'misty',
+  'moccasin',
+  'navajo',
+  'navy',
+  'olive',
+  'orange',
+  'orchid',
+  'pale',
+  'papaya',
+  'peach',
+  'peru',
+  'pink',
+  'plum',
+  'powder',
+  'puff',
+  'purple',
+  'red',
+  'rose',
+  'rosy',
+  'royal',
+  'saddle',
+  'salmon',
+  'sandy',
+  'seashell',
+  'sienna',
+  'sky',
+  'slate',
+  'smoke',
+  'snow',
+  'spring',
+  'steel',
+  'tan',
+  'thistle',
+  'tomato',
+  'turquoise',
+  'violet',
+  'wheat',
+  'white',
+  'yellow',
 ];
 
 /** Bits `shift`…`shift + 15` of a hash, modulo `n`, as BIGINT. */
-const slice = (hashExpr: string, shift: number, n: number): string => `(((${hashExpr} >> ${shift}) & 65535) % ${n})::BIGINT`;
+const slice = (hashExpr: string, shift: number, n: number): string =>
+  `(((${hashExpr} >> ${shift}) & 65535) % ${n})::BIGINT`;
 
 /**
  * A comment of `lo`–`hi` characters: ceil(hi / 5) + 1 words (ten per 64-bit hash, six
@@ -164,7 +306,8 @@ const slice = (hashExpr: string, shift: number, n: number): string => `(((${hash
 function comment(k: string, salt: number, lo: number, hi: number): string {
   const n = Math.ceil(hi / 5) + 1;
   const words: string[] = [];
-  for (let i = 0; i < n; i++) words.push(`${WORDS_SQL}[1 + ((${h(k, salt * 64 + Math.floor(i / 10))} >> ${(i % 10) * 6}) & 63)::BIGINT]`);
+  for (let i = 0; i < n; i++)
+    words.push(`${WORDS_SQL}[1 + ((${h(k, salt * 64 + Math.floor(i / 10))} >> ${(i % 10) * 6}) & 63)::BIGINT]`);
   return `rtrim(left(concat_ws(' ', ${words.join(', ')}), ${uni(k, salt * 64 + 63, lo, hi)}::INTEGER))`;
 }
 
@@ -187,11 +330,31 @@ function phone(k: string, nation: string, salt: number): string {
 }
 
 const NATIONS: [string, number][] = [
-  ['ALGERIA', 0], ['ARGENTINA', 1], ['BRAZIL', 1], ['CANADA', 1], ['EGYPT', 4],
-  ['ETHIOPIA', 0], ['FRANCE', 3], ['GERMANY', 3], ['INDIA', 2], ['INDONESIA', 2],
-  ['IRAN', 4], ['IRAQ', 4], ['JAPAN', 2], ['JORDAN', 4], ['KENYA', 0],
-  ['MOROCCO', 0], ['MOZAMBIQUE', 0], ['PERU', 1], ['CHINA', 2], ['ROMANIA', 3],
-  ['SAUDI ARABIA', 4], ['VIETNAM', 2], ['RUSSIA', 3], ['UNITED KINGDOM', 3], ['UNITED STATES', 1],
+  ['ALGERIA', 0],
+  ['ARGENTINA', 1],
+  ['BRAZIL', 1],
+  ['CANADA', 1],
+  ['EGYPT', 4],
+  ['ETHIOPIA', 0],
+  ['FRANCE', 3],
+  ['GERMANY', 3],
+  ['INDIA', 2],
+  ['INDONESIA', 2],
+  ['IRAN', 4],
+  ['IRAQ', 4],
+  ['JAPAN', 2],
+  ['JORDAN', 4],
+  ['KENYA', 0],
+  ['MOROCCO', 0],
+  ['MOZAMBIQUE', 0],
+  ['PERU', 1],
+  ['CHINA', 2],
+  ['ROMANIA', 3],
+  ['SAUDI ARABIA', 4],
+  ['VIETNAM', 2],
+  ['RUSSIA', 3],
+  ['UNITED KINGDOM', 3],
+  ['UNITED STATES', 1],
 ];
 const REGIONS = ['AFRICA', 'AMERICA', 'ASIA', 'EUROPE', 'MIDDLE EAST'];
 
@@ -204,7 +367,8 @@ const CURRENT_DATE = `DATE '1995-06-17'`;
 const retailCents = (k: string): string => `(90000 + ((${k}) // 10) % 20001 + 100 * ((${k}) % 1000))`;
 
 /** Supplier of part `p`'s i-th partsupp row (i in 0..3), as the specification derives it. */
-const suppOf = (p: string, i: string, S: number): string => `(((${p}) + (${i}) * (${Math.max(1, Math.floor(S / 4))} + ((${p}) - 1) // ${S})) % ${S} + 1)`;
+const suppOf = (p: string, i: string, S: number): string =>
+  `(((${p}) + (${i}) * (${Math.max(1, Math.floor(S / 4))} + ((${p}) - 1) // ${S})) % ${S} + 1)`;
 
 /** The `n`-th order (0-based) → its sparse key: 8 keys used in every 32. */
 const orderKey = (n: string): string => `((${n}) // 8 * 32 + (${n}) % 8 + 1)`;
@@ -231,7 +395,9 @@ export function tpchStatements(schema: string, names: Record<string, string>, co
   };
 
   create('region');
-  out.push(`INSERT INTO ${q('region')} SELECT i, ${list(REGIONS)}[i + 1], ${comment('i', 1, 31, 115)} FROM range(0, 5) r(i)`);
+  out.push(
+    `INSERT INTO ${q('region')} SELECT i, ${list(REGIONS)}[i + 1], ${comment('i', 1, 31, 115)} FROM range(0, 5) r(i)`,
+  );
 
   create('nation');
   out.push(
@@ -300,7 +466,10 @@ export function tpchStatements(schema: string, names: Record<string, string>, co
 
   create('orders');
   // Only two customers in three place orders (custkey not divisible by 3), as in dbgen.
-  const cust = C >= 3 ? `(${uni('n', 82, 0, Math.ceil((2 * C) / 3) - 1)} // 2 * 3 + ${uni('n', 82, 0, Math.ceil((2 * C) / 3) - 1)} % 2 + 1)` : '1::BIGINT';
+  const cust =
+    C >= 3
+      ? `(${uni('n', 82, 0, Math.ceil((2 * C) / 3) - 1)} // 2 * 3 + ${uni('n', 82, 0, Math.ceil((2 * C) / 3) - 1)} % 2 + 1)`
+      : '1::BIGINT';
   // One row per order from its lines' aggregate, in key order; n is the order's number.
   out.push(`INSERT INTO ${q('orders')} SELECT ok, least(${cust}, ${C}),
       CASE WHEN open = 0 THEN 'F' WHEN open = lines THEN 'O' ELSE 'P' END,

@@ -16,7 +16,10 @@ import { installExportHandlers } from './statements.js';
 export { Scheduler } from './scheduler.js';
 
 /** Server installer: registers the statements, settles missed runs, starts the timers; returns how to stop. */
-export async function installSchedules(services: Services, coordinator: FerryCoordinator): Promise<() => Promise<void>> {
+export async function installSchedules(
+  services: Services,
+  coordinator: FerryCoordinator,
+): Promise<() => Promise<void>> {
   await coordinator.systemConnection().run(SCHEDULE_STATE_SQL);
   // A connection of the scheduler's own: its writes never join a session's transaction.
   const conn = await services.engine.connect();

@@ -58,15 +58,24 @@ export class RunLog {
   }
 
   progress(runId: string, p: { rows: number; bytes: number; files: number }): Promise<void> {
-    return this.run(`UPDATE ${T}.export_runs SET rows = $2, bytes = $3, files = $4 WHERE run_id = $1 AND status = 'running'`, [runId, p.rows, p.bytes, p.files]);
+    return this.run(
+      `UPDATE ${T}.export_runs SET rows = $2, bytes = $3, files = $4 WHERE run_id = $1 AND status = 'running'`,
+      [runId, p.rows, p.bytes, p.files],
+    );
   }
 
   succeeded(runId: string, r: { rows: number; bytes: number; files: number; uri: string }): Promise<void> {
-    return this.run(`UPDATE ${T}.export_runs SET status = 'succeeded', finished_at = now(), rows = $2, bytes = $3, files = $4, uri = $5 WHERE run_id = $1`, [runId, r.rows, r.bytes, r.files, r.uri]);
+    return this.run(
+      `UPDATE ${T}.export_runs SET status = 'succeeded', finished_at = now(), rows = $2, bytes = $3, files = $4, uri = $5 WHERE run_id = $1`,
+      [runId, r.rows, r.bytes, r.files, r.uri],
+    );
   }
 
   failed(runId: string, error: string, uri: string | null): Promise<void> {
-    return this.run(`UPDATE ${T}.export_runs SET status = 'failed', finished_at = now(), error = $2, uri = $3 WHERE run_id = $1`, [runId, error, uri]);
+    return this.run(
+      `UPDATE ${T}.export_runs SET status = 'failed', finished_at = now(), error = $2, uri = $3 WHERE run_id = $1`,
+      [runId, error, uri],
+    );
   }
 
   /** A due time that produced no run: `skipped` (one was going) or `missed` (server down). */
@@ -79,13 +88,19 @@ export class RunLog {
 
   /** Runs a stop interrupted can never finish; the due time they served is not run again. */
   markInterrupted(): Promise<void> {
-    return this.run(`UPDATE ${T}.export_runs SET status = 'failed', finished_at = now(), error = 'the server stopped while the run was going' WHERE status = 'running'`, []);
+    return this.run(
+      `UPDATE ${T}.export_runs SET status = 'failed', finished_at = now(), error = 'the server stopped while the run was going' WHERE status = 'running'`,
+      [],
+    );
   }
 
   setNextRun(exportId: string, at: number | null): Promise<void> {
     return this.serial(async () => {
       await this.conn.run(`DELETE FROM ${T}.export_schedule_state WHERE export_id = $1`, [exportId]);
-      await this.conn.run(`INSERT INTO ${T}.export_schedule_state VALUES ($1, $2::TIMESTAMPTZ)`, [exportId, at === null ? null : iso(at)] as never);
+      await this.conn.run(`INSERT INTO ${T}.export_schedule_state VALUES ($1, $2::TIMESTAMPTZ)`, [
+        exportId,
+        at === null ? null : iso(at),
+      ] as never);
     });
   }
 
@@ -96,7 +111,10 @@ export class RunLog {
   /** Every export's stored next due time (epoch ms). */
   nextRuns(): Promise<Map<string, number | null>> {
     return this.serial(async () => {
-      const rows = await catalog.queryRows(this.conn, `SELECT export_id, epoch_ms(next_run_at) AS at FROM ${T}.export_schedule_state`);
+      const rows = await catalog.queryRows(
+        this.conn,
+        `SELECT export_id, epoch_ms(next_run_at) AS at FROM ${T}.export_schedule_state`,
+      );
       return new Map(rows.map((r) => [String(r.export_id), r.at === null ? null : Number(r.at)]));
     });
   }

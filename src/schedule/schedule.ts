@@ -8,7 +8,12 @@ import { SqlError, unsupported } from '../errors/index.js';
 
 /** A resolved schedule, as stored in the export's catalog details. */
 export type ScheduleSpec =
-  | { kind: 'every'; /** Interval text as written. */ interval: string; intervalMs: number; /** Epoch ms of one due time. */ alignedToMs: number }
+  | {
+      kind: 'every';
+      /** Interval text as written. */ interval: string;
+      intervalMs: number;
+      /** Epoch ms of one due time. */ alignedToMs: number;
+    }
   | { kind: 'cron'; expr: string; timeZone: string };
 
 /** Shortest REFRESH EVERY interval: a shorter one would only ever record `skipped` runs. */
@@ -25,15 +30,46 @@ const UNIT_MS: Record<string, number> = {
 };
 /** PostgreSQL's unit spellings (interval input accepts these abbreviations and plurals). */
 const UNIT_ALIASES: Record<string, string> = {
-  us: 'microsecond', usec: 'microsecond', usecs: 'microsecond', microseconds: 'microsecond',
-  ms: 'millisecond', msec: 'millisecond', msecs: 'millisecond', milliseconds: 'millisecond',
-  s: 'second', sec: 'second', secs: 'second', seconds: 'second',
-  m: 'minute', min: 'minute', mins: 'minute', minutes: 'minute',
-  h: 'hour', hr: 'hour', hrs: 'hour', hours: 'hour',
-  d: 'day', days: 'day',
-  w: 'week', weeks: 'week',
+  us: 'microsecond',
+  usec: 'microsecond',
+  usecs: 'microsecond',
+  microseconds: 'microsecond',
+  ms: 'millisecond',
+  msec: 'millisecond',
+  msecs: 'millisecond',
+  milliseconds: 'millisecond',
+  s: 'second',
+  sec: 'second',
+  secs: 'second',
+  seconds: 'second',
+  m: 'minute',
+  min: 'minute',
+  mins: 'minute',
+  minutes: 'minute',
+  h: 'hour',
+  hr: 'hour',
+  hrs: 'hour',
+  hours: 'hour',
+  d: 'day',
+  days: 'day',
+  w: 'week',
+  weeks: 'week',
 };
-const CALENDAR_UNITS = new Set(['mon', 'mons', 'month', 'months', 'y', 'yr', 'yrs', 'year', 'years', 'decade', 'decades', 'century', 'centuries']);
+const CALENDAR_UNITS = new Set([
+  'mon',
+  'mons',
+  'month',
+  'months',
+  'y',
+  'yr',
+  'yrs',
+  'year',
+  'years',
+  'decade',
+  'decades',
+  'century',
+  'centuries',
+]);
 
 /**
  * The length of a REFRESH EVERY interval in ms. Accepts PostgreSQL's `<n> <unit> …` form
@@ -57,7 +93,9 @@ export function parseInterval(text: string): number {
     if (!m) bad();
     const unit = m![2]!;
     if (CALENDAR_UNITS.has(unit)) {
-      throw unsupported('REFRESH EVERY with months or years', { hint: 'Months and years have no fixed length; use REFRESH CRON.' });
+      throw unsupported('REFRESH EVERY with months or years', {
+        hint: 'Months and years have no fixed length; use REFRESH CRON.',
+      });
     }
     const canonical = UNIT_MS[unit] !== undefined ? unit : UNIT_ALIASES[unit];
     if (canonical === undefined) bad();
@@ -75,7 +113,9 @@ export function checkTimeZone(tz: string): string {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
   } catch {
-    throw new SqlError('22023', `invalid TIME ZONE: "${tz}"`, { hint: "Use an IANA time zone name such as 'UTC' or 'Europe/Berlin'." });
+    throw new SqlError('22023', `invalid TIME ZONE: "${tz}"`, {
+      hint: "Use an IANA time zone name such as 'UTC' or 'Europe/Berlin'.",
+    });
   }
   return tz;
 }
@@ -89,7 +129,8 @@ function cronOf(spec: ScheduleSpec & { kind: 'cron' }): Cron {
 export function checkCron(expr: string, timeZone: string): ScheduleSpec & { kind: 'cron' } {
   const spec = { kind: 'cron' as const, expr: expr.trim().replace(/\s+/g, ' '), timeZone: checkTimeZone(timeZone) };
   try {
-    if (spec.expr.split(' ').length !== 5) throw new Error('exactly five fields are required (minute hour day-of-month month day-of-week)');
+    if (spec.expr.split(' ').length !== 5)
+      throw new Error('exactly five fields are required (minute hour day-of-month month day-of-week)');
     if (cronOf(spec).nextRun(new Date(0)) === null) throw new Error('it never fires');
   } catch (err) {
     const reason = err instanceof Error ? err.message.replace(/^CronPattern: /, '') : String(err);
@@ -110,7 +151,12 @@ export function nextDueAfter(spec: ScheduleSpec, t: number): number | null {
  * Due times in [from, to], oldest first, at most `limit` of them (the most recent ones);
  * `omitted` counts the older ones left out. Used to tell the catch-up run from `missed` ones.
  */
-export function dueTimesBetween(spec: ScheduleSpec, from: number, to: number, limit: number): { times: number[]; omitted: number } {
+export function dueTimesBetween(
+  spec: ScheduleSpec,
+  from: number,
+  to: number,
+  limit: number,
+): { times: number[]; omitted: number } {
   if (to < from) return { times: [], omitted: 0 };
   if (spec.kind === 'every') {
     const first = spec.alignedToMs + Math.ceil((from - spec.alignedToMs) / spec.intervalMs) * spec.intervalMs;
@@ -137,6 +183,7 @@ export function dueTimesBetween(spec: ScheduleSpec, from: number, to: number, li
 /** How the schedule reads in SHOW EXPORTS and SHOW CREATE EXPORT. */
 export function describeSchedule(spec: ScheduleSpec): string {
   const q = (s: string): string => `'${s.replace(/'/g, "''")}'`;
-  if (spec.kind === 'every') return `EVERY ${q(spec.interval)} ALIGNED TO ${q(new Date(spec.alignedToMs).toISOString())}`;
+  if (spec.kind === 'every')
+    return `EVERY ${q(spec.interval)} ALIGNED TO ${q(new Date(spec.alignedToMs).toISOString())}`;
   return `CRON ${q(spec.expr)} TIME ZONE ${q(spec.timeZone)}`;
 }

@@ -64,7 +64,14 @@ interface Entry {
 
 /** True when a failed attempt may succeed if simply tried again. */
 export function isTransient(err: SqlError): boolean {
-  if (err.code === '57014' || err.code === '42501' || err.code.startsWith('42') || err.code.startsWith('22') || err.code === '0A000') return false;
+  if (
+    err.code === '57014' ||
+    err.code === '42501' ||
+    err.code.startsWith('42') ||
+    err.code.startsWith('22') ||
+    err.code === '0A000'
+  )
+    return false;
   // The sink wraps the storage error it gave up on: look through the causes.
   let e: unknown = err;
   for (let depth = 0; e !== undefined && e !== null && depth < 6; depth++) {
@@ -122,12 +129,23 @@ export class Scheduler {
       if (from !== null && from <= now) {
         const { times, omitted } = dueTimesBetween(d.spec, from, now, MAX_MISSED_RECORDS + 1);
         const latest = times.pop();
-        for (const t of times) await this.runs.notRun(obj.id, t, 'missed', 'the server was not running; only the latest missed run is executed');
-        if (omitted > 0) this.log.warn('older missed runs not recorded one by one', { export_id: obj.id, count: omitted });
+        for (const t of times)
+          await this.runs.notRun(
+            obj.id,
+            t,
+            'missed',
+            'the server was not running; only the latest missed run is executed',
+          );
+        if (omitted > 0)
+          this.log.warn('older missed runs not recorded one by one', { export_id: obj.id, count: omitted });
         e.nextRunAt = nextDueAfter(d.spec, now);
         await this.runs.setNextRun(obj.id, e.nextRunAt);
         if (latest !== undefined) {
-          this.log.info('catching up on a run missed while the server was down', { export_id: obj.id, scheduled_for: new Date(latest).toISOString(), missed: times.length + omitted });
+          this.log.info('catching up on a run missed while the server was down', {
+            export_id: obj.id,
+            scheduled_for: new Date(latest).toISOString(),
+            missed: times.length + omitted,
+          });
           this.launch(obj.id, latest);
         }
       } else {
@@ -183,7 +201,9 @@ export class Scheduler {
   }
 
   private track(p: Promise<unknown>): void {
-    const t = p.catch((err) => this.log.error('scheduler error', { error: err instanceof Error ? err.message : String(err) }));
+    const t = p.catch((err) =>
+      this.log.error('scheduler error', { error: err instanceof Error ? err.message : String(err) }),
+    );
     this.inFlight.add(t);
     void t.finally(() => this.inFlight.delete(t));
   }
@@ -206,7 +226,10 @@ export class Scheduler {
     e.nextRunAt = nextDueAfter(obj.details.spec, due);
     await this.runs.setNextRun(e.id, e.nextRunAt);
     if (e.running) {
-      this.log.info('run skipped: the previous run is still going', { export_id: e.id, scheduled_for: new Date(due).toISOString() });
+      this.log.info('run skipped: the previous run is still going', {
+        export_id: e.id,
+        scheduled_for: new Date(due).toISOString(),
+      });
       await this.runs.notRun(e.id, due, 'skipped', 'the previous run was still going');
     } else {
       this.launch(e.id, due);
@@ -228,11 +251,17 @@ export class Scheduler {
    * Runs an export once for `scheduledFor` as its owner, records the run, and returns its
    * result or throws its (recorded) error. EXECUTE EXPORT calls this directly.
    */
-  async run(id: string, scheduledFor: number, hooks: { onProgress?: (p: { rows: number; bytes: number; files: number }) => void; signal?: AbortSignal } = {}): Promise<RunResult> {
+  async run(
+    id: string,
+    scheduledFor: number,
+    hooks: { onProgress?: (p: { rows: number; bytes: number; files: number }) => void; signal?: AbortSignal } = {},
+  ): Promise<RunResult> {
     const e = this.entry(id);
     if (e.running) {
       await this.runs.notRun(id, scheduledFor, 'skipped', 'the previous run was still going');
-      throw new SqlError('55006', 'export is already running', { hint: 'Wait for the run in progress to finish; every run is listed in mz_internal.mz_export_runs.' });
+      throw new SqlError('55006', 'export is already running', {
+        hint: 'Wait for the run in progress to finish; every run is listed in mz_internal.mz_export_runs.',
+      });
     }
     const abort = new AbortController();
     e.running = abort;
@@ -276,13 +305,26 @@ export class Scheduler {
             });
             const out = { rows: result.rows, bytes: result.bytes, files: result.files.length, uri: plan.uri };
             await this.runs.succeeded(runId, out);
-            this.log.info('export run succeeded', { export_id: id, run_id: runId, rows: out.rows, files: out.files, uri: out.uri });
+            this.log.info('export run succeeded', {
+              export_id: id,
+              run_id: runId,
+              rows: out.rows,
+              files: out.files,
+              uri: out.uri,
+            });
             return out;
           } catch (err) {
             const sqlErr = toSqlError(err);
             if (abort.signal.aborted || attempt >= RUN_MAX_ATTEMPTS || !isTransient(sqlErr)) throw sqlErr;
             const delay = Math.floor(Math.random() * Math.min(RUN_RETRY_MAX_MS, RUN_RETRY_BASE_MS * 2 ** attempt));
-            this.log.warn('export run attempt failed, retrying', { export_id: id, run_id: runId, attempt, delay_ms: delay, code: sqlErr.code, error: sqlErr.message });
+            this.log.warn('export run attempt failed, retrying', {
+              export_id: id,
+              run_id: runId,
+              attempt,
+              delay_ms: delay,
+              code: sqlErr.code,
+              error: sqlErr.message,
+            });
             await sleep(delay, abort.signal);
           }
         }

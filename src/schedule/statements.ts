@@ -36,7 +36,10 @@ async function resolveSchedule(session: FerrySession, s: ExportSchedule, now: nu
   return { kind: 'every', interval: s.interval, intervalMs, alignedToMs };
 }
 
-async function findExport(session: FerrySession, name: Statement & { kind: 'alter-export' | 'execute-export' }): Promise<catalog.CatalogObject & { details: ExportDetails }> {
+async function findExport(
+  session: FerrySession,
+  name: Statement & { kind: 'alter-export' | 'execute-export' },
+): Promise<catalog.CatalogObject & { details: ExportDetails }> {
   const obj = await session.resolveItem(name.name);
   if (obj.kind !== 'export') throw new SqlError('42809', `${catalog.fullName(obj)} is not an export`);
   return obj as catalog.CatalogObject & { details: ExportDetails };
@@ -68,7 +71,16 @@ export function installExportHandlers(services: Services, scheduler: Scheduler):
       const details: ExportDetails = { schedule: describeSchedule(spec), paused: false, spec, copySql: s.copySql };
       const qualified = `${quoteIdent(catalog.DEFAULT_DATABASE)}.${quoteIdent(schemaName)}.${quoteIdent(name)}`;
       const createSql = `CREATE EXPORT ${qualified} REFRESH ${details.schedule} AS ${s.copySql}`;
-      await catalog.insertObject(session.conn, { id, kind: 'export', schemaName, name, ownerId: session.role.id, createSql, redactedSql: createSql, details: details as unknown as Record<string, unknown> });
+      await catalog.insertObject(session.conn, {
+        id,
+        kind: 'export',
+        schemaName,
+        name,
+        ownerId: session.role.id,
+        createSql,
+        redactedSql: createSql,
+        details: details as unknown as Record<string, unknown>,
+      });
       // DROP CONNECTION must say an export still uses it (or take it along with CASCADE).
       if (plan.connection) await catalog.addDependency(session.conn, id, plan.connection.id);
       return id;
@@ -84,7 +96,11 @@ export function installExportHandlers(services: Services, scheduler: Scheduler):
     const obj = await findExport(session, s);
     await session.requireOwner(obj);
     const wasPaused = obj.details.paused;
-    await session.atomically(() => catalog.updateObject(session.conn, obj.id, { details: { ...obj.details, paused: s.paused } as unknown as Record<string, unknown> }));
+    await session.atomically(() =>
+      catalog.updateObject(session.conn, obj.id, {
+        details: { ...obj.details, paused: s.paused } as unknown as Record<string, unknown>,
+      }),
+    );
     session.log.info(s.paused ? 'export paused' : 'export resumed', { id: obj.id, name: obj.name });
     await scheduler.sync(obj.id, { resume: wasPaused && !s.paused });
     return { kind: 'command', tag: 'ALTER EXPORT' };
@@ -100,7 +116,12 @@ export function installExportHandlers(services: Services, scheduler: Scheduler):
     const result = await scheduler.run(obj.id, Date.now(), {
       signal: session.signal,
       onProgress: (p) => {
-        if (notices) ctx.notice({ severity: 'NOTICE', code: '00000', message: `exported ${p.rows} rows, ${p.bytes} bytes, ${p.files} files so far` });
+        if (notices)
+          ctx.notice({
+            severity: 'NOTICE',
+            code: '00000',
+            message: `exported ${p.rows} rows, ${p.bytes} bytes, ${p.files} files so far`,
+          });
       },
     });
     return { kind: 'command', tag: `COPY ${result.rows}` };
@@ -115,7 +136,11 @@ export function installExportHandlers(services: Services, scheduler: Scheduler):
         const obj = await session.findItem(name);
         if (!obj) {
           if (s.ifExists) {
-            ctx.notice({ severity: 'NOTICE', code: '00000', message: `export "${name.parts.join('.')}" does not exist, skipping` });
+            ctx.notice({
+              severity: 'NOTICE',
+              code: '00000',
+              message: `export "${name.parts.join('.')}" does not exist, skipping`,
+            });
             continue;
           }
           throw new SqlError('42704', `unknown catalog item '${name.parts.join('.')}'`);

@@ -27,7 +27,10 @@ export interface RunningServer {
  * close() calls those first, before sessions and the engine go away.
  */
 export type ServiceStop = () => Promise<void>;
-export type ServiceInstaller = (services: Services, coordinator: FerryCoordinator) => Promise<void | ServiceStop> | void | ServiceStop;
+export type ServiceInstaller = (
+  services: Services,
+  coordinator: FerryCoordinator,
+) => Promise<void | ServiceStop> | void | ServiceStop;
 const installers: ServiceInstaller[] = [];
 export function registerInstaller(fn: ServiceInstaller): void {
   installers.push(fn);
@@ -35,14 +38,20 @@ export function registerInstaller(fn: ServiceInstaller): void {
 
 export async function startServer(config: FerryConfig): Promise<RunningServer> {
   const log = createLogger('ferry');
-  const engine = await Engine.open({ dataDir: config.dataDir, ...(config.memoryLimit ? { memoryLimit: config.memoryLimit } : {}) });
+  const engine = await Engine.open({
+    dataDir: config.dataDir,
+    ...(config.memoryLimit ? { memoryLimit: config.memoryLimit } : {}),
+  });
   // Bootstrap on a plain connection: the schemas a configured connection expects may not exist yet.
   const bootConn = await engine.instance.connect();
   const { environmentId, created } = await bootstrap(bootConn);
   bootConn.closeSync();
   const systemConn = await engine.connect();
   await engine.installFunctions(systemConn, environmentId);
-  log.info(created ? 'created data directory' : 'opened data directory', { dir: config.dataDir, environment_id: environmentId });
+  log.info(created ? 'created data directory' : 'opened data directory', {
+    dir: config.dataDir,
+    environment_id: environmentId,
+  });
   const services: Services = {
     config,
     engine,
@@ -68,7 +77,10 @@ export async function startServer(config: FerryConfig): Promise<RunningServer> {
     await pg.close();
     throw err;
   }
-  log.info('listening', { pgwire: `${config.pgListen.host}:${pg.port}`, http: `${config.httpListen.host}:${http.port}` });
+  log.info('listening', {
+    pgwire: `${config.pgListen.host}:${pg.port}`,
+    http: `${config.httpListen.host}:${http.port}`,
+  });
   return {
     pgPort: pg.port,
     httpPort: http.port,

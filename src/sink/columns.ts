@@ -66,7 +66,9 @@ export function hasParquetMapping(t: DuckDBType): boolean {
 
 /** Check 8: `Cannot encode the following columns/types: ["<col>: <type>", ...]`. */
 export function checkParquetColumns(columns: readonly ExportColumn[]): void {
-  const bad = columns.filter((c) => !hasParquetMapping(c.type)).map((c) => JSON.stringify(`${c.name}: ${typeName(c.type)}`));
+  const bad = columns
+    .filter((c) => !hasParquetMapping(c.type))
+    .map((c) => JSON.stringify(`${c.name}: ${typeName(c.type)}`));
   if (bad.length > 0) throw new SqlError('0A000', `Cannot encode the following columns/types: [${bad.join(', ')}]`);
 }
 
@@ -155,5 +157,7 @@ function decimalGuard(e: string, scale: number, text: string): string {
 
 /** The DuckDB select list for the Parquet writer: each column converted, named as written. */
 export function parquetSelectList(columns: readonly ExportColumn[], source: readonly string[]): string {
-  return columns.map((c, i) => `${parquetExpr(quoteIdent(source[i] ?? c.name), c.type)} AS ${quoteIdent(c.name)}`).join(', ');
+  return columns
+    .map((c, i) => `${parquetExpr(quoteIdent(source[i] ?? c.name), c.type)} AS ${quoteIdent(c.name)}`)
+    .join(', ');
 }

@@ -146,7 +146,9 @@ export class CsvCutter {
   /** The stream is over: every byte must have belonged to a complete row. */
   end(): void {
     if (this.partialBytes > 0 || this.inQuote || this.quoteAtEnd || this.skipFirst) {
-      throw new Error(`the CSV writer's output ended inside a row (${this.partialBytes} bytes after the last line end)`);
+      throw new Error(
+        `the CSV writer's output ended inside a row (${this.partialBytes} bytes after the last line end)`,
+      );
     }
   }
 }

@@ -62,7 +62,8 @@ export function csvLinesQuery(query: string, columns: readonly ExportColumn[], o
   const texts = columns.map((c, i) => `${textExpr(`c${i}`, c.type)} AS t${i}`).join(', ');
   const single = columns.length === 1;
   const line = columns
-    .map((c, i) => (neverQuoted(c.type, o) ? plainFieldSql(`t${i}`, o) : fieldSql(`t${i}`, o, single))).join(` || ${sqlString(o.delimiter)} || `);
+    .map((c, i) => (neverQuoted(c.type, o) ? plainFieldSql(`t${i}`, o) : fieldSql(`t${i}`, o, single)))
+    .join(` || ${sqlString(o.delimiter)} || `);
   const body = columns.length ? line : `''`;
   return `SELECT ${body} AS line FROM (SELECT ${texts || '1 AS __none'} FROM (${query}) AS __q(${cs.map(quoteIdent).join(', ') || '__none'}))`;
 }
@@ -76,9 +77,21 @@ export function csvHeader(names: readonly string[], o: CsvOptions): string {
 /** TypeScript twin of fieldSql, for the header. */
 export function csvField(t: string | null, o: CsvOptions, singleColumn: boolean): string {
   if (t === null) return o.null;
-  const needs = t.includes(o.delimiter) || t.includes(o.quote) || t.includes('\r') || t.includes('\n') || t === o.null || (singleColumn && t === '\\.');
+  const needs =
+    t.includes(o.delimiter) ||
+    t.includes(o.quote) ||
+    t.includes('\r') ||
+    t.includes('\n') ||
+    t === o.null ||
+    (singleColumn && t === '\\.');
   if (!needs) return t;
   const escaped =
-    o.escape === o.quote ? t.split(o.quote).join(o.quote + o.quote) : t.split(o.escape).join(o.escape + o.escape).split(o.quote).join(o.escape + o.quote);
+    o.escape === o.quote
+      ? t.split(o.quote).join(o.quote + o.quote)
+      : t
+          .split(o.escape)
+          .join(o.escape + o.escape)
+          .split(o.quote)
+          .join(o.escape + o.quote);
   return o.quote + escaped + o.quote;
 }

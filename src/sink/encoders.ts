@@ -91,8 +91,21 @@ export function csvExtension(o: CopyToOptions): string {
 
 export async function encodeCsv(ctx: EncodeContext): Promise<WrittenFile[]> {
   const o = ctx.options;
-  const header = Buffer.from(o.csv.header ? csvHeader(ctx.columns.map((c) => c.name), o.csv) : '', 'utf8');
-  const cutter = new CsvCutter({ quote: o.csv.quote, escape: o.csv.escape, maxFileSize: o.maxFileSize, headerBytes: header.length });
+  const header = Buffer.from(
+    o.csv.header
+      ? csvHeader(
+          ctx.columns.map((c) => c.name),
+          o.csv,
+        )
+      : '',
+    'utf8',
+  );
+  const cutter = new CsvCutter({
+    quote: o.csv.quote,
+    escape: o.csv.escape,
+    maxFileSize: o.maxFileSize,
+    headerBytes: header.length,
+  });
   const files: WrittenFile[] = [];
   let fileNumber = 0;
   type OpenFile = { up: FileUpload; rows: number };
@@ -183,7 +196,8 @@ export async function encodeCsv(ctx: EncodeContext): Promise<WrittenFile[]> {
     await reader;
     if (firstError !== undefined) throw firstError;
     cutter.end();
-    if (count !== cutter.rows) throw new Error(`the CSV writer reported ${count} rows but ${cutter.rows} reached the files`);
+    if (count !== cutter.rows)
+      throw new Error(`the CSV writer reported ${count} rows but ${cutter.rows} reached the files`);
     // An empty result still writes one file: the header alone, or nothing.
     await finish(cur ?? (await open()));
     return files;
@@ -323,7 +337,10 @@ export async function encodeParquet(ctx: EncodeContext): Promise<WrittenFile[]> 
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   try {
     await start(0);
-    const select = parquetSelectList(ctx.columns, ctx.columns.map((_, i) => `c${i}`));
+    const select = parquetSelectList(
+      ctx.columns,
+      ctx.columns.map((_, i) => `c${i}`),
+    );
     const copy =
       `COPY (SELECT ${select} FROM ${positional(ctx.query, ctx.columns.length)}) TO ${sqlString(dir)} ` +
       `(FORMAT parquet, PARQUET_VERSION V1, COMPRESSION ${duckCompression(o.compression)}, ` +

@@ -96,7 +96,8 @@ export function exportKeys(prefix: string, exportId: string) {
     sentinel: `${base}mz-${exportId}-INCOMPLETE`,
     deleteProbe: `${base}mz-${exportId}-batch-0000-0000.delete_object_test`,
     manifest: `${base}mz-${exportId}-manifest.json`,
-    file: (folder: string, batch: number, file: number, ext: string) => `${base}${folder}mz-${exportId}-batch-${pad4(batch)}-${pad4(file)}.${ext}`,
+    file: (folder: string, batch: number, file: number, ext: string) =>
+      `${base}${folder}mz-${exportId}-batch-${pad4(batch)}-${pad4(file)}.${ext}`,
   };
 }
 
@@ -109,14 +110,17 @@ function preflightError(err: unknown): unknown {
   if (err instanceof StoreError && (err.status === 403 || err.awsName === 'AccessDenied')) {
     return new SqlError('42501', `AccessDenied error when using ${err.operation}`, { detail: err.message, cause: err });
   }
-  if (err instanceof StoreError) return new SqlError('58030', `error when using ${err.operation}: ${err.message}`, { cause: err });
+  if (err instanceof StoreError)
+    return new SqlError('58030', `error when using ${err.operation}: ${err.message}`, { cause: err });
   return err;
 }
 
 /** DuckDB's `<Kind> Error: <message>` → the message, for errors a user caused. */
 function duckMessage(err: unknown): string | null {
   if (!(err instanceof Error)) return null;
-  const m = /^(?:Invalid Input|Conversion|Out of Range|Binder|Parser|Catalog|Constraint|IO) Error: ([\s\S]*)$/.exec(err.message);
+  const m = /^(?:Invalid Input|Conversion|Out of Range|Binder|Parser|Catalog|Constraint|IO) Error: ([\s\S]*)$/.exec(
+    err.message,
+  );
   return m?.[1] ?? null;
 }
 
@@ -129,13 +133,18 @@ export async function runExport(req: ExportRequest): Promise<ExportResult> {
   const prefix = t.kind === 's3' ? t.prefix : '';
   const keys = exportKeys(prefix, req.exportId);
   const store: ObjectStore =
-    t.kind === 's3' ? new S3Store({ client: t.client, bucket: t.bucket, signal, log, retry: req.retry, onUpload: req.onUpload }) : new FileStore(t.dir);
+    t.kind === 's3'
+      ? new S3Store({ client: t.client, bucket: t.bucket, signal, log, retry: req.retry, onUpload: req.onUpload })
+      : new FileStore(t.dir);
 
   const columns = await resolveColumns(req);
   if (o.format === 'parquet') checkParquetColumns(columns);
   const partitionCols = o.partitionBy.map((name) => {
     const i = columns.findIndex((c) => c.name === name);
-    if (i < 0) throw new SqlError('42703', `column "${name}" does not exist`, { detail: 'PARTITION BY names an output column of the query.' });
+    if (i < 0)
+      throw new SqlError('42703', `column "${name}" does not exist`, {
+        detail: 'PARTITION BY names an output column of the query.',
+      });
     return i;
   });
   if (partitionCols.length > 0 && partitionCols.length === columns.length) {
@@ -148,7 +157,8 @@ export async function runExport(req: ExportRequest): Promise<ExportResult> {
     const existing = await store.list(keys.listPrefix);
     if (existing.length > 0) {
       const ours = existing.every((k) => (k.split('/').pop() ?? '').startsWith('mz-'));
-      if (!o.overwrite || !ours) throw new SqlError('55000', `S3 bucket path is not empty, contains ${existing.length} objects`);
+      if (!o.overwrite || !ours)
+        throw new SqlError('55000', `S3 bucket path is not empty, contains ${existing.length} objects`);
       // OVERWRITE: data files first, sentinels last, so a reader never sees a path without
       // its INCOMPLETE marker while old files are still there.
       const isSentinel = (k: string): boolean => k.endsWith('-INCOMPLETE');
@@ -158,7 +168,10 @@ export async function runExport(req: ExportRequest): Promise<ExportResult> {
     await store.delete(keys.deleteProbe);
     await store.put(keys.sentinel, Buffer.alloc(0));
   } catch (err) {
-    if (signal.aborted) throw new SqlError('57014', 'canceling statement due to user request', { detail: `COPY TO ${url} was canceled before writing.` });
+    if (signal.aborted)
+      throw new SqlError('57014', 'canceling statement due to user request', {
+        detail: `COPY TO ${url} was canceled before writing.`,
+      });
     throw preflightError(err);
   }
 
@@ -174,7 +187,9 @@ export async function runExport(req: ExportRequest): Promise<ExportResult> {
   const files: ExportedFile[] = [];
   const ext = o.format === 'parquet' ? 'parquet' : csvExtension(o);
   try {
-    const batches = partitionCols.length ? await partitions(req.conn, req.query, columns, partitionCols) : [{ folder: '', where: '' }];
+    const batches = partitionCols.length
+      ? await partitions(req.conn, req.query, columns, partitionCols)
+      : [{ folder: '', where: '' }];
     const dataColumns = columns.filter((_, i) => !partitionCols.includes(i));
     for (const [batch, part] of batches.entries()) {
       const query = part.where
@@ -200,7 +215,8 @@ export async function runExport(req: ExportRequest): Promise<ExportResult> {
         },
       };
       const written: WrittenFile[] = o.format === 'parquet' ? await encodeParquet(ctx) : await encodeCsv(ctx);
-      for (const w of written) files.push({ key: fileKeys.get(w.fileNumber) ?? '', rows: w.rows, bytes: w.bytes, sha256: w.sha256 });
+      for (const w of written)
+        files.push({ key: fileKeys.get(w.fileNumber) ?? '', rows: w.rows, bytes: w.bytes, sha256: w.sha256 });
     }
     if (signal.aborted) throw signal.reason;
   } catch (err) {
@@ -233,7 +249,13 @@ export async function runExport(req: ExportRequest): Promise<ExportResult> {
   progress.bytes = result.bytes;
   progress.files = files.length;
   report(true);
-  log.info('export finished', { export_id: req.exportId, url, rows: result.rows, bytes: result.bytes, files: files.length });
+  log.info('export finished', {
+    export_id: req.exportId,
+    url,
+    rows: result.rows,
+    bytes: result.bytes,
+    files: files.length,
+  });
   return result;
 }
 
@@ -242,9 +264,15 @@ function uploadError(err: unknown, signal: AbortSignal, url: string, sentinel: s
   const hint =
     `The path still holds ${store.url(sentinel)} and possibly some finished files, so it is not empty: ` +
     `retry with a new path, remove the objects under it, or retry with OVERWRITE = true.`;
-  if (signal.aborted) return new SqlError('57014', 'canceling statement due to user request', { detail: `COPY TO ${url} was canceled.`, hint });
-  if (err instanceof SqlError) return new SqlError(err.code, err.message, { detail: err.detail ?? `COPY TO ${url} failed.`, hint, cause: err });
-  if (err instanceof StoreError) return new SqlError('58030', `COPY TO ${url} failed: ${err.message}`, { hint, cause: err });
+  if (signal.aborted)
+    return new SqlError('57014', 'canceling statement due to user request', {
+      detail: `COPY TO ${url} was canceled.`,
+      hint,
+    });
+  if (err instanceof SqlError)
+    return new SqlError(err.code, err.message, { detail: err.detail ?? `COPY TO ${url} failed.`, hint, cause: err });
+  if (err instanceof StoreError)
+    return new SqlError('58030', `COPY TO ${url} failed: ${err.message}`, { hint, cause: err });
   const msg = duckMessage(err);
   if (msg !== null) {
     // The engine's message as a SELECT would report it, without the `LINE n:` excerpt of
@@ -256,7 +284,10 @@ function uploadError(err: unknown, signal: AbortSignal, url: string, sentinel: s
     const code = /out of range|cannot represent/i.test(text) ? '22003' : e.code;
     return new SqlError(code, text, { detail: `COPY TO ${url} failed.`, hint, cause: err });
   }
-  return new SqlError('XX000', `COPY TO ${url} failed: ${err instanceof Error ? err.message : String(err)}`, { hint, cause: err });
+  return new SqlError('XX000', `COPY TO ${url} failed: ${err instanceof Error ? err.message : String(err)}`, {
+    hint,
+    cause: err,
+  });
 }
 
 async function resolveColumns(req: ExportRequest): Promise<ExportColumn[]> {
@@ -272,7 +303,10 @@ async function resolveColumns(req: ExportRequest): Promise<ExportColumn[]> {
 
 /** Hive's escaping of partition values: `%XX` for characters unsafe in a path segment. */
 function hiveEscape(s: string): string {
-  return s.replace(/[\x00-\x1f"#%'*/:=?\\\x7f{}[\]^]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'));
+  return s.replace(
+    /[\x00-\x1f"#%'*/:=?\\\x7f{}[\]^]/g,
+    (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'),
+  );
 }
 
 /**

@@ -12,7 +12,14 @@
  * the adapter does those with the result this layer returns. It never imports src/wire
  * or src/sql.
  */
-export { planCopyToOptions, planCopyToOptionsStaged, parseByteSize, DEFAULT_MAX_FILE_SIZE, MIN_MAX_FILE_SIZE, MAX_MAX_FILE_SIZE } from './options.js';
+export {
+  planCopyToOptions,
+  planCopyToOptionsStaged,
+  parseByteSize,
+  DEFAULT_MAX_FILE_SIZE,
+  MIN_MAX_FILE_SIZE,
+  MAX_MAX_FILE_SIZE,
+} from './options.js';
 export type { RawCopyOption, CopyToOptions, CsvOptions, CopyFormat, Compression, TargetKind } from './options.js';
 export { checkParquetColumns, dedupeColumnNames, hasParquetMapping, type ExportColumn } from './columns.js';
 export { runExport, exportKeys } from './export.js';

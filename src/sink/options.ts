@@ -106,7 +106,8 @@ const UNITS: Record<string, number> = { B: 1, kB: 1024, MB: MiB, GB: 1024 * MiB,
  * bytes. Fractions are allowed (`'1.5 GB'`) and floored to whole bytes.
  */
 export function parseByteSize(option: string, v: RawCopyOption['value']): number {
-  if (v.kind === 'none' || v.kind === 'bool') throw invalid(option, 'expected a number of bytes or a size such as \'256MB\'');
+  if (v.kind === 'none' || v.kind === 'bool')
+    throw invalid(option, "expected a number of bytes or a size such as '256MB'");
   const m = /^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$/.exec(v.text);
   if (!m) throw invalid(option, `cannot parse "${v.text}" as a byte size`);
   const unit = m[2] ?? '';
@@ -243,7 +244,11 @@ export function planCopyToOptionsStaged(
   if (check10) maxFileSize = DEFAULT_MAX_FILE_SIZE;
 
   void target; // both targets take the same options; AWS CONNECTION rules are check 6 (SQL layer)
-  return { options: { format, maxFileSize, awsConnection, csv, compression, manifest, partitionBy, overwrite }, check7, check10 };
+  return {
+    options: { format, maxFileSize, awsConnection, csv, compression, manifest, partitionBy, overwrite },
+    check7,
+    check10,
+  };
 }
 
 /** The first error of check 7 for these CSV characters, or null. */
@@ -253,7 +258,8 @@ function csvCharsError(csv: CsvOptions): SqlError | null {
     ['quote', csv.quote],
     ['escape', csv.escape],
   ] as const) {
-    if (Buffer.byteLength(s, 'utf8') !== 1) return new SqlError('0A000', `COPY ${what} must be a single one-byte character`);
+    if (Buffer.byteLength(s, 'utf8') !== 1)
+      return new SqlError('0A000', `COPY ${what} must be a single one-byte character`);
   }
   if (csv.delimiter === csv.quote) return new SqlError('22023', 'COPY delimiter and quote must be different');
   // PostgreSQL's texts for the delimiter and the NULL string; Ferry also refuses a quote or
@@ -262,22 +268,28 @@ function csvCharsError(csv: CsvOptions): SqlError | null {
   if (lineBreak(csv.delimiter)) return new SqlError('22023', 'COPY delimiter cannot be newline or carriage return');
   if (lineBreak(csv.quote)) return new SqlError('22023', 'COPY quote cannot be newline or carriage return');
   if (lineBreak(csv.escape)) return new SqlError('22023', 'COPY escape cannot be newline or carriage return');
-  if (lineBreak(csv.null)) return new SqlError('22023', 'COPY null representation cannot use newline or carriage return');
+  if (lineBreak(csv.null))
+    return new SqlError('22023', 'COPY null representation cannot use newline or carriage return');
   return null;
 }
 
 /** Whether this Node has a streaming zstd compressor (added in Node 22.15; Ferry runs on 20). */
-export const NODE_HAS_ZSTD = typeof (zlib as unknown as { createZstdCompress?: unknown }).createZstdCompress === 'function';
+export const NODE_HAS_ZSTD =
+  typeof (zlib as unknown as { createZstdCompress?: unknown }).createZstdCompress === 'function';
 
 function planCompression(format: CopyFormat, text: string | null): Compression {
   if (text === null) return format === 'parquet' ? 'snappy' : 'none';
   const t = text === 'uncompressed' ? 'none' : text;
   const allowed: Compression[] = format === 'parquet' ? ['snappy', 'zstd', 'gzip', 'none'] : ['none', 'gzip', 'zstd'];
   if (!(allowed as string[]).includes(t)) {
-    throw invalid('COMPRESSION', `${text} is not supported for FORMAT ${format.toUpperCase()} (expected ${allowed.join(', ')})`);
+    throw invalid(
+      'COMPRESSION',
+      `${text} is not supported for FORMAT ${format.toUpperCase()} (expected ${allowed.join(', ')})`,
+    );
   }
   // Parquet's zstd is DuckDB's; whole-file zstd for CSV needs Node's compressor. Refuse at
   // planning rather than after the sentinel is written.
-  if (format === 'csv' && t === 'zstd' && !NODE_HAS_ZSTD) throw new SqlError('0A000', 'COMPRESSION zstd for FORMAT CSV not yet supported');
+  if (format === 'csv' && t === 'zstd' && !NODE_HAS_ZSTD)
+    throw new SqlError('0A000', 'COMPRESSION zstd for FORMAT CSV not yet supported');
   return t as Compression;
 }

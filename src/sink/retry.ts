@@ -19,8 +19,23 @@ export const DEFAULT_RETRY: RetryPolicy = {
   maxDelayMs: RETRY_MAX_DELAY_MS,
 };
 
-const RETRYABLE_NAMES = new Set(['SlowDown', 'InternalError', 'ServiceUnavailable', 'RequestTimeout', 'TimeoutError', 'RequestTimeTooSkewed']);
-const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
+const RETRYABLE_NAMES = new Set([
+  'SlowDown',
+  'InternalError',
+  'ServiceUnavailable',
+  'RequestTimeout',
+  'TimeoutError',
+  'RequestTimeTooSkewed',
+]);
+const RETRYABLE_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ECONNABORTED',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+]);
 
 /** HTTP status of an AWS SDK v3 error, if it has one. */
 export function httpStatus(err: unknown): number | undefined {
@@ -62,7 +77,11 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  */
 export async function withRetry<T>(
   fn: () => Promise<T>,
-  opts: { signal?: AbortSignal; policy?: RetryPolicy; onRetry?: (err: unknown, attempt: number, delayMs: number) => void } = {},
+  opts: {
+    signal?: AbortSignal;
+    policy?: RetryPolicy;
+    onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
+  } = {},
 ): Promise<T> {
   const p = opts.policy ?? DEFAULT_RETRY;
   for (let attempt = 1; ; attempt++) {

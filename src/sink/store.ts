@@ -104,13 +104,22 @@ export class S3Store implements ObjectStore {
     const signal = cleanup ? undefined : this.o.signal;
     // The SDK's overloads tie each command to its output type; this layer types outputs
     // itself, so one untyped call site is enough.
-    const send = this.o.client.send.bind(this.o.client) as (cmd: unknown, opts: { abortSignal?: AbortSignal }) => Promise<unknown>;
+    const send = this.o.client.send.bind(this.o.client) as (
+      cmd: unknown,
+      opts: { abortSignal?: AbortSignal },
+    ) => Promise<unknown>;
     try {
       return (await withRetry(() => send(make(), signal ? { abortSignal: signal } : {}) as Promise<T>, {
         signal,
         policy: this.o.retry,
         onRetry: (err, attempt, delayMs) =>
-          this.o.log.warn('retrying S3 request', { operation, key, attempt, delay_ms: delayMs, error: describeAwsError(err) }),
+          this.o.log.warn('retrying S3 request', {
+            operation,
+            key,
+            attempt,
+            delay_ms: delayMs,
+            error: describeAwsError(err),
+          }),
       })) as T;
     } catch (err) {
       throw new StoreError(operation, this.url(key), err);
@@ -121,7 +130,11 @@ export class S3Store implements ObjectStore {
     const keys: string[] = [];
     let token: string | undefined;
     do {
-      const out = await this.send<{ Contents?: { Key?: string }[]; NextContinuationToken?: string; IsTruncated?: boolean }>(
+      const out = await this.send<{
+        Contents?: { Key?: string }[];
+        NextContinuationToken?: string;
+        IsTruncated?: boolean;
+      }>(
         'ListObjectsV2',
         prefix,
         () => new ListObjectsV2Command({ Bucket: this.o.bucket, Prefix: prefix, ContinuationToken: token }),
@@ -147,7 +160,14 @@ export class S3Store implements ObjectStore {
   }
 
   upload(key: string): FileUpload {
-    return new S3Upload(this, this.o.bucket, key, this.o.partSize ?? PART_SIZE, this.o.partsInFlight ?? PARTS_IN_FLIGHT, this.o.onUpload);
+    return new S3Upload(
+      this,
+      this.o.bucket,
+      key,
+      this.o.partSize ?? PART_SIZE,
+      this.o.partsInFlight ?? PARTS_IN_FLIGHT,
+      this.o.onUpload,
+    );
   }
 }
 
@@ -213,7 +233,11 @@ class S3Upload implements FileUpload {
 
   private ensureUpload(): Promise<string> {
     this.creating ??= this.store
-      .send<{ UploadId?: string }>('CreateMultipartUpload', this.key, () => new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: this.key }))
+      .send<{ UploadId?: string }>(
+        'CreateMultipartUpload',
+        this.key,
+        () => new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: this.key }),
+      )
       .then((out) => {
         if (!out.UploadId) throw new Error('CreateMultipartUpload returned no UploadId');
         this.uploadId = out.UploadId;
@@ -233,8 +257,17 @@ class S3Upload implements FileUpload {
     if (partNumber > S3_MAX_PARTS) throw new Error(`${this.key} needs more than ${S3_MAX_PARTS} parts`);
     const uploadId = await this.ensureUpload();
     const p = this.store
-      .send<{ ETag?: string }>('UploadPart', this.key, () =>
-        new UploadPartCommand({ Bucket: this.bucket, Key: this.key, UploadId: uploadId, PartNumber: partNumber, Body: body }),
+      .send<{ ETag?: string }>(
+        'UploadPart',
+        this.key,
+        () =>
+          new UploadPartCommand({
+            Bucket: this.bucket,
+            Key: this.key,
+            UploadId: uploadId,
+            PartNumber: partNumber,
+            Body: body,
+          }),
       )
       .then((out) => {
         this.etags.push({ PartNumber: partNumber, ETag: out.ETag ?? '' });
@@ -258,8 +291,16 @@ class S3Upload implements FileUpload {
       await Promise.all(this.inFlight);
       this.check();
       const parts = [...this.etags].sort((a, b) => a.PartNumber - b.PartNumber);
-      await this.store.send('CompleteMultipartUpload', this.key, () =>
-        new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId, MultipartUpload: { Parts: parts } }),
+      await this.store.send(
+        'CompleteMultipartUpload',
+        this.key,
+        () =>
+          new CompleteMultipartUploadCommand({
+            Bucket: this.bucket,
+            Key: this.key,
+            UploadId: this.uploadId,
+            MultipartUpload: { Parts: parts },
+          }),
       );
       if (this.uploadId) this.emit('ended', this.uploadId);
       this.uploadId = undefined; // completed: nothing left to abort
@@ -384,9 +425,20 @@ export async function abortUploads(
 ): Promise<{ bucket: string; key: string; uploadId: string; error: string }[]> {
   const failed: { bucket: string; key: string; uploadId: string; error: string }[] = [];
   for (const u of uploads) {
-    const store = new S3Store({ client, bucket: u.bucket, signal: new AbortController().signal, log: opts.log, retry: opts.retry });
+    const store = new S3Store({
+      client,
+      bucket: u.bucket,
+      signal: new AbortController().signal,
+      log: opts.log,
+      retry: opts.retry,
+    });
     try {
-      await store.send('AbortMultipartUpload', u.key, () => new AbortMultipartUploadCommand({ Bucket: u.bucket, Key: u.key, UploadId: u.uploadId }), true);
+      await store.send(
+        'AbortMultipartUpload',
+        u.key,
+        () => new AbortMultipartUploadCommand({ Bucket: u.bucket, Key: u.key, UploadId: u.uploadId }),
+        true,
+      );
     } catch (err) {
       if (err instanceof StoreError && (err.status === 404 || err.awsName === 'NoSuchUpload')) continue;
       failed.push({ ...u, error: err instanceof Error ? err.message : String(err) });

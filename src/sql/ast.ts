@@ -74,7 +74,14 @@ export type Statement =
   | { kind: 'set'; name: string; value: string | null; local: boolean }
   | { kind: 'reset'; name: string }
   | { kind: 'show-var'; name: string }
-  | { kind: 'show'; what: ShowKind; from: QualifiedName | null; like: string | null; where: string | null; onRelation: QualifiedName | null }
+  | {
+      kind: 'show';
+      what: ShowKind;
+      from: QualifiedName | null;
+      like: string | null;
+      where: string | null;
+      onRelation: QualifiedName | null;
+    }
   | { kind: 'show-create'; objectKind: ObjectKind; name: QualifiedName }
   | { kind: 'create-role'; name: string; options: RoleOption[]; ifNotExists: boolean }
   | { kind: 'alter-role'; name: string; options: RoleOption[] }
@@ -90,10 +97,24 @@ export type Statement =
     }
   | { kind: 'grant-role' | 'revoke-role'; roles: string[]; members: string[] }
   | { kind: 'alter-owner'; objectKind: ObjectKind; name: QualifiedName; owner: string }
-  | { kind: 'create-source-loadgen'; name: QualifiedName; generator: string; options: RawOption[]; forAllTables: boolean; ifNotExists: boolean }
+  | {
+      kind: 'create-source-loadgen';
+      name: QualifiedName;
+      generator: string;
+      options: RawOption[];
+      forAllTables: boolean;
+      ifNotExists: boolean;
+    }
   | { kind: 'create-secret'; name: QualifiedName; value: string; ifNotExists: boolean }
   | { kind: 'alter-secret'; name: QualifiedName; value: string; ifExists: boolean }
-  | { kind: 'create-connection'; name: QualifiedName; connType: string; options: RawOption[]; validate: boolean | null; ifNotExists: boolean }
+  | {
+      kind: 'create-connection';
+      name: QualifiedName;
+      connType: string;
+      options: RawOption[];
+      validate: boolean | null;
+      ifNotExists: boolean;
+    }
   | {
       kind: 'alter-connection';
       name: QualifiedName;
@@ -108,14 +129,23 @@ export type Statement =
   | {
       kind: 'copy';
       /** A relation name, or the text of a parenthesised query. */
-      source: { kind: 'relation'; name: QualifiedName; columns: string[] | null } | { kind: 'query'; sql: string; hasOrderBy: boolean };
+      source:
+        | { kind: 'relation'; name: QualifiedName; columns: string[] | null }
+        | { kind: 'query'; sql: string; hasOrderBy: boolean };
       direction: 'to' | 'from';
       target: CopyTarget;
       options: RawOption[];
     }
   | { kind: 'create-cluster'; name: string }
   | { kind: 'discard-all' }
-  | { kind: 'create-export'; name: QualifiedName; ifNotExists: boolean; schedule: ExportSchedule; copy: Statement & { kind: 'copy' }; copySql: string }
+  | {
+      kind: 'create-export';
+      name: QualifiedName;
+      ifNotExists: boolean;
+      schedule: ExportSchedule;
+      copy: Statement & { kind: 'copy' };
+      copySql: string;
+    }
   | { kind: 'alter-export'; name: QualifiedName; paused: boolean }
   | { kind: 'execute-export'; name: QualifiedName }
   /** Standard SQL for the engine. `verb` is the leading keyword(s), e.g. `select`, `create table`. */

@@ -65,7 +65,11 @@ export function tokenize(sql: string): Token[] {
     }
     const start = i;
     // Strings: '…', E'…', X'…', B'…', N'…'.
-    if (c === "'" || ((c === 'E' || c === 'e' || c === 'X' || c === 'x' || c === 'B' || c === 'b' || c === 'N' || c === 'n') && sql[i + 1] === "'")) {
+    if (
+      c === "'" ||
+      ((c === 'E' || c === 'e' || c === 'X' || c === 'x' || c === 'B' || c === 'b' || c === 'N' || c === 'n') &&
+        sql[i + 1] === "'")
+    ) {
       const escapes = c === 'E' || c === 'e';
       i += c === "'" ? 1 : 2;
       let value = '';
@@ -160,7 +164,13 @@ export function tokenize(sql: string): Token[] {
     }
     if (OP_CHARS.has(c)) {
       i++;
-      while (i < n && OP_CHARS.has(sql[i]!) && !(sql[i] === '-' && sql[i + 1] === '-') && !(sql[i] === '/' && sql[i + 1] === '*')) i++;
+      while (
+        i < n &&
+        OP_CHARS.has(sql[i]!) &&
+        !(sql[i] === '-' && sql[i + 1] === '-') &&
+        !(sql[i] === '/' && sql[i + 1] === '*')
+      )
+        i++;
       out.push({ kind: 'op', text: sql.slice(start, i), value: sql.slice(start, i), start, end: i });
       continue;
     }

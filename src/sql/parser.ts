@@ -153,7 +153,7 @@ function objectKind(c: Cursor): ObjectKind | null {
 /** Option value: string, number, boolean, identifier, `SECRET name`, or a parenthesised list. */
 function optionValue(c: Cursor): RawValue {
   const t = c.peek();
-  if (!t || t.kind === 'punct' && (t.text === ',' || t.text === ')')) return { kind: 'none', text: '' };
+  if (!t || (t.kind === 'punct' && (t.text === ',' || t.text === ')'))) return { kind: 'none', text: '' };
   if (t.kind === 'string') {
     c.pos++;
     return { kind: 'string', text: t.value };
@@ -214,11 +214,37 @@ function optionName(c: Cursor): { name: string; position: number } {
 
 /** Option names Ferry knows, so that `FORMAT csv` is split into name and value. */
 const KNOWN_OPTIONS = [
-  'FORMAT', 'AWS CONNECTION', 'MAX FILE SIZE', 'HEADER', 'DELIMITER', 'QUOTE', 'ESCAPE', 'NULL',
-  'COMPRESSION', 'MANIFEST', 'PARTITION BY', 'OVERWRITE', 'ENDPOINT', 'REGION', 'ACCESS KEY ID',
-  'SECRET ACCESS KEY', 'SESSION TOKEN', 'ASSUME ROLE ARN', 'ASSUME ROLE SESSION NAME', 'VALIDATE',
-  'SCALE FACTOR', 'TICK INTERVAL', 'MAX CARDINALITY', 'UP TO', 'AS OF', 'FORCE QUOTE', 'FORCE NOT NULL', 'ENCODING',
-  'PAUSED', 'FREEZE', 'DEFAULT',
+  'FORMAT',
+  'AWS CONNECTION',
+  'MAX FILE SIZE',
+  'HEADER',
+  'DELIMITER',
+  'QUOTE',
+  'ESCAPE',
+  'NULL',
+  'COMPRESSION',
+  'MANIFEST',
+  'PARTITION BY',
+  'OVERWRITE',
+  'ENDPOINT',
+  'REGION',
+  'ACCESS KEY ID',
+  'SECRET ACCESS KEY',
+  'SESSION TOKEN',
+  'ASSUME ROLE ARN',
+  'ASSUME ROLE SESSION NAME',
+  'VALIDATE',
+  'SCALE FACTOR',
+  'TICK INTERVAL',
+  'MAX CARDINALITY',
+  'UP TO',
+  'AS OF',
+  'FORCE QUOTE',
+  'FORCE NOT NULL',
+  'ENCODING',
+  'PAUSED',
+  'FREEZE',
+  'DEFAULT',
 ];
 function isCompleteOptionName(words: string[]): boolean {
   const name = words.join(' ');
@@ -322,7 +348,11 @@ function parseShow(c: Cursor): Statement {
     return { kind: 'show-create', objectKind: kind, name };
   }
   for (const [words, what] of SHOW_KINDS) {
-    if (c.isKw(...words) && (c.peek(words.length) === undefined || ['from', 'in', 'like', 'where', 'on'].includes(c.peek(words.length)!.value))) {
+    if (
+      c.isKw(...words) &&
+      (c.peek(words.length) === undefined ||
+        ['from', 'in', 'like', 'where', 'on'].includes(c.peek(words.length)!.value))
+    ) {
       c.eatKw(...words);
       let from: QualifiedName | null = null;
       let onRelation: QualifiedName | null = null;
@@ -353,7 +383,10 @@ function showVarName(c: Cursor): string {
     words.push(t.kind === 'word' ? t.value : t.value);
     c.pos++;
   }
-  const name = words.join(' ').replace(/ \. /g, '.').replace(/\s*\.\s*/g, '.');
+  const name = words
+    .join(' ')
+    .replace(/ \. /g, '.')
+    .replace(/\s*\.\s*/g, '.');
   if (name === '') c.error('expected a variable name');
   return name;
 }
@@ -459,7 +492,8 @@ function parseCopy(c: Cursor): Statement {
     innerToks.forEach((t, k) => {
       if (t.text === '(') depth++;
       else if (t.text === ')') depth--;
-      else if (depth === 0 && t.kind === 'word' && t.value === 'order' && innerToks[k + 1]?.value === 'by') hasOrderBy = true;
+      else if (depth === 0 && t.kind === 'word' && t.value === 'order' && innerToks[k + 1]?.value === 'by')
+        hasOrderBy = true;
     });
     source = { kind: 'query', sql: sql, hasOrderBy };
   } else {
@@ -518,8 +552,23 @@ function engineVerb(toks: Token[]): { verb: string; createsKind: ObjectKind | nu
     while (['temp', 'temporary', 'unique', 'unlogged'].includes(w(k))) k++;
     const obj = w(k);
     const createsKind: ObjectKind | null =
-      obj === 'table' ? 'table' : obj === 'view' ? 'view' : obj === 'materialized' ? 'materialized-view' : obj === 'schema' ? 'schema' : obj === 'index' ? 'index' : obj === 'type' ? 'type' : null;
-    return { verb: `${first} ${obj === 'materialized' ? 'materialized view' : obj}`, createsKind: first === 'create' ? createsKind : null };
+      obj === 'table'
+        ? 'table'
+        : obj === 'view'
+          ? 'view'
+          : obj === 'materialized'
+            ? 'materialized-view'
+            : obj === 'schema'
+              ? 'schema'
+              : obj === 'index'
+                ? 'index'
+                : obj === 'type'
+                  ? 'type'
+                  : null;
+    return {
+      verb: `${first} ${obj === 'materialized' ? 'materialized view' : obj}`,
+      createsKind: first === 'create' ? createsKind : null,
+    };
   }
   if (first === 'with') {
     // WITH … SELECT / INSERT / UPDATE / DELETE: the verb is the first of those at depth 0.

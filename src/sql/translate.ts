@@ -19,7 +19,12 @@
  * pg_catalog.default` is dropped, `'name'::regclass` looks the relation up, and regular
  * expression matches get PostgreSQL's semantics.
  */
-import { INFORMATION_SCHEMA_RELATIONS, PG_COMPAT_DB, PG_COMPAT_FUNCTIONS, PG_COMPAT_RELATIONS } from '../types/pg-catalog-names.js';
+import {
+  INFORMATION_SCHEMA_RELATIONS,
+  PG_COMPAT_DB,
+  PG_COMPAT_FUNCTIONS,
+  PG_COMPAT_RELATIONS,
+} from '../types/pg-catalog-names.js';
 import { SqlError } from '../errors/index.js';
 import { type Token, tokenize } from './lexer.js';
 import { parsePgArray } from './array-literal.js';
@@ -44,7 +49,22 @@ const SIMPLE_TYPES: Record<string, string> = {
 };
 
 /** Words after which an identifier-position word is a column name, not a type. */
-const TYPE_FOLLOWERS = new Set([',', ')', '[', 'not', 'null', 'default', 'primary', 'references', 'unique', 'check', 'constraint', 'list', 'collate', 'generated']);
+const TYPE_FOLLOWERS = new Set([
+  ',',
+  ')',
+  '[',
+  'not',
+  'null',
+  'default',
+  'primary',
+  'references',
+  'unique',
+  'check',
+  'constraint',
+  'list',
+  'collate',
+  'generated',
+]);
 
 export interface TranslateContext {
   /** The session's role, for current_user / current_role / session_user. */
@@ -67,7 +87,28 @@ function inTypePosition(toks: Token[], k: number): boolean {
   }
   if (prev.kind === 'word' || prev.kind === 'qident') {
     const next = toks[k + 1];
-    if (['select', 'from', 'where', 'and', 'or', 'on', 'by', 'table', 'into', 'join', 'when', 'then', 'else', 'set', 'returning', 'view', 'exists'].includes(prev.value)) return false;
+    if (
+      [
+        'select',
+        'from',
+        'where',
+        'and',
+        'or',
+        'on',
+        'by',
+        'table',
+        'into',
+        'join',
+        'when',
+        'then',
+        'else',
+        'set',
+        'returning',
+        'view',
+        'exists',
+      ].includes(prev.value)
+    )
+      return false;
     return next === undefined || TYPE_FOLLOWERS.has(next.value) || (next.kind === 'punct' && next.text === '(');
   }
   return false;
@@ -113,7 +154,12 @@ function rewrite(sql: string, toks: Token[], ctx: TranslateContext, typeOnly: bo
   for (let k = 0; k < toks.length; k++) {
     const t = toks[k]!;
     // '\x…'::bytea is PostgreSQL's hex format; DuckDB reads `\xNN` escapes one byte at a time.
-    if (t.kind === 'string' && /^\\x([0-9a-fA-F]{2})*$/.test(t.value) && toks[k + 1]?.text === '::' && toks[k + 2]?.value === 'bytea') {
+    if (
+      t.kind === 'string' &&
+      /^\\x([0-9a-fA-F]{2})*$/.test(t.value) &&
+      toks[k + 1]?.text === '::' &&
+      toks[k + 2]?.value === 'bytea'
+    ) {
       splice(t.start, toks[k + 2]!.end, `unhex('${t.value.slice(2)}')`);
       k += 2;
       continue;
@@ -146,9 +192,19 @@ function rewrite(sql: string, toks: Token[], ctx: TranslateContext, typeOnly: bo
       }
     }
     // `T list` → `T[]` (the word `list` after a type).
-    if (t.value === 'list' && k > 0 && (toks[k - 1]!.kind === 'word' || toks[k - 1]!.text === ')' || toks[k - 1]!.text === ']')) {
+    if (
+      t.value === 'list' &&
+      k > 0 &&
+      (toks[k - 1]!.kind === 'word' || toks[k - 1]!.text === ')' || toks[k - 1]!.text === ']')
+    ) {
       const prev = toks[k - 1]!;
-      const prevIsType = prev.kind !== 'word' || inTypePosition(toks, k - 1) || SIMPLE_TYPES[prev.value] !== undefined || /^(int[248]?|integer|bigint|smallint|text|varchar|boolean|bool|double|real|float[48]|date|time|timestamp|timestamptz|interval|uuid|numeric|decimal|list)$/.test(prev.value);
+      const prevIsType =
+        prev.kind !== 'word' ||
+        inTypePosition(toks, k - 1) ||
+        SIMPLE_TYPES[prev.value] !== undefined ||
+        /^(int[248]?|integer|bigint|smallint|text|varchar|boolean|bool|double|real|float[48]|date|time|timestamp|timestamptz|interval|uuid|numeric|decimal|list)$/.test(
+          prev.value,
+        );
       if (prevIsType) {
         splice(t.start, t.end, '[]');
         continue;
@@ -165,8 +221,16 @@ function rewrite(sql: string, toks: Token[], ctx: TranslateContext, typeOnly: bo
     if (!typeOnly && ['current_user', 'current_role', 'session_user', 'user'].includes(t.value)) {
       const prev = toks[k - 1];
       const next = toks[k + 1];
-      const bare = prev?.text !== '.' && !(prev?.kind === 'op' && prev.text === '::') && (next === undefined || next.text !== '.');
-      if (bare && (t.value !== 'user' || prev?.value === 'select' || prev?.text === ',' || prev?.text === '(' || prev?.text === '=')) {
+      const bare =
+        prev?.text !== '.' && !(prev?.kind === 'op' && prev.text === '::') && (next === undefined || next.text !== '.');
+      if (
+        bare &&
+        (t.value !== 'user' ||
+          prev?.value === 'select' ||
+          prev?.text === ',' ||
+          prev?.text === '(' ||
+          prev?.text === '=')
+      ) {
         const call = next?.text === '(' && toks[k + 2]?.text === ')';
         splice(t.start, call ? toks[k + 2]!.end : t.end, quoteLiteral(ctx.user));
         if (call) k += 2;
@@ -182,8 +246,23 @@ function rewrite(sql: string, toks: Token[], ctx: TranslateContext, typeOnly: bo
  * that `HH24` wins over `HH` and `YYYY` over `YY`.
  */
 const TO_CHAR_PATTERNS: [string, string][] = [
-  ['YYYY', '%Y'], ['HH24', '%H'], ['HH12', '%I'], ['HH', '%I'], ['MI', '%M'], ['SS', '%S'], ['MS', '%g'], ['US', '%f'],
-  ['Month', '%B'], ['Mon', '%b'], ['MM', '%m'], ['DD', '%d'], ['Day', '%A'], ['Dy', '%a'], ['YY', '%y'], ['AM', '%p'], ['PM', '%p'],
+  ['YYYY', '%Y'],
+  ['HH24', '%H'],
+  ['HH12', '%I'],
+  ['HH', '%I'],
+  ['MI', '%M'],
+  ['SS', '%S'],
+  ['MS', '%g'],
+  ['US', '%f'],
+  ['Month', '%B'],
+  ['Mon', '%b'],
+  ['MM', '%m'],
+  ['DD', '%d'],
+  ['Day', '%A'],
+  ['Dy', '%a'],
+  ['YY', '%y'],
+  ['AM', '%p'],
+  ['PM', '%p'],
 ];
 
 /** to_char(x, 'pattern') with a literal pattern → strftime(x, '<format>'). */
@@ -202,7 +281,7 @@ function toCharCall(sql: string, toks: Token[], k: number): { text: string; end:
   if (j >= toks.length || comma === -1 || comma !== j - 2 || toks[j - 1]!.kind !== 'string') return null;
   const pattern = toks[j - 1]!.value;
   let fmt = '';
-  for (let i = 0; i < pattern.length; ) {
+  for (let i = 0; i < pattern.length;) {
     const hit = TO_CHAR_PATTERNS.find(([p]) => pattern.startsWith(p, i));
     if (hit) {
       fmt += hit[1];
@@ -302,7 +381,11 @@ export function pgCompatRewrite(sql: string): string {
       if (j > k + 2 && (toks[j]?.text === '[' || toks[j]?.value === 'list')) {
         const items = parsePgArray(t.value);
         if (items) {
-          splice(t.start, t.end, `[${items.map((v) => (v === null ? 'NULL' : quoteLiteral(v))).join(', ')}]::VARCHAR[]`);
+          splice(
+            t.start,
+            t.end,
+            `[${items.map((v) => (v === null ? 'NULL' : quoteLiteral(v))).join(', ')}]::VARCHAR[]`,
+          );
           continue;
         }
       }
@@ -323,7 +406,10 @@ export function pgCompatRewrite(sql: string): string {
       continue;
     }
     if (next?.text === '.') continue;
-    if (COMPAT_RELATIONS.has(t.value) && (prev?.value === 'from' || prev?.value === 'join' || (prev?.text === ',' && inFromList(toks, k)))) {
+    if (
+      COMPAT_RELATIONS.has(t.value) &&
+      (prev?.value === 'from' || prev?.value === 'join' || (prev?.text === ',' && inFromList(toks, k)))
+    ) {
       splice(t.start, t.start, `${PG_COMPAT_DB}.`);
       continue;
     }
@@ -334,7 +420,22 @@ export function pgCompatRewrite(sql: string): string {
   return out + sql.slice(last);
 }
 
-const CLAUSE_WORDS = new Set(['select', 'from', 'where', 'group', 'order', 'having', 'limit', 'on', 'using', 'join', 'union', 'returning', 'set', 'values']);
+const CLAUSE_WORDS = new Set([
+  'select',
+  'from',
+  'where',
+  'group',
+  'order',
+  'having',
+  'limit',
+  'on',
+  'using',
+  'join',
+  'union',
+  'returning',
+  'set',
+  'values',
+]);
 
 /** True when token k (after a comma) is in a FROM list: the nearest clause word at its depth is FROM. */
 function inFromList(toks: Token[], k: number): boolean {
@@ -415,7 +516,8 @@ function operandEnd(toks: Token[], j: number): number {
       while (toks[j]?.kind === 'word' || toks[j]?.kind === 'qident' || toks[j]?.text === '.') {
         const w = toks[j]!;
         // `x::double precision`; stop before a keyword that follows the expression.
-        if (w.kind === 'word' && CAST_STOP.has(w.value) && toks[j - 1]?.text !== '::' && toks[j - 1]?.text !== '.') break;
+        if (w.kind === 'word' && CAST_STOP.has(w.value) && toks[j - 1]?.text !== '::' && toks[j - 1]?.text !== '.')
+          break;
         j++;
       }
       if (toks[j]?.text === '(') j = matchBracket(toks, j);
@@ -425,7 +527,41 @@ function operandEnd(toks: Token[], j: number): number {
 }
 
 /** Words that end a cast's type name (`x::int AS y`, `x::text FROM t`). */
-const CAST_STOP = new Set(['as', 'from', 'where', 'and', 'or', 'then', 'else', 'end', 'when', 'is', 'in', 'not', 'like', 'between', 'order', 'group', 'having', 'limit', 'offset', 'union', 'on', 'join', 'collate', 'desc', 'asc', 'nulls', 'over', 'filter', 'returning', 'into', 'using', 'except', 'intersect']);
+const CAST_STOP = new Set([
+  'as',
+  'from',
+  'where',
+  'and',
+  'or',
+  'then',
+  'else',
+  'end',
+  'when',
+  'is',
+  'in',
+  'not',
+  'like',
+  'between',
+  'order',
+  'group',
+  'having',
+  'limit',
+  'offset',
+  'union',
+  'on',
+  'join',
+  'collate',
+  'desc',
+  'asc',
+  'nulls',
+  'over',
+  'filter',
+  'returning',
+  'into',
+  'using',
+  'except',
+  'intersect',
+]);
 
 /** Translates one statement's SQL (already split) for DuckDB. */
 export function translateSql(sql: string, ctx: TranslateContext): string {

@@ -56,11 +56,15 @@ export function formatValue(value: DuckDBValue, type: DuckDBType): string | null
     case DuckDBTypeId.TIME_NS:
       return value instanceof DuckDBTimeNSValue ? formatTimeOfDay(value.nanos / 1000n) : String(value);
     case DuckDBTypeId.TIME_TZ:
-      return value instanceof DuckDBTimeTZValue ? formatTimeOfDay(value.micros) + formatOffset(value.offset) : String(value);
+      return value instanceof DuckDBTimeTZValue
+        ? formatTimeOfDay(value.micros) + formatOffset(value.offset)
+        : String(value);
     case DuckDBTypeId.TIMESTAMP_TZ:
       return formatTimestampValue(value, true);
     case DuckDBTypeId.INTERVAL:
-      return value instanceof DuckDBIntervalValue ? formatInterval(value.months, value.days, value.micros) : String(value);
+      return value instanceof DuckDBIntervalValue
+        ? formatInterval(value.months, value.days, value.micros)
+        : String(value);
     case DuckDBTypeId.LIST:
     case DuckDBTypeId.ARRAY:
       if (value instanceof DuckDBListValue || value instanceof DuckDBArrayValue) {

@@ -150,7 +150,10 @@ export const FLOAT4_DIG = 6;
  */
 function float4Digits(e: string): string {
   const v = `CAST(abs(${e}) AS DOUBLE)`;
-  const cases = Array.from({ length: 9 }, (_, p) => `WHEN CAST(printf('%.${p}e', ${v}) AS FLOAT) = abs(${e}) THEN printf('%.${p}e', ${v})`);
+  const cases = Array.from(
+    { length: 9 },
+    (_, p) => `WHEN CAST(printf('%.${p}e', ${v}) AS FLOAT) = abs(${e}) THEN printf('%.${p}e', ${v})`,
+  );
   return `CASE ${cases.join(' ')} ELSE CAST(abs(${e}) AS VARCHAR) END`;
 }
 
@@ -217,7 +220,10 @@ function intervalLayout(p: string): string {
     const anyBefore = before.length ? before.map((b) => `${b} <> 0`).join(' OR ') : 'false';
     // The sign rule looks at the nearest nonzero field before this one.
     const lastNeg = before.length
-      ? `(CASE ${[...before].reverse().map((b) => `WHEN ${b} <> 0 THEN ${b} < 0`).join(' ')} ELSE false END)`
+      ? `(CASE ${[...before]
+          .reverse()
+          .map((b) => `WHEN ${b} <> 0 THEN ${b} < 0`)
+          .join(' ')} ELSE false END)`
       : 'false';
     return `CASE WHEN ${v} = 0 THEN '' ELSE CASE WHEN ${anyBefore} THEN ' ' ELSE '' END || CASE WHEN ${lastNeg} AND ${v} > 0 THEN '+' ELSE '' END || CAST(${v} AS VARCHAR) || ' ${unit}' || CASE WHEN ${v} <> 1 THEN 's' ELSE '' END END`;
   };
@@ -237,9 +243,11 @@ function intervalLayout(p: string): string {
 /** An element of an array / list / map: NULL → `NULL`, quoted when `re` matches, when
  * empty, or when it reads as NULL; inside quotes `"` and `\` get a backslash. */
 function quoteElem(t: string, re: string): string {
-  return bind(t, (s) =>
-    `CASE WHEN ${s} IS NULL THEN 'NULL' WHEN ${s} = '' OR lower(${s}) = 'null' OR regexp_matches(${s}, ${sqlString(re)}) ` +
-    `THEN '"' || replace(replace(${s}, '\\', '\\\\'), '"', '\\"') || '"' ELSE ${s} END`,
+  return bind(
+    t,
+    (s) =>
+      `CASE WHEN ${s} IS NULL THEN 'NULL' WHEN ${s} = '' OR lower(${s}) = 'null' OR regexp_matches(${s}, ${sqlString(re)}) ` +
+      `THEN '"' || replace(replace(${s}, '\\', '\\\\'), '"', '\\"') || '"' ELSE ${s} END`,
   );
 }
 
@@ -266,9 +274,11 @@ function mapText(e: string, keyType: DuckDBType, valueType: DuckDBType): string 
 /** PostgreSQL record_out: `(a,b)`, NULL fields empty, quotes and backslashes doubled. */
 function recordText(e: string, fields: readonly DuckDBType[]): string {
   const parts = fields.map((ft, i) =>
-    bind(textExpr(`struct_extract_at(${e}, ${i + 1})`, ft), (s) =>
-      `CASE WHEN ${s} IS NULL THEN '' WHEN ${s} = '' OR regexp_matches(${s}, ${sqlString(RECORD_QUOTE_RE)}) ` +
-      `THEN '"' || replace(replace(${s}, '"', '""'), '\\', '\\\\') || '"' ELSE ${s} END`,
+    bind(
+      textExpr(`struct_extract_at(${e}, ${i + 1})`, ft),
+      (s) =>
+        `CASE WHEN ${s} IS NULL THEN '' WHEN ${s} = '' OR regexp_matches(${s}, ${sqlString(RECORD_QUOTE_RE)}) ` +
+        `THEN '"' || replace(replace(${s}, '"', '""'), '\\', '\\\\') || '"' ELSE ${s} END`,
     ),
   );
   const body = parts.length ? parts.join(` || ',' || `) : `''`;

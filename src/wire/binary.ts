@@ -332,7 +332,11 @@ function parseInterval(text: string): { usec: bigint; days: number; months: numb
   let months = 0;
   let days = 0;
   let usec = 0n;
-  const tokens = text.trim().toLowerCase().split(/\s+/).filter((t) => t !== '');
+  const tokens = text
+    .trim()
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((t) => t !== '');
   for (let i = 0; i < tokens.length; i++) {
     const tok = tokens[i]!;
     // The clock part: [+-]H:MM[:SS[.ffffff]], hours unbounded (e.g. '100:00:00').
@@ -484,7 +488,10 @@ const numericCodec: Codec = {
 const uuidCodec: Codec = {
   name: 'uuid',
   encode(text) {
-    const hex = text.trim().replace(/^\{|\}$/g, '').replace(/-/g, '');
+    const hex = text
+      .trim()
+      .replace(/^\{|\}$/g, '')
+      .replace(/-/g, '');
     if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw bad('uuid', text);
     return Buffer.from(hex, 'hex');
   },

@@ -357,7 +357,9 @@ export const backend = {
    * https://www.postgresql.org/docs/current/protocol-message-formats.html#PROTOCOL-MESSAGE-FORMATS-COPYINRESPONSE
    */
   copyResponse(w: Writer, direction: 'in' | 'out', columnCount: number): void {
-    w.begin(direction === 'in' ? 0x47 : 0x48).i8(0).i16(columnCount);
+    w.begin(direction === 'in' ? 0x47 : 0x48)
+      .i8(0)
+      .i16(columnCount);
     for (let i = 0; i < columnCount; i++) w.i16(0);
     w.end();
   },

@@ -267,7 +267,9 @@ export class Connection {
     this.log.debug('connection ended with error', { pid: this.pid, code: e.code, message: e.message });
     if (this.closed) return;
     const fatalErr =
-      e.severity === 'FATAL' ? e : new SqlError(e.code, e.message, { detail: e.detail, hint: e.hint, severity: 'FATAL' });
+      e.severity === 'FATAL'
+        ? e
+        : new SqlError(e.code, e.message, { detail: e.detail, hint: e.hint, severity: 'FATAL' });
     backend.errorResponse(this.out, fatalErr);
     await this.flush();
   }
@@ -314,7 +316,8 @@ export class Connection {
       }
       const major = code >>> 16;
       const minor = code & 0xffff;
-      if (major !== 3) throw fatal('0A000', `unsupported frontend protocol ${major}.${minor}: server supports 3.0 to 3.0`);
+      if (major !== 3)
+        throw fatal('0A000', `unsupported frontend protocol ${major}.${minor}: server supports 3.0 to 3.0`);
       const params: Record<string, string> = {};
       for (;;) {
         const key = r.cstring();
@@ -510,7 +513,12 @@ export class Connection {
    * Streams DataRows, pulling from the engine only as fast as the client reads. Returns the
    * number sent, or -1 when `limit` rows were sent (the portal is suspended, not finished).
    */
-  private async sendRows(rows: RowStream, fields: FieldDesc[], formats: number[] | null, limit: number): Promise<number> {
+  private async sendRows(
+    rows: RowStream,
+    fields: FieldDesc[],
+    formats: number[] | null,
+    limit: number,
+  ): Promise<number> {
     const binary = formats !== null && formats.some((f) => f === 1);
     let sent = 0;
     for (;;) {
@@ -521,9 +529,7 @@ export class Connection {
       for (const row of batch) {
         backend.dataRow(
           this.out,
-          binary
-            ? row.map((v, i) => (v === null || formats![i] !== 1 ? v : textToBinary(fields[i]!.typeOid, v)))
-            : row,
+          binary ? row.map((v, i) => (v === null || formats![i] !== 1 ? v : textToBinary(fields[i]!.typeOid, v))) : row,
         );
         // Per row, so a batch of wide rows cannot pile up in memory before the first write.
         await this.flushIfFull();
@@ -633,7 +639,10 @@ export class Connection {
       for (let i = r.i16(); i > 0; i--) formats.push(r.i16());
       const fields = stmt.fields ?? [];
       if (formats.length > 1 && formats.length !== fields.length) {
-        throw new SqlError('08P01', `bind message has ${formats.length} result formats but query has ${fields.length} columns`);
+        throw new SqlError(
+          '08P01',
+          `bind message has ${formats.length} result formats but query has ${fields.length} columns`,
+        );
       }
       // Checked at Bind rather than mid-result, so a client never gets half a result set
       // before learning that a column cannot be sent in binary.
@@ -641,7 +650,8 @@ export class Connection {
       perColumn.forEach((fmt, i) => {
         if (fmt !== 0 && fmt !== 1) throw new SqlError('22023', `unsupported format code: ${fmt}`);
         const oid = fields[i]!.typeOid;
-        if (fmt === 1 && !binarySupported(oid)) throw new SqlError('0A000', `binary format for type ${oid} not yet supported`);
+        if (fmt === 1 && !binarySupported(oid))
+          throw new SqlError('0A000', `binary format for type ${oid} not yet supported`);
       });
       if (portalName !== '' && this.portals.has(portalName)) {
         throw new SqlError('42P03', `cursor ${quoteIdent(portalName)} already exists`);

@@ -30,7 +30,11 @@ export interface PgServer {
   close(): Promise<void>;
 }
 
-export async function startPgServer(opts: { config: FerryConfig; coordinator: Coordinator; log: Logger }): Promise<PgServer> {
+export async function startPgServer(opts: {
+  config: FerryConfig;
+  coordinator: Coordinator;
+  log: Logger;
+}): Promise<PgServer> {
   const { config, coordinator } = opts;
   const log = opts.log.child('pgwire');
   // Read the certificate once at start so a bad path fails the server, not the first client.
@@ -38,7 +42,14 @@ export async function startPgServer(opts: { config: FerryConfig; coordinator: Co
     config.tlsCert !== null && config.tlsKey !== null
       ? createSecureContext({ cert: await readFile(config.tlsCert), key: await readFile(config.tlsKey) })
       : null;
-  const ctx: ServerContext = { config, coordinator, log, tls, registry: new CancelRegistry(), mockSecret: randomBytes(32) };
+  const ctx: ServerContext = {
+    config,
+    coordinator,
+    log,
+    tls,
+    registry: new CancelRegistry(),
+    mockSecret: randomBytes(32),
+  };
   const open = new Set<Connection>();
   let accepted = 0;
 

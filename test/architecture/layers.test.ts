@@ -9,15 +9,54 @@ import { PROJECT_ROOT } from '../support/ferry.js';
 
 /** For each layer, the layers it must never import. */
 const FORBIDDEN: Record<string, string[]> = {
-  errors: ['wire', 'adapter', 'sql', 'catalog', 'engine', 'sink', 'connections', 'http', 'cli', 'server', 'schedule', 'loadgen', 'types'],
-  config: ['wire', 'adapter', 'sql', 'catalog', 'engine', 'sink', 'connections', 'http', 'cli', 'server', 'schedule', 'loadgen'],
+  errors: [
+    'wire',
+    'adapter',
+    'sql',
+    'catalog',
+    'engine',
+    'sink',
+    'connections',
+    'http',
+    'cli',
+    'server',
+    'schedule',
+    'loadgen',
+    'types',
+  ],
+  config: [
+    'wire',
+    'adapter',
+    'sql',
+    'catalog',
+    'engine',
+    'sink',
+    'connections',
+    'http',
+    'cli',
+    'server',
+    'schedule',
+    'loadgen',
+  ],
   types: ['wire', 'adapter', 'sql', 'catalog', 'sink', 'connections', 'http', 'cli', 'server', 'schedule', 'loadgen'],
   engine: ['wire', 'adapter', 'sql', 'sink', 'connections', 'http', 'cli', 'server', 'schedule', 'loadgen'],
   sql: ['wire', 'adapter', 'catalog', 'engine', 'sink', 'connections', 'http', 'cli', 'server', 'schedule', 'loadgen'],
   catalog: ['wire', 'adapter', 'sql', 'sink', 'connections', 'http', 'cli', 'server', 'schedule', 'loadgen'],
   sink: ['wire', 'adapter', 'sql', 'catalog', 'connections', 'http', 'cli', 'server', 'schedule', 'loadgen'],
   connections: ['wire', 'adapter', 'sql', 'catalog', 'engine', 'sink', 'http', 'cli', 'server', 'schedule', 'loadgen'],
-  wire: ['adapter/session', 'sql', 'catalog', 'engine', 'sink', 'connections', 'http', 'cli', 'server', 'schedule', 'loadgen'],
+  wire: [
+    'adapter/session',
+    'sql',
+    'catalog',
+    'engine',
+    'sink',
+    'connections',
+    'http',
+    'cli',
+    'server',
+    'schedule',
+    'loadgen',
+  ],
   adapter: ['wire', 'http', 'cli', 'server'],
 };
 
@@ -43,7 +82,9 @@ test('imports follow the layer order', () => {
     for (const m of text.matchAll(/(?:from|import)\s*\(?\s*'(\.[^']+)'/g)) {
       const target = relative(src, join(file, '..', m[1]!)).replace(/\.js$/, '');
       if (target.startsWith('..')) continue;
-      if (forbidden.some((f) => target === f || target.startsWith(f + '/') || (f.includes('/') && target.startsWith(f)))) {
+      if (
+        forbidden.some((f) => target === f || target.startsWith(f + '/') || (f.includes('/') && target.startsWith(f)))
+      ) {
         violations.push(`${rel} imports ${target}`);
       }
     }

@@ -85,7 +85,10 @@ describe('console: connection to export against the local S3 and STS', { timeout
   test('validates the connection once the role trusts it, including the export prefix', async () => {
     const statement = trust.Statement[0]!;
     // What the user does in AWS: a role with the copied trust policy and the export permissions.
-    const role = await aws.createExportRole({ trustPrincipal: statement.Principal.AWS, externalId: statement.Condition.StringEquals['sts:ExternalId'] });
+    const role = await aws.createExportRole({
+      trustPrincipal: statement.Principal.AWS,
+      externalId: statement.Condition.StringEquals['sts:ExternalId'],
+    });
     roleArn = role.roleArn;
     bucket = role.bucket;
     prefix = role.prefix;
@@ -115,7 +118,9 @@ describe('console: connection to export against the local S3 and STS', { timeout
 
   test('an export started in the shell shows live progress, then lands in history', async () => {
     const target = `s3://${bucket}/${prefix}/console`;
-    await runInShell(`COPY (SELECT i, md5(i::text) AS h FROM range(3000000) t(i)) TO '${target}' WITH (AWS CONNECTION = s3_exports, FORMAT = 'csv')`);
+    await runInShell(
+      `COPY (SELECT i, md5(i::text) AS h FROM range(3000000) t(i)) TO '${target}' WITH (AWS CONNECTION = s3_exports, FORMAT = 'csv')`,
+    );
     await page.getByRole('status').filter({ hasText: 'Running…' }).waitFor();
     await page.getByRole('link', { name: 'Exports' }).click();
     const running = page.locator('li.running').filter({ hasText: target });
@@ -135,8 +140,13 @@ describe('console: connection to export against the local S3 and STS', { timeout
     assert.match(await row.innerText(), /3,000,000/);
     await browser.shot('24-aws-export-history');
     // The files are really there.
-    const listed = await aws.s3(aws.admin, aws.rgwEndpoint).send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}/console` }));
-    assert.ok((listed.Contents ?? []).some((o) => o.Key!.endsWith('.csv')), JSON.stringify(listed.Contents?.map((o) => o.Key)));
+    const listed = await aws
+      .s3(aws.admin, aws.rgwEndpoint)
+      .send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}/console` }));
+    assert.ok(
+      (listed.Contents ?? []).some((o) => o.Key!.endsWith('.csv')),
+      JSON.stringify(listed.Contents?.map((o) => o.Key)),
+    );
     // Back in the shell, the statement's result and its progress notices are waiting.
     await page.getByRole('link', { name: 'SQL shell' }).click();
     await page.getByText('COPY 3000000').waitFor();

@@ -35,7 +35,10 @@ describe('web console', { timeout: 300_000, skip: SKIP }, () => {
       );
       // CREATE EXPORT runs outside any transaction block: a request of its own.
       const dir = mkdtempSync(join(tmpdir(), 'ferry-console-nightly-'));
-      await setupSql(setup, `CREATE EXPORT nightly REFRESH EVERY '1 day' AS COPY boats TO 'file://${dir}' WITH (FORMAT = 'csv')`);
+      await setupSql(
+        setup,
+        `CREATE EXPORT nightly REFRESH EVERY '1 day' AS COPY boats TO 'file://${dir}' WITH (FORMAT = 'csv')`,
+      );
     } finally {
       await setup.stop();
     }
@@ -74,7 +77,11 @@ describe('web console', { timeout: 300_000, skip: SKIP }, () => {
     const grid = page.getByRole('region', { name: 'Rows of result 1' });
     await grid.waitFor();
     assert.deepEqual(await grid.locator('th').allInnerTexts(), ['id', 'name', 'tons']);
-    assert.deepEqual(await grid.locator('tbody tr').first().locator('td').allInnerTexts(), ['1', 'Skidbladnir', '12.5']);
+    assert.deepEqual(await grid.locator('tbody tr').first().locator('td').allInnerTexts(), [
+      '1',
+      'Skidbladnir',
+      '12.5',
+    ]);
     assert.equal(await grid.locator('tbody tr').count(), 3);
     assert.equal(await page.getByRole('region', { name: 'Rows of result 2' }).locator('td').innerText(), '3');
     await shot('02-shell-rows');
@@ -115,7 +122,9 @@ describe('web console', { timeout: 300_000, skip: SKIP }, () => {
     assert.match(externalId, /^mz_[0-9a-f-]{36}_u\d+$/);
     await page.getByLabel('Bucket', { exact: true }).fill('ferry-bucket');
     await page.getByLabel('Prefix', { exact: true }).fill('daily/');
-    const policy = JSON.parse(await page.getByLabel('Permission policy').innerText()) as { Statement: { Resource: string }[] };
+    const policy = JSON.parse(await page.getByLabel('Permission policy').innerText()) as {
+      Statement: { Resource: string }[];
+    };
     assert.equal(policy.Statement[1]!.Resource, 'arn:aws:s3:::ferry-bucket/daily/*');
     const trustText = page.getByLabel('Example trust policy');
     if (await trustText.count()) {
@@ -189,7 +198,10 @@ describe('web console', { timeout: 300_000, skip: SKIP }, () => {
     assert.ok(await running.getByRole('progressbar').count());
     await shot('07-export-running');
     const done = await copy;
-    assert.deepEqual(done.results.map((r) => r.ok), ['COPY 2000000']);
+    assert.deepEqual(
+      done.results.map((r) => r.ok),
+      ['COPY 2000000'],
+    );
     const row = page.getByRole('table', { name: 'Recent exports' }).locator('tr').filter({ hasText: target });
     await row.waitFor({ timeout: 30_000 });
     assert.match(await row.innerText(), /succeeded/);

@@ -12,7 +12,9 @@ import { PROJECT_ROOT, type FerryProcess } from '../support/ferry.js';
 export const CHROMIUM = '/usr/bin/chromium';
 export const ARTIFACTS = join(PROJECT_ROOT, 'test-artifacts', 'console');
 /** Why a browser suite cannot run here, or false. */
-export const SKIP: string | false = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (scripts/install-test-deps.sh)`;
+export const SKIP: string | false = existsSync(CHROMIUM)
+  ? false
+  : `${CHROMIUM} is not installed (scripts/install-test-deps.sh)`;
 
 export interface Browser {
   context: BrowserContext;
@@ -30,7 +32,16 @@ export async function openBrowser(origin: string): Promise<Browser> {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
     viewport: { width: 1280, height: 800 },
     permissions: ['clipboard-read', 'clipboard-write'],
   });
@@ -61,7 +72,10 @@ export async function setupSql(ferry: FerryProcess, query: string, authorization
     body: JSON.stringify({ query }),
   });
   const body = (await res.json()) as { results: Record<string, unknown>[] };
-  assert.ok(body.results.every((r) => !('error' in r)), JSON.stringify(body));
+  assert.ok(
+    body.results.every((r) => !('error' in r)),
+    JSON.stringify(body),
+  );
 }
 
 /** Signs in through the login page. */

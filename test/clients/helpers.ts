@@ -15,7 +15,11 @@ export interface RunResult {
  * Runs a program to completion (killed after `timeoutMs`). `onStart` sees the child, e.g.
  * to send it SIGINT as a user pressing Ctrl-C would.
  */
-export function run(cmd: string, args: string[], opts: SpawnOptions & { input?: string; timeoutMs?: number; onStart?: (child: ReturnType<typeof spawn>) => void } = {}): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: SpawnOptions & { input?: string; timeoutMs?: number; onStart?: (child: ReturnType<typeof spawn>) => void } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], ...opts });
     let stdout = '';
@@ -38,7 +42,15 @@ export function run(cmd: string, args: string[], opts: SpawnOptions & { input?: 
 
 /** Environment for libpq programs (psql) pointing at a Ferry server, ignoring the user's ~/.psqlrc. */
 export function libpqEnv(port: number): NodeJS.ProcessEnv {
-  return { ...process.env, PGHOST: '127.0.0.1', PGPORT: String(port), PGUSER: 'materialize', PGDATABASE: 'materialize', PSQLRC: '/dev/null', PGCONNECT_TIMEOUT: '10' };
+  return {
+    ...process.env,
+    PGHOST: '127.0.0.1',
+    PGPORT: String(port),
+    PGUSER: 'materialize',
+    PGDATABASE: 'materialize',
+    PSQLRC: '/dev/null',
+    PGCONNECT_TIMEOUT: '10',
+  };
 }
 
 /** A query that runs until cancelled: a cross join far too big to finish. */

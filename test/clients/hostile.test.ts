@@ -167,7 +167,10 @@ test('200 concurrent connections opening and closing', async () => {
   );
   const failed = results.filter((r) => r.status === 'rejected');
   assert.equal(failed.length, 0, String((failed[0] as PromiseRejectedResult | undefined)?.reason));
-  assert.deepEqual(results.map((r) => (r as PromiseFulfilledResult<number>).value), Array.from({ length: 200 }, (_, i) => i));
+  assert.deepEqual(
+    results.map((r) => (r as PromiseFulfilledResult<number>).value),
+    Array.from({ length: 200 }, (_, i) => i),
+  );
   // Half of another 200 vanish without a Terminate message.
   await Promise.all(
     Array.from({ length: 200 }, async (_, i) => {

@@ -19,7 +19,9 @@ const classes = mkdtempSync(join(tmpdir(), 'clients-jdbc-'));
 before(async () => {
   // Compiling while the server starts keeps the test short on two cores.
   const [compiled, started] = await Promise.all([
-    run('javac', ['-d', classes, '-cp', JAR, join(PROJECT_ROOT, 'test', 'clients', 'FerryJdbc.java')], { timeoutMs: 60_000 }),
+    run('javac', ['-d', classes, '-cp', JAR, join(PROJECT_ROOT, 'test', 'clients', 'FerryJdbc.java')], {
+      timeoutMs: 60_000,
+    }),
     startFerry(),
   ]);
   ferry = started;
@@ -32,7 +34,12 @@ after(async () => {
 test('JDBC: parameters, SQLSTATE, CopyManager, metadata, cancel', async () => {
   const r = await run('java', ['-cp', `${JAR}:${classes}`, 'FerryJdbc', String(ferry.pgPort)], { timeoutMs: 45_000 });
   assert.equal(r.code, 0, r.stdout + r.stderr);
-  const lines = Object.fromEntries(r.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
+  const lines = Object.fromEntries(
+    r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]),
+  );
   assert.deepEqual(lines, {
     product: 'PostgreSQL 9.5.0',
     param: 'two 2.25',

@@ -72,7 +72,10 @@ class CopyOut {
   }
 }
 
-function runSubmittable<T>(c: pg.Client, q: { callback: ((err: Error | null, res?: unknown) => void) | null }): Promise<T> {
+function runSubmittable<T>(
+  c: pg.Client,
+  q: { callback: ((err: Error | null, res?: unknown) => void) | null },
+): Promise<T> {
   return new Promise((resolve, reject) => {
     q.callback = (err, res) => (err ? reject(err) : resolve(res as T));
     void c.query(q as never);
@@ -91,15 +94,24 @@ describe('node-postgres', () => {
 
       // Many rows of varying widths in one result: each DataRow must be framed exactly,
       // also when the server's write buffer grows in the middle of a value.
-      const wide = await c.query({ text: "SELECT i, repeat('é', (i * 37) % 700) AS s FROM range(4000) t(i) ORDER BY i", rowMode: 'array' });
+      const wide = await c.query({
+        text: "SELECT i, repeat('é', (i * 37) % 700) AS s FROM range(4000) t(i) ORDER BY i",
+        rowMode: 'array',
+      });
       assert.equal(wide.rows.length, 4000);
       assert.ok((wide.rows as [string, string][]).every(([i, s]) => s.length === (Number(i) * 37) % 700));
 
-      await assert.rejects(c.query('SELECT * FROM missing_table'), (e: Error & { code?: string }) => e.code === '42P01');
+      await assert.rejects(
+        c.query('SELECT * FROM missing_table'),
+        (e: Error & { code?: string }) => e.code === '42P01',
+      );
       // The session is usable after an error.
       assert.equal((await c.query('SELECT count(*)::int AS n FROM pgt')).rows[0].n, 2);
 
-      const tagIn = await runSubmittable<string>(c, new CopyIn('COPY pgt FROM STDIN WITH (FORMAT csv)', '3,three,3.5\n4,,\n'));
+      const tagIn = await runSubmittable<string>(
+        c,
+        new CopyIn('COPY pgt FROM STDIN WITH (FORMAT csv)', '3,three,3.5\n4,,\n'),
+      );
       assert.equal(tagIn, 'COPY 2');
       const out = await runSubmittable<string>(c, new CopyOut('COPY (SELECT id, name FROM pgt ORDER BY id) TO STDOUT'));
       assert.equal(out, '1\tone\n2\ttwo\n3\tthree\n4\t\\N\n');
@@ -111,9 +123,14 @@ describe('node-postgres', () => {
       const timer = setInterval(() => {
         const canceller = new pg.Client(ferry.pgConfig());
         // pg's cancel() opens its own connection and sends CancelRequest with the key of `c`.
-        (canceller as unknown as { cancel(target: pg.Client, q: unknown): void }).cancel(c, (c as unknown as { activeQuery: unknown }).activeQuery);
+        (canceller as unknown as { cancel(target: pg.Client, q: unknown): void }).cancel(
+          c,
+          (c as unknown as { activeQuery: unknown }).activeQuery,
+        );
       }, 1000);
-      await assert.rejects(pending, (e: Error & { code?: string }) => e.code === '57014').finally(() => clearInterval(timer));
+      await assert
+        .rejects(pending, (e: Error & { code?: string }) => e.code === '57014')
+        .finally(() => clearInterval(timer));
       assert.ok(Date.now() - started < 20_000);
       assert.equal((await c.query('SELECT 1 AS one')).rows[0].one, 1);
     } finally {

@@ -25,7 +25,8 @@ after(async () => {
   await ferry.stop();
 });
 
-const col = async (sql: string): Promise<string[]> => (await c.query({ text: sql, rowMode: 'array' })).rows.map((r: unknown[]) => String(r[0]));
+const col = async (sql: string): Promise<string[]> =>
+  (await c.query({ text: sql, rowMode: 'array' })).rows.map((r: unknown[]) => String(r[0]));
 
 test('the internal schema is never visible', async () => {
   for (const sql of [
@@ -40,7 +41,13 @@ test('the internal schema is never visible', async () => {
     const names = await col(sql);
     assert.ok(!names.includes('__ferry') && !names.includes('main'), `${sql} → ${names.join(',')}`);
   }
-  assert.deepEqual((await col('SELECT nspname FROM pg_catalog.pg_namespace ORDER BY 1')), ['information_schema', 'mz_catalog', 'mz_internal', 'pg_catalog', 'public']);
+  assert.deepEqual(await col('SELECT nspname FROM pg_catalog.pg_namespace ORDER BY 1'), [
+    'information_schema',
+    'mz_catalog',
+    'mz_internal',
+    'pg_catalog',
+    'public',
+  ]);
 });
 
 test('pg_class oids are Ferry oids and owners are Ferry roles', async () => {
@@ -53,7 +60,10 @@ test('pg_class oids are Ferry oids and owners are Ferry roles', async () => {
     { relname: 'cat_v', relkind: 'v', owner: 'materialize', same_oid: true },
   ]);
   // Unqualified catalog names in a comma-separated FROM list reach Ferry's views too.
-  assert.deepEqual(await col("SELECT n.nspname FROM pg_namespace n, pg_class c WHERE c.relnamespace = n.oid AND c.relname = 'cat_t'"), ['public']);
+  assert.deepEqual(
+    await col("SELECT n.nspname FROM pg_namespace n, pg_class c WHERE c.relnamespace = n.oid AND c.relname = 'cat_t'"),
+    ['public'],
+  );
   const roles = await col('SELECT rolname FROM pg_catalog.pg_roles ORDER BY 1');
   assert.deepEqual(roles, ['materialize', 'owner2']);
 });
@@ -67,16 +77,24 @@ test('pg_attribute, format_type, regclass and regular expressions', async () => 
     { attname: 'b', type: 'numeric(12,3)', attnotnull: false },
   ]);
   // PostgreSQL's ~ finds the pattern anywhere; DuckDB's own ~ would need a full match.
-  assert.deepEqual(await col("SELECT relname FROM pg_catalog.pg_class WHERE relname OPERATOR(pg_catalog.~) '^cat_' COLLATE pg_catalog.default ORDER BY 1"), ['cat_t', 'cat_v']);
+  assert.deepEqual(
+    await col(
+      "SELECT relname FROM pg_catalog.pg_class WHERE relname OPERATOR(pg_catalog.~) '^cat_' COLLATE pg_catalog.default ORDER BY 1",
+    ),
+    ['cat_t', 'cat_v'],
+  );
   assert.deepEqual(await col("SELECT relname FROM pg_catalog.pg_class WHERE relname ~* 'T_V'"), ['cat_v']);
   await assert.rejects(c.query("SELECT 'no_such'::regclass"), (e: Error & { code?: string }) => e.code === '42P01');
-  assert.match((await col('SELECT pg_catalog.pg_get_viewdef(\'cat_v\'::regclass::oid)'))[0]!, /SELECT a FROM cat_t/i);
+  assert.match((await col("SELECT pg_catalog.pg_get_viewdef('cat_v'::regclass::oid)"))[0]!, /SELECT a FROM cat_t/i);
 });
 
 test('postgres.js-style array type discovery', async () => {
-  const r = await c.query(`SELECT b.oid, b.typarray FROM pg_catalog.pg_type a LEFT JOIN pg_catalog.pg_type b ON b.oid = a.typelem
+  const r =
+    await c.query(`SELECT b.oid, b.typarray FROM pg_catalog.pg_type a LEFT JOIN pg_catalog.pg_type b ON b.oid = a.typelem
     WHERE a.typcategory = 'A' GROUP BY b.oid, b.typarray ORDER BY b.oid`);
-  assert.ok(r.rows.some((row: { oid: number; typarray: number }) => Number(row.oid) === 23 && Number(row.typarray) === 1007));
+  assert.ok(
+    r.rows.some((row: { oid: number; typarray: number }) => Number(row.oid) === 23 && Number(row.typarray) === 1007),
+  );
 });
 
 test('a role without privileges can read the catalog but not the data', async () => {
@@ -84,9 +102,16 @@ test('a role without privileges can read the catalog but not the data', async ()
   const v = new pg.Client(ferry.pgConfig('viewer'));
   await v.connect();
   try {
-    const rels = (await v.query("SELECT c.relname FROM pg_catalog.pg_class c WHERE c.relname LIKE 'cat_%' AND pg_catalog.pg_table_is_visible(c.oid) ORDER BY 1")).rows.map((r: { relname: string }) => r.relname);
+    const rels = (
+      await v.query(
+        "SELECT c.relname FROM pg_catalog.pg_class c WHERE c.relname LIKE 'cat_%' AND pg_catalog.pg_table_is_visible(c.oid) ORDER BY 1",
+      )
+    ).rows.map((r: { relname: string }) => r.relname);
     assert.deepEqual(rels, ['cat_t', 'cat_v']);
-    assert.equal((await v.query("SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'cat_t'")).rows[0].n, 2);
+    assert.equal(
+      (await v.query("SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'cat_t'")).rows[0].n,
+      2,
+    );
     await assert.rejects(v.query('SELECT * FROM cat_t'), (e: Error & { code?: string }) => e.code === '42501');
   } finally {
     await v.end();
@@ -94,15 +119,29 @@ test('a role without privileges can read the catalog but not the data', async ()
 });
 
 test('integer division truncates and division by zero is 22012, as in PostgreSQL', async () => {
-  const r = await c.query({ text: "SELECT 7 / 2, -7 / 2, 7 % 3, 7.0 / 2, '/x/' AS s, 6 / (1 + 2)::int", rowMode: 'array' });
+  const r = await c.query({
+    text: "SELECT 7 / 2, -7 / 2, 7 % 3, 7.0 / 2, '/x/' AS s, 6 / (1 + 2)::int",
+    rowMode: 'array',
+  });
   const row = r.rows[0] as unknown[];
   assert.deepEqual([row[0], row[1], row[2], Number(row[3]), row[4], row[5]], [3, -3, 1, 3.5, '/x/', 2]);
-  for (const sql of ['SELECT 1 / 0', 'SELECT 5 % 0', 'SELECT 1.5 / 0.0', 'SELECT 1.5::float8 / 0', 'SELECT a / b FROM (VALUES (1, 0)) v(a, b)']) {
+  for (const sql of [
+    'SELECT 1 / 0',
+    'SELECT 5 % 0',
+    'SELECT 1.5 / 0.0',
+    'SELECT 1.5::float8 / 0',
+    'SELECT a / b FROM (VALUES (1, 0)) v(a, b)',
+  ]) {
     await assert.rejects(c.query(sql), (e: Error & { code?: string }) => e.code === '22012', sql);
   }
 });
 
 test('result columns are named as PostgreSQL names them', async () => {
-  const r = await c.query("SELECT a::text, count(*), count(*)::int, 1::int4, 'x'::text, 1 + 1, relname ~ 'x', now(), b AS \"My Alias\" FROM cat_t, pg_catalog.pg_class GROUP BY a, b, relname LIMIT 1");
-  assert.deepEqual(r.fields.map((f) => f.name), ['a', 'count', 'count', 'int4', 'text', '?column?', '?column?', 'now', 'My Alias']);
+  const r = await c.query(
+    "SELECT a::text, count(*), count(*)::int, 1::int4, 'x'::text, 1 + 1, relname ~ 'x', now(), b AS \"My Alias\" FROM cat_t, pg_catalog.pg_class GROUP BY a, b, relname LIMIT 1",
+  );
+  assert.deepEqual(
+    r.fields.map((f) => f.name),
+    ['a', 'count', 'count', 'int4', 'text', '?column?', '?column?', 'now', 'My Alias'],
+  );
 });

@@ -84,13 +84,17 @@ describe('psql describe commands', () => {
 
 describe('psql sessions', () => {
   test('variables as query parameters, SQLSTATE in verbose errors', async () => {
-    const out = await psql(`
+    const out = await psql(
+      `
       INSERT INTO t (a, b) VALUES (1, 'one'), (2, 'two');
       \\set wanted 2
       SELECT b FROM t WHERE a = :wanted;
       \\set VERBOSITY verbose
       SELECT * FROM no_such_table;
-    `, ['-A', '-t'], true);
+    `,
+      ['-A', '-t'],
+      true,
+    );
     assert.match(out, /^two$/m);
     assert.match(out, /ERROR: {2}42P01: /);
   });
@@ -99,7 +103,9 @@ describe('psql sessions', () => {
     const src = join(dir, 'in.tsv');
     const dst = join(dir, 'out.csv');
     writeFileSync(src, '10\tten\n11\t\\N\n');
-    const out = await psql(`\\copy t (a, b) from '${src}'\n\\copy (SELECT a, b FROM t WHERE a >= 10 ORDER BY a) to '${dst}' csv header\n`);
+    const out = await psql(
+      `\\copy t (a, b) from '${src}'\n\\copy (SELECT a, b FROM t WHERE a >= 10 ORDER BY a) to '${dst}' csv header\n`,
+    );
     assert.match(out, /COPY 2\n[\s\S]*COPY 2/);
     assert.equal(readFileSync(dst, 'utf8'), 'a,b\n10,ten\n11,\n');
   });
@@ -109,7 +115,8 @@ describe('psql sessions', () => {
   });
 
   test('transactions: rollback, and 25P02 after an error inside a block', async () => {
-    const out = await psql(`
+    const out = await psql(
+      `
       BEGIN;
       INSERT INTO t (a) VALUES (100);
       SELECT count(*) FROM t WHERE a = 100;
@@ -121,7 +128,10 @@ describe('psql sessions', () => {
       SELECT * FROM no_such_table;
       SELECT 1;
       ROLLBACK;
-    `, ['-A', '-t'], true);
+    `,
+      ['-A', '-t'],
+      true,
+    );
     assert.match(out, /INSERT 0 1\n1\nROLLBACK\n0\n/);
     assert.match(out, /25P02: current transaction is aborted/);
   });

@@ -19,9 +19,18 @@ after(async () => {
 });
 
 test('psycopg: parameters, SQLSTATE, COPY in and out, transactions, cancel', async () => {
-  const r = await run('/usr/bin/python3', [join(PROJECT_ROOT, 'test', 'clients', 'ferry_psycopg.py'), String(ferry.pgPort)], { timeoutMs: 45_000 });
+  const r = await run(
+    '/usr/bin/python3',
+    [join(PROJECT_ROOT, 'test', 'clients', 'ferry_psycopg.py'), String(ferry.pgPort)],
+    { timeoutMs: 45_000 },
+  );
   assert.equal(r.code, 0, r.stdout + r.stderr);
-  const lines = Object.fromEntries(r.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
+  const lines = Object.fromEntries(
+    r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]),
+  );
   assert.deepEqual(lines, {
     param: "[('one', Decimal('1.50'))]",
     error: '42P01',

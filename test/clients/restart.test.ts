@@ -30,8 +30,12 @@ interface Snapshot {
 async function snapshot(ferry: FerryProcess): Promise<Snapshot> {
   return withClient(ferry, async (c) => ({
     env: (await c.query('SELECT mz_environment_id() AS e')).rows[0].e as string,
-    objects: (await c.query("SELECT id || ' ' || name || ' ' || type AS o FROM mz_catalog.mz_objects ORDER BY id")).rows.map((r) => r.o as string),
-    roles: (await c.query("SELECT id || ' ' || name || ' ' || rolcanlogin AS r FROM mz_catalog.mz_roles ORDER BY id")).rows.map((r) => r.r as string),
+    objects: (
+      await c.query("SELECT id || ' ' || name || ' ' || type AS o FROM mz_catalog.mz_objects ORDER BY id")
+    ).rows.map((r) => r.o as string),
+    roles: (
+      await c.query("SELECT id || ' ' || name || ' ' || rolcanlogin AS r FROM mz_catalog.mz_roles ORDER BY id")
+    ).rows.map((r) => r.r as string),
     rows: (await c.query("SELECT id || ':' || name AS r FROM items ORDER BY id")).rows.map((r) => r.r as string),
     viewRows: (await c.query('SELECT n::text AS n FROM item_count')).rows.map((r) => r.n as string),
     ratio: (await c.query('SELECT r::text AS r FROM ratio')).rows[0].r as string,
@@ -68,7 +72,10 @@ for (const how of ['stop', 'kill'] as const) {
       const before = await snapshot(first);
       assert.deepEqual(before.rows, ['1:a', '2:b', '3:c']);
       assert.equal(before.ratio, '2');
-      assert.ok(before.objects.some((o) => /^u\d+ items table$/.test(o)), before.objects.join('\n'));
+      assert.ok(
+        before.objects.some((o) => /^u\d+ items table$/.test(o)),
+        before.objects.join('\n'),
+      );
       assert.ok(before.roles.includes(before.roles.find((r) => / reader true$/.test(r))!));
       await (how === 'stop' ? first.stop() : first.kill());
 

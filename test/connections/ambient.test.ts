@@ -55,7 +55,10 @@ async function start(env: Record<string, string | undefined>): Promise<{ ferry: 
 }
 
 /** Runs `sql`, failing the test if it has not settled within BOUND_MS. */
-async function within(c: pg.Client, sql: string): Promise<{ rows: Record<string, string | null>[]; error: pg.DatabaseError | null }> {
+async function within(
+  c: pg.Client,
+  sql: string,
+): Promise<{ rows: Record<string, string | null>[]; error: pg.DatabaseError | null }> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), BOUND_MS)));
   const run = c.query(sql).then(
@@ -86,7 +89,9 @@ test('the principal is the server identity as it is now: NULL while STS fails, f
   aws.faults.add({ op: 'GetCallerIdentity', times: Infinity, action: { kind: 'internalError' } });
   try {
     const { ferry, c } = await start(ferryServerEnv(aws));
-    await c.query(`CREATE CONNECTION late_conn TO AWS (ASSUME ROLE ARN = 'arn:aws:iam::${aws.accountId}:role/placeholder')`);
+    await c.query(
+      `CREATE CONNECTION late_conn TO AWS (ASSUME ROLE ARN = 'arn:aws:iam::${aws.accountId}:role/placeholder')`,
+    );
     const first = await awsRow(c, 'late_conn');
     assert.equal(first.principal, null, 'STS failed: the principal is unknown');
     assert.equal(first.example_trust_policy, null);
@@ -98,8 +103,14 @@ test('the principal is the server identity as it is now: NULL while STS fails, f
     assert.equal(row.external_id, first.external_id, 'the external ID is stable per connection');
     assert.equal(row.example_trust_policy, policy(aws.ferry.arn, first.external_id!));
     // The log said why the principal was missing.
-    await waitForLog(ferry, /could not determine the server's AWS principal.*error=InternalFailure reason="Injected internal failure"/);
-    assert.ok(!ferry.log().includes(aws.ferry.credentials.secretAccessKey), 'the ambient secret key never reaches the log');
+    await waitForLog(
+      ferry,
+      /could not determine the server's AWS principal.*error=InternalFailure reason="Injected internal failure"/,
+    );
+    assert.ok(
+      !ferry.log().includes(aws.ferry.credentials.secretAccessKey),
+      'the ambient secret key never reaches the log',
+    );
   } finally {
     aws.faults.clear();
   }
@@ -128,7 +139,10 @@ test('STS that never answers: CREATE returns soon, the lookup gives up and later
   aws.faults.add({ op: 'GetCallerIdentity', times: Infinity, action: { kind: 'stall' } });
   try {
     const { ferry, c } = await start(ferryServerEnv(aws));
-    const created = await within(c, `CREATE CONNECTION live_conn TO AWS (ASSUME ROLE ARN = 'arn:aws:iam::${aws.accountId}:role/placeholder')`);
+    const created = await within(
+      c,
+      `CREATE CONNECTION live_conn TO AWS (ASSUME ROLE ARN = 'arn:aws:iam::${aws.accountId}:role/placeholder')`,
+    );
     assert.equal(created.error, null);
     const env = (await c.query('SELECT mz_environment_id() AS e')).rows[0].e as string;
     const first = await awsRow(c, 'live_conn');
@@ -160,7 +174,9 @@ test('STS that never answers: CREATE returns soon, the lookup gives up and later
 
 test('after a restart without any AWS identity the principal is NULL, not the one of the earlier run', async () => {
   const { ferry, c } = await start(ferryServerEnv(aws));
-  await c.query(`CREATE CONNECTION kept_conn TO AWS (ASSUME ROLE ARN = 'arn:aws:iam::${aws.accountId}:role/placeholder')`);
+  await c.query(
+    `CREATE CONNECTION kept_conn TO AWS (ASSUME ROLE ARN = 'arn:aws:iam::${aws.accountId}:role/placeholder')`,
+  );
   const before = await awsRow(c, 'kept_conn');
   assert.equal(before.principal, aws.ferry.arn);
   await c.end();
@@ -181,7 +197,12 @@ function noAwsEnv(extra: Record<string, string>): Record<string, string | undefi
   const env: Record<string, string | undefined> = {};
   for (const k of Object.keys(process.env)) if (k.startsWith('AWS_')) env[k] = undefined;
   const none = join(noAwsDir, 'absent');
-  return { ...env, AWS_SHARED_CREDENTIALS_FILE: join(none, 'credentials'), AWS_CONFIG_FILE: join(none, 'config'), ...extra };
+  return {
+    ...env,
+    AWS_SHARED_CREDENTIALS_FILE: join(none, 'credentials'),
+    AWS_CONFIG_FILE: join(none, 'config'),
+    ...extra,
+  };
 }
 
 /** A metadata service that starts an HTTP answer and never finishes it. */
@@ -229,9 +250,15 @@ test('no AWS environment and a hanging instance metadata service: quick CREATE, 
     assert.match(validated.error?.detail ?? '', /the server has no AWS credentials of its own/);
 
     // CREATE ... WITH (VALIDATE = true) fails the same way and creates nothing.
-    const checked = await within(c, `CREATE CONNECTION checked_conn TO AWS (ASSUME ROLE ARN = '${arn}') WITH (VALIDATE = true)`);
+    const checked = await within(
+      c,
+      `CREATE CONNECTION checked_conn TO AWS (ASSUME ROLE ARN = '${arn}') WITH (VALIDATE = true)`,
+    );
     assert.equal(checked.error?.code, '58000');
-    assert.equal((await c.query(`SELECT count(*)::int AS n FROM mz_catalog.mz_connections WHERE name = 'checked_conn'`)).rows[0].n, '0');
+    assert.equal(
+      (await c.query(`SELECT count(*)::int AS n FROM mz_catalog.mz_connections WHERE name = 'checked_conn'`)).rows[0].n,
+      '0',
+    );
 
     await waitForLog(ferry, /could not determine the server's AWS principal.*error=NoAmbientCredentials/);
   } finally {
@@ -244,14 +271,23 @@ test('no AWS environment and a hanging instance metadata service: COPY TO s3 thr
   const admin = aws.s3(aws.admin, aws.rgwEndpoint);
   try {
     const { ferry, c } = await start(noAwsEnv({ AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url, AWS_REGION: aws.region }));
-    await c.query(`CREATE CONNECTION export_conn TO AWS (ENDPOINT = '${aws.endpoint}', REGION = '${aws.region}', ASSUME ROLE ARN = 'arn:aws:iam::${aws.accountId}:role/placeholder')`);
+    await c.query(
+      `CREATE CONNECTION export_conn TO AWS (ENDPOINT = '${aws.endpoint}', REGION = '${aws.region}', ASSUME ROLE ARN = 'arn:aws:iam::${aws.accountId}:role/placeholder')`,
+    );
     // A real role that trusts the server's usual identity with this connection's external
     // ID: the only thing missing for the export is the server's own credentials.
-    const role = await aws.createExportRole({ externalId: (await awsRow(c, 'export_conn')).external_id, extraObjectActions: ['s3:AbortMultipartUpload'] });
+    const role = await aws.createExportRole({
+      externalId: (await awsRow(c, 'export_conn')).external_id,
+      extraObjectActions: ['s3:AbortMultipartUpload'],
+    });
     await c.query(`ALTER CONNECTION export_conn SET (ASSUME ROLE ARN = '${role.roleArn}')`);
     await c.query(`CREATE TABLE t AS SELECT range AS id FROM range(10)`);
     const target = `s3://${role.bucket}/${role.prefix}/no-identity`;
-    const counts = { assume: aws.faults.count('AssumeRole').seen, list: aws.faults.count('ListObjectsV2').seen, put: aws.faults.count('PutObject').seen };
+    const counts = {
+      assume: aws.faults.count('AssumeRole').seen,
+      list: aws.faults.count('ListObjectsV2').seen,
+      put: aws.faults.count('PutObject').seen,
+    };
 
     const copied = await within(c, `COPY t TO '${target}' WITH (AWS CONNECTION = export_conn, FORMAT = 'csv')`);
     const err = copied.error;
@@ -266,9 +302,15 @@ test('no AWS environment and a hanging instance metadata service: COPY TO s3 thr
     assert.equal(aws.faults.count('ListObjectsV2').seen, counts.list);
     assert.equal(aws.faults.count('PutObject').seen, counts.put);
     const listed = await admin.send(new ListObjectsV2Command({ Bucket: role.bucket, Prefix: `${role.prefix}/` }));
-    assert.deepEqual((listed.Contents ?? []).map((o) => o.Key), []);
+    assert.deepEqual(
+      (listed.Contents ?? []).map((o) => o.Key),
+      [],
+    );
 
-    const h = await c.query(`SELECT status, error, finished_at IS NOT NULL AS finished FROM mz_internal.mz_copy_to_history WHERE uri = $1`, [target]);
+    const h = await c.query(
+      `SELECT status, error, finished_at IS NOT NULL AS finished FROM mz_internal.mz_copy_to_history WHERE uri = $1`,
+      [target],
+    );
     assert.deepEqual(h.rows, [{ status: 'failed', error: err.message, finished: 't' }]);
     assert.ok(!ferry.log().includes(aws.ferry.credentials.secretAccessKey), 'no secret in the log');
     assert.ok(!ferry.log().includes(aws.admin.secretAccessKey), 'no secret in the log');
@@ -284,7 +326,9 @@ test('no AWS environment and a hanging instance metadata service: COPY TO s3 thr
     clients.push(c2);
     const done = await within(c2, `COPY t TO '${target}' WITH (AWS CONNECTION = export_conn, FORMAT = 'csv')`);
     assert.equal(done.error, null);
-    const keys = ((await admin.send(new ListObjectsV2Command({ Bucket: role.bucket, Prefix: `${role.prefix}/` }))).Contents ?? []).map((o) => o.Key!);
+    const keys = (
+      (await admin.send(new ListObjectsV2Command({ Bucket: role.bucket, Prefix: `${role.prefix}/` }))).Contents ?? []
+    ).map((o) => o.Key!);
     assert.equal(keys.length, 1, keys.join(', '));
     assert.match(keys[0]!, /\/no-identity\/mz-t[0-9a-z]+-batch-0000-0000\.csv$/);
     assert.ok(!again.log().includes(aws.ferry.credentials.secretAccessKey), 'no secret in the log');

@@ -52,7 +52,11 @@ const sec = (name: string, secret: string): RawOption => ({ name, value: { kind:
 
 async function roleSpec(roleArn: string): Promise<AwsConnectionSpec> {
   const aws = await env();
-  return planAwsConnectionOptions([str('ENDPOINT', aws.endpoint), str('REGION', aws.region), str('ASSUME ROLE ARN', roleArn)]);
+  return planAwsConnectionOptions([
+    str('ENDPOINT', aws.endpoint),
+    str('REGION', aws.region),
+    str('ASSUME ROLE ARN', roleArn),
+  ]);
 }
 
 /** The connection context the SQL layer builds, with secrets from a mutable map (ALTER SECRET). */
@@ -97,7 +101,10 @@ test('the principal is the ambient identity (sts:GetCallerIdentity), or the conn
   const before = aws.faults.count('GetCallerIdentity').seen;
   assert.equal(await r.principal(), aws.ferry.arn);
   assert.equal(aws.faults.count('GetCallerIdentity').seen, before, 'cached');
-  const withRole = new PrincipalResolver(identity({ connectionRoleArn: 'arn:aws:iam::123456789012:role/ferry-conn' }), ambient);
+  const withRole = new PrincipalResolver(
+    identity({ connectionRoleArn: 'arn:aws:iam::123456789012:role/ferry-conn' }),
+    ambient,
+  );
   assert.equal(await withRole.principal(), 'arn:aws:iam::123456789012:role/ferry-conn');
 });
 
@@ -115,7 +122,14 @@ test('VALIDATE succeeds for a role whose trust policy requires the external ID; 
   const row = awsConnectionRow(spec, identity(), id, principal);
   assert.equal(row.external_id, `mz_${ENV}_${id}`);
   assert.deepEqual(JSON.parse(row.example_trust_policy!), {
-    Statement: [{ Action: 'sts:AssumeRole', Condition: { StringEquals: { 'sts:ExternalId': extId } }, Effect: 'Allow', Principal: { AWS: principal } }],
+    Statement: [
+      {
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'sts:ExternalId': extId } },
+        Effect: 'Allow',
+        Principal: { AWS: principal },
+      },
+    ],
     Version: '2012-10-17',
   });
   const ctx = await context(id);
@@ -128,7 +142,9 @@ test('VALIDATE succeeds for a role whose trust policy requires the external ID; 
   // The export's client works with RGW's enforcement of the role's policy: inside the
   // prefix yes, outside no.
   await s3.send(new PutObjectCommand({ Bucket: role.bucket, Key: `${role.prefix}/x.csv`, Body: 'a\n' }));
-  await assert.rejects(s3.send(new PutObjectCommand({ Bucket: role.bucket, Key: `elsewhere/x.csv`, Body: 'a\n' })), { name: 'AccessDenied' });
+  await assert.rejects(s3.send(new PutObjectCommand({ Bucket: role.bucket, Key: `elsewhere/x.csv`, Body: 'a\n' })), {
+    name: 'AccessDenied',
+  });
   s3.destroy();
 });
 
@@ -176,7 +192,10 @@ test('wrong external ID, and a role that does not trust the principal: AccessDen
   const id = nextConnectionId();
   for (const role of [
     await aws.createExportRole({ externalId: `mz_${ENV}_u999999` }),
-    await aws.createExportRole({ trustPrincipal: `arn:aws:iam::${aws.accountId}:user/someone-else`, externalId: externalId(identity(), id) }),
+    await aws.createExportRole({
+      trustPrincipal: `arn:aws:iam::${aws.accountId}:user/someone-else`,
+      externalId: externalId(identity(), id),
+    }),
   ]) {
     const err = await sqlError(async () => validateAwsConnection(await roleSpec(role.roleArn), await context(id)));
     assert.equal(err.code, '58000');
@@ -227,7 +246,9 @@ test('FOR s3:// names each missing permission', async () => {
   const extId = externalId(identity(), id);
   const noDelete = await aws.createExportRole({ externalId: extId, omit: 'DeleteObject' });
   const uri = `s3://${noDelete.bucket}/${noDelete.prefix}`;
-  let err = await sqlError(async () => validateAwsConnection(await roleSpec(noDelete.roleArn), await context(id), { forS3Uri: uri }));
+  let err = await sqlError(async () =>
+    validateAwsConnection(await roleSpec(noDelete.roleArn), await context(id), { forS3Uri: uri }),
+  );
   assert.equal(err.code, '58000');
   assert.equal(err.message, `missing s3:DeleteObject on arn:aws:s3:::${noDelete.bucket}/${noDelete.prefix}/*`);
   assert.match(err.detail ?? '', /could not be removed/);
@@ -235,7 +256,9 @@ test('FOR s3:// names each missing permission', async () => {
 
   const noPut = await aws.createExportRole({ externalId: extId, omit: 'PutObject' });
   err = await sqlError(async () =>
-    validateAwsConnection(await roleSpec(noPut.roleArn), await context(id), { forS3Uri: `s3://${noPut.bucket}/${noPut.prefix}` }),
+    validateAwsConnection(await roleSpec(noPut.roleArn), await context(id), {
+      forS3Uri: `s3://${noPut.bucket}/${noPut.prefix}`,
+    }),
   );
   assert.equal(err.message, `missing s3:PutObject on arn:aws:s3:::${noPut.bucket}/${noPut.prefix}/*`);
 
@@ -281,17 +304,23 @@ test('two hops: ambient -> connection role (no external ID) -> user role (extern
 
   // The user's role trusting the connection role without the condition is insecure.
   const insecure = await aws.createExportRole({ trustPrincipal: principal, externalId: null });
-  const err = await sqlError(async () => validateAwsConnection(await roleSpec(insecure.roleArn), await context(id, { identity: cfg })));
+  const err = await sqlError(async () =>
+    validateAwsConnection(await roleSpec(insecure.roleArn), await context(id, { identity: cfg })),
+  );
   assert.equal(err.message, 'role trust policy does not require an external ID');
 
   // A user's role trusting the ambient identity instead is not reachable in two-hop mode.
   const direct = await aws.createExportRole({ externalId: extId });
-  const denied = await sqlError(async () => validateAwsConnection(await roleSpec(direct.roleArn), await context(id, { identity: cfg })));
+  const denied = await sqlError(async () =>
+    validateAwsConnection(await roleSpec(direct.roleArn), await context(id, { identity: cfg })),
+  );
   assert.equal(denied.message, `sts:AssumeRole on ${direct.roleArn} failed: AccessDenied`);
 
   // A connection role the ambient identity may not assume fails at hop 1, named as such.
   const cfg2 = identity({ connectionRoleArn: insecure.roleArn });
-  const hop1 = await sqlError(async () => validateAwsConnection(await roleSpec(userRole.roleArn), await context(id, { identity: cfg2 })));
+  const hop1 = await sqlError(async () =>
+    validateAwsConnection(await roleSpec(userRole.roleArn), await context(id, { identity: cfg2 })),
+  );
   assert.equal(hop1.message, `sts:AssumeRole on the server's connection role ${insecure.roleArn} failed: AccessDenied`);
 });
 
@@ -321,8 +350,15 @@ test('credentials are refreshed before a short session expires', { timeout: 180_
   s3.destroy();
   assert.ok(seen.length >= 2, `expected a refresh, saw ${seen.length} session(s)`);
   // And the first session really expired: without the refresh the export would have failed.
-  const stale = aws.s3({ accessKeyId: first.accessKeyId, secretAccessKey: first.secretAccessKey, sessionToken: first.sessionToken! });
-  await assert.rejects(stale.send(new PutObjectCommand({ Bucket: role.bucket, Key: `${role.prefix}/stale`, Body: 'x' })), { name: 'ExpiredToken' });
+  const stale = aws.s3({
+    accessKeyId: first.accessKeyId,
+    secretAccessKey: first.secretAccessKey,
+    sessionToken: first.sessionToken!,
+  });
+  await assert.rejects(
+    stale.send(new PutObjectCommand({ Bucket: role.bucket, Key: `${role.prefix}/stale`, Body: 'x' })),
+    { name: 'ExpiredToken' },
+  );
   stale.destroy();
 });
 
@@ -337,7 +373,8 @@ test('s3ClientFor: ENDPOINT path-style, one SDK attempt by default (the sink ret
     sec('SECRET ACCESS KEY', 'sk'),
   ]);
   const ctx = await context(nextConnectionId(), { secrets: new Map([['sk', user.credentials.secretAccessKey]]) });
-  const put = (c: ReturnType<typeof s3ClientFor>) => c.send(new PutObjectCommand({ Bucket: aws.bucket, Key: `${prefix}/a`, Body: 'x' }));
+  const put = (c: ReturnType<typeof s3ClientFor>) =>
+    c.send(new PutObjectCommand({ Bucket: aws.bucket, Key: `${prefix}/a`, Body: 'x' }));
   const once = s3ClientFor(spec, ctx);
   const thrice = s3ClientFor(spec, ctx, { maxAttempts: 3 });
   try {

@@ -56,7 +56,11 @@ test('S3 URIs and caller ARNs', () => {
 });
 
 test('the principal is the connection role when one is configured (no network)', async () => {
-  const r = new PrincipalResolver({ environmentId: ENV, externalIdPrefix: null, connectionRoleArn: 'arn:aws:iam::1:role/c' });
+  const r = new PrincipalResolver({
+    environmentId: ENV,
+    externalIdPrefix: null,
+    connectionRoleArn: 'arn:aws:iam::1:role/c',
+  });
   assert.equal(await r.principal(), 'arn:aws:iam::1:role/c');
 });
 
@@ -68,9 +72,19 @@ test('mz_aws_connections row: role mode fills principal, external ID and trust p
   ]);
   const row = awsConnectionRow(role, cfg, 'u7', 'arn:aws:iam::123456789012:user/ferry');
   assert.deepEqual(Object.keys(row), [
-    'id', 'endpoint', 'region', 'access_key_id', 'access_key_id_secret_id', 'secret_access_key_secret_id',
-    'session_token', 'session_token_secret_id', 'assume_role_arn', 'assume_role_session_name', 'principal',
-    'external_id', 'example_trust_policy',
+    'id',
+    'endpoint',
+    'region',
+    'access_key_id',
+    'access_key_id_secret_id',
+    'secret_access_key_secret_id',
+    'session_token',
+    'session_token_secret_id',
+    'assume_role_arn',
+    'assume_role_session_name',
+    'principal',
+    'external_id',
+    'example_trust_policy',
   ]);
   assert.equal(row.external_id, `mz_${ENV}_u7`);
   assert.equal(row.example_trust_policy, exampleTrustPolicy('arn:aws:iam::123456789012:user/ferry', `mz_${ENV}_u7`));

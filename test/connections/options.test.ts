@@ -147,32 +147,63 @@ test('SECRET ACCESS KEY must be a secret', () => {
 
 test('unsupported options', () => {
   rejects([str('BROKER', 'x'), str('ASSUME ROLE ARN', ARN)], '42601', 'AWS connections do not support BROKER values');
-  rejects([str('ASSUME ROLE ARN', ARN), str('AWS PRIVATELINK', 'x')], '42601', 'AWS connections do not support AWS PRIVATELINK values');
+  rejects(
+    [str('ASSUME ROLE ARN', ARN), str('AWS PRIVATELINK', 'x')],
+    '42601',
+    'AWS connections do not support AWS PRIVATELINK values',
+  );
 });
 
 test('the same option twice', () => {
-  rejects([str('REGION', 'a'), str('REGION', 'b'), str('ASSUME ROLE ARN', ARN)], '42601', 'REGION specified more than once');
-  rejects([str('ASSUME ROLE ARN', ARN), str('ASSUME ROLE ARN', ARN)], '42601', 'ASSUME ROLE ARN specified more than once');
+  rejects(
+    [str('REGION', 'a'), str('REGION', 'b'), str('ASSUME ROLE ARN', ARN)],
+    '42601',
+    'REGION specified more than once',
+  );
+  rejects(
+    [str('ASSUME ROLE ARN', ARN), str('ASSUME ROLE ARN', ARN)],
+    '42601',
+    'ASSUME ROLE ARN specified more than once',
+  );
 });
 
 test('value kinds and shapes', () => {
-  rejects([str('ASSUME ROLE ARN', ARN), { name: 'REGION', value: { kind: 'number', text: '1' } }], '22023', 'invalid REGION: must provide a string value');
-  rejects([str('ASSUME ROLE ARN', ARN), sec('ENDPOINT', 's')], '22023', 'invalid ENDPOINT: must provide a string value, not a secret');
+  rejects(
+    [str('ASSUME ROLE ARN', ARN), { name: 'REGION', value: { kind: 'number', text: '1' } }],
+    '22023',
+    'invalid REGION: must provide a string value',
+  );
+  rejects(
+    [str('ASSUME ROLE ARN', ARN), sec('ENDPOINT', 's')],
+    '22023',
+    'invalid ENDPOINT: must provide a string value, not a secret',
+  );
   rejects([sec('ASSUME ROLE ARN', 's')], '22023', 'invalid ASSUME ROLE ARN: must provide a string value, not a secret');
   rejects(
     [{ name: 'ACCESS KEY ID', value: { kind: 'bool', text: 'true' } }, sec('SECRET ACCESS KEY', 's')],
     '22023',
     'invalid ACCESS KEY ID: must provide a string or secret value',
   );
-  rejects([str('ASSUME ROLE ARN', ARN), str('ENDPOINT', 'not a url')], '22023', 'invalid ENDPOINT: "not a url" is not a URL');
-  rejects([str('ASSUME ROLE ARN', ARN), str('ENDPOINT', 'ftp://h')], '22023', 'invalid ENDPOINT: "ftp://h" must use http:// or https://');
+  rejects(
+    [str('ASSUME ROLE ARN', ARN), str('ENDPOINT', 'not a url')],
+    '22023',
+    'invalid ENDPOINT: "not a url" is not a URL',
+  );
+  rejects(
+    [str('ASSUME ROLE ARN', ARN), str('ENDPOINT', 'ftp://h')],
+    '22023',
+    'invalid ENDPOINT: "ftp://h" must use http:// or https://',
+  );
   rejects(
     [str('ASSUME ROLE ARN', ARN), str('ASSUME ROLE SESSION NAME', 'x')],
     '22023',
     'invalid ASSUME ROLE SESSION NAME: "x" must be 2 to 64 characters of letters, digits and +=,.@_-',
   );
   // Identifiers read as strings, as in PostgreSQL option lists.
-  const spec = planAwsConnectionOptions([str('ASSUME ROLE ARN', ARN), { name: 'REGION', value: { kind: 'ident', text: 'us_east_1' } }]);
+  const spec = planAwsConnectionOptions([
+    str('ASSUME ROLE ARN', ARN),
+    { name: 'REGION', value: { kind: 'ident', text: 'us_east_1' } },
+  ]);
   assert.equal(spec.region, 'us_east_1');
 });
 
@@ -182,11 +213,18 @@ test('ALTER: SET, DROP, RESET re-validated like CREATE', () => {
     { kind: 'set', option: str('REGION', 'eu-west-1') },
     { kind: 'set', option: str('ENDPOINT', 'http://127.0.0.1:7480') },
   ]);
-  assert.deepEqual(a.options, [str('ASSUME ROLE ARN', ARN), str('REGION', 'eu-west-1'), str('ENDPOINT', 'http://127.0.0.1:7480')]);
+  assert.deepEqual(a.options, [
+    str('ASSUME ROLE ARN', ARN),
+    str('REGION', 'eu-west-1'),
+    str('ENDPOINT', 'http://127.0.0.1:7480'),
+  ]);
   assert.equal(a.spec.region, 'eu-west-1');
   assert.equal(a.spec.endpoint, 'http://127.0.0.1:7480');
 
-  const b = alterAwsConnectionOptions(a.options, [{ kind: 'drop', name: 'ENDPOINT' }, { kind: 'reset', name: 'REGION' }]);
+  const b = alterAwsConnectionOptions(a.options, [
+    { kind: 'drop', name: 'ENDPOINT' },
+    { kind: 'reset', name: 'REGION' },
+  ]);
   assert.deepEqual(b.options, [str('ASSUME ROLE ARN', ARN)]);
   // Dropping an unset option is a no-op.
   assert.deepEqual(alterAwsConnectionOptions(b.options, [{ kind: 'drop', name: 'SESSION TOKEN' }]).options, b.options);

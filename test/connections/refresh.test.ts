@@ -11,7 +11,11 @@ function session(n: number, now: number, lifetimeMs: number) {
 test('refreshes a margin before expiry, not before', async () => {
   let clock = 0;
   let fetches = 0;
-  const p = refreshing(async () => session(++fetches, clock, 3_600_000), 300_000, () => clock);
+  const p = refreshing(
+    async () => session(++fetches, clock, 3_600_000),
+    300_000,
+    () => clock,
+  );
   assert.equal((await p()).accessKeyId, 'AK1');
   clock = 3_600_000 - 300_001;
   assert.equal((await p()).accessKeyId, 'AK1');
@@ -23,7 +27,11 @@ test('refreshes a margin before expiry, not before', async () => {
 test('short sessions refresh at half their lifetime', async () => {
   let clock = 0;
   let fetches = 0;
-  const p = refreshing(async () => session(++fetches, clock, 10_000), 300_000, () => clock);
+  const p = refreshing(
+    async () => session(++fetches, clock, 10_000),
+    300_000,
+    () => clock,
+  );
   await p();
   clock = 4_999;
   assert.equal((await p()).accessKeyId, 'AK1');

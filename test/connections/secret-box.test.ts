@@ -96,7 +96,10 @@ test('key from configuration', () =>
     assert.equal(box2.open(box.seal(PLAINTEXT)), PLAINTEXT);
     // No key file is written when the key comes from configuration.
     await assert.rejects(stat(path.join(dir, SECRETS_KEY_FILE)));
-    await assert.rejects(SecretBox.open({ dataDir: dir, keyBase64: 'c2hvcnQ=' }), /--secrets-key must be 32 bytes of base64/);
+    await assert.rejects(
+      SecretBox.open({ dataDir: dir, keyBase64: 'c2hvcnQ=' }),
+      /--secrets-key must be 32 bytes of base64/,
+    );
     await assert.rejects(SecretBox.open({ dataDir: dir, keyBase64: '!'.repeat(44) }), /must be 32 bytes of base64/);
     // A data dir whose key file holds garbage is refused.
     await writeFile(path.join(dir, SECRETS_KEY_FILE), 'garbage', { mode: 0o600 });

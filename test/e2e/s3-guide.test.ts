@@ -21,7 +21,6 @@ let aws: LocalAws;
 let ferry: FerryProcess;
 let admin: S3Client;
 
-
 async function client(user = 'materialize'): Promise<pg.Client> {
   const c = new pg.Client({ ...ferry.pgConfig(user), types: { getTypeParser: () => (v: string) => v } });
   await c.connect();
@@ -59,8 +58,12 @@ describe('S3 export guide', () => {
     const c = await client();
     try {
       // The role is created after the connection, from what Ferry tells the user.
-      await c.query(`CREATE CONNECTION aws_conn TO AWS (ENDPOINT = '${aws.endpoint}', REGION = '${aws.region}', ASSUME ROLE ARN = 'arn:aws:iam::${aws.accountId}:role/placeholder')`);
-      const r = await c.query(`SELECT id, external_id, principal, example_trust_policy FROM mz_internal.mz_aws_connections`);
+      await c.query(
+        `CREATE CONNECTION aws_conn TO AWS (ENDPOINT = '${aws.endpoint}', REGION = '${aws.region}', ASSUME ROLE ARN = 'arn:aws:iam::${aws.accountId}:role/placeholder')`,
+      );
+      const r = await c.query(
+        `SELECT id, external_id, principal, example_trust_policy FROM mz_internal.mz_aws_connections`,
+      );
       assert.equal(r.rows.length, 1);
       const row = r.rows[0];
       const env = (await c.query('SELECT mz_environment_id() AS e')).rows[0].e;
@@ -79,7 +82,11 @@ describe('S3 export guide', () => {
 
   test('step 2: a role trusting the principal with the external ID validates', async () => {
     // The permission policy Ferry recommends includes s3:AbortMultipartUpload (failed exports clean up).
-    const role = await aws.createExportRole({ trustPrincipal: principal, externalId, extraObjectActions: ['s3:AbortMultipartUpload'] });
+    const role = await aws.createExportRole({
+      trustPrincipal: principal,
+      externalId,
+      extraObjectActions: ['s3:AbortMultipartUpload'],
+    });
     bucket = role.bucket;
     prefix = role.prefix;
     const c = await client();
@@ -93,7 +100,10 @@ describe('S3 export guide', () => {
       const permission = JSON.parse(pol.rows[0].permission_policy);
       assert.deepEqual(permission.Statement[0].Resource, `arn:aws:s3:::${bucket}/${prefix}/*`);
       assert.deepEqual(permission.Statement[1].Condition, { StringLike: { 's3:prefix': [`${prefix}/*`] } });
-      assert.equal(JSON.parse(pol.rows[0].trust_policy).Statement[0].Condition.StringEquals['sts:ExternalId'], externalId);
+      assert.equal(
+        JSON.parse(pol.rows[0].trust_policy).Statement[0].Condition.StringEquals['sts:ExternalId'],
+        externalId,
+      );
       const v = await c.query('VALIDATE CONNECTION aws_conn');
       assert.equal(v.command, 'VALIDATE');
       await c.query(`VALIDATE CONNECTION aws_conn FOR 's3://${bucket}/${prefix}'`);
@@ -106,7 +116,9 @@ describe('S3 export guide', () => {
     const insecure = await aws.createExportRole({ trustPrincipal: principal, externalId: null });
     const c = await client();
     try {
-      await c.query(`CREATE CONNECTION insecure_conn TO AWS (ENDPOINT = '${aws.endpoint}', REGION = '${aws.region}', ASSUME ROLE ARN = '${insecure.roleArn}')`);
+      await c.query(
+        `CREATE CONNECTION insecure_conn TO AWS (ENDPOINT = '${aws.endpoint}', REGION = '${aws.region}', ASSUME ROLE ARN = '${insecure.roleArn}')`,
+      );
       await assert.rejects(c.query('VALIDATE CONNECTION insecure_conn'), (err: pg.DatabaseError) => {
         assert.equal(err.code, '58000');
         assert.equal(err.message, 'role trust policy does not require an external ID');
@@ -126,9 +138,13 @@ describe('S3 export guide', () => {
     const c = await client();
     try {
       await c.query(`CREATE TABLE orders (id bigint, customer text, amount numeric(12,2), placed timestamptz)`);
-      await c.query(`INSERT INTO orders SELECT range, 'customer ' || (range % 97), (range % 1000) / 4.0, TIMESTAMPTZ '2026-01-01 00:00:00+00' + range * INTERVAL '1 minute' FROM range(50000)`);
+      await c.query(
+        `INSERT INTO orders SELECT range, 'customer ' || (range % 97), (range % 1000) / 4.0, TIMESTAMPTZ '2026-01-01 00:00:00+00' + range * INTERVAL '1 minute' FROM range(50000)`,
+      );
       const day = (await c.query(`SELECT to_char(now(), 'YYYY-MM-DD') AS d`)).rows[0].d;
-      const r = await c.query(`COPY orders TO 's3://${bucket}/${prefix}/parquet/' || to_char(now(), 'YYYY-MM-DD') WITH (AWS CONNECTION = aws_conn, FORMAT = 'parquet')`);
+      const r = await c.query(
+        `COPY orders TO 's3://${bucket}/${prefix}/parquet/' || to_char(now(), 'YYYY-MM-DD') WITH (AWS CONNECTION = aws_conn, FORMAT = 'parquet')`,
+      );
       assert.equal(r.command, 'COPY');
       assert.equal(r.rowCount, 50000);
       const keys = await listKeys(bucket, `${prefix}/parquet/${day}/`);
@@ -140,20 +156,35 @@ describe('S3 export guide', () => {
       writeFileSync(file, await getBytes(bucket, keys[0]!));
       const db = await DuckDBInstance.create(':memory:');
       const conn = await db.connect();
-      const got = (await conn.runAndReadAll(`SELECT count(*), sum(id), sum(amount)::VARCHAR, min(placed)::VARCHAR FROM '${file}'`)).getRowsJS()[0]!;
+      const got = (
+        await conn.runAndReadAll(`SELECT count(*), sum(id), sum(amount)::VARCHAR, min(placed)::VARCHAR FROM '${file}'`)
+      ).getRowsJS()[0]!;
       // amount = (id % 1000) / 4 over 50 full cycles of 0..999.
       const amountSum = ((50 * (999 * 1000)) / 2 / 4).toFixed(2);
       assert.deepEqual(got.map(String), ['50000', String((49999 * 50000) / 2), amountSum, '2026-01-01 00:00:00+00']);
       conn.closeSync();
 
-      const csv = await c.query(`COPY (SELECT id, customer FROM orders WHERE id < 3) TO 's3://${bucket}/${prefix}/csv' WITH (AWS CONNECTION = aws_conn, FORMAT = 'csv', HEADER = true)`);
+      const csv = await c.query(
+        `COPY (SELECT id, customer FROM orders WHERE id < 3) TO 's3://${bucket}/${prefix}/csv' WITH (AWS CONNECTION = aws_conn, FORMAT = 'csv', HEADER = true)`,
+      );
       assert.equal(csv.rowCount, 3);
       const csvKeys = await listKeys(bucket, `${prefix}/csv/`);
       assert.equal(csvKeys.length, 1);
-      assert.equal((await getBytes(bucket, csvKeys[0]!)).toString(), 'id,customer\n0,customer 0\n1,customer 1\n2,customer 2\n');
+      assert.equal(
+        (await getBytes(bucket, csvKeys[0]!)).toString(),
+        'id,customer\n0,customer 0\n1,customer 1\n2,customer 2\n',
+      );
 
-      const hist = await c.query(`SELECT status, rows, files, uri FROM mz_internal.mz_copy_to_history ORDER BY started_at`);
-      assert.deepEqual(hist.rows.map((h) => [h.status, h.rows, h.files]), [['succeeded', '50000', '1'], ['succeeded', '3', '1']]);
+      const hist = await c.query(
+        `SELECT status, rows, files, uri FROM mz_internal.mz_copy_to_history ORDER BY started_at`,
+      );
+      assert.deepEqual(
+        hist.rows.map((h) => [h.status, h.rows, h.files]),
+        [
+          ['succeeded', '50000', '1'],
+          ['succeeded', '3', '1'],
+        ],
+      );
       const files = await c.query(`SELECT count(*) AS n FROM mz_internal.mz_copy_to_files`);
       assert.equal(files.rows[0].n, '2');
     } finally {
@@ -165,7 +196,10 @@ describe('S3 export guide', () => {
     const c = await client();
     try {
       const before = await listKeys(bucket, `${prefix}/csv/`);
-      await assert.rejects(c.query(`COPY (SELECT 1) TO 's3://${bucket}/${prefix}/csv' WITH (AWS CONNECTION = aws_conn, FORMAT = 'csv')`), /S3 bucket path is not empty, contains 1 objects/);
+      await assert.rejects(
+        c.query(`COPY (SELECT 1) TO 's3://${bucket}/${prefix}/csv' WITH (AWS CONNECTION = aws_conn, FORMAT = 'csv')`),
+        /S3 bucket path is not empty, contains 1 objects/,
+      );
       assert.deepEqual(await listKeys(bucket, `${prefix}/csv/`), before);
     } finally {
       await c.end();
@@ -182,14 +216,20 @@ describe('S3 export guide', () => {
         await assert.rejects(a.query('VALIDATE CONNECTION aws_conn'), (err: pg.DatabaseError) => {
           assert.equal(err.code, '42501');
           assert.equal(err.message, 'permission denied for CONNECTION "materialize.public.aws_conn"');
-          assert.equal(err.detail, `The 'analyst' role needs USAGE privileges on CONNECTION "materialize.public.aws_conn"`);
+          assert.equal(
+            err.detail,
+            `The 'analyst' role needs USAGE privileges on CONNECTION "materialize.public.aws_conn"`,
+          );
           return true;
         });
-        await assert.rejects(a.query(`COPY orders TO 's3://${bucket}/${prefix}/denied' WITH (AWS CONNECTION = aws_conn, FORMAT = 'csv')`), (err: pg.DatabaseError) => {
-          assert.equal(err.code, '42501');
-          assert.equal(err.message, 'permission denied for CONNECTION "materialize.public.aws_conn"');
-          return true;
-        });
+        await assert.rejects(
+          a.query(`COPY orders TO 's3://${bucket}/${prefix}/denied' WITH (AWS CONNECTION = aws_conn, FORMAT = 'csv')`),
+          (err: pg.DatabaseError) => {
+            assert.equal(err.code, '42501');
+            assert.equal(err.message, 'permission denied for CONNECTION "materialize.public.aws_conn"');
+            return true;
+          },
+        );
         await c.query(`GRANT USAGE ON CONNECTION aws_conn TO analyst`);
         await a.query('VALIDATE CONNECTION aws_conn');
       } finally {
@@ -206,7 +246,9 @@ describe('S3 export guide', () => {
     const c = await client();
     try {
       await c.query(`CREATE SECRET aws_sk AS '${SECRET_VALUE}'`);
-      await c.query(`CREATE CONNECTION keys_conn TO AWS (ENDPOINT = '${aws.endpoint}', REGION = '${aws.region}', ACCESS KEY ID = '${user.credentials.accessKeyId}', SECRET ACCESS KEY = SECRET aws_sk)`);
+      await c.query(
+        `CREATE CONNECTION keys_conn TO AWS (ENDPOINT = '${aws.endpoint}', REGION = '${aws.region}', ACCESS KEY ID = '${user.credentials.accessKeyId}', SECRET ACCESS KEY = SECRET aws_sk)`,
+      );
       await assert.rejects(c.query('VALIDATE CONNECTION keys_conn'), (err: pg.DatabaseError) => {
         assert.equal(err.code, '58000');
         assert.match(err.message, /SignatureDoesNotMatch/);
@@ -216,7 +258,13 @@ describe('S3 export guide', () => {
       await c.query(`ALTER SECRET aws_sk AS '${user.credentials.secretAccessKey}'`);
       await c.query('VALIDATE CONNECTION keys_conn');
       // The secret values appear in no catalog relation, SHOW output or log line.
-      for (const rel of ['mz_catalog.mz_secrets', 'mz_catalog.mz_connections', 'mz_internal.mz_aws_connections', 'mz_catalog.mz_objects', 'mz_internal.mz_copy_to_history']) {
+      for (const rel of [
+        'mz_catalog.mz_secrets',
+        'mz_catalog.mz_connections',
+        'mz_internal.mz_aws_connections',
+        'mz_catalog.mz_objects',
+        'mz_internal.mz_copy_to_history',
+      ]) {
         const rows = JSON.stringify((await c.query(`SELECT * FROM ${rel}`)).rows);
         assert.ok(!rows.includes(SECRET_VALUE) && !rows.includes(user.credentials.secretAccessKey), rel);
       }
@@ -248,7 +296,10 @@ describe('S3 export guide', () => {
     ferry = await startFerry({ dataDir: ferry.dataDir, env: ferryServerEnv(aws) });
     const c = await client();
     try {
-      assert.deepEqual((await c.query(`SELECT id, external_id FROM mz_internal.mz_aws_connections ORDER BY id`)).rows, ids);
+      assert.deepEqual(
+        (await c.query(`SELECT id, external_id FROM mz_internal.mz_aws_connections ORDER BY id`)).rows,
+        ids,
+      );
       await c.query('VALIDATE CONNECTION aws_conn');
       await c.query('VALIDATE CONNECTION keys_conn');
     } finally {
@@ -262,10 +313,14 @@ describe('S3 export guide', () => {
     await c.query(`CREATE TABLE big AS SELECT range AS id, repeat('x', 200) || range AS payload FROM range(400000)`);
     // Slow every part upload down so the export is certainly running when the server dies.
     aws.faults.add({ op: 'UploadPart', action: { kind: 'delay', ms: 3000 }, times: 100 });
-    const running = c.query(`COPY big TO 's3://${bucket}/${prefix}/killed' WITH (AWS CONNECTION = aws_conn, FORMAT = 'csv')`).catch((e: Error) => e);
+    const running = c
+      .query(`COPY big TO 's3://${bucket}/${prefix}/killed' WITH (AWS CONNECTION = aws_conn, FORMAT = 'csv')`)
+      .catch((e: Error) => e);
     const deadline = Date.now() + 20_000;
     for (;;) {
-      const uploads = await admin.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: `${prefix}/killed/` }));
+      const uploads = await admin.send(
+        new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: `${prefix}/killed/` }),
+      );
       if ((uploads.Uploads ?? []).length > 0 || Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -281,10 +336,15 @@ describe('S3 export guide', () => {
       const h = await c2.query(`SELECT status, error FROM mz_internal.mz_copy_to_history WHERE uri LIKE '%/killed'`);
       assert.equal(h.rows.length, 1);
       assert.equal(h.rows[0].status, 'failed');
-      const uploads = await admin.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: `${prefix}/killed/` }));
+      const uploads = await admin.send(
+        new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: `${prefix}/killed/` }),
+      );
       assert.deepEqual(uploads.Uploads ?? [], []);
       const keys = await listKeys(bucket, `${prefix}/killed/`);
-      assert.ok(keys.some((k) => k.endsWith('-INCOMPLETE')), 'the sentinel stays so nobody mistakes the partial export for a finished one');
+      assert.ok(
+        keys.some((k) => k.endsWith('-INCOMPLETE')),
+        'the sentinel stays so nobody mistakes the partial export for a finished one',
+      );
     } finally {
       await c2.end();
     }

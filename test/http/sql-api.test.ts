@@ -22,7 +22,11 @@ function basic(user: string, password = ''): string {
   return 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
 }
 
-async function sql(ferry: FerryProcess, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; results: Result[]; raw: unknown; res: Response }> {
+async function sql(
+  ferry: FerryProcess,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; results: Result[]; raw: unknown; res: Response }> {
   const res = await fetch(`http://127.0.0.1:${ferry.httpPort}/api/sql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -49,7 +53,7 @@ describe('HTTP SQL API, trust', { timeout: 120_000 }, () => {
   test('several statements: ok, rows with desc and JSON-typed values', async () => {
     const { status, results } = await sql(ferry, {
       query:
-        "CREATE TABLE t (a int, b text, c bool, d numeric(5,2), e double precision, j jsonb, big bigint); " +
+        'CREATE TABLE t (a int, b text, c bool, d numeric(5,2), e double precision, j jsonb, big bigint); ' +
         "INSERT INTO t VALUES (1, 'x', true, 1.5, 2.5, '{\"k\": [1, 2]}', 9007199254740993), (2, NULL, false, NULL, NULL, NULL, -3); " +
         'SELECT * FROM t ORDER BY a',
     });
@@ -63,7 +67,15 @@ describe('HTTP SQL API, trust', { timeout: 120_000 }, () => {
     assert.equal(rows.tag, 'SELECT 2');
     assert.deepEqual(
       rows.desc.columns.map((c) => [c.name, c.type_oid]),
-      [['a', 23], ['b', 25], ['c', 16], ['d', 1700], ['e', 701], ['j', 3802], ['big', 20]],
+      [
+        ['a', 23],
+        ['b', 25],
+        ['c', 16],
+        ['d', 1700],
+        ['e', 701],
+        ['j', 3802],
+        ['big', 20],
+      ],
     );
     assert.deepEqual(rows.desc.columns[0], { name: 'a', type_oid: 23, type_len: 4, type_mod: -1 });
     // Numbers and booleans are JSON values, numeric stays a string, jsonb is embedded.
@@ -112,7 +124,9 @@ describe('HTTP SQL API, trust', { timeout: 120_000 }, () => {
     assert.match(e.message, /no_such_table/);
     // The implicit transaction of a failed multi-statement query is rolled back.
     await sql(ferry, { query: 'CREATE TABLE u (x int)' });
-    const failed = await sql(ferry, { query: 'INSERT INTO u VALUES (1); SELECT 1/(x - 1) FROM u WHERE x = 2; SELECT * FROM nope' });
+    const failed = await sql(ferry, {
+      query: 'INSERT INTO u VALUES (1); SELECT 1/(x - 1) FROM u WHERE x = 2; SELECT * FROM nope',
+    });
     errorOf(failed.results.at(-1));
     const count = await sql(ferry, { query: 'SELECT count(*) AS n FROM u' });
     assert.ok('rows' in count.results[0]!);
@@ -121,11 +135,19 @@ describe('HTTP SQL API, trust', { timeout: 120_000 }, () => {
 
   test('session variables from ?options, as in Materialize', async () => {
     const url = `http://127.0.0.1:${ferry.httpPort}/api/sql?options=${encodeURIComponent(JSON.stringify({ application_name: 'reporting' }))}`;
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'SHOW application_name' }) });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'SHOW application_name' }),
+    });
     const body = (await res.json()) as { results: Result[] };
     assert.ok('rows' in body.results[0]!);
     assert.deepEqual(body.results[0].rows, [['reporting']]);
-    const bad = await fetch(`http://127.0.0.1:${ferry.httpPort}/api/sql?options=nope`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"SELECT 1"}' });
+    const bad = await fetch(`http://127.0.0.1:${ferry.httpPort}/api/sql?options=nope`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query":"SELECT 1"}',
+    });
     assert.equal(bad.status, 400);
   });
 
@@ -139,7 +161,10 @@ describe('HTTP SQL API, trust', { timeout: 120_000 }, () => {
   });
 
   test('a non-superuser role has its own privileges', async () => {
-    await sql(ferry, { query: "CREATE ROLE alice LOGIN; CREATE TABLE secret_stuff (v text); INSERT INTO secret_stuff VALUES ('s'); CREATE TABLE shared (v int)" });
+    await sql(ferry, {
+      query:
+        "CREATE ROLE alice LOGIN; CREATE TABLE secret_stuff (v text); INSERT INTO secret_stuff VALUES ('s'); CREATE TABLE shared (v int)",
+    });
     await sql(ferry, { query: 'GRANT SELECT ON shared TO alice' });
     const denied = await sql(ferry, { query: 'SELECT * FROM secret_stuff' }, { authorization: basic('alice') });
     const e = errorOf(denied.results[0]);
@@ -156,16 +181,28 @@ describe('HTTP SQL API, trust', { timeout: 120_000 }, () => {
 
   test('request bodies are bounded and must be JSON', async () => {
     const big = 'x'.repeat(16 * 1024 * 1024 + 1);
-    const res = await fetch(`http://127.0.0.1:${ferry.httpPort}/api/sql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
+    const res = await fetch(`http://127.0.0.1:${ferry.httpPort}/api/sql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: big,
+    });
     assert.equal(res.status, 413);
-    const notJson = await fetch(`http://127.0.0.1:${ferry.httpPort}/api/sql`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' });
+    const notJson = await fetch(`http://127.0.0.1:${ferry.httpPort}/api/sql`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: '{}',
+    });
     assert.equal(notJson.status, 415);
     assert.equal((await sql(ferry, { query: 'SELECT 1', queries: [] })).status, 400);
     assert.equal((await fetch(`http://127.0.0.1:${ferry.httpPort}/api/sql`)).status, 405);
   });
 
   test('POST /api/cancel interrupts the named request', async () => {
-    const running = sql(ferry, { query: 'SELECT count(*) FROM range(100000000000) a' }, { 'x-ferry-request-id': 'req-1' });
+    const running = sql(
+      ferry,
+      { query: 'SELECT count(*) FROM range(100000000000) a' },
+      { 'x-ferry-request-id': 'req-1' },
+    );
     let cancelled = false;
     for (let i = 0; i < 50 && !cancelled; i++) {
       await new Promise((r) => setTimeout(r, 100));
@@ -189,9 +226,13 @@ describe('HTTP SQL API, --auth password', { timeout: 120_000 }, () => {
     const setup = await startFerry();
     try {
       const { results } = await sql(setup, {
-        query: "ALTER ROLE materialize PASSWORD 'mz-secret'; CREATE ROLE bob LOGIN PASSWORD 'bob pw'; CREATE ROLE nopw LOGIN",
+        query:
+          "ALTER ROLE materialize PASSWORD 'mz-secret'; CREATE ROLE bob LOGIN PASSWORD 'bob pw'; CREATE ROLE nopw LOGIN",
       });
-      assert.ok(results.every((r) => 'ok' in r), JSON.stringify(results));
+      assert.ok(
+        results.every((r) => 'ok' in r),
+        JSON.stringify(results),
+      );
     } finally {
       await setup.stop();
     }
@@ -215,7 +256,11 @@ describe('HTTP SQL API, --auth password', { timeout: 120_000 }, () => {
   });
 
   test('Basic credentials of a role with a password', async () => {
-    const { status, results } = await sql(ferry, { query: 'SELECT current_user AS u' }, { authorization: basic('bob', 'bob pw') });
+    const { status, results } = await sql(
+      ferry,
+      { query: 'SELECT current_user AS u' },
+      { authorization: basic('bob', 'bob pw') },
+    );
     assert.equal(status, 200);
     assert.ok('rows' in results[0]!);
     assert.deepEqual(results[0].rows, [['bob']]);
@@ -223,10 +268,18 @@ describe('HTTP SQL API, --auth password', { timeout: 120_000 }, () => {
 
   test('console login sets an HttpOnly SameSite=Strict cookie that authenticates, logout ends it', async () => {
     const base = `http://127.0.0.1:${ferry.httpPort}`;
-    const bad = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'bob', password: 'nope' }) });
+    const bad = await fetch(`${base}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'bob', password: 'nope' }),
+    });
     assert.equal(bad.status, 401);
     assert.equal(bad.headers.get('set-cookie'), null);
-    const res = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'bob', password: 'bob pw' }) });
+    const res = await fetch(`${base}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'bob', password: 'bob pw' }),
+    });
     assert.equal(res.status, 200);
     const setCookie = res.headers.get('set-cookie') ?? '';
     assert.match(setCookie, /^ferry_session=[A-Za-z0-9_-]{43};/);

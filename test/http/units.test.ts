@@ -39,18 +39,32 @@ describe('jsonValue', () => {
 describe('parseSqlRequest', () => {
   test('simple and extended forms', () => {
     assert.deepEqual(parseSqlRequest({ query: 'SELECT 1' }), { kind: 'simple', query: 'SELECT 1' });
-    assert.deepEqual(parseSqlRequest({ queries: [{ query: 'SELECT $1', params: ['1', null] }, { query: 'SELECT 2' }] }), {
-      kind: 'extended',
-      queries: [
-        { query: 'SELECT $1', params: ['1', null] },
-        { query: 'SELECT 2', params: [] },
-      ],
-    });
+    assert.deepEqual(
+      parseSqlRequest({ queries: [{ query: 'SELECT $1', params: ['1', null] }, { query: 'SELECT 2' }] }),
+      {
+        kind: 'extended',
+        queries: [
+          { query: 'SELECT $1', params: ['1', null] },
+          { query: 'SELECT 2', params: [] },
+        ],
+      },
+    );
   });
 
   test('malformed bodies are 400', () => {
-    for (const body of [{}, { query: 1 }, { query: 'x', queries: [] }, { queries: {} }, { queries: [{}] }, { queries: [{ query: 'x', params: [true] }] }]) {
-      assert.throws(() => parseSqlRequest(body as Record<string, unknown>), (e: unknown) => e instanceof HttpError && e.status === 400, JSON.stringify(body));
+    for (const body of [
+      {},
+      { query: 1 },
+      { query: 'x', queries: [] },
+      { queries: {} },
+      { queries: [{}] },
+      { queries: [{ query: 'x', params: [true] }] },
+    ]) {
+      assert.throws(
+        () => parseSqlRequest(body as Record<string, unknown>),
+        (e: unknown) => e instanceof HttpError && e.status === 400,
+        JSON.stringify(body),
+      );
     }
   });
 });
@@ -68,6 +82,9 @@ describe('requireSafeChannel', () => {
   });
 
   test('plain HTTP from another host is refused with 403', () => {
-    assert.throws(() => requireSafeChannel(req('10.1.2.3')), (e: unknown) => e instanceof HttpError && e.status === 403);
+    assert.throws(
+      () => requireSafeChannel(req('10.1.2.3')),
+      (e: unknown) => e instanceof HttpError && e.status === 403,
+    );
   });
 });

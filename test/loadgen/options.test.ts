@@ -26,13 +26,33 @@ test('defaults: 1s ticks, TPCH scale factor 0.01', () => {
 });
 
 test('options each generator accepts', () => {
-  const p = planLoadGenerator('COUNTER', [str('TICK INTERVAL', '250ms'), num('MAX CARDINALITY', '10'), num('UP TO', '100'), num('AS OF', '5')], false);
+  const p = planLoadGenerator(
+    'COUNTER',
+    [str('TICK INTERVAL', '250ms'), num('MAX CARDINALITY', '10'), num('UP TO', '100'), num('AS OF', '5')],
+    false,
+  );
   assert.deepEqual([p.tickMicros, p.maxCardinality, p.upTo, p.asOf], [250_000, 10, 100, 5]);
   assert.equal(planLoadGenerator('TPCH', [num('SCALE FACTOR', '0.5')], true).scaleFactor, 0.5);
-  fails(() => planLoadGenerator('COUNTER', [num('SCALE FACTOR', '1')], false), '22023', 'COUNTER load generators do not support SCALE FACTOR values');
-  fails(() => planLoadGenerator('AUCTION', [num('MAX CARDINALITY', '1'), num('SCALE FACTOR', '1')], true), '22023', 'AUCTION load generators do not support MAX CARDINALITY, SCALE FACTOR values');
-  fails(() => planLoadGenerator('TPCH', [num('KEYS', '1')], true), '22023', 'TPCH load generators do not support KEYS values');
-  fails(() => planLoadGenerator('TPCH', [num('SCALE FACTOR', '1'), num('SCALE FACTOR', '2')], true), '42601', 'SCALE FACTOR specified more than once');
+  fails(
+    () => planLoadGenerator('COUNTER', [num('SCALE FACTOR', '1')], false),
+    '22023',
+    'COUNTER load generators do not support SCALE FACTOR values',
+  );
+  fails(
+    () => planLoadGenerator('AUCTION', [num('MAX CARDINALITY', '1'), num('SCALE FACTOR', '1')], true),
+    '22023',
+    'AUCTION load generators do not support MAX CARDINALITY, SCALE FACTOR values',
+  );
+  fails(
+    () => planLoadGenerator('TPCH', [num('KEYS', '1')], true),
+    '22023',
+    'TPCH load generators do not support KEYS values',
+  );
+  fails(
+    () => planLoadGenerator('TPCH', [num('SCALE FACTOR', '1'), num('SCALE FACTOR', '2')], true),
+    '42601',
+    'SCALE FACTOR specified more than once',
+  );
   fails(() => planLoadGenerator('TPCH', [num('SCALE FACTOR', '-1')], true), '22023', 'unsupported scale factor -1');
   fails(() => planLoadGenerator('COUNTER', [num('UP TO', '1'), num('AS OF', '2')], false), '22023', /UP TO/);
   fails(() => planLoadGenerator('COUNTER', [num('MAX CARDINALITY', '1.5')], false), '22023', /MAX CARDINALITY/);
@@ -40,12 +60,21 @@ test('options each generator accepts', () => {
 
 test('FOR ALL TABLES only for multi-output generators, and required by them', () => {
   fails(() => planLoadGenerator('COUNTER', [], true), '42601', 'FOR ALL TABLES is only valid for multi-output sources');
-  fails(() => planLoadGenerator('AUCTION', [], false), '42601', 'multi-output sources require a FOR TABLES (..) or FOR ALL TABLES statement');
-  fails(() => planLoadGenerator('TPCH', [], false), '42601', 'multi-output sources require a FOR TABLES (..) or FOR ALL TABLES statement');
+  fails(
+    () => planLoadGenerator('AUCTION', [], false),
+    '42601',
+    'multi-output sources require a FOR TABLES (..) or FOR ALL TABLES statement',
+  );
+  fails(
+    () => planLoadGenerator('TPCH', [], false),
+    '42601',
+    'multi-output sources require a FOR TABLES (..) or FOR ALL TABLES statement',
+  );
 });
 
 test('generators Ferry does not implement', () => {
-  for (const g of ['MARKETING', 'DATUMS', 'CLOCK']) fails(() => planLoadGenerator(g, [], true), '0A000', `LOAD GENERATOR ${g} not yet supported`);
+  for (const g of ['MARKETING', 'DATUMS', 'CLOCK'])
+    fails(() => planLoadGenerator(g, [], true), '0A000', `LOAD GENERATOR ${g} not yet supported`);
   fails(() => planLoadGenerator('KEY', [], false), '0A000', 'LOAD GENERATOR KEY VALUE not yet supported');
   fails(() => planLoadGenerator('BOGUS', [], false), '42601', 'unknown load generator BOGUS');
 });
@@ -61,7 +90,13 @@ test('tick intervals', () => {
 });
 
 test('TPC-H row counts per scale factor (floored, at least one)', () => {
-  assert.deepEqual(tpchCounts(1), { supplier: 10_000, part: 200_000, customer: 150_000, orders: 1_500_000, clerk: 1_000 });
+  assert.deepEqual(tpchCounts(1), {
+    supplier: 10_000,
+    part: 200_000,
+    customer: 150_000,
+    orders: 1_500_000,
+    clerk: 1_000,
+  });
   assert.deepEqual(tpchCounts(0.01), { supplier: 100, part: 2_000, customer: 1_500, orders: 15_000, clerk: 10 });
   assert.deepEqual(tpchCounts(0), { supplier: 1, part: 1, customer: 1, orders: 1, clerk: 1 });
 });

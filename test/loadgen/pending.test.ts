@@ -14,11 +14,27 @@ test('pending generated tables are dropped at start, finished ones kept', async 
   await conn.run(`CREATE TABLE public.orders (a INTEGER); COMMENT ON TABLE public.orders IS '${PENDING}'`);
   await conn.run(`CREATE TABLE public.kept (a INTEGER)`);
   // As if a catalog sync had registered one of them as a plain table.
-  const role = (await catalog.queryRows(conn, `SELECT id FROM ${catalog.INTERNAL_SCHEMA}.roles LIMIT 1`))[0]!.id as string;
-  await catalog.insertObject(conn, { id: 'u900', kind: 'table', schemaName: 'public', name: 'orders', ownerId: role, createSql: null, redactedSql: null, details: {} });
+  const role = (await catalog.queryRows(conn, `SELECT id FROM ${catalog.INTERNAL_SCHEMA}.roles LIMIT 1`))[0]!
+    .id as string;
+  await catalog.insertObject(conn, {
+    id: 'u900',
+    kind: 'table',
+    schemaName: 'public',
+    name: 'orders',
+    ownerId: role,
+    createSql: null,
+    redactedSql: null,
+    details: {},
+  });
   assert.equal(await dropPendingTables(conn), 2);
-  const left = await catalog.queryRows(conn, `SELECT table_name FROM duckdb_tables() WHERE schema_name = 'public' ORDER BY 1`);
-  assert.deepEqual(left.map((r) => r.table_name), ['kept']);
+  const left = await catalog.queryRows(
+    conn,
+    `SELECT table_name FROM duckdb_tables() WHERE schema_name = 'public' ORDER BY 1`,
+  );
+  assert.deepEqual(
+    left.map((r) => r.table_name),
+    ['kept'],
+  );
   assert.equal(await catalog.findItem(conn, 'public', 'orders'), null);
   assert.equal(await dropPendingTables(conn), 0);
   conn.closeSync();

@@ -54,44 +54,115 @@ const DATE = 1082;
 const TIMESTAMPTZ = 1184;
 
 const TPCH_COLUMNS: Record<string, [string, number][]> = {
-  supplier: [['s_suppkey', INT8], ['s_name', TEXT], ['s_address', TEXT], ['s_nationkey', INT8], ['s_phone', TEXT], ['s_acctbal', NUMERIC], ['s_comment', TEXT]],
-  part: [
-    ['p_partkey', INT8], ['p_name', TEXT], ['p_mfgr', TEXT], ['p_brand', TEXT], ['p_type', TEXT], ['p_size', INT4], ['p_container', TEXT],
-    ['p_retailprice', NUMERIC], ['p_comment', TEXT],
+  supplier: [
+    ['s_suppkey', INT8],
+    ['s_name', TEXT],
+    ['s_address', TEXT],
+    ['s_nationkey', INT8],
+    ['s_phone', TEXT],
+    ['s_acctbal', NUMERIC],
+    ['s_comment', TEXT],
   ],
-  partsupp: [['ps_partkey', INT8], ['ps_suppkey', INT8], ['ps_availqty', INT4], ['ps_supplycost', NUMERIC], ['ps_comment', TEXT]],
+  part: [
+    ['p_partkey', INT8],
+    ['p_name', TEXT],
+    ['p_mfgr', TEXT],
+    ['p_brand', TEXT],
+    ['p_type', TEXT],
+    ['p_size', INT4],
+    ['p_container', TEXT],
+    ['p_retailprice', NUMERIC],
+    ['p_comment', TEXT],
+  ],
+  partsupp: [
+    ['ps_partkey', INT8],
+    ['ps_suppkey', INT8],
+    ['ps_availqty', INT4],
+    ['ps_supplycost', NUMERIC],
+    ['ps_comment', TEXT],
+  ],
   customer: [
-    ['c_custkey', INT8], ['c_name', TEXT], ['c_address', TEXT], ['c_nationkey', INT8], ['c_phone', TEXT], ['c_acctbal', NUMERIC], ['c_mktsegment', TEXT],
+    ['c_custkey', INT8],
+    ['c_name', TEXT],
+    ['c_address', TEXT],
+    ['c_nationkey', INT8],
+    ['c_phone', TEXT],
+    ['c_acctbal', NUMERIC],
+    ['c_mktsegment', TEXT],
     ['c_comment', TEXT],
   ],
   orders: [
-    ['o_orderkey', INT8], ['o_custkey', INT8], ['o_orderstatus', TEXT], ['o_totalprice', NUMERIC], ['o_orderdate', DATE], ['o_orderpriority', TEXT],
-    ['o_clerk', TEXT], ['o_shippriority', INT4], ['o_comment', TEXT],
+    ['o_orderkey', INT8],
+    ['o_custkey', INT8],
+    ['o_orderstatus', TEXT],
+    ['o_totalprice', NUMERIC],
+    ['o_orderdate', DATE],
+    ['o_orderpriority', TEXT],
+    ['o_clerk', TEXT],
+    ['o_shippriority', INT4],
+    ['o_comment', TEXT],
   ],
   lineitem: [
-    ['l_orderkey', INT8], ['l_partkey', INT8], ['l_suppkey', INT8], ['l_linenumber', INT4], ['l_quantity', NUMERIC], ['l_extendedprice', NUMERIC],
-    ['l_discount', NUMERIC], ['l_tax', NUMERIC], ['l_returnflag', TEXT], ['l_linestatus', TEXT], ['l_shipdate', DATE], ['l_commitdate', DATE],
-    ['l_receiptdate', DATE], ['l_shipinstruct', TEXT], ['l_shipmode', TEXT], ['l_comment', TEXT],
+    ['l_orderkey', INT8],
+    ['l_partkey', INT8],
+    ['l_suppkey', INT8],
+    ['l_linenumber', INT4],
+    ['l_quantity', NUMERIC],
+    ['l_extendedprice', NUMERIC],
+    ['l_discount', NUMERIC],
+    ['l_tax', NUMERIC],
+    ['l_returnflag', TEXT],
+    ['l_linestatus', TEXT],
+    ['l_shipdate', DATE],
+    ['l_commitdate', DATE],
+    ['l_receiptdate', DATE],
+    ['l_shipinstruct', TEXT],
+    ['l_shipmode', TEXT],
+    ['l_comment', TEXT],
   ],
-  nation: [['n_nationkey', INT8], ['n_name', TEXT], ['n_regionkey', INT8], ['n_comment', TEXT]],
-  region: [['r_regionkey', INT8], ['r_name', TEXT], ['r_comment', TEXT]],
+  nation: [
+    ['n_nationkey', INT8],
+    ['n_name', TEXT],
+    ['n_regionkey', INT8],
+    ['n_comment', TEXT],
+  ],
+  region: [
+    ['r_regionkey', INT8],
+    ['r_name', TEXT],
+    ['r_comment', TEXT],
+  ],
 };
 
 /** An order-insensitive checksum of a relation's rows (optionally some columns only). */
 async function checksum(c: pg.Client, table: string, cols = '*'): Promise<string> {
-  const r = await c.query({ text: `SELECT count(*), sum(hash(x::VARCHAR) % 1000000007) FROM (SELECT ${cols} FROM ${table}) x`, rowMode: 'array' });
+  const r = await c.query({
+    text: `SELECT count(*), sum(hash(x::VARCHAR) % 1000000007) FROM (SELECT ${cols} FROM ${table}) x`,
+    rowMode: 'array',
+  });
   return `${r.rows[0]![0]}:${r.rows[0]![1]}`;
 }
 
 test('TPCH at scale factor 0.01: row counts, column names and types', async () => {
   await client.query('CREATE SOURCE tpch FROM LOAD GENERATOR TPCH (SCALE FACTOR 0.01) FOR ALL TABLES');
-  const expected: Record<string, number> = { supplier: 100, part: 2_000, partsupp: 8_000, customer: 1_500, orders: 15_000, nation: 25, region: 5 };
+  const expected: Record<string, number> = {
+    supplier: 100,
+    part: 2_000,
+    partsupp: 8_000,
+    customer: 1_500,
+    orders: 15_000,
+    nation: 25,
+    region: 5,
+  };
   for (const [t, n] of Object.entries(expected)) assert.equal(await scalar(`SELECT count(*) FROM ${t}`), String(n), t);
   const lines = Number(await scalar('SELECT count(*) FROM lineitem'));
   assert.ok(lines > 57_000 && lines < 63_000, `lineitem has ${lines} rows, about 60,000 expected`);
   for (const [t, cols] of Object.entries(TPCH_COLUMNS)) {
     const r = await client.query(`SELECT * FROM ${t} LIMIT 1`);
-    assert.deepEqual(r.fields.map((f) => [f.name, f.dataTypeID]), cols, t);
+    assert.deepEqual(
+      r.fields.map((f) => [f.name, f.dataTypeID]),
+      cols,
+      t,
+    );
   }
   // Decimal(15,2) prices keep two decimals.
   const r = await client.query('SELECT * FROM lineitem LIMIT 0');
@@ -99,7 +170,8 @@ test('TPCH at scale factor 0.01: row counts, column names and types', async () =
 });
 
 test('TPCH value domains and keys', async () => {
-  const [d] = await rows(`SELECT min(o_orderdate)::TEXT AS lo, max(o_orderdate)::TEXT AS hi, max(l_receiptdate)::TEXT AS last,
+  const [d] =
+    await rows(`SELECT min(o_orderdate)::TEXT AS lo, max(o_orderdate)::TEXT AS hi, max(l_receiptdate)::TEXT AS last,
       count(DISTINCT l_returnflag) AS flags, count(DISTINCT l_shipmode) AS modes, min(l_linenumber) AS minl, max(l_linenumber) AS maxl,
       min(l_discount)::TEXT AS mind, max(l_discount)::TEXT AS maxd, min(l_quantity)::TEXT AS minq, max(l_quantity)::TEXT AS maxq
     FROM orders JOIN lineitem ON l_orderkey = o_orderkey`);
@@ -109,33 +181,85 @@ test('TPCH value domains and keys', async () => {
   assert.equal(Number(d!.modes), 7);
   assert.deepEqual([Number(d!.minl), Number(d!.maxl)], [1, 7]);
   assert.deepEqual([d!.mind, d!.maxd, d!.minq, d!.maxq], ['0.00', '0.10', '1.00', '50.00']);
-  assert.deepEqual((await rows(`SELECT DISTINCT l_returnflag AS f FROM lineitem ORDER BY 1`)).map((x) => x.f), ['A', 'N', 'R']);
-  assert.deepEqual((await rows(`SELECT DISTINCT o_orderstatus AS s FROM orders ORDER BY 1`)).map((x) => x.s), ['F', 'O', 'P']);
+  assert.deepEqual(
+    (await rows(`SELECT DISTINCT l_returnflag AS f FROM lineitem ORDER BY 1`)).map((x) => x.f),
+    ['A', 'N', 'R'],
+  );
+  assert.deepEqual(
+    (await rows(`SELECT DISTINCT o_orderstatus AS s FROM orders ORDER BY 1`)).map((x) => x.s),
+    ['F', 'O', 'P'],
+  );
   // Referential integrity and the derived values.
-  assert.equal(await scalar('SELECT count(*) FROM lineitem WHERE l_orderkey NOT IN (SELECT o_orderkey FROM orders)'), '0');
-  assert.equal(await scalar('SELECT count(*) FROM lineitem l WHERE NOT EXISTS (SELECT 1 FROM partsupp WHERE ps_partkey = l.l_partkey AND ps_suppkey = l.l_suppkey)'), '0');
-  assert.equal(await scalar('SELECT count(*) FROM (SELECT ps_partkey, ps_suppkey FROM partsupp GROUP BY 1, 2 HAVING count(*) > 1) x'), '0');
-  assert.equal(await scalar('SELECT count(*) FROM lineitem JOIN part ON p_partkey = l_partkey WHERE l_extendedprice <> l_quantity * p_retailprice'), '0');
+  assert.equal(
+    await scalar('SELECT count(*) FROM lineitem WHERE l_orderkey NOT IN (SELECT o_orderkey FROM orders)'),
+    '0',
+  );
+  assert.equal(
+    await scalar(
+      'SELECT count(*) FROM lineitem l WHERE NOT EXISTS (SELECT 1 FROM partsupp WHERE ps_partkey = l.l_partkey AND ps_suppkey = l.l_suppkey)',
+    ),
+    '0',
+  );
+  assert.equal(
+    await scalar(
+      'SELECT count(*) FROM (SELECT ps_partkey, ps_suppkey FROM partsupp GROUP BY 1, 2 HAVING count(*) > 1) x',
+    ),
+    '0',
+  );
+  assert.equal(
+    await scalar(
+      'SELECT count(*) FROM lineitem JOIN part ON p_partkey = l_partkey WHERE l_extendedprice <> l_quantity * p_retailprice',
+    ),
+    '0',
+  );
   assert.equal(await scalar('SELECT count(*) FROM orders WHERE o_custkey % 3 = 0'), '0');
-  assert.equal(await scalar(`SELECT count(*) FROM nation JOIN region ON n_regionkey = r_regionkey WHERE r_name = 'EUROPE'`), '5');
+  assert.equal(
+    await scalar(`SELECT count(*) FROM nation JOIN region ON n_regionkey = r_regionkey WHERE r_name = 'EUROPE'`),
+    '5',
+  );
   assert.equal(await scalar(`SELECT s_name FROM supplier WHERE s_suppkey = 7`), 'Supplier#000000007');
   // A TPC-H query runs (Q1's shape).
-  const q1 = await rows(`SELECT l_returnflag, l_linestatus, sum(l_quantity) AS q, avg(l_discount) AS d, count(*) AS n FROM lineitem
+  const q1 =
+    await rows(`SELECT l_returnflag, l_linestatus, sum(l_quantity) AS q, avg(l_discount) AS d, count(*) AS n FROM lineitem
     WHERE l_shipdate <= DATE '1998-12-01' - INTERVAL 90 DAY GROUP BY 1, 2 ORDER BY 1, 2`);
-  assert.deepEqual(q1.map((x) => `${x.l_returnflag}${x.l_linestatus}`), ['AF', 'NF', 'NO', 'RF']);
+  assert.deepEqual(
+    q1.map((x) => `${x.l_returnflag}${x.l_linestatus}`),
+    ['AF', 'NF', 'NO', 'RF'],
+  );
 });
 
 test('AUCTION: fixed tables of documented size, consistent bids', async () => {
   await client.query('CREATE SOURCE auction_house FROM LOAD GENERATOR AUCTION FOR ALL TABLES');
-  const counts = await rows(`SELECT (SELECT count(*) FROM organizations) AS o, (SELECT count(*) FROM users) AS u, (SELECT count(*) FROM accounts) AS a,
+  const counts =
+    await rows(`SELECT (SELECT count(*) FROM organizations) AS o, (SELECT count(*) FROM users) AS u, (SELECT count(*) FROM accounts) AS a,
       (SELECT count(*) FROM auctions) AS au, (SELECT count(*) FROM bids) AS b`);
   assert.deepEqual([counts[0]!.o, counts[0]!.u, counts[0]!.a, counts[0]!.au].map(Number), [20, 4000, 20, 1000]);
   assert.ok(Number(counts[0]!.b) > 5_000 && Number(counts[0]!.b) < 8_000);
   const r = await client.query('SELECT * FROM bids LIMIT 1');
-  assert.deepEqual(r.fields.map((f) => [f.name, f.dataTypeID]), [['id', INT8], ['buyer', INT8], ['auction_id', INT8], ['amount', INT4], ['bid_time', TIMESTAMPTZ]]);
+  assert.deepEqual(
+    r.fields.map((f) => [f.name, f.dataTypeID]),
+    [
+      ['id', INT8],
+      ['buyer', INT8],
+      ['auction_id', INT8],
+      ['amount', INT4],
+      ['bid_time', TIMESTAMPTZ],
+    ],
+  );
   const a = await client.query('SELECT * FROM auctions LIMIT 1');
-  assert.deepEqual(a.fields.map((f) => [f.name, f.dataTypeID]), [['id', INT8], ['seller', INT8], ['item', TEXT], ['end_time', TIMESTAMPTZ]]);
-  assert.equal(await scalar('SELECT count(*) FROM bids b JOIN auctions a ON a.id = b.auction_id WHERE b.bid_time >= a.end_time'), '0');
+  assert.deepEqual(
+    a.fields.map((f) => [f.name, f.dataTypeID]),
+    [
+      ['id', INT8],
+      ['seller', INT8],
+      ['item', TEXT],
+      ['end_time', TIMESTAMPTZ],
+    ],
+  );
+  assert.equal(
+    await scalar('SELECT count(*) FROM bids b JOIN auctions a ON a.id = b.auction_id WHERE b.bid_time >= a.end_time'),
+    '0',
+  );
   assert.equal(await scalar('SELECT count(*) FROM bids WHERE buyer NOT IN (SELECT id FROM users)'), '0');
   assert.equal(await scalar('SELECT count(*) FROM users WHERE org_id NOT IN (SELECT id FROM organizations)'), '0');
   // A few auctions are still open when the source is created; none ended in the future by more than 40 ticks.
@@ -154,13 +278,19 @@ test('COUNTER grows one value per tick, with MAX CARDINALITY and UP TO', async (
   assert.equal(r.fields[0]!.dataTypeID, INT8);
   const values = r.rows.map((x) => Number(x.counter));
   assert.ok(values.length >= first + 4, `${first} then ${values.length}`);
-  assert.deepEqual(values, values.map((_, i) => i + 1));
+  assert.deepEqual(
+    values,
+    values.map((_, i) => i + 1),
+  );
   assert.ok(Number(await scalar('SELECT "offset" FROM ticker_progress')) >= values.length);
   const capped = (await rows('SELECT counter FROM capped')).map((x) => Number(x.counter));
   assert.equal(capped.length, 3);
   assert.equal(capped[2]! - capped[0]!, 2);
   assert.ok(capped[0]! > 1);
-  assert.deepEqual((await rows('SELECT counter FROM bounded')).map((x) => Number(x.counter)), [1, 2, 3, 4]);
+  assert.deepEqual(
+    (await rows('SELECT counter FROM bounded')).map((x) => Number(x.counter)),
+    [1, 2, 3, 4],
+  );
 });
 
 test('SHOW SOURCES lists sources, progress relations and subsources', async () => {
@@ -168,31 +298,67 @@ test('SHOW SOURCES lists sources, progress relations and subsources', async () =
   assert.equal(shown.get('tpch'), 'load-generator');
   assert.equal(shown.get('tpch_progress'), 'progress');
   for (const t of Object.keys(TPCH_COLUMNS)) assert.equal(shown.get(t), 'subsource', t);
-  for (const t of ['organizations', 'users', 'accounts', 'auctions', 'bids']) assert.equal(shown.get(t), 'subsource', t);
+  for (const t of ['organizations', 'users', 'accounts', 'auctions', 'bids'])
+    assert.equal(shown.get(t), 'subsource', t);
   assert.equal(shown.get('ticker'), 'load-generator');
   assert.equal((await rows('SHOW TABLES')).filter((x) => shown.has(String(x.name))).length, 0);
   const create = await rows('SHOW CREATE SOURCE tpch');
   assert.match(String(create[0]!.create_sql), /FROM LOAD GENERATOR TPCH \(SCALE FACTOR = 0\.01\) FOR ALL TABLES/);
-  const types = await rows(`SELECT name, type FROM mz_catalog.mz_sources WHERE name IN ('tpch', 'lineitem', 'tpch_progress') ORDER BY name`);
-  assert.deepEqual(types.map((x) => `${x.name}:${x.type}`), ['lineitem:subsource', 'tpch:load-generator', 'tpch_progress:progress']);
+  const types = await rows(
+    `SELECT name, type FROM mz_catalog.mz_sources WHERE name IN ('tpch', 'lineitem', 'tpch_progress') ORDER BY name`,
+  );
+  assert.deepEqual(
+    types.map((x) => `${x.name}:${x.type}`),
+    ['lineitem:subsource', 'tpch:load-generator', 'tpch_progress:progress'],
+  );
 });
 
 test('CREATE SOURCE errors in Materialize style', async () => {
-  await fails('CREATE SOURCE m FROM LOAD GENERATOR MARKETING FOR ALL TABLES', '0A000', 'LOAD GENERATOR MARKETING not yet supported');
+  await fails(
+    'CREATE SOURCE m FROM LOAD GENERATOR MARKETING FOR ALL TABLES',
+    '0A000',
+    'LOAD GENERATOR MARKETING not yet supported',
+  );
   await fails('CREATE SOURCE m FROM LOAD GENERATOR DATUMS', '0A000', 'LOAD GENERATOR DATUMS not yet supported');
-  await fails('CREATE SOURCE m FROM LOAD GENERATOR COUNTER (SCALE FACTOR 1)', '22023', 'COUNTER load generators do not support SCALE FACTOR values');
-  await fails('CREATE SOURCE m FROM LOAD GENERATOR TPCH', '42601', 'multi-output sources require a FOR TABLES (..) or FOR ALL TABLES statement');
-  await fails('CREATE SOURCE m FROM LOAD GENERATOR COUNTER FOR ALL TABLES', '42601', 'FOR ALL TABLES is only valid for multi-output sources');
-  await fails('CREATE SOURCE m FROM LOAD GENERATOR TPCH (SCALE FACTOR -1) FOR ALL TABLES', '22023', 'unsupported scale factor -1');
+  await fails(
+    'CREATE SOURCE m FROM LOAD GENERATOR COUNTER (SCALE FACTOR 1)',
+    '22023',
+    'COUNTER load generators do not support SCALE FACTOR values',
+  );
+  await fails(
+    'CREATE SOURCE m FROM LOAD GENERATOR TPCH',
+    '42601',
+    'multi-output sources require a FOR TABLES (..) or FOR ALL TABLES statement',
+  );
+  await fails(
+    'CREATE SOURCE m FROM LOAD GENERATOR COUNTER FOR ALL TABLES',
+    '42601',
+    'FOR ALL TABLES is only valid for multi-output sources',
+  );
+  await fails(
+    'CREATE SOURCE m FROM LOAD GENERATOR TPCH (SCALE FACTOR -1) FOR ALL TABLES',
+    '22023',
+    'unsupported scale factor -1',
+  );
   await fails('CREATE SOURCE ticker FROM LOAD GENERATOR COUNTER', '42710', "catalog item 'ticker' already exists");
   // A second TPCH source in the same schema would collide with the first one's subsources.
-  await fails('CREATE SOURCE tpch2 FROM LOAD GENERATOR TPCH FOR ALL TABLES', '42710', "catalog item 'supplier' already exists");
-  assert.equal(await scalar(`SELECT count(*) FROM mz_catalog.mz_sources WHERE name IN ('m', 'tpch2', 'tpch2_progress')`), '0');
+  await fails(
+    'CREATE SOURCE tpch2 FROM LOAD GENERATOR TPCH FOR ALL TABLES',
+    '42710',
+    "catalog item 'supplier' already exists",
+  );
+  assert.equal(
+    await scalar(`SELECT count(*) FROM mz_catalog.mz_sources WHERE name IN ('m', 'tpch2', 'tpch2_progress')`),
+    '0',
+  );
   const notices: string[] = [];
   client.on('notice', (n) => notices.push(n.message ?? ''));
   await client.query('CREATE SOURCE IF NOT EXISTS ticker FROM LOAD GENERATOR COUNTER');
   await sleep(50);
-  assert.ok(notices.some((m) => /already exists, skipping/.test(m)), JSON.stringify(notices));
+  assert.ok(
+    notices.some((m) => /already exists, skipping/.test(m)),
+    JSON.stringify(notices),
+  );
 });
 
 test('sources in another schema; DROP SOURCE removes subsources and guards dependents', async () => {
@@ -209,7 +375,9 @@ test('sources in another schema; DROP SOURCE removes subsources and guards depen
   await fails('DROP SOURCE bench.clock', '2BP01', /still depended upon by view materialize\.bench\.latest/);
   await client.query('DROP SOURCE bench.clock CASCADE');
   await client.query('DROP SOURCE bench.small CASCADE');
-  const left = await rows(`SELECT o.name FROM mz_catalog.mz_objects o JOIN mz_catalog.mz_schemas s ON s.id = o.schema_id WHERE s.name = 'bench'`);
+  const left = await rows(
+    `SELECT o.name FROM mz_catalog.mz_objects o JOIN mz_catalog.mz_schemas s ON s.id = o.schema_id WHERE s.name = 'bench'`,
+  );
   assert.deepEqual(left, []);
   await fails('SELECT * FROM bench.lineitem', '42P01');
   await client.query('DROP SOURCE IF EXISTS bench.small');
@@ -223,7 +391,10 @@ test('sources in another schema; DROP SOURCE removes subsources and guards depen
   await client.query('CREATE TABLE plain (a int)');
   await fails('DROP SOURCE plain', '42809', /not a source/);
   // Other DDL afterwards does not re-register the dropped relations as tables.
-  assert.deepEqual((await rows('SHOW TABLES')).map((x) => x.name), ['plain']);
+  assert.deepEqual(
+    (await rows('SHOW TABLES')).map((x) => x.name),
+    ['plain'],
+  );
 });
 
 test('COPY TO STDOUT reads subsources', async (t) => {
@@ -234,12 +405,27 @@ test('COPY TO STDOUT reads subsources', async (t) => {
     t.skip('psql is not installed');
     return;
   }
-  const out = execFileSync(psql, [ferry.url(), '-X', '-q', '-c', 'COPY region TO STDOUT', '-c', 'COPY (SELECT n_name FROM nation ORDER BY n_nationkey LIMIT 2) TO STDOUT'], {
-    encoding: 'utf8',
-  });
+  const out = execFileSync(
+    psql,
+    [
+      ferry.url(),
+      '-X',
+      '-q',
+      '-c',
+      'COPY region TO STDOUT',
+      '-c',
+      'COPY (SELECT n_name FROM nation ORDER BY n_nationkey LIMIT 2) TO STDOUT',
+    ],
+    {
+      encoding: 'utf8',
+    },
+  );
   const lines = out.trim().split('\n');
   assert.equal(lines.length, 7);
-  assert.deepEqual(lines.slice(0, 5).map((l) => l.split('\t').slice(0, 2).join(' ')), ['0 AFRICA', '1 AMERICA', '2 ASIA', '3 EUROPE', '4 MIDDLE EAST']);
+  assert.deepEqual(
+    lines.slice(0, 5).map((l) => l.split('\t').slice(0, 2).join(' ')),
+    ['0 AFRICA', '1 AMERICA', '2 ASIA', '3 EUROPE', '4 MIDDLE EAST'],
+  );
   assert.deepEqual(lines.slice(5), ['ALGERIA', 'ARGENTINA']);
 });
 
@@ -257,7 +443,10 @@ test('privileges: CREATE on the schema to create, SELECT grants to read, ownersh
     };
     await denied('SELECT count(*) FROM region', /permission denied for SOURCE "materialize\.public\.region"/);
     await denied(`INSERT INTO region VALUES (9, 'X', 'y')`, /permission denied/);
-    await denied('CREATE SOURCE mine FROM LOAD GENERATOR COUNTER', /permission denied for SCHEMA "materialize\.public"/);
+    await denied(
+      'CREATE SOURCE mine FROM LOAD GENERATOR COUNTER',
+      /permission denied for SCHEMA "materialize\.public"/,
+    );
     await denied('DROP SOURCE tpch', /must be owner of SOURCE materialize\.public\.tpch/);
     await client.query('GRANT SELECT ON region TO analyst');
     assert.equal((await analyst.query('SELECT count(*) AS n FROM region')).rows[0]!.n, '5');
@@ -302,8 +491,15 @@ test('two servers generate identical data', async () => {
     await c2.query('CREATE SOURCE tpch FROM LOAD GENERATOR TPCH (SCALE FACTOR 0.01) FOR ALL TABLES');
     await c2.query('CREATE SOURCE auction_house FROM LOAD GENERATOR AUCTION FOR ALL TABLES');
     for (const t of Object.keys(TPCH_COLUMNS)) assert.equal(await checksum(c2, t), await checksum(client, t), t);
-    const timeless: Record<string, string> = { organizations: '*', users: '*', accounts: '*', auctions: 'id, seller, item', bids: 'id, buyer, auction_id, amount' };
-    for (const [t, cols] of Object.entries(timeless)) assert.equal(await checksum(c2, t, cols), await checksum(client, t, cols), t);
+    const timeless: Record<string, string> = {
+      organizations: '*',
+      users: '*',
+      accounts: '*',
+      auctions: 'id, seller, item',
+      bids: 'id, buyer, auction_id, amount',
+    };
+    for (const [t, cols] of Object.entries(timeless))
+      assert.equal(await checksum(c2, t, cols), await checksum(client, t, cols), t);
   } finally {
     await c2.end();
     await other.stop();
@@ -323,9 +519,15 @@ test('a restart keeps sources, their data and the counter', async () => {
   client = await connect(ferry);
   assert.equal(await checksum(client, 'lineitem'), before.lineitem);
   assert.equal(await checksum(client, 'bids'), before.bids);
-  assert.deepEqual((await rows('SHOW SOURCES')).map((x) => `${x.name}:${x.type}`), before.sources);
+  assert.deepEqual(
+    (await rows('SHOW SOURCES')).map((x) => `${x.name}:${x.type}`),
+    before.sources,
+  );
   assert.ok(Number(await scalar('SELECT max(counter) FROM ticker')) > before.ticker);
   await client.query('DROP SOURCE tpch');
   await fails('SELECT * FROM lineitem', '42P01');
-  assert.equal((await rows('SHOW SOURCES')).filter((x) => String(x.name).startsWith('tpch') || x.name === 'lineitem').length, 0);
+  assert.equal(
+    (await rows('SHOW SOURCES')).filter((x) => String(x.name).startsWith('tpch') || x.name === 'lineitem').length,
+    0,
+  );
 });

@@ -2,13 +2,26 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { AssumeRoleCommand, GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
-import { PutObjectCommand, ListObjectsV2Command, DeleteObjectCommand, HeadBucketCommand, CreateMultipartUploadCommand, UploadPartCommand, CompleteMultipartUploadCommand, AbortMultipartUploadCommand } from '@aws-sdk/client-s3';
+import {
+  PutObjectCommand,
+  ListObjectsV2Command,
+  DeleteObjectCommand,
+  HeadBucketCommand,
+  CreateMultipartUploadCommand,
+  UploadPartCommand,
+  CompleteMultipartUploadCommand,
+  AbortMultipartUploadCommand,
+} from '@aws-sdk/client-s3';
 import { localAws, type LocalAws, type Credentials } from '../support/localaws.js';
 import { startStsFront } from '../support/sts-front.js';
 
 let aws: LocalAws;
-before(async () => { aws = await localAws(); });
-after(async () => { await aws.close(); });
+before(async () => {
+  aws = await localAws();
+});
+after(async () => {
+  await aws.close();
+});
 
 async function errorOf(p: Promise<unknown>): Promise<{ name: string; status: number | undefined; message: string }> {
   try {
@@ -21,7 +34,14 @@ async function errorOf(p: Promise<unknown>): Promise<{ name: string; status: num
 }
 
 function assume(sts: STSClient, roleArn: string, externalId?: string, durationSeconds?: number) {
-  return sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'ferry-test-session', ExternalId: externalId, DurationSeconds: durationSeconds }));
+  return sts.send(
+    new AssumeRoleCommand({
+      RoleArn: roleArn,
+      RoleSessionName: 'ferry-test-session',
+      ExternalId: externalId,
+      DurationSeconds: durationSeconds,
+    }),
+  );
 }
 
 function creds(out: Awaited<ReturnType<typeof assume>>): Credentials {
@@ -31,7 +51,10 @@ function creds(out: Awaited<ReturnType<typeof assume>>): Credentials {
 }
 
 test('signatures are verified: a wrong secret is SignatureDoesNotMatch at STS and at S3', async () => {
-  const bad = { accessKeyId: aws.ferry.credentials.accessKeyId, secretAccessKey: 'not-the-secret-0000000000000000000000000' };
+  const bad = {
+    accessKeyId: aws.ferry.credentials.accessKeyId,
+    secretAccessKey: 'not-the-secret-0000000000000000000000000',
+  };
   const e1 = await errorOf(aws.sts(bad).send(new GetCallerIdentityCommand({})));
   assert.equal(e1.name, 'SignatureDoesNotMatch');
   assert.equal(e1.status, 403);
@@ -42,11 +65,17 @@ test('signatures are verified: a wrong secret is SignatureDoesNotMatch at STS an
   assert.equal(e3.status, 403);
   assert.match(e3.name, /^(SignatureDoesNotMatch|AccessDenied)$/);
   // The same request with the right secret passes, so the signature is what was refused.
-  await aws.s3(aws.admin).send(new PutObjectCommand({ Bucket: aws.bucket, Key: aws.uniquePrefix('sig') + '/x', Body: 'x' }));
+  await aws
+    .s3(aws.admin)
+    .send(new PutObjectCommand({ Bucket: aws.bucket, Key: aws.uniquePrefix('sig') + '/x', Body: 'x' }));
 });
 
 test('an unknown access key is InvalidClientTokenId', async () => {
-  const e = await errorOf(aws.sts({ accessKeyId: 'NOSUCHKEY00000000000', secretAccessKey: 'x'.repeat(40) }).send(new GetCallerIdentityCommand({})));
+  const e = await errorOf(
+    aws
+      .sts({ accessKeyId: 'NOSUCHKEY00000000000', secretAccessKey: 'x'.repeat(40) })
+      .send(new GetCallerIdentityCommand({})),
+  );
   assert.equal(e.name, 'InvalidClientTokenId');
   assert.equal(e.status, 403);
 });
@@ -61,7 +90,10 @@ test('a role whose trust policy requires an external ID is assumable with the ri
   const role = await aws.createExportRole({ externalId: 'mz_env_u1' });
   const sts = aws.sts(aws.ferry.credentials);
   const ok = await assume(sts, role.roleArn, 'mz_env_u1');
-  assert.equal(ok.AssumedRoleUser?.Arn, `arn:aws:sts::${aws.accountId}:assumed-role/${role.roleName}/ferry-test-session`);
+  assert.equal(
+    ok.AssumedRoleUser?.Arn,
+    `arn:aws:sts::${aws.accountId}:assumed-role/${role.roleName}/ferry-test-session`,
+  );
   for (const wrong of ['mz_env_u2', undefined]) {
     const e = await errorOf(assume(sts, role.roleArn, wrong));
     assert.equal(e.name, 'AccessDenied');
@@ -94,7 +126,10 @@ test('only the principal the trust policy names may assume the role', async () =
   assert.equal(e.name, 'AccessDenied');
   assert.match(e.message, new RegExp(`User: ${other.arn} is not authorized to perform: sts:AssumeRole`));
   // An unknown role is denied the same way (AWS does not reveal whether it exists).
-  assert.equal((await errorOf(assume(aws.sts(aws.ferry.credentials), `arn:aws:iam::${aws.accountId}:role/no-such-role`))).name, 'AccessDenied');
+  assert.equal(
+    (await errorOf(assume(aws.sts(aws.ferry.credentials), `arn:aws:iam::${aws.accountId}:role/no-such-role`))).name,
+    'AccessDenied',
+  );
 });
 
 test('temporary credentials are confined to the prefix by RGW itself', async () => {
@@ -103,9 +138,14 @@ test('temporary credentials are confined to the prefix by RGW itself', async () 
   const inside = `${role.prefix}/part-0.csv`;
   await s3.send(new PutObjectCommand({ Bucket: role.bucket, Key: inside, Body: 'a,b\n' }));
   const listed = await s3.send(new ListObjectsV2Command({ Bucket: role.bucket, Prefix: `${role.prefix}/` }));
-  assert.deepEqual(listed.Contents?.map((o) => o.Key), [inside]);
+  assert.deepEqual(
+    listed.Contents?.map((o) => o.Key),
+    [inside],
+  );
   await s3.send(new DeleteObjectCommand({ Bucket: role.bucket, Key: inside }));
-  const putOutside = await errorOf(s3.send(new PutObjectCommand({ Bucket: role.bucket, Key: `elsewhere/${role.prefix}.csv`, Body: 'x' })));
+  const putOutside = await errorOf(
+    s3.send(new PutObjectCommand({ Bucket: role.bucket, Key: `elsewhere/${role.prefix}.csv`, Body: 'x' })),
+  );
   assert.equal(putOutside.name, 'AccessDenied');
   assert.equal(putOutside.status, 403);
   const listAll = await errorOf(s3.send(new ListObjectsV2Command({ Bucket: role.bucket })));
@@ -122,24 +162,30 @@ test('GetCallerIdentity returns the assumed-role ARN for issued sessions', async
   assert.equal(id.Account, aws.accountId);
 });
 
-test('a session can assume a role whose trust names the session\'s role (two hops)', async () => {
+test("a session can assume a role whose trust names the session's role (two hops)", async () => {
   const connRole = await aws.createExportRole({ externalId: null });
   const userRole = await aws.createExportRole({ trustPrincipal: connRole.roleArn, externalId: 'mz_two_hop' });
   const hop1 = creds(await assume(aws.sts(aws.ferry.credentials), connRole.roleArn));
   const hop2 = await assume(aws.sts(hop1), userRole.roleArn, 'mz_two_hop');
   assert.match(hop2.AssumedRoleUser?.Arn ?? '', new RegExp(`assumed-role/${userRole.roleName}/`));
   // The server's own identity is not the principal of the user's role.
-  assert.equal((await errorOf(assume(aws.sts(aws.ferry.credentials), userRole.roleArn, 'mz_two_hop'))).name, 'AccessDenied');
+  assert.equal(
+    (await errorOf(assume(aws.sts(aws.ferry.credentials), userRole.roleArn, 'mz_two_hop'))).name,
+    'AccessDenied',
+  );
 });
 
-test('DurationSeconds below RGW\'s 900 s minimum is honoured: the session expires at the gateway', async () => {
+test("DurationSeconds below RGW's 900 s minimum is honoured: the session expires at the gateway", async () => {
   const role = await aws.createExportRole({ externalId: null });
   const out = await assume(aws.sts(aws.ferry.credentials), role.roleArn, undefined, 60);
   const exp = out.Credentials?.Expiration?.getTime() ?? 0;
   assert.ok(Math.abs(exp - (Date.now() + 60_000)) < 10_000, `expiration ${String(out.Credentials?.Expiration)}`);
   const e = await errorOf(assume(aws.sts(aws.ferry.credentials), role.roleArn, undefined, 30));
   assert.equal(e.name, 'ValidationError');
-  assert.equal((await errorOf(assume(aws.sts(aws.ferry.credentials), role.roleArn, undefined, 7200))).name, 'ValidationError');
+  assert.equal(
+    (await errorOf(assume(aws.sts(aws.ferry.credentials), role.roleArn, undefined, 7200))).name,
+    'ValidationError',
+  );
 });
 
 test('a user whose policy lacks a permission is denied exactly that', async () => {
@@ -148,7 +194,10 @@ test('a user whose policy lacks a permission is denied exactly that', async () =
   const s3 = aws.s3(user.credentials);
   await s3.send(new PutObjectCommand({ Bucket: aws.bucket, Key: `${prefix}/a`, Body: 'x' }));
   await s3.send(new ListObjectsV2Command({ Bucket: aws.bucket, Prefix: `${prefix}/` }));
-  assert.equal((await errorOf(s3.send(new DeleteObjectCommand({ Bucket: aws.bucket, Key: `${prefix}/a` })))).name, 'AccessDenied');
+  assert.equal(
+    (await errorOf(s3.send(new DeleteObjectCommand({ Bucket: aws.bucket, Key: `${prefix}/a` })))).name,
+    'AccessDenied',
+  );
 });
 
 test('multipart under the export policy: create, part, complete allowed; abort needs s3:AbortMultipartUpload', async () => {
@@ -159,7 +208,14 @@ test('multipart under the export policy: create, part, complete allowed; abort n
     const Key = `${role.prefix}/m`;
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
     const { ETag } = await s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: 'x' }));
-    await s3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag }] } }));
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket,
+        Key,
+        UploadId,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag }] },
+      }),
+    );
     const second = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key: `${Key}2` }));
     const abort = s3.send(new AbortMultipartUploadCommand({ Bucket, Key: `${Key}2`, UploadId: second.UploadId }));
     if (extra.length === 0) assert.equal((await errorOf(abort)).name, 'AccessDenied');
@@ -169,7 +225,13 @@ test('multipart under the export policy: create, part, complete allowed; abort n
 
 test('a session past its DurationSeconds is refused with ExpiredToken at S3 and STS', async () => {
   // A front of its own that accepts 1-second sessions, so the test need not wait a minute.
-  const front = await startStsFront({ rgwEndpoint: aws.rgwEndpoint, admin: aws.admin, accountId: aws.accountId, region: aws.region, minDurationSeconds: 1 });
+  const front = await startStsFront({
+    rgwEndpoint: aws.rgwEndpoint,
+    admin: aws.admin,
+    accountId: aws.accountId,
+    region: aws.region,
+    minDurationSeconds: 1,
+  });
   try {
     const role = await aws.createExportRole({ externalId: null });
     const c = creds(await assume(aws.sts(aws.ferry.credentials, front.url), role.roleArn, undefined, 2));

@@ -39,13 +39,18 @@ interface Ran {
 function run(cmd: string, args: string[]): Promise<Ran> {
   return new Promise((resolve) => {
     execFile(cmd, args, { env: { ...process.env, PGCONNECT_TIMEOUT: '5' } }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1) : 0;
+      const code = err
+        ? typeof (err as { code?: unknown }).code === 'number'
+          ? (err as { code: number }).code
+          : -1
+        : 0;
       resolve({ code, stdout, stderr });
     });
   });
 }
 
-const ferryExport = (...args: string[]): Promise<Ran> => run(process.execPath, [join(PROJECT_ROOT, 'bin', 'ferry.js'), 'export', ...args]);
+const ferryExport = (...args: string[]): Promise<Ran> =>
+  run(process.execPath, [join(PROJECT_ROOT, 'bin', 'ferry.js'), 'export', ...args]);
 const copy = (path: string, format = 'csv'): string => `COPY t TO 'file://${dir}/${path}' WITH (FORMAT = '${format}')`;
 
 test('ferry export: success, plain progress lines, --json result', async () => {
@@ -59,7 +64,10 @@ test('ferry export: success, plain progress lines, --json result', async () => {
   const json = await ferryExport('--url', ferry.url(), '--json', '--sql', copy('json'));
   assert.equal(json.code, 0, json.stderr);
   const result = JSON.parse(json.stdout);
-  assert.deepEqual({ ...result, bytes: result.bytes > 0, elapsed_ms: typeof result.elapsed_ms }, { ok: true, command: 'COPY', rows: 3, bytes: true, files: 1, elapsed_ms: 'number' });
+  assert.deepEqual(
+    { ...result, bytes: result.bytes > 0, elapsed_ms: typeof result.elapsed_ms },
+    { ok: true, command: 'COPY', rows: 3, bytes: true, files: 1, elapsed_ms: 'number' },
+  );
 
   const file = join(dir, 'stmt.sql');
   await writeFile(file, copy('from-file') + ';\n');
@@ -97,7 +105,9 @@ test('ferry export: exit status for each failure class, and the JSON error', asy
 });
 
 test('ferry export runs EXECUTE EXPORT too', async () => {
-  await client.query(`CREATE EXPORT nightly REFRESH CRON '0 3 * * *' AS COPY t TO 'file://${dir}/nightly/' || to_char(now(), 'YYYYMMDD-HH24MISS') WITH (FORMAT = 'csv')`);
+  await client.query(
+    `CREATE EXPORT nightly REFRESH CRON '0 3 * * *' AS COPY t TO 'file://${dir}/nightly/' || to_char(now(), 'YYYYMMDD-HH24MISS') WITH (FORMAT = 'csv')`,
+  );
   const r = await ferryExport('--url', ferry.url(), '--json', '--sql', 'EXECUTE EXPORT nightly');
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual([JSON.parse(r.stdout).command, JSON.parse(r.stdout).rows], ['COPY', 3]);
@@ -115,6 +125,9 @@ test('the cron line of docs/scheduling.md: psql -c "COPY …" exits non-zero whe
   assert.notEqual(failed.code, 0);
   assert.match(failed.stderr, /S3 bucket path is not empty|not empty/);
   // And with the ferry verb in the same place, the exit status tells the class.
-  const viaFerry = await run('/bin/sh', ['-c', `${process.execPath} ${join(PROJECT_ROOT, 'bin', 'ferry.js')} export --url "${ferry.url()}" --sql "COPY t TO 'file://${dir}/cron' WITH (FORMAT = 'csv')"`]);
+  const viaFerry = await run('/bin/sh', [
+    '-c',
+    `${process.execPath} ${join(PROJECT_ROOT, 'bin', 'ferry.js')} export --url "${ferry.url()}" --sql "COPY t TO 'file://${dir}/cron' WITH (FORMAT = 'csv')"`,
+  ]);
   assert.equal(viaFerry.code, 4);
 });

@@ -22,7 +22,9 @@ test('stopped across two due times: exactly one catch-up run and one missed', as
   );
   await waitFor('a first run', async () => (await runsOf(client, 'nightly')).find((r) => r.status === 'succeeded'));
   // The first due time not yet handled; the server goes down before it.
-  const next = new Date((await client.query(`SELECT next_run_at FROM mz_internal.mz_exports WHERE name = 'nightly'`)).rows[0].next_run_at).getTime();
+  const next = new Date(
+    (await client.query(`SELECT next_run_at FROM mz_internal.mz_exports WHERE name = 'nightly'`)).rows[0].next_run_at,
+  ).getTime();
   await client.end();
   await first.stop();
   assert.ok(Date.now() < next, 'the server stopped before the next due time');
@@ -33,7 +35,9 @@ test('stopped across two due times: exactly one catch-up run and one missed', as
   try {
     client = await connect(second.url());
     const runs = await waitFor('the catch-up run', async () => {
-      const rs = (await runsOf(client, 'nightly')).filter((r) => r.scheduled_for.getTime() >= next && r.scheduled_for.getTime() <= next + INTERVAL);
+      const rs = (await runsOf(client, 'nightly')).filter(
+        (r) => r.scheduled_for.getTime() >= next && r.scheduled_for.getTime() <= next + INTERVAL,
+      );
       return rs.some((r) => r.status === 'succeeded') && rs;
     });
     assert.deepEqual(
@@ -50,7 +54,11 @@ test('stopped across two due times: exactly one catch-up run and one missed', as
     assert.equal(catchUp.rows, 2);
     assert.equal((await runsOf(client, 'nightly')).filter((r) => r.status === 'missed').length, 1);
     // The schedule goes on as before.
-    await waitFor('the next scheduled run', async () => (await runsOf(client, 'nightly')).find((r) => r.scheduled_for.getTime() === next + 2 * INTERVAL && r.status === 'succeeded'));
+    await waitFor('the next scheduled run', async () =>
+      (await runsOf(client, 'nightly')).find(
+        (r) => r.scheduled_for.getTime() === next + 2 * INTERVAL && r.status === 'succeeded',
+      ),
+    );
     await client.end();
   } finally {
     await second.stop();

@@ -29,7 +29,9 @@ before(async () => {
   client = await connect(ferry.url());
   const conn = async (name: string, u: typeof user): Promise<void> => {
     await client.query(`CREATE SECRET ${name}_key AS '${u.credentials.secretAccessKey}'`);
-    await client.query(`CREATE CONNECTION ${name} TO AWS (ENDPOINT = '${aws.endpoint}', REGION = '${aws.region}', ACCESS KEY ID = '${u.credentials.accessKeyId}', SECRET ACCESS KEY = SECRET ${name}_key)`);
+    await client.query(
+      `CREATE CONNECTION ${name} TO AWS (ENDPOINT = '${aws.endpoint}', REGION = '${aws.region}', ACCESS KEY ID = '${u.credentials.accessKeyId}', SECRET ACCESS KEY = SECRET ${name}_key)`,
+    );
   };
   await conn('rgw', user);
   await conn('rgw_denied', denied);
@@ -50,17 +52,28 @@ test('a run outlasting its interval makes the next due time skipped, never two a
   aws.faults.reset();
   aws.faults.add({ op: '*', times: Infinity, action: { kind: 'delay', ms: 600 }, pathPrefix: `/${aws.bucket}` });
   try {
-    await client.query(`CREATE EXPORT slow REFRESH EVERY '2 seconds' AS COPY t TO ${target('slow')} WITH (AWS CONNECTION = rgw, FORMAT = 'csv')`);
-    const runs = await waitFor('a skipped due time and two finished runs', async () => {
-      const rs = await runsOf(client, 'slow');
-      return rs.some((r) => r.status === 'skipped') && rs.filter((r) => r.status === 'succeeded').length >= 2 && rs;
-    }, 60_000);
+    await client.query(
+      `CREATE EXPORT slow REFRESH EVERY '2 seconds' AS COPY t TO ${target('slow')} WITH (AWS CONNECTION = rgw, FORMAT = 'csv')`,
+    );
+    const runs = await waitFor(
+      'a skipped due time and two finished runs',
+      async () => {
+        const rs = await runsOf(client, 'slow');
+        return rs.some((r) => r.status === 'skipped') && rs.filter((r) => r.status === 'succeeded').length >= 2 && rs;
+      },
+      60_000,
+    );
     await client.query('DROP EXPORT slow');
-    const ran = runs.filter((r) => r.started_at !== null).sort((a, b) => a.started_at!.getTime() - b.started_at!.getTime());
+    const ran = runs
+      .filter((r) => r.started_at !== null)
+      .sort((a, b) => a.started_at!.getTime() - b.started_at!.getTime());
     for (let i = 1; i < ran.length; i++) {
       const prev = ran[i - 1]!;
       if (prev.finished_at === null) continue;
-      assert.ok(ran[i]!.started_at! >= prev.finished_at, `run ${ran[i]!.run_id} started before ${prev.run_id} finished`);
+      assert.ok(
+        ran[i]!.started_at! >= prev.finished_at,
+        `run ${ran[i]!.run_id} started before ${prev.run_id} finished`,
+      );
     }
     const skipped = runs.find((r) => r.status === 'skipped')!;
     assert.equal(skipped.started_at, null);
@@ -75,18 +88,34 @@ test('a 503 storm is retried inside the run; a persistent failure is recorded an
   const keys = `/${aws.bucket}/${prefix}/`;
   aws.faults.reset();
   const storm = aws.faults.add({ op: 'PutObject', times: 5, action: { kind: 'slowDown' }, pathPrefix: keys });
-  await client.query(`CREATE EXPORT rgw_every REFRESH EVERY '2 seconds' AS COPY t TO ${target('every')} WITH (AWS CONNECTION = rgw, FORMAT = 'csv')`);
-  const first = await waitFor('a run through the storm', async () => (await runsOf(client, 'rgw_every')).find((r) => r.status !== 'running' && r.status !== 'skipped'));
+  await client.query(
+    `CREATE EXPORT rgw_every REFRESH EVERY '2 seconds' AS COPY t TO ${target('every')} WITH (AWS CONNECTION = rgw, FORMAT = 'csv')`,
+  );
+  const first = await waitFor('a run through the storm', async () =>
+    (await runsOf(client, 'rgw_every')).find((r) => r.status !== 'running' && r.status !== 'skipped'),
+  );
   assert.equal(first.status, 'succeeded', first.error ?? '');
   assert.equal(first.rows, 50);
   assert.ok(aws.faults.rules().find((r) => r.id === storm.id)!.fired >= 5 || storm.fired >= 5);
 
   aws.faults.clear();
   aws.faults.add({ op: 'PutObject', times: Infinity, action: { kind: 'internalError' }, pathPrefix: keys });
-  const failed = await waitFor('a failed run', async () => (await runsOf(client, 'rgw_every')).find((r) => r.status === 'failed'), 90_000, 500);
+  const failed = await waitFor(
+    'a failed run',
+    async () => (await runsOf(client, 'rgw_every')).find((r) => r.status === 'failed'),
+    90_000,
+    500,
+  );
   assert.match(failed.error ?? '', /InternalError|500/);
   aws.faults.clear();
-  const next = await waitFor('a run after the outage', async () => (await runsOf(client, 'rgw_every')).find((r) => r.status === 'succeeded' && r.scheduled_for > failed.scheduled_for), 20_000);
+  const next = await waitFor(
+    'a run after the outage',
+    async () =>
+      (await runsOf(client, 'rgw_every')).find(
+        (r) => r.status === 'succeeded' && r.scheduled_for > failed.scheduled_for,
+      ),
+    20_000,
+  );
   assert.equal(next.rows, 50);
   await client.query('DROP EXPORT rgw_every');
 });
@@ -98,17 +127,25 @@ test('an owner who lost USAGE on the connection: failed run with the permission 
   await client.query('GRANT USAGE ON CONNECTION rgw TO alice');
   const alice = await connect(ferry.url('alice'));
   try {
-    await alice.query(`CREATE EXPORT perm REFRESH EVERY '2 seconds' AS COPY t TO ${target('perm')} WITH (AWS CONNECTION = rgw, FORMAT = 'csv')`);
+    await alice.query(
+      `CREATE EXPORT perm REFRESH EVERY '2 seconds' AS COPY t TO ${target('perm')} WITH (AWS CONNECTION = rgw, FORMAT = 'csv')`,
+    );
   } finally {
     await alice.end();
   }
-  await waitFor('a succeeded run as alice', async () => (await runsOf(client, 'perm')).find((r) => r.status === 'succeeded'));
+  await waitFor('a succeeded run as alice', async () =>
+    (await runsOf(client, 'perm')).find((r) => r.status === 'succeeded'),
+  );
   await client.query('REVOKE USAGE ON CONNECTION rgw FROM alice');
-  const denied = await waitFor('a failed run', async () => (await runsOf(client, 'perm')).find((r) => r.status === 'failed'));
+  const denied = await waitFor('a failed run', async () =>
+    (await runsOf(client, 'perm')).find((r) => r.status === 'failed'),
+  );
   assert.match(denied.error ?? '', /^permission denied for CONNECTION "materialize\.public\.rgw"/);
   await sleep(100);
   await client.query('GRANT USAGE ON CONNECTION rgw TO alice');
-  const again = await waitFor('a run after GRANT', async () => (await runsOf(client, 'perm')).find((r) => r.status === 'succeeded' && r.scheduled_for > denied.scheduled_for));
+  const again = await waitFor('a run after GRANT', async () =>
+    (await runsOf(client, 'perm')).find((r) => r.status === 'succeeded' && r.scheduled_for > denied.scheduled_for),
+  );
   assert.equal(again.rows, 50);
   await client.query('DROP EXPORT perm');
 });
@@ -117,7 +154,15 @@ test('ferry export exits 3 when IAM denies part of the export', async () => {
   const r = await new Promise<{ code: number; stdout: string }>((resolve) => {
     execFile(
       process.execPath,
-      [join(PROJECT_ROOT, 'bin', 'ferry.js'), 'export', '--url', ferry.url(), '--json', '--sql', `COPY t TO 's3://${aws.bucket}/${prefix}-denied/x' WITH (AWS CONNECTION = rgw_denied, FORMAT = 'csv')`],
+      [
+        join(PROJECT_ROOT, 'bin', 'ferry.js'),
+        'export',
+        '--url',
+        ferry.url(),
+        '--json',
+        '--sql',
+        `COPY t TO 's3://${aws.bucket}/${prefix}-denied/x' WITH (AWS CONNECTION = rgw_denied, FORMAT = 'csv')`,
+      ],
       (err, stdout) => resolve({ code: err ? Number((err as { code?: number }).code) : 0, stdout }),
     );
   });

@@ -20,7 +20,11 @@ function rng(seed: number): () => number {
 
 const PIECES = ['a', 'bc', ',', '"', '\\', '\n', '\r\n', 'é', '日本', ' ', 'x\ny', '""', '\\"'];
 
-function rowsFor(seed: number, n: number, o: { delimiter: string; quote: string; escape: string; null: string }): string[] {
+function rowsFor(
+  seed: number,
+  n: number,
+  o: { delimiter: string; quote: string; escape: string; null: string },
+): string[] {
   const r = rng(seed);
   const rows: string[] = [];
   for (let i = 0; i < n; i++) {
@@ -28,7 +32,10 @@ function rowsFor(seed: number, n: number, o: { delimiter: string; quote: string;
     const cols = 1 + Math.floor(r() * 3);
     for (let c = 0; c < cols; c++) {
       if (r() < 0.1) fields.push(null);
-      else fields.push(Array.from({ length: Math.floor(r() * 6) }, () => PIECES[Math.floor(r() * PIECES.length)]).join(''));
+      else
+        fields.push(
+          Array.from({ length: Math.floor(r() * 6) }, () => PIECES[Math.floor(r() * PIECES.length)]).join(''),
+        );
     }
     rows.push(fields.map((f) => csvField(f, { header: false, ...o }, cols === 1)).join(o.delimiter) + '\n');
   }
@@ -54,7 +61,7 @@ function reference(rows: string[], header: string, max: number): { text: string;
 function cut(stream: Buffer, chunkSizes: () => number, o: CutterOptions): { text: string; rows: number }[] {
   const cutter = new CsvCutter(o);
   const files: { parts: Buffer[]; rows: number }[] = [{ parts: [], rows: 0 }];
-  for (let at = 0; at < stream.length; ) {
+  for (let at = 0; at < stream.length;) {
     const n = Math.max(1, chunkSizes());
     for (const p of cutter.push(stream.subarray(at, at + n))) {
       if (p.kind === 'cut') files.push({ parts: [], rows: 0 });
@@ -66,7 +73,10 @@ function cut(stream: Buffer, chunkSizes: () => number, o: CutterOptions): { text
     at += n;
   }
   cutter.end();
-  assert.equal(cutter.rows, files.reduce((n, f) => n + f.rows, 0));
+  assert.equal(
+    cutter.rows,
+    files.reduce((n, f) => n + f.rows, 0),
+  );
   return files.map((f) => ({ text: Buffer.concat(f.parts).toString('utf8'), rows: f.rows }));
 }
 
@@ -90,9 +100,18 @@ test('cuts are the greedy reference split for every chunking and dialect', () =>
         ['random', () => Math.floor(r() * 50)],
         ['whole', () => stream.length],
       ] as const) {
-        const got = cut(stream, sizes, { quote: o.quote, escape: o.escape, maxFileSize: max, headerBytes: Buffer.byteLength(header) });
+        const got = cut(stream, sizes, {
+          quote: o.quote,
+          escape: o.escape,
+          maxFileSize: max,
+          headerBytes: Buffer.byteLength(header),
+        });
         // The cutter hands out data only; each file's header is the caller's.
-        assert.deepEqual(got.map((f) => ({ text: header + f.text, rows: f.rows })), want, `dialect ${d}, max ${max}, chunks ${name}`);
+        assert.deepEqual(
+          got.map((f) => ({ text: header + f.text, rows: f.rows })),
+          want,
+          `dialect ${d}, max ${max}, chunks ${name}`,
+        );
       }
     }
   }

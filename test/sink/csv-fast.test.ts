@@ -57,9 +57,15 @@ const FLOATS: [string, string][] = [
   ['NULL::DOUBLE', null as unknown as string],
 ];
 
-test('float8 text at the fast-path boundaries is PostgreSQL\'s', async () => {
+test("float8 text at the fast-path boundaries is PostgreSQL's", async () => {
   const conn = await connect();
-  assert.deepEqual(await texts(conn, FLOATS.map(([e]) => e)), FLOATS.map(([, w]) => w));
+  assert.deepEqual(
+    await texts(
+      conn,
+      FLOATS.map(([e]) => e),
+    ),
+    FLOATS.map(([, w]) => w),
+  );
 });
 
 test('float8 fast path agrees with formatValue around every power of ten', async () => {
@@ -107,7 +113,13 @@ test('BC and AD dates and timestamps around the guard', async () => {
     ['NULL::TIMESTAMPTZ', null as unknown as string],
     ['NULL::DATE', null as unknown as string],
   ];
-  assert.deepEqual(await texts(conn, cases.map(([e]) => e)), cases.map(([, w]) => w));
+  assert.deepEqual(
+    await texts(
+      conn,
+      cases.map(([e]) => e),
+    ),
+    cases.map(([, w]) => w),
+  );
 });
 
 test('unconstrained numeric keeps the value as written', async () => {
@@ -121,19 +133,30 @@ test('unconstrained numeric keeps the value as written', async () => {
     ['(-10)::DECIMAL(38,10)', '-10'],
     ['100.50::DECIMAL(18,2)', '100.50'],
   ];
-  assert.deepEqual(await texts(conn, cases.map(([e]) => e)), cases.map(([, w]) => w));
+  assert.deepEqual(
+    await texts(
+      conn,
+      cases.map(([e]) => e),
+    ),
+    cases.map(([, w]) => w),
+  );
 });
 
 const DEFAULTS: CsvOptions = { header: false, delimiter: ',', quote: '"', escape: '"', null: '' };
 
 /** Every column's CSV line through csvLinesQuery vs. csvField over formatValue (the TS twins). */
-async function lines(conn: DuckDBConnection, select: string, o: CsvOptions): Promise<{ got: string[]; want: string[] }> {
+async function lines(
+  conn: DuckDBConnection,
+  select: string,
+  o: CsvOptions,
+): Promise<{ got: string[]; want: string[] }> {
   const shape = await conn.runAndReadAll(`SELECT * FROM (${select}) LIMIT 0`);
   const cols: ExportColumn[] = shape.columnTypes().map((type, i) => ({ name: shape.columnNames()[i]!, type }));
   const got = (await conn.runAndReadAll(csvLinesQuery(select, cols, o))).getRowsJS().map((r) => `${r[0] as string}\n`);
   const rows = (await conn.runAndReadAll(select)).getRows();
   const want = rows.map(
-    (r) => r.map((v, i) => csvField(formatValue(v ?? null, cols[i]!.type), o, cols.length === 1)).join(o.delimiter) + '\n',
+    (r) =>
+      r.map((v, i) => csvField(formatValue(v ?? null, cols[i]!.type), o, cols.length === 1)).join(o.delimiter) + '\n',
   );
   return { got, want };
 }
@@ -175,7 +198,10 @@ test('unquoted columns still quote when the options could collide with their tex
   // Hand-written: DELIMITER '-' quotes negative numbers and dates; NULL '1' quotes the value 1.
   const dash = await lines(conn, `SELECT -5::BIGINT, DATE '2010-10-10', 7::INTEGER`, { ...DEFAULTS, delimiter: '-' });
   assert.deepEqual(dash.got, ['"-5"-"2010-10-10"-7\n']);
-  const one = await lines(conn, `SELECT * FROM (VALUES (1::INTEGER, 10::BIGINT), (NULL, 2)) t(a, b)`, { ...DEFAULTS, null: '1' });
+  const one = await lines(conn, `SELECT * FROM (VALUES (1::INTEGER, 10::BIGINT), (NULL, 2)) t(a, b)`, {
+    ...DEFAULTS,
+    null: '1',
+  });
   assert.deepEqual(one.got, ['"1",10\n', '1,2\n']);
   const digit = await lines(conn, `SELECT 10::INTEGER, 1.5::DOUBLE`, { ...DEFAULTS, delimiter: '1' });
   assert.deepEqual(digit.got, ['"10"1"1.5"\n']);
@@ -206,18 +232,34 @@ test('exact MAX FILE SIZE splitting with multibyte lines and a header', async ()
   const query = `SELECT i::INTEGER AS n, repeat('é', (i * 7) % 13) || CASE WHEN i % 5 = 0 THEN ',"' ELSE '' END AS s FROM range(5000) t(i)`;
   const shape = await conn.runAndReadAll(`SELECT * FROM (${query}) LIMIT 0`);
   const columns: ExportColumn[] = shape.columnTypes().map((type, i) => ({ name: shape.columnNames()[i]!, type }));
-  const whole = (await conn.runAndReadAll(csvLinesQuery(query, columns, DEFAULTS))).getRowsJS().map((r) => `${r[0] as string}\n`);
+  const whole = (await conn.runAndReadAll(csvLinesQuery(query, columns, DEFAULTS)))
+    .getRowsJS()
+    .map((r) => `${r[0] as string}\n`);
   for (const max of [40, 1000, 4096, 65_536]) {
     const files = new Map<number, Buffer[]>();
-    const options = { format: 'csv', csv: { ...DEFAULTS, header: true }, compression: 'none', maxFileSize: max, manifest: false } as unknown as CopyToOptions;
+    const options = {
+      format: 'csv',
+      csv: { ...DEFAULTS, header: true },
+      compression: 'none',
+      maxFileSize: max,
+      manifest: false,
+    } as unknown as CopyToOptions;
     const written = await encodeCsv({
-      conn, query, columns, options, signal: new AbortController().signal,
+      conn,
+      query,
+      columns,
+      options,
+      signal: new AbortController().signal,
       openFile: (i) => {
         const parts: Buffer[] = [];
         files.set(i, parts);
         return {
-          async write(b) { parts.push(Buffer.from(b)); },
-          async complete() { return { bytes: Buffer.concat(parts).length, sha256: '' }; },
+          async write(b) {
+            parts.push(Buffer.from(b));
+          },
+          async complete() {
+            return { bytes: Buffer.concat(parts).length, sha256: '' };
+          },
           async abort() {},
         };
       },
@@ -245,8 +287,14 @@ test('exact MAX FILE SIZE splitting with multibyte lines and a header', async ()
     expected.push(cur);
     assert.equal(got.length, expected.length, `max ${max}`);
     assert.deepEqual(got, expected, `max ${max}`);
-    assert.deepEqual(written.map((w) => w.rows), expected.map((f) => f.split('\n').length - 2), `max ${max}`);
+    assert.deepEqual(
+      written.map((w) => w.rows),
+      expected.map((f) => f.split('\n').length - 2),
+      `max ${max}`,
+    );
   }
   // The export's connection is left as it was found.
-  assert.deepEqual((await conn.runAndReadAll(`SELECT current_setting('preserve_insertion_order')`)).getRowsJS(), [[true]]);
+  assert.deepEqual((await conn.runAndReadAll(`SELECT current_setting('preserve_insertion_order')`)).getRowsJS(), [
+    [true],
+  ]);
 });

@@ -13,7 +13,17 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { planCopyToOptions, runExport, type ExportRequest, type RawCopyOption } from '../../src/sink/index.js';
 import { SqlError } from '../../src/errors/index.js';
-import { duck, freshPrefix, getObject, listKeys, multipartUploads, openExportPipes, s3env, tempDir, type S3Env } from './s3env.js';
+import {
+  duck,
+  freshPrefix,
+  getObject,
+  listKeys,
+  multipartUploads,
+  openExportPipes,
+  s3env,
+  tempDir,
+  type S3Env,
+} from './s3env.js';
 
 let env: S3Env;
 let conn: DuckDBConnection;
@@ -58,9 +68,13 @@ test('CSV: one row of every type, byte for byte, with a header', async () => {
   const prefix = freshPrefix(env, 'csv-types');
   const r = await exportTo(prefix, EVERY_TYPE, [s('FORMAT', 'csv'), bare('HEADER')]);
   assert.equal(r.rows, 1);
-  assert.deepEqual(r.files.map((f) => f.key), [`${prefix}/mz-t7-batch-0000-0000.csv`]);
+  assert.deepEqual(
+    r.files.map((f) => f.key),
+    [`${prefix}/mz-t7-batch-0000-0000.csv`],
+  );
   const body = (await getObject(env, r.files[0]!.key)).toString('utf8');
-  const header = 'list,bool,f8,j,num,i2,i4,i8,u2,u4,u8,n2,f4,nan,big,txt,empty,nul,nl,uni,bytes,d,t,ts,tstz,iv,iv2,u,m,l2,bs\n';
+  const header =
+    'list,bool,f8,j,num,i2,i4,i8,u2,u4,u8,n2,f4,nan,big,txt,empty,nul,nl,uni,bytes,d,t,ts,tstz,iv,iv2,u,m,l2,bs\n';
   assert.equal(body, header + EVERY_TYPE_LINE);
   assert.equal(r.files[0]!.bytes, Buffer.byteLength(body));
   // The sentinel is gone, only the data file remains.
@@ -96,7 +110,10 @@ test('empty results still write exactly one file', async () => {
   const buf = await getObject(env, r3.files[0]!.key);
   const md = parquetMetadata(toArrayBuffer(buf));
   assert.equal(Number(md.num_rows), 0);
-  assert.deepEqual(md.schema.slice(1).map((e) => e.name), ['a', 'b']);
+  assert.deepEqual(
+    md.schema.slice(1).map((e) => e.name),
+    ['a', 'b'],
+  );
 });
 
 function toArrayBuffer(b: Buffer): ArrayBuffer {
@@ -317,7 +334,10 @@ test('file:// target: same names, sentinel removed, non-empty refused', async ()
       target: { kind: 'file', dir },
     });
   const r = await run();
-  assert.deepEqual(r.files.map((f) => f.key), ['mz-t9-batch-0000-0000.csv']);
+  assert.deepEqual(
+    r.files.map((f) => f.key),
+    ['mz-t9-batch-0000-0000.csv'],
+  );
   assert.deepEqual(await fs.readdir(dir), ['mz-t9-batch-0000-0000.csv']);
   assert.equal(await fs.readFile(path.join(dir, 'mz-t9-batch-0000-0000.csv'), 'utf8'), '1,x\n');
   await assert.rejects(run(), { message: 'S3 bucket path is not empty, contains 1 objects' });
@@ -340,7 +360,10 @@ test('Beyond: MANIFEST lists every file with rows, bytes and sha256', async () =
   const prefix = freshPrefix(env, 'manifest');
   const r = await exportTo(prefix, 'SELECT range AS i FROM range(10)', [s('FORMAT', 'csv'), bare('MANIFEST')]);
   assert.equal(r.manifestKey, `${prefix}/mz-t7-manifest.json`);
-  const m = JSON.parse((await getObject(env, r.manifestKey!)).toString()) as { rows: number; files: { key: string; sha256: string; bytes: number }[] };
+  const m = JSON.parse((await getObject(env, r.manifestKey!)).toString()) as {
+    rows: number;
+    files: { key: string; sha256: string; bytes: number }[];
+  };
   assert.equal(m.rows, 10);
   const { createHash } = await import('node:crypto');
   const body = await getObject(env, m.files[0]!.key);
@@ -362,10 +385,11 @@ test('Beyond: OVERWRITE clears only mz-* export objects', async () => {
 
 test('Beyond: PARTITION BY writes Hive-style folders without the partition column', async () => {
   const prefix = freshPrefix(env, 'partition');
-  const r = await exportTo(prefix, `SELECT i, CASE WHEN i < 2 THEN 'a b' WHEN i < 4 THEN NULL ELSE 'c/d' END AS p FROM range(6) t(i)`, [
-    s('FORMAT', 'csv'),
-    s('PARTITION BY', 'p'),
-  ]);
+  const r = await exportTo(
+    prefix,
+    `SELECT i, CASE WHEN i < 2 THEN 'a b' WHEN i < 4 THEN NULL ELSE 'c/d' END AS p FROM range(6) t(i)`,
+    [s('FORMAT', 'csv'), s('PARTITION BY', 'p')],
+  );
   assert.equal(r.rows, 6);
   assert.deepEqual(
     r.files.map((f) => f.key),

@@ -20,7 +20,16 @@ import {
   type UploadEvent,
 } from '../../src/sink/index.js';
 import { SqlError } from '../../src/errors/index.js';
-import { duck, freshPrefix, getObject, listKeys, multipartUploads, openExportPipes, s3env, type S3Env } from './s3env.js';
+import {
+  duck,
+  freshPrefix,
+  getObject,
+  listKeys,
+  multipartUploads,
+  openExportPipes,
+  s3env,
+  type S3Env,
+} from './s3env.js';
 import type { FaultRule } from '../support/localaws.js';
 
 let env: S3Env;
@@ -82,7 +91,8 @@ test('500 on every UploadPart: the export fails, no multipart upload is left, th
   for (const format of ['csv', 'parquet']) {
     const prefix = freshPrefix(env, `persistent-${format}`);
     faults(prefix, [{ op: 'UploadPart', times: Infinity, action: { kind: 'internalError' } }]);
-    const query = format === 'csv' ? BIG : 'SELECT i, md5(i::VARCHAR) || md5((i+1)::VARCHAR) AS m FROM range(400000) t(i)';
+    const query =
+      format === 'csv' ? BIG : 'SELECT i, md5(i::VARCHAR) || md5((i+1)::VARCHAR) AS m FROM range(400000) t(i)';
     await assert.rejects(exportVia(prefix, query, format), (e: unknown) => {
       assert.ok(e instanceof SqlError, String(e));
       assert.match(e.message, new RegExp(`COPY TO s3://${env.bucket}/${prefix} failed: UploadPart`));
@@ -113,7 +123,11 @@ test('cancel mid-export: stops within a second, aborts uploads, leaves the senti
         }
       },
     });
-    await assert.rejects(run, (e: unknown) => e instanceof SqlError && e.code === '57014' && e.message === 'canceling statement due to user request');
+    await assert.rejects(
+      run,
+      (e: unknown) =>
+        e instanceof SqlError && e.code === '57014' && e.message === 'canceling statement due to user request',
+    );
     const took = Date.now() - abortedAt;
     assert.ok(abortedAt > 0, 'aborted mid-export');
     assert.ok(took < 1000, `${format}: stopped ${took} ms after the cancel`);
@@ -151,7 +165,8 @@ test('a user lacking ListBucket, PutObject or DeleteObject fails in preflight an
 });
 
 test('retry classification and bounded attempts', async () => {
-  const aws = (name: string, status: number) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
+  const aws = (name: string, status: number) =>
+    Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
   assert.equal(isRetryable(aws('SlowDown', 503)), true);
   assert.equal(isRetryable(aws('InternalError', 500)), true);
   assert.equal(isRetryable(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })), true);
@@ -188,21 +203,37 @@ test('onUpload reports every multipart upload; abortUploads clears what a crash 
   const prefix = freshPrefix(env, 'crash');
   const events: UploadEvent[] = [];
   await exportVia(prefix, BIG, 'csv', { onUpload: (e) => events.push(e) });
-  assert.deepEqual(events.map((e) => e.state), ['started', 'ended']);
+  assert.deepEqual(
+    events.map((e) => e.state),
+    ['started', 'ended'],
+  );
   assert.equal(events[0]!.key, `${prefix}/mz-t5-batch-0000-0000.csv`);
 
   // A server killed mid-upload leaves this behind; the restarted server aborts it by id.
   const key = `${prefix}/mz-t8-batch-0000-0000.csv`;
   const created = await env.client.send(new CreateMultipartUploadCommand({ Bucket: env.bucket, Key: key }));
   await env.client.send(
-    new UploadPartCommand({ Bucket: env.bucket, Key: key, UploadId: created.UploadId, PartNumber: 1, Body: Buffer.alloc(5 * 1024 * 1024, 1) }),
+    new UploadPartCommand({
+      Bucket: env.bucket,
+      Key: key,
+      UploadId: created.UploadId,
+      PartNumber: 1,
+      Body: Buffer.alloc(5 * 1024 * 1024, 1),
+    }),
   );
   assert.deepEqual(await multipartUploads(env, prefix + '/'), [key]);
-  const failed = await abortUploads(env.client, [{ bucket: env.bucket, key, uploadId: created.UploadId! }], { log: createLogger('test') });
+  const failed = await abortUploads(env.client, [{ bucket: env.bucket, key, uploadId: created.UploadId! }], {
+    log: createLogger('test'),
+  });
   assert.deepEqual(failed, []);
   assert.deepEqual(await multipartUploads(env, prefix + '/'), []);
   // Aborting again is harmless.
-  assert.deepEqual(await abortUploads(env.client, [{ bucket: env.bucket, key, uploadId: created.UploadId! }], { log: createLogger('test') }), []);
+  assert.deepEqual(
+    await abortUploads(env.client, [{ bucket: env.bucket, key, uploadId: created.UploadId! }], {
+      log: createLogger('test'),
+    }),
+    [],
+  );
 });
 
 test('no export leaves a pipe open in this process', async () => {

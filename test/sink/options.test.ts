@@ -39,7 +39,11 @@ test('check 1: duplicates and unconvertible values', () => {
   rejects([csv, str('FORMAT', 'csv')], '42601', 'FORMAT specified more than once');
   rejects([csv, bare('HEADER'), bare('HEADER')], '42601', 'HEADER specified more than once');
   rejects([csv, str('HEADER', 'maybe')], '22023', 'invalid HEADER: cannot use "maybe" as a boolean');
-  rejects([csv, str('MAX FILE SIZE', '3 mb')], '22023', 'invalid MAX FILE SIZE: unknown unit "mb" in "3 mb" (expected B, kB, MB, GB or TB)');
+  rejects(
+    [csv, str('MAX FILE SIZE', '3 mb')],
+    '22023',
+    'invalid MAX FILE SIZE: unknown unit "mb" in "3 mb" (expected B, kB, MB, GB or TB)',
+  );
   rejects([csv, str('MAX FILE SIZE', 'lots')], '22023', 'invalid MAX FILE SIZE: cannot parse "lots" as a byte size');
   // conversion errors come before format errors (check 1 before check 2)
   rejects([str('FORMAT', 'xml'), str('HEADER', 'maybe')], '22023', 'invalid HEADER: cannot use "maybe" as a boolean');
@@ -63,7 +67,10 @@ test('check 7: one-byte CSV characters', () => {
   rejects([csv, str('QUOTE', '\r')], '22023', 'COPY quote cannot be newline or carriage return');
   rejects([csv, str('ESCAPE', '\n')], '22023', 'COPY escape cannot be newline or carriage return');
   rejects([csv, str('NULL', 'a\r\nb')], '22023', 'COPY null representation cannot use newline or carriage return');
-  const o = planCopyToOptions([csv, str('DELIMITER', ';'), str('QUOTE', '`'), bare('HEADER'), str('NULL', 'NULL')], 's3');
+  const o = planCopyToOptions(
+    [csv, str('DELIMITER', ';'), str('QUOTE', '`'), bare('HEADER'), str('NULL', 'NULL')],
+    's3',
+  );
   assert.deepEqual(o.csv, { header: true, delimiter: ';', quote: '`', escape: '`', null: 'NULL' });
 });
 
@@ -77,12 +84,22 @@ test('check 10: MAX FILE SIZE, 1024-based units, inclusive bounds', () => {
   assert.equal(planCopyToOptions([csv, num('MAX FILE SIZE', '16777216')], 's3').maxFileSize, 16777216);
   assert.equal(planCopyToOptions([csv, str('MAX FILE SIZE', '20000 kB')], 's3').maxFileSize, 20000 * 1024);
   // check 7 comes before check 10
-  rejects([csv, str('MAX FILE SIZE', '1MB'), str('DELIMITER', ';;')], '0A000', 'COPY delimiter must be a single one-byte character');
+  rejects(
+    [csv, str('MAX FILE SIZE', '1MB'), str('DELIMITER', ';;')],
+    '0A000',
+    'COPY delimiter must be a single one-byte character',
+  );
 });
 
 test('Beyond options: COMPRESSION, MANIFEST, PARTITION BY, OVERWRITE', () => {
   const o = planCopyToOptions(
-    [str('FORMAT', 'parquet'), ident('COMPRESSION', 'ZSTD'), bare('MANIFEST'), str('PARTITION BY', 'a, b'), { name: 'OVERWRITE', value: { kind: 'bool', text: 'true' } }],
+    [
+      str('FORMAT', 'parquet'),
+      ident('COMPRESSION', 'ZSTD'),
+      bare('MANIFEST'),
+      str('PARTITION BY', 'a, b'),
+      { name: 'OVERWRITE', value: { kind: 'bool', text: 'true' } },
+    ],
     's3',
   );
   assert.equal(o.compression, 'zstd');
@@ -90,11 +107,24 @@ test('Beyond options: COMPRESSION, MANIFEST, PARTITION BY, OVERWRITE', () => {
   assert.deepEqual(o.partitionBy, ['a', 'b']);
   assert.equal(o.overwrite, true);
   assert.equal(planCopyToOptions([csv, str('COMPRESSION', 'gzip')], 's3').compression, 'gzip');
-  if (!NODE_HAS_ZSTD) rejects([csv, str('COMPRESSION', 'zstd')], '0A000', 'COMPRESSION zstd for FORMAT CSV not yet supported');
-  rejects([csv, str('COMPRESSION', 'snappy')], '22023', 'invalid COMPRESSION: snappy is not supported for FORMAT CSV (expected none, gzip, zstd)');
-  rejects([str('FORMAT', 'parquet'), str('COMPRESSION', 'lz4')], '22023', 'invalid COMPRESSION: lz4 is not supported for FORMAT PARQUET (expected snappy, zstd, gzip, none)');
+  if (!NODE_HAS_ZSTD)
+    rejects([csv, str('COMPRESSION', 'zstd')], '0A000', 'COMPRESSION zstd for FORMAT CSV not yet supported');
+  rejects(
+    [csv, str('COMPRESSION', 'snappy')],
+    '22023',
+    'invalid COMPRESSION: snappy is not supported for FORMAT CSV (expected none, gzip, zstd)',
+  );
+  rejects(
+    [str('FORMAT', 'parquet'), str('COMPRESSION', 'lz4')],
+    '22023',
+    'invalid COMPRESSION: lz4 is not supported for FORMAT PARQUET (expected snappy, zstd, gzip, none)',
+  );
   rejects([str('FORMAT', 'parquet'), bare('HEADER')], '0A000', 'HEADER is only supported with FORMAT CSV');
-  rejects([csv, str('PARTITION BY', 'a,,b')], '22023', 'invalid PARTITION BY: cannot parse "a,,b" as a list of column names');
+  rejects(
+    [csv, str('PARTITION BY', 'a,,b')],
+    '22023',
+    'invalid PARTITION BY: cannot parse "a,,b" as a list of column names',
+  );
 });
 
 test('check 8: every Parquet column needs a mapping', async () => {
@@ -108,7 +138,8 @@ test('check 8: every Parquet column needs a mapping', async () => {
     (e: unknown) =>
       e instanceof SqlError &&
       e.code === '0A000' &&
-      e.message === 'Cannot encode the following columns/types: ["b: interval", "d: interval[]", "e: timetz", "f: record"]',
+      e.message ===
+        'Cannot encode the following columns/types: ["b: interval", "d: interval[]", "e: timetz", "f: record"]',
   );
   assert.doesNotThrow(() => checkParquetColumns(cols.filter((c) => c.name === 'a' || c.name === 'c')));
 });

@@ -36,7 +36,11 @@ export function s3env(): Promise<S3Env> {
   return shared;
 }
 
-function client(aws: LocalAws, credentials: { accessKeyId: string; secretAccessKey: string }, endpoint: string): S3Client {
+function client(
+  aws: LocalAws,
+  credentials: { accessKeyId: string; secretAccessKey: string },
+  endpoint: string,
+): S3Client {
   return new S3Client({
     endpoint,
     region: aws.region,
@@ -50,10 +54,16 @@ function client(aws: LocalAws, credentials: { accessKeyId: string; secretAccessK
 async function start(): Promise<S3Env> {
   const aws = await localAws();
   const base = aws.uniquePrefix('sink');
-  const user = await aws.createUser({ prefix: base, policy: exportPolicy(aws.bucket, base, undefined, ['s3:AbortMultipartUpload']) });
+  const user = await aws.createUser({
+    prefix: base,
+    policy: exportPolicy(aws.bucket, base, undefined, ['s3:AbortMultipartUpload']),
+  });
   const reader = await aws.createUser({
     prefix: base,
-    policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`arn:aws:s3:::${aws.bucket}/${base}/*`] }] },
+    policy: {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`arn:aws:s3:::${aws.bucket}/${base}/*`] }],
+    },
   });
   return {
     aws,
@@ -80,7 +90,9 @@ export async function listKeys(env: S3Env, prefix: string): Promise<string[]> {
   const out: string[] = [];
   let token: string | undefined;
   do {
-    const r = await env.admin.send(new ListObjectsV2Command({ Bucket: env.bucket, Prefix: prefix, ContinuationToken: token }));
+    const r = await env.admin.send(
+      new ListObjectsV2Command({ Bucket: env.bucket, Prefix: prefix, ContinuationToken: token }),
+    );
     for (const c of r.Contents ?? []) if (c.Key) out.push(c.Key);
     token = r.IsTruncated ? r.NextContinuationToken : undefined;
   } while (token);

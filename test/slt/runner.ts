@@ -20,7 +20,16 @@ import { type FerryProcess, startFerry } from '../support/ferry.js';
 
 type Rec =
   | { kind: 'statement'; line: number; sql: string; expectError: null | { code: string | null; message: string } }
-  | { kind: 'query'; line: number; sql: string; types: string; rowsort: boolean; expected: string[]; headerEnd: number; end: number }
+  | {
+      kind: 'query';
+      line: number;
+      sql: string;
+      types: string;
+      rowsort: boolean;
+      expected: string[];
+      headerEnd: number;
+      end: number;
+    }
   | { kind: 'connection'; line: number; name: string; user: string }
   | { kind: 'restart'; line: number };
 
@@ -59,7 +68,16 @@ export function parseSlt(text: string): Rec[] {
       i++;
       const expected: string[] = [];
       while (i < lines.length && lines[i]!.trim() !== '') expected.push(lines[i++]!);
-      recs.push({ kind: 'query', line: lineNo, sql, types, rowsort: flags.includes('rowsort'), expected, headerEnd, end: i });
+      recs.push({
+        kind: 'query',
+        line: lineNo,
+        sql,
+        types,
+        rowsort: flags.includes('rowsort'),
+        expected,
+        headerEnd,
+        end: i,
+      });
       continue;
     }
     if (line.startsWith('connection')) {
@@ -98,7 +116,10 @@ export async function runSltFile(path: string, rewrite: boolean): Promise<string
   const client = async (): Promise<pg.Client> => {
     let c = conns.get(current);
     if (!c) {
-      c = new pg.Client({ ...ferry.pgConfig(users.get(current) ?? 'materialize'), types: { getTypeParser: () => (v: string) => v } });
+      c = new pg.Client({
+        ...ferry.pgConfig(users.get(current) ?? 'materialize'),
+        types: { getTypeParser: () => (v: string) => v },
+      });
       c.on('error', () => undefined);
       await c.connect();
       conns.set(current, c);
@@ -127,13 +148,20 @@ export async function runSltFile(path: string, rewrite: boolean): Promise<string
       if (rec.kind === 'statement') {
         try {
           await c.query(rec.sql);
-          if (rec.expectError) failures.push(`${where}: expected error ${rec.expectError.code ?? ''} ${rec.expectError.message}, statement succeeded`);
+          if (rec.expectError)
+            failures.push(
+              `${where}: expected error ${rec.expectError.code ?? ''} ${rec.expectError.message}, statement succeeded`,
+            );
         } catch (err) {
           const e = err as { code?: string; message: string };
           if (!rec.expectError) failures.push(`${where}: unexpected error ${e.code} ${e.message}`);
           else {
-            if (rec.expectError.code && e.code !== rec.expectError.code) failures.push(`${where}: expected SQLSTATE ${rec.expectError.code}, got ${e.code} (${e.message})`);
-            if (rec.expectError.message && !e.message.includes(rec.expectError.message)) failures.push(`${where}: expected message containing ${JSON.stringify(rec.expectError.message)}, got ${JSON.stringify(e.message)}`);
+            if (rec.expectError.code && e.code !== rec.expectError.code)
+              failures.push(`${where}: expected SQLSTATE ${rec.expectError.code}, got ${e.code} (${e.message})`);
+            if (rec.expectError.message && !e.message.includes(rec.expectError.message))
+              failures.push(
+                `${where}: expected message containing ${JSON.stringify(rec.expectError.message)}, got ${JSON.stringify(e.message)}`,
+              );
           }
         }
         continue;
@@ -143,7 +171,8 @@ export async function runSltFile(path: string, rewrite: boolean): Promise<string
         const res = await c.query({ text: rec.sql, rowMode: 'array' });
         const results = Array.isArray(res) ? res[res.length - 1] : res;
         actual = (results.rows as unknown[][]).map((r) => r.map(fmt).join(' '));
-        if (results.fields.length !== rec.types.length) failures.push(`${where}: expected ${rec.types.length} columns, got ${results.fields.length}`);
+        if (results.fields.length !== rec.types.length)
+          failures.push(`${where}: expected ${rec.types.length} columns, got ${results.fields.length}`);
       } catch (err) {
         const e = err as { code?: string; message: string };
         failures.push(`${where}: query failed: ${e.code} ${e.message}`);
@@ -153,7 +182,10 @@ export async function runSltFile(path: string, rewrite: boolean): Promise<string
       const expected = rec.rowsort ? [...rec.expected].sort() : rec.expected;
       if (JSON.stringify(actual) !== JSON.stringify(expected)) {
         if (rewrite) rewrites.push({ from: rec.headerEnd + 1, to: rec.end, rows: actual });
-        else failures.push(`${where}: result mismatch\n  expected:\n    ${expected.join('\n    ')}\n  actual:\n    ${actual.join('\n    ')}`);
+        else
+          failures.push(
+            `${where}: result mismatch\n  expected:\n    ${expected.join('\n    ')}\n  actual:\n    ${actual.join('\n    ')}`,
+          );
       }
     }
   } finally {

@@ -9,7 +9,9 @@ import { runSltFile } from './runner.js';
 const dir = join(PROJECT_ROOT, 'test', 'slt', 'files');
 const rewrite = process.env.FERRY_SLT_REWRITE === '1';
 
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.slt')).sort()) {
+for (const file of readdirSync(dir)
+  .filter((f) => f.endsWith('.slt'))
+  .sort()) {
   test(`slt ${file}`, async () => {
     const failures = await runSltFile(join(dir, file), rewrite);
     assert.deepEqual(failures, [], failures.join('\n'));

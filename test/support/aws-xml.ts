@@ -21,5 +21,8 @@ export function s3ErrorXml(code: string, message: string): string {
 /** Pulls the text of the first `<tag>` out of a small, trusted XML document (RGW's answers). */
 export function xmlText(xml: string, tag: string): string | undefined {
   const m = new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(xml);
-  return m?.[1]?.replace(/&lt;|&gt;|&amp;|&apos;|&quot;/g, (e) => ({ '&lt;': '<', '&gt;': '>', '&amp;': '&', '&apos;': "'", '&quot;': '"' })[e]!);
+  return m?.[1]?.replace(
+    /&lt;|&gt;|&amp;|&apos;|&quot;/g,
+    (e) => ({ '&lt;': '<', '&gt;': '>', '&amp;': '&', '&apos;': "'", '&quot;': '"' })[e]!,
+  );
 }

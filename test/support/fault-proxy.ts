@@ -19,10 +19,29 @@ import { startLocalServer } from './local-server.js';
 import { parseAuthorization, headerValue } from './sigv4.js';
 
 export const OPERATIONS = [
-  'PutObject', 'CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload', 'AbortMultipartUpload',
-  'ListObjectsV2', 'ListObjects', 'DeleteObject', 'DeleteObjects', 'GetObject', 'HeadObject', 'CopyObject',
-  'ListParts', 'ListMultipartUploads', 'CreateBucket', 'DeleteBucket', 'HeadBucket', 'ListBuckets',
-  'AssumeRole', 'GetCallerIdentity', 'OtherSts', 'Iam', 'Other',
+  'PutObject',
+  'CreateMultipartUpload',
+  'UploadPart',
+  'CompleteMultipartUpload',
+  'AbortMultipartUpload',
+  'ListObjectsV2',
+  'ListObjects',
+  'DeleteObject',
+  'DeleteObjects',
+  'GetObject',
+  'HeadObject',
+  'CopyObject',
+  'ListParts',
+  'ListMultipartUploads',
+  'CreateBucket',
+  'DeleteBucket',
+  'HeadBucket',
+  'ListBuckets',
+  'AssumeRole',
+  'GetCallerIdentity',
+  'OtherSts',
+  'Iam',
+  'Other',
 ] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
@@ -86,9 +105,15 @@ export interface FaultProxy {
 }
 
 /** Classifies a request by method, path and query (path-style S3) or STS Action. */
-export function classify(method: string, url: string, headers: http.IncomingHttpHeaders, stsAction?: string): Operation {
+export function classify(
+  method: string,
+  url: string,
+  headers: http.IncomingHttpHeaders,
+  stsAction?: string,
+): Operation {
   const service = parseAuthorization(headerValue(headers, 'authorization'))?.service;
-  if (service === 'sts') return stsAction === 'AssumeRole' || stsAction === 'GetCallerIdentity' ? stsAction : 'OtherSts';
+  if (service === 'sts')
+    return stsAction === 'AssumeRole' || stsAction === 'GetCallerIdentity' ? stsAction : 'OtherSts';
   if (service === 'iam') return 'Iam';
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
@@ -137,20 +162,42 @@ export async function startFaultProxy(opts: { upstream: string; port?: number })
 
   const faults: Faults = {
     add(rule) {
-      const r: RuleState = { id: nextId++, op: rule.op, nth: rule.nth ?? 1, times: rule.times ?? 1, action: rule.action, pathPrefix: rule.pathPrefix, matched: 0, fired: 0 };
+      const r: RuleState = {
+        id: nextId++,
+        op: rule.op,
+        nth: rule.nth ?? 1,
+        times: rule.times ?? 1,
+        action: rule.action,
+        pathPrefix: rule.pathPrefix,
+        matched: 0,
+        fired: 0,
+      };
       if (!Number.isInteger(r.nth) || r.nth < 1) throw new Error('nth must be a positive integer');
       rules.push(r);
       return r;
     },
-    clear() { rules = []; faults.release(); },
-    release() { const q = stalledQueue; stalledQueue = []; for (const go of q) go(); },
+    clear() {
+      rules = [];
+      faults.release();
+    },
+    release() {
+      const q = stalledQueue;
+      stalledQueue = [];
+      for (const go of q) go();
+    },
     stalled: () => stalledQueue.length,
     waitForStalled(n = 1, timeoutMs = 10_000) {
       if (stalledQueue.length >= n) return Promise.resolve();
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`fewer than ${n} requests stalled after ${timeoutMs} ms`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`fewer than ${n} requests stalled after ${timeoutMs} ms`)),
+          timeoutMs,
+        );
         const check = (): void => {
-          if (stalledQueue.length >= n) { clearTimeout(timer); resolve(); } else stallWaiters.push(check);
+          if (stalledQueue.length >= n) {
+            clearTimeout(timer);
+            resolve();
+          } else stallWaiters.push(check);
         };
         stallWaiters.push(check);
       });
@@ -158,7 +205,10 @@ export async function startFaultProxy(opts: { upstream: string; port?: number })
     rules: () => rules.map((r) => ({ ...r })),
     counts: () => structuredClone(counts),
     count: (op) => ({ ...count(op) }),
-    reset() { faults.clear(); counts = {}; },
+    reset() {
+      faults.clear();
+      counts = {};
+    },
   };
 
   /** The rule that acts on this request, advancing every matching rule's counter. */
@@ -168,22 +218,33 @@ export async function startFaultProxy(opts: { upstream: string; port?: number })
       if (r.op !== '*' && r.op !== op) continue;
       if (r.pathPrefix !== undefined && !path.startsWith(r.pathPrefix)) continue;
       r.matched++;
-      if (!chosen && r.matched >= r.nth && r.matched < r.nth + r.times) { r.fired++; chosen = r; }
+      if (!chosen && r.matched >= r.nth && r.matched < r.nth + r.times) {
+        r.fired++;
+        chosen = r;
+      }
     }
     return chosen;
   }
 
   function forward(req: http.IncomingMessage, res: http.ServerResponse, op: Operation, body: Buffer | undefined): void {
     count(op).passed++;
-    const up = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent }, (ur) => {
-      res.writeHead(ur.statusCode ?? 502, ur.rawHeaders);
-      ur.pipe(res);
-      ur.on('error', () => res.destroy());
-    });
+    const up = http.request(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent },
+      (ur) => {
+        res.writeHead(ur.statusCode ?? 502, ur.rawHeaders);
+        ur.pipe(res);
+        ur.on('error', () => res.destroy());
+      },
+    );
     up.on('error', () => res.destroy());
-    res.on('close', () => { if (!res.writableFinished) up.destroy(); });
+    res.on('close', () => {
+      if (!res.writableFinished) up.destroy();
+    });
     if (body) up.end(body);
-    else { req.pipe(up); req.on('error', () => up.destroy()); }
+    else {
+      req.pipe(up);
+      req.on('error', () => up.destroy());
+    }
   }
 
   function answer(res: http.ServerResponse, req: http.IncomingMessage, status: number, body: string): void {
@@ -192,18 +253,38 @@ export async function startFaultProxy(opts: { upstream: string; port?: number })
     req.resume(); // drain what the client still sends
   }
 
-  function act(rule: RuleState, req: http.IncomingMessage, res: http.ServerResponse, op: Operation, body: Buffer | undefined): void {
+  function act(
+    rule: RuleState,
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    op: Operation,
+    body: Buffer | undefined,
+  ): void {
     const sts = op === 'AssumeRole' || op === 'GetCallerIdentity' || op === 'OtherSts';
     const a = rule.action;
     switch (a.kind) {
       case 'slowDown':
         count(op).faulted++;
         // S3 throttling: https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList
-        answer(res, req, 503, sts ? stsErrorXml('Throttling', 'Rate exceeded', 'Receiver') : s3ErrorXml('SlowDown', 'Please reduce your request rate.'));
+        answer(
+          res,
+          req,
+          503,
+          sts
+            ? stsErrorXml('Throttling', 'Rate exceeded', 'Receiver')
+            : s3ErrorXml('SlowDown', 'Please reduce your request rate.'),
+        );
         return;
       case 'internalError':
         count(op).faulted++;
-        answer(res, req, 500, sts ? stsErrorXml('InternalFailure', 'Injected internal failure', 'Receiver') : s3ErrorXml('InternalError', 'We encountered an internal error. Please try again.'));
+        answer(
+          res,
+          req,
+          500,
+          sts
+            ? stsErrorXml('InternalFailure', 'Injected internal failure', 'Receiver')
+            : s3ErrorXml('InternalError', 'We encountered an internal error. Please try again.'),
+        );
         return;
       case 'reset':
         count(op).faulted++;
@@ -216,11 +297,20 @@ export async function startFaultProxy(opts: { upstream: string; port?: number })
       }
       case 'stall': {
         let released = false;
-        const go = (): void => { if (!released && !res.destroyed) { released = true; forward(req, res, op, body); } };
+        const go = (): void => {
+          if (!released && !res.destroyed) {
+            released = true;
+            forward(req, res, op, body);
+          }
+        };
         stalledQueue.push(go);
         // A client that gives up on a stalled request leaves the queue.
-        res.on('close', () => { released = true; stalledQueue = stalledQueue.filter((g) => g !== go); });
-        const waiters = stallWaiters; stallWaiters = [];
+        res.on('close', () => {
+          released = true;
+          stalledQueue = stalledQueue.filter((g) => g !== go);
+        });
+        const waiters = stallWaiters;
+        stallWaiters = [];
         for (const w of waiters) w();
         return;
       }
@@ -234,18 +324,34 @@ export async function startFaultProxy(opts: { upstream: string; port?: number })
       res.writeHead(status, { 'content-type': 'application/json' }).end(s);
     };
     let text = '';
-    for await (const c of req as AsyncIterable<Buffer>) { text += c.toString('utf8'); if (text.length > MAX_STS_BODY) return json(413, { error: 'too large' }); }
-    if (req.method === 'GET' && path === '/_faults') return json(200, { rules: faults.rules(), counts: faults.counts(), stalled: faults.stalled() });
+    for await (const c of req as AsyncIterable<Buffer>) {
+      text += c.toString('utf8');
+      if (text.length > MAX_STS_BODY) return json(413, { error: 'too large' });
+    }
+    if (req.method === 'GET' && path === '/_faults')
+      return json(200, { rules: faults.rules(), counts: faults.counts(), stalled: faults.stalled() });
     if (req.method === 'POST' && path === '/_faults/rules') {
       try {
         const rule = JSON.parse(text, (_k, val: unknown) => (val === 'Infinity' ? Infinity : val)) as FaultRule;
-        if (rule.op !== '*' && !OPERATIONS.includes(rule.op)) return json(400, { error: `unknown op ${String(rule.op)}` });
+        if (rule.op !== '*' && !OPERATIONS.includes(rule.op))
+          return json(400, { error: `unknown op ${String(rule.op)}` });
         return json(200, { id: faults.add(rule).id });
-      } catch (e) { return json(400, { error: (e as Error).message }); }
+      } catch (e) {
+        return json(400, { error: (e as Error).message });
+      }
     }
-    if (req.method === 'DELETE' && path === '/_faults/rules') { faults.clear(); return json(200, {}); }
-    if (req.method === 'POST' && path === '/_faults/release') { faults.release(); return json(200, {}); }
-    if (req.method === 'POST' && path === '/_faults/reset') { faults.reset(); return json(200, {}); }
+    if (req.method === 'DELETE' && path === '/_faults/rules') {
+      faults.clear();
+      return json(200, {});
+    }
+    if (req.method === 'POST' && path === '/_faults/release') {
+      faults.release();
+      return json(200, {});
+    }
+    if (req.method === 'POST' && path === '/_faults/reset') {
+      faults.reset();
+      return json(200, {});
+    }
     json(404, { error: 'unknown fault admin request' });
   }
 
@@ -260,7 +366,10 @@ export async function startFaultProxy(opts: { upstream: string; port?: number })
       let size = 0;
       for await (const c of req as AsyncIterable<Buffer>) {
         size += c.length;
-        if (size > MAX_STS_BODY) { res.writeHead(413).end(); return; }
+        if (size > MAX_STS_BODY) {
+          res.writeHead(413).end();
+          return;
+        }
         chunks.push(c);
       }
       body = Buffer.concat(chunks);

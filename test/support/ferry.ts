@@ -47,7 +47,10 @@ export interface FerryProcess {
   proc: ChildProcess;
   /** Everything the server wrote to stderr/stdout so far. */
   log(): string;
-  pgConfig(user?: string, password?: string): { host: string; port: number; user: string; database: string; password?: string };
+  pgConfig(
+    user?: string,
+    password?: string,
+  ): { host: string; port: number; user: string; database: string; password?: string };
   url(user?: string): string;
   stop(): Promise<void>;
   kill(): Promise<void>;
@@ -74,8 +77,21 @@ export async function startFerry(opts: StartOptions = {}): Promise<FerryProcess>
   }
   const proc = spawn(
     process.execPath,
-    [join(PROJECT_ROOT, 'bin', 'ferry.js'), 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', ...(opts.args ?? [])],
-    { env: Object.fromEntries(Object.entries({ ...process.env, ...opts.env }).filter(([, v]) => v !== undefined)), stdio: ['ignore', 'pipe', 'pipe'] },
+    [
+      join(PROJECT_ROOT, 'bin', 'ferry.js'),
+      'serve',
+      '--data-dir',
+      dataDir,
+      '--listen',
+      '127.0.0.1:0',
+      '--http-listen',
+      '127.0.0.1:0',
+      ...(opts.args ?? []),
+    ],
+    {
+      env: Object.fromEntries(Object.entries({ ...process.env, ...opts.env }).filter(([, v]) => v !== undefined)),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -103,7 +119,13 @@ export async function startFerry(opts: StartOptions = {}): Promise<FerryProcess>
     httpPort: ports.http,
     proc,
     log: () => out,
-    pgConfig: (user = 'materialize', password?: string) => ({ host: '127.0.0.1', port: ports.pg, user, database: 'materialize', ...(password === undefined ? {} : { password }) }),
+    pgConfig: (user = 'materialize', password?: string) => ({
+      host: '127.0.0.1',
+      port: ports.pg,
+      user,
+      database: 'materialize',
+      ...(password === undefined ? {} : { password }),
+    }),
     url: (user = 'materialize') => `postgres://${user}@127.0.0.1:${ports.pg}/materialize`,
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');

@@ -38,7 +38,15 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
-import { IAMClient, CreateRoleCommand, PutRolePolicyCommand, DeleteRoleCommand, DeleteRolePolicyCommand, ListRolePoliciesCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
+import {
+  IAMClient,
+  CreateRoleCommand,
+  PutRolePolicyCommand,
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  ListRolePoliciesCommand,
+  PutUserPolicyCommand,
+} from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -123,12 +131,25 @@ export interface LocalAws {
 }
 
 /** The least-privilege export policy of the S3 export guide, minus `omit`. */
-export function exportPolicy(bucket: string, prefix: string, omit?: ExportPermission, extraObjectActions: string[] = []): object {
-  const objectActions = ['s3:PutObject', 's3:DeleteObject'].filter((a) => a !== `s3:${omit}`).concat(extraObjectActions);
+export function exportPolicy(
+  bucket: string,
+  prefix: string,
+  omit?: ExportPermission,
+  extraObjectActions: string[] = [],
+): object {
+  const objectActions = ['s3:PutObject', 's3:DeleteObject']
+    .filter((a) => a !== `s3:${omit}`)
+    .concat(extraObjectActions);
   const statements: object[] = [];
-  if (objectActions.length > 0) statements.push({ Effect: 'Allow', Action: objectActions, Resource: [`arn:aws:s3:::${bucket}/${prefix}/*`] });
+  if (objectActions.length > 0)
+    statements.push({ Effect: 'Allow', Action: objectActions, Resource: [`arn:aws:s3:::${bucket}/${prefix}/*`] });
   if (omit !== 'ListBucket') {
-    statements.push({ Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [`arn:aws:s3:::${bucket}`], Condition: { StringLike: { 's3:prefix': [`${prefix}/*`] } } });
+    statements.push({
+      Effect: 'Allow',
+      Action: ['s3:ListBucket'],
+      Resource: [`arn:aws:s3:::${bucket}`],
+      Condition: { StringLike: { 's3:prefix': [`${prefix}/*`] } },
+    });
   }
   return { Version: '2012-10-17', Statement: statements };
 }
@@ -149,7 +170,11 @@ export function projectRoot(): string {
 /** Runs `local-aws.sh up` (fast when already running) and parses its export lines. */
 export async function ensureRgw(): Promise<Record<string, string>> {
   const root = projectRoot();
-  const { stdout } = await execFileP('bash', [join(root, 'scripts', 'local-aws.sh'), 'up'], { cwd: root, maxBuffer: 1 << 20, timeout: 600_000 });
+  const { stdout } = await execFileP('bash', [join(root, 'scripts', 'local-aws.sh'), 'up'], {
+    cwd: root,
+    maxBuffer: 1 << 20,
+    timeout: 600_000,
+  });
   const env: Record<string, string> = {};
   for (const line of stdout.split('\n')) {
     const m = /^export ([A-Z0-9_]+)=(.*)$/.exec(line);
@@ -162,7 +187,10 @@ let memo: Promise<LocalAws> | undefined;
 
 /** The environment for this process: RGW up, STS front and fault proxy started (once). */
 export function localAws(): Promise<LocalAws> {
-  memo ??= create().catch((e: unknown) => { memo = undefined; throw e; });
+  memo ??= create().catch((e: unknown) => {
+    memo = undefined;
+    throw e;
+  });
   return memo;
 }
 
@@ -177,9 +205,21 @@ async function create(): Promise<LocalAws> {
   const region = need('AWS_REGION');
   const accountId = need('AWS_LOCAL_ACCOUNT_ID');
   const bucket = need('AWS_LOCAL_BUCKET');
-  const admin: Credentials = { accessKeyId: need('AWS_LOCAL_ADMIN_ACCESS_KEY_ID'), secretAccessKey: need('AWS_LOCAL_ADMIN_SECRET_ACCESS_KEY') };
-  const ferry = { credentials: { accessKeyId: need('AWS_ACCESS_KEY_ID'), secretAccessKey: need('AWS_SECRET_ACCESS_KEY') }, arn: need('AWS_LOCAL_FERRY_ARN') };
-  const front: StsFront = await startStsFront({ rgwEndpoint, admin, accountId, region, sessionsFile: join(need('AWS_LOCAL_DIR'), 'sessions.jsonl') });
+  const admin: Credentials = {
+    accessKeyId: need('AWS_LOCAL_ADMIN_ACCESS_KEY_ID'),
+    secretAccessKey: need('AWS_LOCAL_ADMIN_SECRET_ACCESS_KEY'),
+  };
+  const ferry = {
+    credentials: { accessKeyId: need('AWS_ACCESS_KEY_ID'), secretAccessKey: need('AWS_SECRET_ACCESS_KEY') },
+    arn: need('AWS_LOCAL_FERRY_ARN'),
+  };
+  const front: StsFront = await startStsFront({
+    rgwEndpoint,
+    admin,
+    accountId,
+    region,
+    sessionsFile: join(need('AWS_LOCAL_DIR'), 'sessions.jsonl'),
+  });
   const proxy: FaultProxy = await startFaultProxy({ upstream: front.url });
   const iam = new IAMClient({ endpoint: rgwEndpoint, region, credentials: admin });
   const adminSigner = new SignatureV4({ credentials: admin, region, service: 's3', sha256: Sha256 });
@@ -192,9 +232,21 @@ async function create(): Promise<LocalAws> {
   // RGW admin ops API (https://docs.ceph.com/en/pacific/radosgw/adminops/).
   async function adminOps(method: 'PUT' | 'DELETE', query: Record<string, string>): Promise<void> {
     const u = new URL(rgwEndpoint);
-    const signed = await adminSigner.sign({ method, protocol: 'http:', hostname: u.hostname, port: Number(u.port), path: '/admin/user', query, headers: { host: u.host } });
-    const res = await fetch(`${rgwEndpoint}/admin/user?${new URLSearchParams(query)}`, { method, headers: signed.headers });
-    if (!res.ok && !(method === 'DELETE' && res.status === 404)) throw new Error(`RGW admin ${method} /admin/user: ${res.status} ${await res.text()}`);
+    const signed = await adminSigner.sign({
+      method,
+      protocol: 'http:',
+      hostname: u.hostname,
+      port: Number(u.port),
+      path: '/admin/user',
+      query,
+      headers: { host: u.host },
+    });
+    const res = await fetch(`${rgwEndpoint}/admin/user?${new URLSearchParams(query)}`, {
+      method,
+      headers: signed.headers,
+    });
+    if (!res.ok && !(method === 'DELETE' && res.status === 404))
+      throw new Error(`RGW admin ${method} /admin/user: ${res.status} ${await res.text()}`);
   }
 
   async function deleteRole(name: string): Promise<void> {
@@ -226,28 +278,81 @@ async function create(): Promise<LocalAws> {
       const b = o.bucket ?? bucket;
       const prefix = o.prefix ?? unique('exp');
       const externalId = o.externalId === undefined ? `mz_${randomUUID()}_u${seq}` : o.externalId;
-      const principals = o.trustPrincipal === undefined ? [ferry.arn] : Array.isArray(o.trustPrincipal) ? o.trustPrincipal : [o.trustPrincipal];
-      const statement: Record<string, unknown> = { Effect: 'Allow', Principal: { AWS: principals }, Action: ['sts:AssumeRole'] };
-      if (externalId !== null) statement['Condition'] = { [o.externalIdOperator ?? 'StringEquals']: { 'sts:ExternalId': externalId } };
+      const principals =
+        o.trustPrincipal === undefined
+          ? [ferry.arn]
+          : Array.isArray(o.trustPrincipal)
+            ? o.trustPrincipal
+            : [o.trustPrincipal];
+      const statement: Record<string, unknown> = {
+        Effect: 'Allow',
+        Principal: { AWS: principals },
+        Action: ['sts:AssumeRole'],
+      };
+      if (externalId !== null)
+        statement['Condition'] = { [o.externalIdOperator ?? 'StringEquals']: { 'sts:ExternalId': externalId } };
       const trustPolicy = { Version: '2012-10-17', Statement: [statement] };
       const permissionPolicy = exportPolicy(b, prefix, o.omit, o.extraObjectActions);
       // RGW stores the intended trust policy as given; the STS front evaluates it.
-      await iam.send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: JSON.stringify(trustPolicy), MaxSessionDuration: o.maxSessionDuration }));
+      await iam.send(
+        new CreateRoleCommand({
+          RoleName: roleName,
+          AssumeRolePolicyDocument: JSON.stringify(trustPolicy),
+          MaxSessionDuration: o.maxSessionDuration,
+        }),
+      );
       roles.push(roleName);
-      await iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: 'ferry-export', PolicyDocument: JSON.stringify(permissionPolicy) }));
-      return { roleName, roleArn: `arn:aws:iam::${accountId}:role/${roleName}`, externalId, bucket: b, prefix, trustPolicy, permissionPolicy };
+      await iam.send(
+        new PutRolePolicyCommand({
+          RoleName: roleName,
+          PolicyName: 'ferry-export',
+          PolicyDocument: JSON.stringify(permissionPolicy),
+        }),
+      );
+      return {
+        roleName,
+        roleArn: `arn:aws:iam::${accountId}:role/${roleName}`,
+        externalId,
+        bucket: b,
+        prefix,
+        trustPolicy,
+        permissionPolicy,
+      };
     },
     async createUser(o = {}) {
       const userName = o.userName ?? unique('user');
-      const credentials = { accessKeyId: `LA${randomBytes(9).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(20).toString('hex') };
-      await adminOps('PUT', { uid: userName, 'display-name': userName, 'access-key': credentials.accessKeyId, 'secret-key': credentials.secretAccessKey });
+      const credentials = {
+        accessKeyId: `LA${randomBytes(9).toString('hex').toUpperCase()}`,
+        secretAccessKey: randomBytes(20).toString('hex'),
+      };
+      await adminOps('PUT', {
+        uid: userName,
+        'display-name': userName,
+        'access-key': credentials.accessKeyId,
+        'secret-key': credentials.secretAccessKey,
+      });
       users.push(userName);
-      const policy = o.policy === undefined ? exportPolicy(o.bucket ?? bucket, o.prefix ?? unique('exp'), o.omit) : o.policy;
-      if (policy !== null) await iam.send(new PutUserPolicyCommand({ UserName: userName, PolicyName: 'ferry-export', PolicyDocument: JSON.stringify(policy) }));
+      const policy =
+        o.policy === undefined ? exportPolicy(o.bucket ?? bucket, o.prefix ?? unique('exp'), o.omit) : o.policy;
+      if (policy !== null)
+        await iam.send(
+          new PutUserPolicyCommand({
+            UserName: userName,
+            PolicyName: 'ferry-export',
+            PolicyDocument: JSON.stringify(policy),
+          }),
+        );
       return { userName, arn: `arn:aws:iam::${accountId}:user/${userName}`, credentials };
     },
     s3: (credentials, endpoint = proxy.url) =>
-      new S3Client({ endpoint, region, credentials, forcePathStyle: true, maxAttempts: 1, requestChecksumCalculation: 'WHEN_REQUIRED' }),
+      new S3Client({
+        endpoint,
+        region,
+        credentials,
+        forcePathStyle: true,
+        maxAttempts: 1,
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+      }),
     sts: (credentials, endpoint = proxy.url) => new STSClient({ endpoint, region, credentials, maxAttempts: 1 }),
     async cleanup() {
       for (const r of roles.splice(0)) await deleteRole(r);

@@ -54,12 +54,15 @@ function uriEncode(s: string): string {
 
 function canonicalQuery(rawQuery: string): string {
   if (rawQuery === '') return '';
-  const pairs = rawQuery.split('&').filter((p) => p !== '').map((p) => {
-    const eq = p.indexOf('=');
-    const k = decodeURIComponent((eq < 0 ? p : p.slice(0, eq)).replace(/\+/g, ' '));
-    const v = eq < 0 ? '' : decodeURIComponent(p.slice(eq + 1).replace(/\+/g, ' '));
-    return [uriEncode(k), uriEncode(v)] as const;
-  });
+  const pairs = rawQuery
+    .split('&')
+    .filter((p) => p !== '')
+    .map((p) => {
+      const eq = p.indexOf('=');
+      const k = decodeURIComponent((eq < 0 ? p : p.slice(0, eq)).replace(/\+/g, ' '));
+      const v = eq < 0 ? '' : decodeURIComponent(p.slice(eq + 1).replace(/\+/g, ' '));
+      return [uriEncode(k), uriEncode(v)] as const;
+    });
   pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
   return pairs.map(([k, v]) => `${k}=${v}`).join('&');
 }
@@ -83,10 +86,20 @@ export function verifySigV4(
   now: number = Date.now(),
 ): VerifyResult {
   const amzDate = headerValue(req.headers, 'x-amz-date');
-  if (amzDate === undefined || !/^\d{8}T\d{6}Z$/.test(amzDate)) return { ok: false, reason: 'missing or malformed x-amz-date' };
-  if (amzDate.slice(0, 8) !== auth.date) return { ok: false, reason: 'credential scope date does not match x-amz-date' };
-  const t = Date.UTC(+amzDate.slice(0, 4), +amzDate.slice(4, 6) - 1, +amzDate.slice(6, 8), +amzDate.slice(9, 11), +amzDate.slice(11, 13), +amzDate.slice(13, 15));
-  if (Math.abs(now - t) > MAX_SKEW_MS) return { ok: false, reason: 'Signature expired: x-amz-date is more than 15 minutes from the server time' };
+  if (amzDate === undefined || !/^\d{8}T\d{6}Z$/.test(amzDate))
+    return { ok: false, reason: 'missing or malformed x-amz-date' };
+  if (amzDate.slice(0, 8) !== auth.date)
+    return { ok: false, reason: 'credential scope date does not match x-amz-date' };
+  const t = Date.UTC(
+    +amzDate.slice(0, 4),
+    +amzDate.slice(4, 6) - 1,
+    +amzDate.slice(6, 8),
+    +amzDate.slice(9, 11),
+    +amzDate.slice(11, 13),
+    +amzDate.slice(13, 15),
+  );
+  if (Math.abs(now - t) > MAX_SKEW_MS)
+    return { ok: false, reason: 'Signature expired: x-amz-date is more than 15 minutes from the server time' };
   if (!auth.signedHeaders.includes('host')) return { ok: false, reason: 'host is not a signed header' };
   const q = req.url.indexOf('?');
   const path = q < 0 ? req.url : req.url.slice(0, q);
@@ -95,14 +108,25 @@ export function verifySigV4(
     .map((h) => `${h}:${(headerValue(req.headers, h) ?? '').trim().replace(/\s+/g, ' ')}\n`)
     .join('');
   const payloadHash = headerValue(req.headers, 'x-amz-content-sha256') ?? hex(req.body);
-  const canonicalRequest = [req.method, path, canonicalQuery(query), canonicalHeaders, auth.signedHeaders.join(';'), payloadHash].join('\n');
+  const canonicalRequest = [
+    req.method,
+    path,
+    canonicalQuery(query),
+    canonicalHeaders,
+    auth.signedHeaders.join(';'),
+    payloadHash,
+  ].join('\n');
   const scope = `${auth.date}/${auth.region}/${auth.service}/aws4_request`;
   const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, hex(canonicalRequest)].join('\n');
   const key = hmac(hmac(hmac(hmac('AWS4' + secret, auth.date), auth.region), auth.service), 'aws4_request');
   const expected = createHmac('sha256', key).update(stringToSign).digest();
   const given = Buffer.from(auth.signature, 'hex');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    return { ok: false, reason: 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.' };
+    return {
+      ok: false,
+      reason:
+        'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
+    };
   }
   return { ok: true };
 }

@@ -17,7 +17,15 @@ import http from 'node:http';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { IAMClient, GetRoleCommand, CreateRoleCommand, ListRolePoliciesCommand, GetRolePolicyCommand, PutRolePolicyCommand, DeleteRolePolicyCommand } from '@aws-sdk/client-iam';
+import {
+  IAMClient,
+  GetRoleCommand,
+  CreateRoleCommand,
+  ListRolePoliciesCommand,
+  GetRolePolicyCommand,
+  PutRolePolicyCommand,
+  DeleteRolePolicyCommand,
+} from '@aws-sdk/client-iam';
 import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '@aws-crypto/sha256-js';
@@ -74,7 +82,13 @@ interface Session {
 }
 
 class StsError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) { super(message); }
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 class SessionStore {
@@ -89,11 +103,18 @@ class SessionStore {
     if (hit || !this.file) return hit;
     // Another front (another test process) may have issued it.
     let text = '';
-    try { text = readFileSync(this.file, 'utf8'); } catch { return undefined; }
+    try {
+      text = readFileSync(this.file, 'utf8');
+    } catch {
+      return undefined;
+    }
     for (const line of text.split('\n')) {
       if (line === '') continue;
       const s = JSON.parse(line) as Session;
-      if (s.accessKeyId === accessKeyId) { this.byKey.set(accessKeyId, s); return s; }
+      if (s.accessKeyId === accessKeyId) {
+        this.byKey.set(accessKeyId, s);
+        return s;
+      }
     }
     return undefined;
   }
@@ -106,8 +127,18 @@ interface Caller {
 
 export async function startStsFront(opts: StsFrontOptions): Promise<StsFront> {
   const rgw = new URL(opts.rgwEndpoint);
-  const iam = new IAMClient({ endpoint: opts.rgwEndpoint, region: opts.region, credentials: opts.admin, maxAttempts: 2 });
-  const sts = new STSClient({ endpoint: opts.rgwEndpoint, region: opts.region, credentials: opts.admin, maxAttempts: 2 });
+  const iam = new IAMClient({
+    endpoint: opts.rgwEndpoint,
+    region: opts.region,
+    credentials: opts.admin,
+    maxAttempts: 2,
+  });
+  const sts = new STSClient({
+    endpoint: opts.rgwEndpoint,
+    region: opts.region,
+    credentials: opts.admin,
+    maxAttempts: 2,
+  });
   const adminSigner = new SignatureV4({ credentials: opts.admin, region: opts.region, service: 's3', sha256: Sha256 });
   const sessions = new SessionStore(opts.sessionsFile);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
@@ -117,8 +148,18 @@ export async function startStsFront(opts: StsFrontOptions): Promise<StsFront> {
   // RGW admin ops API: GET /admin/user?access-key=... returns the user and its keys
   // (https://docs.ceph.com/en/pacific/radosgw/adminops/#get-user-info).
   async function userByAccessKey(accessKeyId: string): Promise<{ uid: string; secret: string } | undefined> {
-    const signed = await adminSigner.sign({ method: 'GET', protocol: 'http:', hostname: rgw.hostname, port: Number(rgw.port), path: '/admin/user', query: { 'access-key': accessKeyId }, headers: { host: rgw.host } });
-    const res = await fetch(`${opts.rgwEndpoint}/admin/user?access-key=${encodeURIComponent(accessKeyId)}`, { headers: signed.headers });
+    const signed = await adminSigner.sign({
+      method: 'GET',
+      protocol: 'http:',
+      hostname: rgw.hostname,
+      port: Number(rgw.port),
+      path: '/admin/user',
+      query: { 'access-key': accessKeyId },
+      headers: { host: rgw.host },
+    });
+    const res = await fetch(`${opts.rgwEndpoint}/admin/user?access-key=${encodeURIComponent(accessKeyId)}`, {
+      headers: signed.headers,
+    });
     // RGW 16 answers an unknown access key with 403 AccessDenied (not 404).
     if (res.status === 404 || res.status === 403) return undefined;
     if (!res.ok) throw new StsError(500, 'InternalFailure', `RGW admin API answered ${res.status}`);
@@ -137,16 +178,25 @@ export async function startStsFront(opts: StsFrontOptions): Promise<StsFront> {
       if (headerValue(req.headers, 'x-amz-security-token') !== session.sessionToken) {
         throw new StsError(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
       }
-      if (Date.now() >= session.expiresAt) throw new StsError(400, 'ExpiredToken', 'The security token included in the request is expired');
+      if (Date.now() >= session.expiresAt)
+        throw new StsError(400, 'ExpiredToken', 'The security token included in the request is expired');
       secret = session.secretAccessKey;
-      caller = { arn: `arn:aws:sts::${acct}:assumed-role/${session.roleName}/${session.sessionName}`, userId: `${session.roleName}:${session.sessionName}` };
+      caller = {
+        arn: `arn:aws:sts::${acct}:assumed-role/${session.roleName}/${session.sessionName}`,
+        userId: `${session.roleName}:${session.sessionName}`,
+      };
     } else {
       const user = await userByAccessKey(auth.accessKeyId);
-      if (!user) throw new StsError(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
+      if (!user)
+        throw new StsError(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
       secret = user.secret;
       caller = { arn: `arn:aws:iam::${acct}:user/${user.uid}`, userId: user.uid };
     }
-    const v = verifySigV4({ method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body }, auth, secret);
+    const v = verifySigV4(
+      { method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body },
+      auth,
+      secret,
+    );
     if (!v.ok) throw new StsError(403, 'SignatureDoesNotMatch', v.reason);
     return caller;
   }
@@ -155,14 +205,24 @@ export async function startStsFront(opts: StsFrontOptions): Promise<StsFront> {
   // enforces the intended role's permissions on the twin's sessions.
   async function syncTwin(roleName: string): Promise<string> {
     const twin = `${roleName}-twin`;
-    const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: ['arn:aws:iam:::user/admin'] }, Action: ['sts:AssumeRole'] }] };
-    const status = (e: unknown): number | undefined => (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    const trust = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: ['arn:aws:iam:::user/admin'] }, Action: ['sts:AssumeRole'] }],
+    };
+    const status = (e: unknown): number | undefined =>
+      (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     try {
       await iam.send(new GetRoleCommand({ RoleName: twin }));
     } catch (e) {
       if (status(e) !== 404) throw e;
       try {
-        await iam.send(new CreateRoleCommand({ RoleName: twin, AssumeRolePolicyDocument: JSON.stringify(trust), Description: `local-aws twin of ${roleName}` }));
+        await iam.send(
+          new CreateRoleCommand({
+            RoleName: twin,
+            AssumeRolePolicyDocument: JSON.stringify(trust),
+            Description: `local-aws twin of ${roleName}`,
+          }),
+        );
       } catch (e2) {
         // Another front created it meanwhile (RGW: 409 EntityAlreadyExists, unparsed by the SDK).
         if (status(e2) !== 409 && (e2 as Error).name !== 'EntityAlreadyExists') throw e2;
@@ -173,8 +233,11 @@ export async function startStsFront(opts: StsFrontOptions): Promise<StsFront> {
       iam.send(new ListRolePoliciesCommand({ RoleName: twin })).then((r) => r.PolicyNames ?? []),
     ]);
     for (const name of want) {
-      const doc = (await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: name }))).PolicyDocument ?? '';
-      await iam.send(new PutRolePolicyCommand({ RoleName: twin, PolicyName: name, PolicyDocument: decodeURIComponent(doc) }));
+      const doc =
+        (await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: name }))).PolicyDocument ?? '';
+      await iam.send(
+        new PutRolePolicyCommand({ RoleName: twin, PolicyName: name, PolicyDocument: decodeURIComponent(doc) }),
+      );
     }
     for (const name of have.filter((n) => !want.includes(n))) {
       await iam.send(new DeleteRolePolicyCommand({ RoleName: twin, PolicyName: name }));
@@ -187,8 +250,17 @@ export async function startStsFront(opts: StsFrontOptions): Promise<StsFront> {
     const sessionName = form.get('RoleSessionName') ?? '';
     const m = /^arn:aws:iam::(\d{12})?:role\/(?:[\w+=,.@/-]*\/)?([\w+=,.@-]{1,64})$/.exec(roleArn);
     if (!m) throw new StsError(400, 'ValidationError', `${roleArn} is invalid`);
-    if (!/^[\w+=,.@-]{2,64}$/.test(sessionName)) throw new StsError(400, 'ValidationError', `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint`);
-    const denied = new StsError(403, 'AccessDenied', `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
+    if (!/^[\w+=,.@-]{2,64}$/.test(sessionName))
+      throw new StsError(
+        400,
+        'ValidationError',
+        `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint`,
+      );
+    const denied = new StsError(
+      403,
+      'AccessDenied',
+      `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
+    );
     if (m[1] !== undefined && m[1] !== acct) throw denied;
     const roleName = m[2]!;
     let role;
@@ -200,19 +272,43 @@ export async function startStsFront(opts: StsFrontOptions): Promise<StsFront> {
       throw e;
     }
     const policy = JSON.parse(decodeURIComponent(role?.AssumeRolePolicyDocument ?? '{}')) as unknown;
-    const decision = evaluateTrust(policy, { callerArn: caller.arn, accountId: acct, externalId: form.get('ExternalId') ?? undefined });
+    const decision = evaluateTrust(policy, {
+      callerArn: caller.arn,
+      accountId: acct,
+      externalId: form.get('ExternalId') ?? undefined,
+    });
     if (!decision.allow) throw denied;
     const max = role?.MaxSessionDuration ?? DEFAULT_DURATION_S;
-    const duration = form.has('DurationSeconds') ? Number(form.get('DurationSeconds')) : Math.min(DEFAULT_DURATION_S, max);
+    const duration = form.has('DurationSeconds')
+      ? Number(form.get('DurationSeconds'))
+      : Math.min(DEFAULT_DURATION_S, max);
     if (!Number.isInteger(duration) || duration < minDuration || duration > max) {
-      throw new StsError(400, 'ValidationError', `The requested DurationSeconds exceeds the MaxSessionDuration set for this role, or is below ${minDuration}.`);
+      throw new StsError(
+        400,
+        'ValidationError',
+        `The requested DurationSeconds exceeds the MaxSessionDuration set for this role, or is below ${minDuration}.`,
+      );
     }
     const twin = await syncTwin(roleName);
-    const out = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam:::role/${twin}`, RoleSessionName: sessionName, DurationSeconds: Math.max(duration, RGW_MIN_DURATION_S) }));
+    const out = await sts.send(
+      new AssumeRoleCommand({
+        RoleArn: `arn:aws:iam:::role/${twin}`,
+        RoleSessionName: sessionName,
+        DurationSeconds: Math.max(duration, RGW_MIN_DURATION_S),
+      }),
+    );
     const c = out.Credentials;
-    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new StsError(500, 'InternalFailure', 'RGW returned no credentials');
+    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken)
+      throw new StsError(500, 'InternalFailure', 'RGW returned no credentials');
     const expiresAt = Date.now() + duration * 1000;
-    sessions.add({ accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, roleName, sessionName, expiresAt });
+    sessions.add({
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      sessionToken: c.SessionToken,
+      roleName,
+      sessionName,
+      expiresAt,
+    });
     const arn = `arn:aws:sts::${acct}:assumed-role/${roleName}/${sessionName}`;
     return `<AssumeRoleResponse xmlns="${STS_NS}"><AssumeRoleResult><Credentials><AccessKeyId>${xmlEscape(c.AccessKeyId)}</AccessKeyId><SecretAccessKey>${xmlEscape(c.SecretAccessKey)}</SecretAccessKey><SessionToken>${xmlEscape(c.SessionToken)}</SessionToken><Expiration>${new Date(expiresAt).toISOString()}</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>${xmlEscape(`${roleName}:${sessionName}`)}</AssumedRoleId><Arn>${xmlEscape(arn)}</Arn></AssumedRoleUser><PackedPolicySize>0</PackedPolicySize></AssumeRoleResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></AssumeRoleResponse>`;
   }
@@ -236,7 +332,12 @@ export async function startStsFront(opts: StsFrontOptions): Promise<StsFront> {
     let xml: string;
     if (action === 'AssumeRole') xml = await assumeRole(caller, form);
     else if (action === 'GetCallerIdentity') xml = getCallerIdentity(caller);
-    else throw new StsError(400, 'InvalidAction', `Could not find operation ${action ?? ''} for version 2011-06-15 (the local STS front answers AssumeRole and GetCallerIdentity)`);
+    else
+      throw new StsError(
+        400,
+        'InvalidAction',
+        `Could not find operation ${action ?? ''} for version 2011-06-15 (the local STS front answers AssumeRole and GetCallerIdentity)`,
+      );
     res.writeHead(200, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(xml) });
     res.end(xml);
   }
@@ -255,24 +356,31 @@ export async function startStsFront(opts: StsFrontOptions): Promise<StsFront> {
         return;
       }
     }
-    const up = http.request({ host: rgw.hostname, port: rgw.port, method: req.method, path: req.url, headers: req.headers, agent }, (ur) => {
-      res.writeHead(ur.statusCode ?? 502, ur.rawHeaders);
-      ur.pipe(res);
-      ur.on('error', () => res.destroy());
-    });
+    const up = http.request(
+      { host: rgw.hostname, port: rgw.port, method: req.method, path: req.url, headers: req.headers, agent },
+      (ur) => {
+        res.writeHead(ur.statusCode ?? 502, ur.rawHeaders);
+        ur.pipe(res);
+        ur.on('error', () => res.destroy());
+      },
+    );
     up.on('error', () => res.destroy());
     req.pipe(up);
     req.on('error', () => up.destroy());
-    res.on('close', () => { if (!res.writableFinished) up.destroy(); });
+    res.on('close', () => {
+      if (!res.writableFinished) up.destroy();
+    });
   }
 
   const server = await startLocalServer((req, res) => {
     const auth = parseAuthorization(headerValue(req.headers, 'authorization'));
     if (req.method === 'POST' && auth?.service === 'sts') {
       handleSts(req, res).catch((e: unknown) => {
-        const err = e instanceof StsError ? e : new StsError(500, 'InternalFailure', String((e as Error)?.message ?? e));
+        const err =
+          e instanceof StsError ? e : new StsError(500, 'InternalFailure', String((e as Error)?.message ?? e));
         const xml = stsErrorXml(err.code, err.message, err.status >= 500 ? 'Receiver' : 'Sender');
-        if (!res.headersSent) res.writeHead(err.status, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(xml) });
+        if (!res.headersSent)
+          res.writeHead(err.status, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(xml) });
         res.end(xml);
       });
       return;
@@ -299,23 +407,34 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { startFaultProxy } = await import('./fault-proxy.js');
   const env = (k: string): string => {
     const v = process.env[k];
-    if (!v) { console.error(`sts-front: ${k} is not set; run eval "$(npm run -s local-aws -- up)" first`); process.exit(2); }
+    if (!v) {
+      console.error(`sts-front: ${k} is not set; run eval "$(npm run -s local-aws -- up)" first`);
+      process.exit(2);
+    }
     return v;
   };
   const dir = env('AWS_LOCAL_DIR');
   const front = await startStsFront({
     rgwEndpoint: env('AWS_LOCAL_RGW_ENDPOINT'),
-    admin: { accessKeyId: env('AWS_LOCAL_ADMIN_ACCESS_KEY_ID'), secretAccessKey: env('AWS_LOCAL_ADMIN_SECRET_ACCESS_KEY') },
+    admin: {
+      accessKeyId: env('AWS_LOCAL_ADMIN_ACCESS_KEY_ID'),
+      secretAccessKey: env('AWS_LOCAL_ADMIN_SECRET_ACCESS_KEY'),
+    },
     accountId: env('AWS_LOCAL_ACCOUNT_ID'),
     region: env('AWS_REGION'),
     sessionsFile: `${dir}/sessions.jsonl`,
   });
   const gw = new URL(env('AWS_LOCAL_GATEWAY_ENDPOINT'));
   const proxy = await startFaultProxy({ upstream: front.url, port: Number(gw.port) });
-  console.error(`sts-front: S3 + STS on ${proxy.url} (fault admin: ${proxy.url}/_faults), forwarding to RGW at ${process.env['AWS_LOCAL_RGW_ENDPOINT']}`);
+  console.error(
+    `sts-front: S3 + STS on ${proxy.url} (fault admin: ${proxy.url}/_faults), forwarding to RGW at ${process.env['AWS_LOCAL_RGW_ENDPOINT']}`,
+  );
   // The servers are unref'd for tests; standalone, this timer keeps the process up until a signal.
   const keepAlive = setInterval(() => undefined, 1 << 30);
-  const stop = (): void => { clearInterval(keepAlive); void Promise.all([proxy.close(), front.close()]).then(() => process.exit(0)); };
+  const stop = (): void => {
+    clearInterval(keepAlive);
+    void Promise.all([proxy.close(), front.close()]).then(() => process.exit(0));
+  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }

@@ -38,15 +38,21 @@ function principalMatches(p: string, req: TrustRequest): boolean {
 
 // StringLike: `*` any run of characters, `?` exactly one; case-sensitive.
 function like(pattern: string, value: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${re}$`, 's').test(value);
 }
 
 function contextValue(key: string, req: TrustRequest): string | undefined {
   switch (key.toLowerCase()) {
-    case 'sts:externalid': return req.externalId;
-    case 'aws:principalarn': return req.callerArn;
-    default: return undefined;
+    case 'sts:externalid':
+      return req.externalId;
+    case 'aws:principalarn':
+      return req.callerArn;
+    default:
+      return undefined;
   }
 }
 
@@ -68,11 +74,20 @@ function conditionHolds(cond: Json, req: TrustRequest): { ok: boolean; why?: str
       }
       let ok: boolean;
       switch (base) {
-        case 'StringEquals': ok = patterns.includes(value); break;
-        case 'StringNotEquals': ok = !patterns.includes(value); break;
-        case 'StringLike': ok = patterns.some((p) => like(p, value)); break;
-        case 'StringNotLike': ok = !patterns.some((p) => like(p, value)); break;
-        default: return { ok: false, why: `condition operator ${op} is not supported by the local STS front` };
+        case 'StringEquals':
+          ok = patterns.includes(value);
+          break;
+        case 'StringNotEquals':
+          ok = !patterns.includes(value);
+          break;
+        case 'StringLike':
+          ok = patterns.some((p) => like(p, value));
+          break;
+        case 'StringNotLike':
+          ok = !patterns.some((p) => like(p, value));
+          break;
+        default:
+          return { ok: false, why: `condition operator ${op} is not supported by the local STS front` };
       }
       if (!ok) return { ok: false, why: `${op} on ${key} does not match` };
     }
@@ -93,10 +108,14 @@ export function evaluateTrust(policy: Json, req: TrustRequest): TrustDecision {
     if (typeof st !== 'object' || st === null) continue;
     const s = st as { Effect?: string; Principal?: Json; Action?: Json; Condition?: Json };
     if (!actionMatches(s.Action)) continue;
-    const principals = s.Principal === '*' ? ['*'] : asArray((s.Principal as { AWS?: Json } | undefined)?.AWS).map(String);
+    const principals =
+      s.Principal === '*' ? ['*'] : asArray((s.Principal as { AWS?: Json } | undefined)?.AWS).map(String);
     if (!principals.some((p) => principalMatches(p, req))) continue;
     const c = conditionHolds(s.Condition, req);
-    if (!c.ok) { lastWhy = c.why ?? lastWhy; continue; }
+    if (!c.ok) {
+      lastWhy = c.why ?? lastWhy;
+      continue;
+    }
     if (s.Effect === 'Deny') return { allow: false, why: 'explicitly denied' };
     if (s.Effect === 'Allow') allowed = true;
   }

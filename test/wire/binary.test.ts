@@ -55,9 +55,18 @@ describe('binary formats', () => {
   }
 
   test('other text spellings normalize', () => {
-    assert.equal(binaryToText(OID.timestamptz, textToBinary(OID.timestamptz, '2010-10-10 10:10:10.25+02'), 0), '2010-10-10 08:10:10.25+00');
-    assert.equal(binaryToText(OID.timestamptz, textToBinary(OID.timestamptz, '2010-10-10T10:10:10-05:30'), 0), '2010-10-10 15:40:10+00');
-    assert.equal(binaryToText(OID.timestamp, textToBinary(OID.timestamp, '0001-01-01 00:00:00 BC'), 0), '0001-01-01 00:00:00 BC');
+    assert.equal(
+      binaryToText(OID.timestamptz, textToBinary(OID.timestamptz, '2010-10-10 10:10:10.25+02'), 0),
+      '2010-10-10 08:10:10.25+00',
+    );
+    assert.equal(
+      binaryToText(OID.timestamptz, textToBinary(OID.timestamptz, '2010-10-10T10:10:10-05:30'), 0),
+      '2010-10-10 15:40:10+00',
+    );
+    assert.equal(
+      binaryToText(OID.timestamp, textToBinary(OID.timestamp, '0001-01-01 00:00:00 BC'), 0),
+      '0001-01-01 00:00:00 BC',
+    );
     assert.equal(binaryToText(OID.date, textToBinary(OID.date, '0044-03-15 BC'), 0), '0044-03-15 BC');
     assert.equal(binaryToText(OID.date, textToBinary(OID.date, '0001-01-01'), 0), '0001-01-01');
     assert.equal(binaryToText(OID.numeric, textToBinary(OID.numeric, '1.5e3'), 0), '1500');
@@ -65,8 +74,14 @@ describe('binary formats', () => {
     assert.equal(binaryToText(OID.bool, textToBinary(OID.bool, 'true'), 0), 't');
     assert.deepEqual(textToBinary(OID.bytea, 'a\\000\\\\'), Buffer.from([0x61, 0, 0x5c]));
     assert.deepEqual(textToBinary(OID.bytea, 'é😀\\001'), Buffer.concat([Buffer.from('é😀'), Buffer.from([1])]));
-    assert.throws(() => textToBinary(OID.bytea, 'a\\9'), (e: SqlError) => e.code === '22P02');
-    assert.equal(binaryToText(OID.interval, textToBinary(OID.interval, '2 years 1 month 1 week'), 0), '2 years 1 mon 7 days');
+    assert.throws(
+      () => textToBinary(OID.bytea, 'a\\9'),
+      (e: SqlError) => e.code === '22P02',
+    );
+    assert.equal(
+      binaryToText(OID.interval, textToBinary(OID.interval, '2 years 1 month 1 week'), 0),
+      '2 years 1 mon 7 days',
+    );
     assert.equal(binaryToText(OID.float4, textToBinary(OID.float4, '3.4028235e38'), 0), '3.4028235e+38');
   });
 
@@ -83,13 +98,28 @@ describe('binary formats', () => {
       () => binaryToText(OID.int4, Buffer.from([1, 2]), 1),
       (e: SqlError) => e.code === '22P03' && e.message === 'incorrect binary data format in bind parameter 2',
     );
-    assert.throws(() => binaryToText(OID.numeric, Buffer.from([0, 5, 0, 0, 0, 0, 0, 0]), 0), (e: SqlError) => e.code === '22P03');
+    assert.throws(
+      () => binaryToText(OID.numeric, Buffer.from([0, 5, 0, 0, 0, 0, 0, 0]), 0),
+      (e: SqlError) => e.code === '22P03',
+    );
   });
 
   test('bad text values are reported, not mis-encoded', () => {
-    assert.throws(() => textToBinary(OID.int2, '40000'), (e: SqlError) => e.code === '22003');
-    assert.throws(() => textToBinary(OID.int4, '1.5'), (e: SqlError) => e.code === '22P02');
-    assert.throws(() => textToBinary(OID.uuid, 'nope'), (e: SqlError) => e.code === '22P02');
-    assert.throws(() => textToBinary(OID.timestamp, '2010-13-01 00:00:00'), (e: SqlError) => e.code === '22P02');
+    assert.throws(
+      () => textToBinary(OID.int2, '40000'),
+      (e: SqlError) => e.code === '22003',
+    );
+    assert.throws(
+      () => textToBinary(OID.int4, '1.5'),
+      (e: SqlError) => e.code === '22P02',
+    );
+    assert.throws(
+      () => textToBinary(OID.uuid, 'nope'),
+      (e: SqlError) => e.code === '22P02',
+    );
+    assert.throws(
+      () => textToBinary(OID.timestamp, '2010-13-01 00:00:00'),
+      (e: SqlError) => e.code === '22P02',
+    );
   });
 });

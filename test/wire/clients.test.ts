@@ -23,7 +23,15 @@ function pgClient(): pg.Client {
 }
 
 function pgjs(opts: postgres.Options<Record<string, never>> = {}): postgres.Sql {
-  return postgres({ host: '127.0.0.1', port: wire.server.port, user: 'materialize', database: 'materialize', max: 1, fetch_types: false, ...opts });
+  return postgres({
+    host: '127.0.0.1',
+    port: wire.server.port,
+    user: 'materialize',
+    database: 'materialize',
+    max: 1,
+    fetch_types: false,
+    ...opts,
+  });
 }
 
 describe('node-postgres', () => {
@@ -214,13 +222,22 @@ describe('raw extended protocol', () => {
     const session = coord.last();
     c.send(fe.parse('s1', 'select series 5'), fe.bind('p1', 's1', []), fe.execute('p1', 2), fe.flush());
     let msgs = await c.until('s');
-    assert.deepEqual(msgs.map((m) => m.type), ['1', '2', 'D', 'D', 's']);
+    assert.deepEqual(
+      msgs.map((m) => m.type),
+      ['1', '2', 'D', 'D', 's'],
+    );
     c.send(fe.execute('p1', 2), fe.flush());
     msgs = await c.until('s');
-    assert.deepEqual(msgs.slice(0, 2).map((m) => dataRowValues(m.body)[0]?.toString()), ['3', '4']);
+    assert.deepEqual(
+      msgs.slice(0, 2).map((m) => dataRowValues(m.body)[0]?.toString()),
+      ['3', '4'],
+    );
     c.send(fe.execute('p1', 2), fe.sync());
     msgs = await c.until('Z');
-    assert.deepEqual(msgs.map((m) => m.type), ['D', 'C', 'Z']);
+    assert.deepEqual(
+      msgs.map((m) => m.type),
+      ['D', 'C', 'Z'],
+    );
     assert.equal(msgs[1]!.body.toString('utf8', 0, msgs[1]!.body.length - 1), 'SELECT 1');
     assert.equal(session.streams.length, 1);
     assert.equal(session.streams[0]!.closed, true);
@@ -235,7 +252,10 @@ describe('raw extended protocol', () => {
     const { c } = await RawClient.login(wire.server.port);
     c.send(fe.parse('', 'select types'), fe.bind('', '', [], [], [1]), fe.describe('P', ''), fe.execute(''), fe.sync());
     const msgs = await c.until('Z');
-    assert.deepEqual(msgs.map((m) => m.type), ['1', '2', 'T', 'D', 'C', 'Z']);
+    assert.deepEqual(
+      msgs.map((m) => m.type),
+      ['1', '2', 'T', 'D', 'C', 'Z'],
+    );
     const values = dataRowValues(msgs[3]!.body);
     TYPED.forEach(([name, oid, text], i) => {
       assert.equal(binaryToText(oid, values[i]!, i), text, name);
@@ -250,7 +270,13 @@ describe('raw extended protocol', () => {
     c.send(
       fe.parse('', 'select $1::int4, $2::text'),
       fe.describe('S', ''),
-      fe.bind('', '', ['\x00\x00\x00\x07', 'hi'].map((s) => Buffer.from(s, 'latin1')), [1, 0], [1, 0]),
+      fe.bind(
+        '',
+        '',
+        ['\x00\x00\x00\x07', 'hi'].map((s) => Buffer.from(s, 'latin1')),
+        [1, 0],
+        [1, 0],
+      ),
       fe.describe('P', ''),
       fe.execute(''),
       fe.parse('ins', 'insert x'),
@@ -258,7 +284,10 @@ describe('raw extended protocol', () => {
       fe.sync(),
     );
     const msgs = await c.until('Z');
-    assert.deepEqual(msgs.map((m) => m.type), ['1', 't', 'T', '2', 'T', 'D', 'C', '1', 't', 'n', 'Z']);
+    assert.deepEqual(
+      msgs.map((m) => m.type),
+      ['1', 't', 'T', '2', 'T', 'D', 'C', '1', 't', 'n', 'Z'],
+    );
     const paramDesc = msgs[1]!.body;
     assert.deepEqual([paramDesc.readInt16BE(0), paramDesc.readInt32BE(2), paramDesc.readInt32BE(6)], [2, 23, 25]);
     const [v1, v2] = dataRowValues(msgs[5]!.body);
@@ -271,7 +300,10 @@ describe('raw extended protocol', () => {
     const { c } = await RawClient.login(wire.server.port);
     c.send(fe.bind('', 'missing', []), fe.execute(''), fe.parse('', 'select 1'), fe.sync(), fe.query('select 9'));
     const msgs = await c.until('Z');
-    assert.deepEqual(msgs.map((m) => m.type), ['E', 'Z']);
+    assert.deepEqual(
+      msgs.map((m) => m.type),
+      ['E', 'Z'],
+    );
     assert.equal(errorFields(msgs[0]!.body)['C'], '26000');
     const next = await c.until('Z');
     assert.equal(dataRowValues(next[1]!.body)[0]?.toString(), '9');
@@ -301,7 +333,10 @@ describe('raw extended protocol', () => {
     msgs = await c.until('Z');
     assert.equal(errorFields(msgs[0]!.body)['C'], '22P02');
     msgs = await c.until('Z');
-    assert.deepEqual(msgs.map((m) => m.type), ['T', 'D', 'C', 'Z']);
+    assert.deepEqual(
+      msgs.map((m) => m.type),
+      ['T', 'D', 'C', 'Z'],
+    );
     c.destroy();
   });
 
@@ -309,9 +344,18 @@ describe('raw extended protocol', () => {
     const { c } = await RawClient.login(wire.server.port);
     c.send(fe.query('copy t to stdout'));
     const msgs = await c.until('Z');
-    assert.deepEqual(msgs.map((m) => m.type), ['H', 'd', 'd', 'd', 'c', 'C', 'Z']);
+    assert.deepEqual(
+      msgs.map((m) => m.type),
+      ['H', 'd', 'd', 'd', 'c', 'C', 'Z'],
+    );
     assert.deepEqual([msgs[0]!.body[0], msgs[0]!.body.readInt16BE(1)], [0, 2]);
-    assert.equal(msgs.slice(1, 4).map((m) => m.body.toString()).join(''), '1\ta\n2\tb\n3\t\\N\n');
+    assert.equal(
+      msgs
+        .slice(1, 4)
+        .map((m) => m.body.toString())
+        .join(''),
+      '1\ta\n2\tb\n3\t\\N\n',
+    );
     c.destroy();
   });
 
@@ -319,14 +363,20 @@ describe('raw extended protocol', () => {
     const { c } = await RawClient.login(wire.server.port);
     c.send(fe.parse('s', 'select 1'), fe.parse('s', 'select 2'), fe.sync());
     let msgs = await c.until('Z');
-    assert.deepEqual(msgs.map((m) => m.type), ['1', 'E', 'Z']);
+    assert.deepEqual(
+      msgs.map((m) => m.type),
+      ['1', 'E', 'Z'],
+    );
     assert.equal(errorFields(msgs[1]!.body)['M'], 'prepared statement "s" already exists');
     c.send(fe.bind('p', 's', []), fe.bind('p', 's', []), fe.sync());
     msgs = await c.until('Z');
     assert.equal(errorFields(msgs[1]!.body)['C'], '42P03');
     c.send(fe.close('S', 's'), fe.close('P', 'nothing'), fe.describe('S', 's'), fe.sync());
     msgs = await c.until('Z');
-    assert.deepEqual(msgs.map((m) => m.type), ['3', '3', 'E', 'Z']);
+    assert.deepEqual(
+      msgs.map((m) => m.type),
+      ['3', '3', 'E', 'Z'],
+    );
     assert.equal(errorFields(msgs[2]!.body)['C'], '26000');
     c.send(fe.execute('gone'), fe.sync());
     msgs = await c.until('Z');
@@ -338,7 +388,10 @@ describe('raw extended protocol', () => {
     const { c } = await RawClient.login(wire.server.port);
     c.send(fe.parse('', 'select $1::int4'), fe.bind('', '', []), fe.sync());
     let msgs = await c.until('Z');
-    assert.equal(errorFields(msgs[1]!.body)['M'], 'bind message supplies 0 parameters, but prepared statement "" requires 1');
+    assert.equal(
+      errorFields(msgs[1]!.body)['M'],
+      'bind message supplies 0 parameters, but prepared statement "" requires 1',
+    );
     c.send(fe.parse('', 'select $1::int4'), fe.bind('', '', [Buffer.from([1])], [1]), fe.sync());
     msgs = await c.until('Z');
     assert.equal(errorFields(msgs[1]!.body)['M'], 'incorrect binary data format in bind parameter 1');

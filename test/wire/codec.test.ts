@@ -18,7 +18,7 @@ const SAMPLES: [string, Buffer][] = [
   ['execute', fe.execute('portal', 10)],
   ['sync', fe.sync()],
   ['copy data', fe.copyData('1\tå\n')],
-  ['utf-8 query', fe.query('select \'ñ€😀\'')],
+  ['utf-8 query', fe.query("select 'ñ€😀'")],
 ];
 
 /** The frames a reader yields for the given chunks, after the startup phase. */
@@ -57,7 +57,10 @@ describe('FrameReader', () => {
   test('every pair of messages split at every byte boundary', () => {
     const both = Buffer.concat([SAMPLES[3]![1], SAMPLES[1]![1]]);
     for (let i = 0; i <= both.length; i++) {
-      assert.deepEqual(readAll([both.subarray(0, i), both.subarray(i)]), [expected(SAMPLES[3]![1]), expected(SAMPLES[1]![1])]);
+      assert.deepEqual(readAll([both.subarray(0, i), both.subarray(i)]), [
+        expected(SAMPLES[3]![1]),
+        expected(SAMPLES[1]![1]),
+      ]);
     }
   });
 
@@ -82,7 +85,10 @@ describe('FrameReader', () => {
     const r = new FrameReader(1000);
     r.startup = false;
     r.push(fe.header('Q', 0x7fffffff));
-    assert.throws(() => r.next(), (e: SqlError) => e.code === '54000' && e.message === 'message too large');
+    assert.throws(
+      () => r.next(),
+      (e: SqlError) => e.code === '54000' && e.message === 'message too large',
+    );
     const ok = new FrameReader(1000);
     ok.startup = false;
     ok.push(fe.header('Q', 1004));
@@ -92,7 +98,10 @@ describe('FrameReader', () => {
   test('startup packets are capped at 10000 bytes whatever the message cap', () => {
     const r = new FrameReader(1 << 20);
     r.push(Buffer.from([0, 0, 0x30, 0]));
-    assert.throws(() => r.next(), (e: SqlError) => e.code === '54000');
+    assert.throws(
+      () => r.next(),
+      (e: SqlError) => e.code === '54000',
+    );
   });
 
   test('a declared length below 4 is a protocol violation', () => {
@@ -100,7 +109,10 @@ describe('FrameReader', () => {
       const r = new FrameReader(1000);
       r.startup = false;
       r.push(fe.header('Q', len));
-      assert.throws(() => r.next(), (e: SqlError) => e.code === '08P01');
+      assert.throws(
+        () => r.next(),
+        (e: SqlError) => e.code === '08P01',
+      );
     }
   });
 });
@@ -111,9 +123,18 @@ describe('BodyReader', () => {
     assert.equal(r.cstring(), 'ab');
     assert.equal(r.i16(), 7);
     assert.equal(r.i32(), 9);
-    assert.throws(() => r.i8(), (e: SqlError) => e.code === '08P01');
-    assert.throws(() => new BodyReader(Buffer.from('no terminator')).cstring(), (e: SqlError) => e.code === '08P01');
-    assert.throws(() => new BodyReader(Buffer.alloc(2)).bytes(-1), (e: SqlError) => e.code === '08P01');
+    assert.throws(
+      () => r.i8(),
+      (e: SqlError) => e.code === '08P01',
+    );
+    assert.throws(
+      () => new BodyReader(Buffer.from('no terminator')).cstring(),
+      (e: SqlError) => e.code === '08P01',
+    );
+    assert.throws(
+      () => new BodyReader(Buffer.alloc(2)).bytes(-1),
+      (e: SqlError) => e.code === '08P01',
+    );
   });
 });
 
@@ -147,7 +168,10 @@ describe('backend builders', () => {
 
   test('ErrorResponse carries S, V, C, M, D, H, P', () => {
     const w = new Writer();
-    backend.errorResponse(w, new SqlError('42P01', 'relation "t" does not exist', { detail: 'd', hint: 'h', position: 15 }));
+    backend.errorResponse(
+      w,
+      new SqlError('42P01', 'relation "t" does not exist', { detail: 'd', hint: 'h', position: 15 }),
+    );
     const out = w.take();
     assert.equal(out[0], 0x45);
     assert.deepEqual(errorFields(out.subarray(5)), {

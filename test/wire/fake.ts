@@ -170,7 +170,11 @@ export class FakeSession implements Session {
       this.streams.push(stream);
       return { kind: 'rows', fields: [field('n', 23)], rows: stream, tag: (n) => `SELECT ${n}` };
     }
-    if (s === 'select types') return rowsOf(TYPED.map(([n, o]) => field(n, o)), [TYPED.map(([, , v]) => v)]);
+    if (s === 'select types')
+      return rowsOf(
+        TYPED.map(([n, o]) => field(n, o)),
+        [TYPED.map(([, , v]) => v)],
+      );
     if (s === 'select point') return rowsOf([field('p', 600)], [['(1,2)']]);
     if ((m = /^select (\d+)$/.exec(s))) return rowsOf([field('?column?', 23)], [[m[1]!]]);
     if (s === 'fail') {

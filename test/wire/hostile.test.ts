@@ -95,7 +95,10 @@ describe('hostile input', () => {
     const bad = Buffer.concat([Buffer.from('B'), Buffer.from([0, 0, 0, 8, 0, 0, 0, 5])]);
     c.send(fe.parse('', 'select 1'), bad, fe.sync(), fe.query('select 3'));
     const msgs = await c.until('Z');
-    assert.deepEqual(msgs.map((m) => m.type), ['1', 'E', 'Z']);
+    assert.deepEqual(
+      msgs.map((m) => m.type),
+      ['1', 'E', 'Z'],
+    );
     assert.equal(errorFields(msgs[1]!.body)['M'], 'insufficient data left in message');
     const next = await c.until('Z');
     assert.equal(dataRowValues(next[1]!.body)[0]?.toString(), '3');
@@ -110,7 +113,10 @@ describe('hostile input', () => {
     assert.equal(errorFields(msgs[0]!.body)['C'], '22021');
     c.send(fe.parse('', 'select $1::text'), fe.bind('', '', [Buffer.from([0xc3, 0x28])]), fe.sync());
     msgs = await c.until('Z');
-    assert.deepEqual(msgs.map((m) => m.type), ['1', 'E', 'Z']);
+    assert.deepEqual(
+      msgs.map((m) => m.type),
+      ['1', 'E', 'Z'],
+    );
     assert.equal(errorFields(msgs[1]!.body)['M'], 'invalid byte sequence for encoding "UTF8"');
     c.destroy();
   });
@@ -172,11 +178,15 @@ describe('clients that go away', () => {
     const stream = session.streams[0]!;
     // Let the socket buffers fill up; then the server must stop pulling rows.
     let last = -1;
-    await eventually('back-pressure', () => {
-      const settled = stream.pulled === last;
-      last = stream.pulled;
-      return settled && stream.pulled > 0;
-    }, 10_000);
+    await eventually(
+      'back-pressure',
+      () => {
+        const settled = stream.pulled === last;
+        last = stream.pulled;
+        return settled && stream.pulled > 0;
+      },
+      10_000,
+    );
     await new Promise((r) => setTimeout(r, 100));
     assert.ok(stream.pulled < 1_000_000, `pulled ${stream.pulled} rows for a client that reads nothing`);
     c.destroy();
@@ -281,7 +291,10 @@ describe('shutdown', () => {
       for (let m = await c.read(); m; m = await c.read()) msgs.push(errorFields(m.body)['C'] ?? m.type);
       assert.ok(msgs.includes('57P01'), msgs.join(','));
     }
-    assert.deepEqual(coord.sessions.slice(before).map((s) => s.closes), [1, 1]);
+    assert.deepEqual(
+      coord.sessions.slice(before).map((s) => s.closes),
+      [1, 1],
+    );
     assert.equal(busySession.cancels, 1);
     assert.equal(own.connectionCount().open, 0);
   });

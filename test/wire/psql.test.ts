@@ -27,9 +27,27 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ferry-wire-psql-'));
   const cert = join(dir, 'cert.pem');
   const key = join(dir, 'key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], {
-    stdio: 'ignore',
-  });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+    ],
+    {
+      stdio: 'ignore',
+    },
+  );
   server = await startPgServer({
     config: testConfig({ auth: 'password', tlsCert: cert, tlsKey: key }),
     coordinator: coord,
@@ -48,7 +66,11 @@ function conninfo(): string {
 const env = { ...process.env, PGPASSWORD: 's3cret', PGCONNECT_TIMEOUT: '5' };
 
 test('psql: query over TLS with SCRAM', async () => {
-  const { stdout } = await run('psql', ['-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', conninfo(), '-c', 'select series 3'], { env });
+  const { stdout } = await run(
+    'psql',
+    ['-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', conninfo(), '-c', 'select series 3'],
+    { env },
+  );
   assert.equal(stdout, '1\n2\n3\n');
 });
 

@@ -8,7 +8,16 @@
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { execute, ident, literal, queryObjects, type SqlErrorInfo } from '../api';
-import { ACTIONS_COLUMN, CopyButton, ErrorBox, Grid, ListState, OutcomeView, errorInfo, type Outcome } from '../components';
+import {
+  ACTIONS_COLUMN,
+  CopyButton,
+  ErrorBox,
+  Grid,
+  ListState,
+  OutcomeView,
+  errorInfo,
+  type Outcome,
+} from '../components';
 
 interface Connection {
   id: string;
@@ -48,12 +57,25 @@ function qualified(schema: string | null, name: string): string {
 export function permissionPolicy(bucket: string, prefix: string): string {
   const p = prefix.replace(/^\/+|\/+$/g, '');
   const objects = p === '' ? `arn:aws:s3:::${bucket}/*` : `arn:aws:s3:::${bucket}/${p}/*`;
-  const list: Record<string, unknown> = { Sid: 'ListExportPrefix', Effect: 'Allow', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${bucket}` };
+  const list: Record<string, unknown> = {
+    Sid: 'ListExportPrefix',
+    Effect: 'Allow',
+    Action: 's3:ListBucket',
+    Resource: `arn:aws:s3:::${bucket}`,
+  };
   if (p !== '') list.Condition = { StringLike: { 's3:prefix': [p, `${p}/*`] } };
   return JSON.stringify(
     {
       Version: '2012-10-17',
-      Statement: [list, { Sid: 'WriteExportObjects', Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], Resource: objects }],
+      Statement: [
+        list,
+        {
+          Sid: 'WriteExportObjects',
+          Effect: 'Allow',
+          Action: ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+          Resource: objects,
+        },
+      ],
     },
     null,
     2,
@@ -96,7 +118,13 @@ export function Connections() {
     <div class="connections">
       <div class="page-head">
         <h1>Connections</h1>
-        <button type="button" class="primary" onClick={() => setCreating(!creating)} aria-expanded={creating} aria-controls="create-connection">
+        <button
+          type="button"
+          class="primary"
+          onClick={() => setCreating(!creating)}
+          aria-expanded={creating}
+          aria-controls="create-connection"
+        >
           {creating ? 'Close form' : 'New AWS connection'}
         </button>
       </div>
@@ -108,7 +136,12 @@ export function Connections() {
           }}
         />
       ) : null}
-      <ListState error={error} loading={loading} count={list.length} empty="No connections yet. Create one with “New AWS connection”." />
+      <ListState
+        error={error}
+        loading={loading}
+        count={list.length}
+        empty="No connections yet. Create one with “New AWS connection”."
+      />
       <Grid
         label="Connections"
         columns={['Name', 'Type', 'Mode', 'Region', 'External ID', ACTIONS_COLUMN]}
@@ -116,16 +149,28 @@ export function Connections() {
         row={(c) => (
           <tr key={c.id} class={c.id === selected ? 'selected' : undefined}>
             <td>
-              <button type="button" class="link" onClick={() => setSelected(c.id === selected ? null : c.id)} aria-expanded={c.id === selected}>
-                {c.schema_name ? `${c.schema_name}.` : ''}{c.name}
+              <button
+                type="button"
+                class="link"
+                onClick={() => setSelected(c.id === selected ? null : c.id)}
+                aria-expanded={c.id === selected}
+              >
+                {c.schema_name ? `${c.schema_name}.` : ''}
+                {c.name}
               </button>
             </td>
             <td>{c.type ?? '—'}</td>
             <td>{c.assume_role_arn ? 'assume role' : c.access_key_id ? 'access key' : '—'}</td>
             <td>{c.region ?? '—'}</td>
-            <td><code>{c.external_id ?? '—'}</code></td>
             <td>
-              <button type="button" onClick={() => setSelected(c.id === selected ? null : c.id)} aria-expanded={c.id === selected}>
+              <code>{c.external_id ?? '—'}</code>
+            </td>
+            <td>
+              <button
+                type="button"
+                onClick={() => setSelected(c.id === selected ? null : c.id)}
+                aria-expanded={c.id === selected}
+              >
                 {c.id === selected ? 'Hide' : 'Details'}
               </button>
             </td>
@@ -153,7 +198,10 @@ function ConnectionDetail({ c }: { c: Connection }) {
     const sql = `VALIDATE CONNECTION ${qualified(c.schema_name, c.name)}${checkPrefix && target ? ` FOR ${literal(target)}` : ''}`;
     try {
       const tag = await execute(sql);
-      setOutcome({ ok: true, text: `${tag}: the connection works${checkPrefix && target ? ` and can list, write and delete under ${target}` : ''}.` });
+      setOutcome({
+        ok: true,
+        text: `${tag}: the connection works${checkPrefix && target ? ` and can list, write and delete under ${target}` : ''}.`,
+      });
     } catch (err) {
       setOutcome({ ok: false, error: errorInfo(err) });
     } finally {
@@ -165,14 +213,53 @@ function ConnectionDetail({ c }: { c: Connection }) {
     <section class="card detail" aria-labelledby="conn-detail-title">
       <h2 id="conn-detail-title">{c.name}</h2>
       <dl class="facts">
-        {c.assume_role_arn ? (<><dt>Role ARN</dt><dd><code>{c.assume_role_arn}</code></dd></>) : null}
-        {c.assume_role_session_name ? (<><dt>Session name</dt><dd><code>{c.assume_role_session_name}</code></dd></>) : null}
-        {c.access_key_id ? (<><dt>Access key ID</dt><dd><code>{c.access_key_id}</code> (the secret key is stored encrypted and never shown)</dd></>) : null}
-        {c.region ? (<><dt>Region</dt><dd>{c.region}</dd></>) : null}
-        {c.endpoint ? (<><dt>Endpoint</dt><dd><code>{c.endpoint}</code></dd></>) : null}
+        {c.assume_role_arn ? (
+          <>
+            <dt>Role ARN</dt>
+            <dd>
+              <code>{c.assume_role_arn}</code>
+            </dd>
+          </>
+        ) : null}
+        {c.assume_role_session_name ? (
+          <>
+            <dt>Session name</dt>
+            <dd>
+              <code>{c.assume_role_session_name}</code>
+            </dd>
+          </>
+        ) : null}
+        {c.access_key_id ? (
+          <>
+            <dt>Access key ID</dt>
+            <dd>
+              <code>{c.access_key_id}</code> (the secret key is stored encrypted and never shown)
+            </dd>
+          </>
+        ) : null}
+        {c.region ? (
+          <>
+            <dt>Region</dt>
+            <dd>{c.region}</dd>
+          </>
+        ) : null}
+        {c.endpoint ? (
+          <>
+            <dt>Endpoint</dt>
+            <dd>
+              <code>{c.endpoint}</code>
+            </dd>
+          </>
+        ) : null}
         <dt>External ID</dt>
         <dd>
-          {c.external_id ? (<><code id="external-id">{c.external_id}</code> <CopyButton text={c.external_id} label="Copy external ID" /></>) : '— (role mode only)'}
+          {c.external_id ? (
+            <>
+              <code id="external-id">{c.external_id}</code> <CopyButton text={c.external_id} label="Copy external ID" />
+            </>
+          ) : (
+            '— (role mode only)'
+          )}
         </dd>
         <dt>Principal</dt>
         <dd>{c.principal ? <code>{c.principal}</code> : '—'}</dd>
@@ -180,8 +267,13 @@ function ConnectionDetail({ c }: { c: Connection }) {
       {trust ? (
         <div class="policy">
           <h3>Trust policy for the role</h3>
-          <p class="muted">Paste this into the trust relationships of <code>{c.assume_role_arn}</code>: it admits this server's principal only with this connection's external ID.</p>
-          <pre aria-label="Example trust policy"><code>{trust}</code></pre>
+          <p class="muted">
+            Paste this into the trust relationships of <code>{c.assume_role_arn}</code>: it admits this server's
+            principal only with this connection's external ID.
+          </p>
+          <pre aria-label="Example trust policy">
+            <code>{trust}</code>
+          </pre>
           <CopyButton text={trust} label="Copy trust policy" />
         </div>
       ) : c.assume_role_arn ? (
@@ -195,27 +287,50 @@ function ConnectionDetail({ c }: { c: Connection }) {
         <div class="row">
           <label>
             Bucket
-            <input value={bucket} onInput={(e) => setBucket((e.target as HTMLInputElement).value)} placeholder="my-bucket" autocomplete="off" />
+            <input
+              value={bucket}
+              onInput={(e) => setBucket((e.target as HTMLInputElement).value)}
+              placeholder="my-bucket"
+              autocomplete="off"
+            />
           </label>
           <label>
             Prefix
-            <input value={prefix} onInput={(e) => setPrefix((e.target as HTMLInputElement).value)} placeholder="exports/daily" autocomplete="off" />
+            <input
+              value={prefix}
+              onInput={(e) => setPrefix((e.target as HTMLInputElement).value)}
+              placeholder="exports/daily"
+              autocomplete="off"
+            />
           </label>
         </div>
         {policy ? (
           <>
-            <p class="muted">Least privilege for COPY … TO '{target}': list that prefix, write, delete and abort uploads under it, nothing else.</p>
-            <pre aria-label="Permission policy"><code>{policy}</code></pre>
+            <p class="muted">
+              Least privilege for COPY … TO '{target}': list that prefix, write, delete and abort uploads under it,
+              nothing else.
+            </p>
+            <pre aria-label="Permission policy">
+              <code>{policy}</code>
+            </pre>
             <CopyButton text={policy} label="Copy permission policy" />
           </>
         ) : (
-          <p class="muted">Enter a bucket (and optionally a prefix) to get the policy to attach to the role or to the access key's IAM user.</p>
+          <p class="muted">
+            Enter a bucket (and optionally a prefix) to get the policy to attach to the role or to the access key's IAM
+            user.
+          </p>
         )}
       </div>
       <div class="validate">
         <h3>Validate</h3>
         <label class="check">
-          <input type="checkbox" checked={checkPrefix} disabled={!target} onChange={(e) => setCheckPrefix((e.target as HTMLInputElement).checked)} />
+          <input
+            type="checkbox"
+            checked={checkPrefix}
+            disabled={!target}
+            onChange={(e) => setCheckPrefix((e.target as HTMLInputElement).checked)}
+          />
           Also check export permissions on {target ?? 'the bucket/prefix above'}
         </label>
         <button type="button" class="primary" onClick={validate} disabled={validating}>
@@ -266,14 +381,31 @@ function CreateForm({ onCreated }: { onCreated: (name: string) => void }) {
       if (sessionName.trim()) opts.push(`ASSUME ROLE SESSION NAME = ${literal(sessionName.trim())}`);
     } else {
       opts.push(`ACCESS KEY ID = ${literal(accessKeyId.trim())}`);
-      const keyRef = secretName === NEW_SECRET ? (newSecretName.trim() ? ident(newSecretName.trim()) : '<new secret>') : secretName || '<secret>';
+      const keyRef =
+        secretName === NEW_SECRET
+          ? newSecretName.trim()
+            ? ident(newSecretName.trim())
+            : '<new secret>'
+          : secretName || '<secret>';
       opts.push(`SECRET ACCESS KEY = SECRET ${keyRef}`);
       if (tokenSecret) opts.push(`SESSION TOKEN = SECRET ${tokenSecret}`);
     }
     if (region.trim()) opts.push(`REGION = ${literal(region.trim())}`);
     if (endpoint.trim()) opts.push(`ENDPOINT = ${literal(endpoint.trim())}`);
     return `CREATE CONNECTION ${ident(name.trim() || 'name')} TO AWS (\n  ${opts.join(',\n  ')}\n)${validate ? ' WITH (VALIDATE = true)' : ''}`;
-  }, [name, mode, roleArn, sessionName, accessKeyId, secretName, newSecretName, tokenSecret, region, endpoint, validate]);
+  }, [
+    name,
+    mode,
+    roleArn,
+    sessionName,
+    accessKeyId,
+    secretName,
+    newSecretName,
+    tokenSecret,
+    region,
+    endpoint,
+    validate,
+  ]);
   const creatingSecret = mode === 'keys' && secretName === NEW_SECRET;
 
   const secretRef = (s: { name: string; schema_name: string | null }) => qualified(s.schema_name, s.name);
@@ -291,7 +423,9 @@ function CreateForm({ onCreated }: { onCreated: (name: string) => void }) {
         setNewSecretValue('');
         const created = (await loadSecrets()).find((x) => x.name === secret);
         setSecretName(created ? secretRef(created) : ident(secret));
-        await execute(statement.replace(`SECRET ${ident(secret)}`, `SECRET ${created ? secretRef(created) : ident(secret)}`));
+        await execute(
+          statement.replace(`SECRET ${ident(secret)}`, `SECRET ${created ? secretRef(created) : ident(secret)}`),
+        );
       } else {
         await execute(statement);
       }
@@ -308,7 +442,14 @@ function CreateForm({ onCreated }: { onCreated: (name: string) => void }) {
       <h2 id="create-title">New AWS connection</h2>
       <label>
         Name
-        <input required value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} pattern="[A-Za-z_][A-Za-z0-9_$]*" title="Letters, digits, _ and $, not starting with a digit" autocomplete="off" />
+        <input
+          required
+          value={name}
+          onInput={(e) => setName((e.target as HTMLInputElement).value)}
+          pattern="[A-Za-z_][A-Za-z0-9_$]*"
+          title="Letters, digits, _ and $, not starting with a digit"
+          autocomplete="off"
+        />
       </label>
       <fieldset>
         <legend>How Ferry gets AWS credentials</legend>
@@ -325,18 +466,33 @@ function CreateForm({ onCreated }: { onCreated: (name: string) => void }) {
         <div class="row">
           <label>
             Role ARN
-            <input required value={roleArn} onInput={(e) => setRoleArn((e.target as HTMLInputElement).value)} placeholder="arn:aws:iam::123456789012:role/ferry-export" autocomplete="off" />
+            <input
+              required
+              value={roleArn}
+              onInput={(e) => setRoleArn((e.target as HTMLInputElement).value)}
+              placeholder="arn:aws:iam::123456789012:role/ferry-export"
+              autocomplete="off"
+            />
           </label>
           <label>
             Session name (optional)
-            <input value={sessionName} onInput={(e) => setSessionName((e.target as HTMLInputElement).value)} autocomplete="off" />
+            <input
+              value={sessionName}
+              onInput={(e) => setSessionName((e.target as HTMLInputElement).value)}
+              autocomplete="off"
+            />
           </label>
         </div>
       ) : (
         <div class="row">
           <label>
             Access key ID
-            <input required value={accessKeyId} onInput={(e) => setAccessKeyId((e.target as HTMLInputElement).value)} autocomplete="off" />
+            <input
+              required
+              value={accessKeyId}
+              onInput={(e) => setAccessKeyId((e.target as HTMLInputElement).value)}
+              autocomplete="off"
+            />
           </label>
           <label>
             Secret access key (a secret)
@@ -344,7 +500,10 @@ function CreateForm({ onCreated }: { onCreated: (name: string) => void }) {
               <option value="">Choose a secret…</option>
               <option value={NEW_SECRET}>New secret…</option>
               {secrets.map((s) => (
-                <option key={secretRef(s)} value={secretRef(s)}>{s.schema_name ? `${s.schema_name}.` : ''}{s.name}</option>
+                <option key={secretRef(s)} value={secretRef(s)}>
+                  {s.schema_name ? `${s.schema_name}.` : ''}
+                  {s.name}
+                </option>
               ))}
             </select>
           </label>
@@ -352,11 +511,23 @@ function CreateForm({ onCreated }: { onCreated: (name: string) => void }) {
             <>
               <label>
                 New secret name
-                <input required value={newSecretName} onInput={(e) => setNewSecretName((e.target as HTMLInputElement).value)} pattern="[A-Za-z_][A-Za-z0-9_$]*" autocomplete="off" />
+                <input
+                  required
+                  value={newSecretName}
+                  onInput={(e) => setNewSecretName((e.target as HTMLInputElement).value)}
+                  pattern="[A-Za-z_][A-Za-z0-9_$]*"
+                  autocomplete="off"
+                />
               </label>
               <label>
                 Secret access key value
-                <input required type="password" value={newSecretValue} onInput={(e) => setNewSecretValue((e.target as HTMLInputElement).value)} autocomplete="new-password" />
+                <input
+                  required
+                  type="password"
+                  value={newSecretValue}
+                  onInput={(e) => setNewSecretValue((e.target as HTMLInputElement).value)}
+                  autocomplete="new-password"
+                />
               </label>
             </>
           ) : null}
@@ -365,7 +536,10 @@ function CreateForm({ onCreated }: { onCreated: (name: string) => void }) {
             <select value={tokenSecret} onChange={(e) => setTokenSecret((e.target as HTMLSelectElement).value)}>
               <option value="">None</option>
               {secrets.map((s) => (
-                <option key={secretRef(s)} value={secretRef(s)}>{s.schema_name ? `${s.schema_name}.` : ''}{s.name}</option>
+                <option key={secretRef(s)} value={secretRef(s)}>
+                  {s.schema_name ? `${s.schema_name}.` : ''}
+                  {s.name}
+                </option>
               ))}
             </select>
           </label>
@@ -378,23 +552,45 @@ function CreateForm({ onCreated }: { onCreated: (name: string) => void }) {
       <div class="row">
         <label>
           Region (optional)
-          <input value={region} onInput={(e) => setRegion((e.target as HTMLInputElement).value)} placeholder="us-east-1" autocomplete="off" />
+          <input
+            value={region}
+            onInput={(e) => setRegion((e.target as HTMLInputElement).value)}
+            placeholder="us-east-1"
+            autocomplete="off"
+          />
         </label>
         <label>
           Endpoint (optional, S3-compatible stores)
-          <input value={endpoint} onInput={(e) => setEndpoint((e.target as HTMLInputElement).value)} placeholder="https://s3.example.com" autocomplete="off" />
+          <input
+            value={endpoint}
+            onInput={(e) => setEndpoint((e.target as HTMLInputElement).value)}
+            placeholder="https://s3.example.com"
+            autocomplete="off"
+          />
         </label>
       </div>
       <label class="check">
-        <input type="checkbox" checked={validate} onChange={(e) => setValidate((e.target as HTMLInputElement).checked)} />
-        Validate while creating (the role's trust policy must already name this connection's external ID, so usually validate after)
+        <input
+          type="checkbox"
+          checked={validate}
+          onChange={(e) => setValidate((e.target as HTMLInputElement).checked)}
+        />
+        Validate while creating (the role's trust policy must already name this connection's external ID, so usually
+        validate after)
       </label>
       <details>
         <summary>Statement</summary>
-        <pre><code>{creatingSecret ? `CREATE SECRET ${ident(newSecretName.trim() || 'name')} AS '********';\n` : ''}{statement}</code></pre>
+        <pre>
+          <code>
+            {creatingSecret ? `CREATE SECRET ${ident(newSecretName.trim() || 'name')} AS '********';\n` : ''}
+            {statement}
+          </code>
+        </pre>
       </details>
       <div class="toolbar">
-        <button type="submit" class="primary" disabled={busy}>{busy ? 'Creating…' : 'Create connection'}</button>
+        <button type="submit" class="primary" disabled={busy}>
+          {busy ? 'Creating…' : 'Create connection'}
+        </button>
       </div>
       {error ? <ErrorBox error={error} title="Could not create the connection" /> : null}
     </form>

@@ -65,7 +65,9 @@ export function Exports() {
     <div class="exports">
       <div class="page-head">
         <h1>Exports</h1>
-        <button type="button" onClick={refresh}>Refresh</button>
+        <button type="button" onClick={refresh}>
+          Refresh
+        </button>
       </div>
       <Running tick={tick} />
       <Scheduled tick={tick} onChange={refresh} />
@@ -83,7 +85,8 @@ function Running({ tick }: { tick: number }) {
     const id = String(r.export_id);
     const started = parseTime(r.started_at);
     const elapsed = started === null ? null : Math.max(1, now - started);
-    if (elapsed !== null) rates.set(id, { rows: (Number(r.rows) * 1000) / elapsed, bytes: (Number(r.bytes) * 1000) / elapsed });
+    if (elapsed !== null)
+      rates.set(id, { rows: (Number(r.rows) * 1000) / elapsed, bytes: (Number(r.bytes) * 1000) / elapsed });
   }
   return (
     <section aria-labelledby="running-title" class="card">
@@ -99,13 +102,21 @@ function Running({ tick }: { tick: number }) {
               <div class="running-head">
                 <code>{String(r.uri ?? '')}</code> <span class="muted">{String(r.format ?? '')}</span>
               </div>
-              <progress aria-label={`Progress of export ${id}`} aria-valuetext={`${formatCount(r.rows)} rows, ${formatBytes(r.bytes)}, ${formatCount(r.files)} files`} />
+              <progress
+                aria-label={`Progress of export ${id}`}
+                aria-valuetext={`${formatCount(r.rows)} rows, ${formatBytes(r.bytes)}, ${formatCount(r.files)} files`}
+              />
               <dl class="stats">
-                <dt>Rows</dt><dd>{formatCount(r.rows)}</dd>
-                <dt>Bytes</dt><dd>{formatBytes(r.bytes)}</dd>
-                <dt>Files</dt><dd>{formatCount(r.files)}</dd>
-                <dt>Rate</dt><dd>{rate ? `${formatCount(Math.round(rate.rows))} rows/s · ${formatBytes(rate.bytes)}/s` : '—'}</dd>
-                <dt>Running for</dt><dd>{formatDuration(started === null ? null : now - started)}</dd>
+                <dt>Rows</dt>
+                <dd>{formatCount(r.rows)}</dd>
+                <dt>Bytes</dt>
+                <dd>{formatBytes(r.bytes)}</dd>
+                <dt>Files</dt>
+                <dd>{formatCount(r.files)}</dd>
+                <dt>Rate</dt>
+                <dd>{rate ? `${formatCount(Math.round(rate.rows))} rows/s · ${formatBytes(rate.bytes)}/s` : '—'}</dd>
+                <dt>Running for</dt>
+                <dd>{formatDuration(started === null ? null : now - started)}</dd>
               </dl>
             </li>
           );
@@ -130,8 +141,12 @@ function History({ tick }: { tick: number }) {
           const f = parseTime(r.finished_at);
           return (
             <tr key={String(r.export_id)}>
-              <td><StatusBadge status={r.status} /></td>
-              <td title={String(r.statement ?? '')}><code>{String(r.uri ?? '')}</code> <span class="muted">{String(r.format ?? '')}</span></td>
+              <td>
+                <StatusBadge status={r.status} />
+              </td>
+              <td title={String(r.statement ?? '')}>
+                <code>{String(r.uri ?? '')}</code> <span class="muted">{String(r.format ?? '')}</span>
+              </td>
               <td>{formatTime(r.started_at)}</td>
               <td>{formatDuration(s !== null && f !== null ? f - s : null)}</td>
               <td class="num">{formatCount(r.rows)}</td>
@@ -175,7 +190,12 @@ function Scheduled({ tick, onChange }: { tick: number; onChange: () => void }) {
         error={exports.error}
         loading={exports.loading}
         count={exports.rows.length}
-        empty={<>No scheduled export. Create one with <code>CREATE EXPORT name REFRESH EVERY '1 day' AS COPY … TO …</code> in the SQL shell.</>}
+        empty={
+          <>
+            No scheduled export. Create one with <code>CREATE EXPORT name REFRESH EVERY '1 day' AS COPY … TO …</code> in
+            the SQL shell.
+          </>
+        }
       />
       <OutcomeView outcome={action} />
       <Grid
@@ -189,23 +209,39 @@ function Scheduled({ tick, onChange }: { tick: number; onChange: () => void }) {
           return (
             <tr key={String(e.id)}>
               <td>{name}</td>
-              <td><code>{String(e.schedule ?? '')}</code></td>
+              <td>
+                <code>{String(e.schedule ?? '')}</code>
+              </td>
               <td>{paused ? <span class="badge badge-paused">paused</span> : formatTime(e.next_run_at)}</td>
               <td>{run ? formatTime(run.scheduled_for) : '—'}</td>
               <td>
                 {run ? <StatusBadge status={run.status} /> : '—'}
                 {run?.error ? <div class="error-cell">{String(run.error)}</div> : null}
-                {run && run.status === 'succeeded' ? <div class="muted">{plural(run.rows, 'row')} · {formatBytes(run.bytes)} · {plural(run.files, 'file')}</div> : null}
+                {run && run.status === 'succeeded' ? (
+                  <div class="muted">
+                    {plural(run.rows, 'row')} · {formatBytes(run.bytes)} · {plural(run.files, 'file')}
+                  </div>
+                ) : null}
               </td>
               <td class="actions">
                 <button
                   type="button"
                   disabled={busy !== null}
-                  onClick={() => act(`p-${name}`, `ALTER EXPORT ${ident(name)} SET (PAUSED = ${paused ? 'false' : 'true'})`, `${name} ${paused ? 'resumed' : 'paused'}.`)}
+                  onClick={() =>
+                    act(
+                      `p-${name}`,
+                      `ALTER EXPORT ${ident(name)} SET (PAUSED = ${paused ? 'false' : 'true'})`,
+                      `${name} ${paused ? 'resumed' : 'paused'}.`,
+                    )
+                  }
                 >
                   {paused ? 'Resume' : 'Pause'}
                 </button>
-                <button type="button" disabled={busy !== null} onClick={() => act(`r-${name}`, `EXECUTE EXPORT ${ident(name)}`, `${name} ran.`)}>
+                <button
+                  type="button"
+                  disabled={busy !== null}
+                  onClick={() => act(`r-${name}`, `EXECUTE EXPORT ${ident(name)}`, `${name} ran.`)}
+                >
                   Run now
                 </button>
               </td>

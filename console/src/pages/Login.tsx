@@ -33,13 +33,29 @@ export function Login({ onLogin }: { onLogin: (s: SessionInfo) => void }) {
         <p class="muted">Use a role and password, as with psql.</p>
         <label>
           User
-          <input name="user" required autocomplete="username" value={user} onInput={(e) => setUser((e.target as HTMLInputElement).value)} autofocus />
+          <input
+            name="user"
+            required
+            autocomplete="username"
+            value={user}
+            onInput={(e) => setUser((e.target as HTMLInputElement).value)}
+            autofocus
+          />
         </label>
         <label>
           Password
-          <input name="password" type="password" required autocomplete="current-password" value={password} onInput={(e) => setPassword((e.target as HTMLInputElement).value)} />
+          <input
+            name="password"
+            type="password"
+            required
+            autocomplete="current-password"
+            value={password}
+            onInput={(e) => setPassword((e.target as HTMLInputElement).value)}
+          />
         </label>
-        <button type="submit" class="primary" disabled={busy}>{busy ? 'Signing in…' : 'Sign in'}</button>
+        <button type="submit" class="primary" disabled={busy}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
         {error ? <ErrorBox error={error} title="Sign-in failed" /> : null}
       </form>
     </main>

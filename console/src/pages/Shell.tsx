@@ -105,9 +105,15 @@ export function Shell() {
           onKeyDown={onKeyDown}
         />
         <div class="toolbar">
-          <button type="submit" class="primary" disabled={running !== null}>Run</button>
-          <button type="button" onClick={stop} disabled={running === null}>Cancel</button>
-          <span id="sql-keys" class="muted">Ctrl+Enter runs · Ctrl+↑/↓ history · Esc cancels</span>
+          <button type="submit" class="primary" disabled={running !== null}>
+            Run
+          </button>
+          <button type="button" onClick={stop} disabled={running === null}>
+            Cancel
+          </button>
+          <span id="sql-keys" class="muted">
+            Ctrl+Enter runs · Ctrl+↑/↓ history · Esc cancels
+          </span>
           <span class="muted" role="status" aria-live="polite">
             {running ? 'Running…' : elapsed !== null ? `Done in ${formatDuration(elapsed)}` : ''}
           </span>
@@ -117,7 +123,9 @@ export function Shell() {
         <section class="results" aria-label="Results">
           {failure ? <ErrorBox error={failure} title="Request failed" /> : null}
           {results?.length === 0 ? <p class="muted">No statements.</p> : null}
-          {results?.map((r, i) => <ResultView key={i} result={r} index={i} />)}
+          {results?.map((r, i) => (
+            <ResultView key={i} result={r} index={i} />
+          ))}
         </section>
         <aside class="history" aria-label="History">
           <h2>History</h2>

@@ -70,10 +70,16 @@ export function ambientCredentials(opts: AmbientCredentialsOptions = {}): AwsCre
   const chain = defaultProvider({ timeout: AMBIENT_IMDS_TIMEOUT_MS, maxRetries: AMBIENT_IMDS_MAX_RETRIES });
   return async (props) => {
     try {
-      return await withDeadline(chain(props), timeoutMs, () => new NoAmbientCredentialsError(`the default credential chain did not answer within ${timeoutMs} ms`));
+      return await withDeadline(
+        chain(props),
+        timeoutMs,
+        () => new NoAmbientCredentialsError(`the default credential chain did not answer within ${timeoutMs} ms`),
+      );
     } catch (err) {
       if (err instanceof NoAmbientCredentialsError) throw err;
-      throw new NoAmbientCredentialsError(err instanceof Error && err.message !== '' ? err.message : 'no provider in the default chain had credentials');
+      throw new NoAmbientCredentialsError(
+        err instanceof Error && err.message !== '' ? err.message : 'no provider in the default chain had credentials',
+      );
     }
   };
 }

@@ -134,7 +134,11 @@ interface AssumeArgs {
   callerCredentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
 }
 
-function assumeRoleProvider(spec: AwsConnectionSpec, ctx: AwsConnectionContext, a: AssumeArgs): AwsCredentialIdentityProvider {
+function assumeRoleProvider(
+  spec: AwsConnectionSpec,
+  ctx: AwsConnectionContext,
+  a: AssumeArgs,
+): AwsCredentialIdentityProvider {
   const now = ctx.now ?? Date.now;
   const endpoint = stsEndpoint(spec, ctx);
   return refreshing(
@@ -212,7 +216,8 @@ export function credentialsFor(
   const sessionName = spec.assumeRoleSessionName ?? defaultSessionName(ctx.identity, ctx.connectionId);
   // The first hop runs on the server's own credentials, always through a bounded chain
   // (ambient.ts): with no AWS environment the SDK's own would wait on instance metadata.
-  let caller: AwsCredentialIdentity | AwsCredentialIdentityProvider = ctx.ambient?.credentials ?? sharedAmbientCredentials();
+  let caller: AwsCredentialIdentity | AwsCredentialIdentityProvider =
+    ctx.ambient?.credentials ?? sharedAmbientCredentials();
   const roleArn = ctx.identity.connectionRoleArn;
   if (roleArn !== null) {
     // Hop 1: the operator's connection role trusts the server's ambient identity and needs

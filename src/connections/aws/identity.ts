@@ -150,7 +150,8 @@ export class PrincipalResolver {
   private timer: NodeJS.Timeout | null = null;
   private watching = false;
   private failures = 0;
-  private readonly opts: Required<Omit<PrincipalResolverOptions, 'onChange'>> & Pick<PrincipalResolverOptions, 'onChange'>;
+  private readonly opts: Required<Omit<PrincipalResolverOptions, 'onChange'>> &
+    Pick<PrincipalResolverOptions, 'onChange'>;
 
   constructor(
     private readonly cfg: AwsIdentityConfig,
@@ -236,7 +237,10 @@ export class PrincipalResolver {
     if (this.last?.principal !== p) {
       // Recorded only once the listener has it: if it fails, the next lookup tells it again.
       if (this.opts.onChange) await this.opts.onChange(p);
-      log.info('AWS principal determined', { principal: p, source: this.cfg.connectionRoleArn === null ? 'sts:GetCallerIdentity' : '--aws-connection-role-arn' });
+      log.info('AWS principal determined', {
+        principal: p,
+        source: this.cfg.connectionRoleArn === null ? 'sts:GetCallerIdentity' : '--aws-connection-role-arn',
+      });
     }
     this.last = { principal: p, at: Date.now() };
     return p;
@@ -255,10 +259,14 @@ export class PrincipalResolver {
     // does not observe the signal.
     const abort = new AbortController();
     try {
-      const out = await withDeadline(sts.send(new GetCallerIdentityCommand({}), { abortSignal: abort.signal }), ms, () => {
-        abort.abort();
-        return new PrincipalLookupTimeout(ms);
-      });
+      const out = await withDeadline(
+        sts.send(new GetCallerIdentityCommand({}), { abortSignal: abort.signal }),
+        ms,
+        () => {
+          abort.abort();
+          return new PrincipalLookupTimeout(ms);
+        },
+      );
       if (!out.Arn) throw new Error('sts:GetCallerIdentity returned no Arn');
       return principalFromCallerArn(out.Arn);
     } finally {

@@ -211,9 +211,7 @@ export function planAwsConnectionOptions(options: readonly RawOption[]): AwsConn
 
 /** One action of `ALTER CONNECTION name SET (...) | DROP (...) | RESET (...)`. */
 export type AlterAction =
-  | { kind: 'set'; option: RawOption }
-  | { kind: 'drop'; name: string }
-  | { kind: 'reset'; name: string };
+  { kind: 'set'; option: RawOption } | { kind: 'drop'; name: string } | { kind: 'reset'; name: string };
 
 /**
  * Applies ALTER CONNECTION actions to the options stored for a connection and re-plans the

@@ -20,13 +20,7 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { randomBytes } from 'node:crypto';
 import { SqlError } from '../../errors/index.js';
 import type { AwsConnectionSpec, SecretRef } from './options.js';
-import {
-  AwsChainError,
-  credentialsFor,
-  s3ClientFor,
-  stsClientFor,
-  type AwsConnectionContext,
-} from './credentials.js';
+import { AwsChainError, credentialsFor, s3ClientFor, stsClientFor, type AwsConnectionContext } from './credentials.js';
 import { awsErrorCode, awsErrorMessage } from './errors.js';
 import { externalId, leastPrivilegePolicy, objectResourceArn, parseS3Uri } from './identity.js';
 import { createLogger } from '../../log/index.js';
