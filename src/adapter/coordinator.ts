@@ -7,6 +7,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import * as catalog from '../catalog/index.js';
 import { parseScramVerifier } from '../catalog/scram.js';
 import { SqlError } from '../errors/index.js';
+import { initPgParser } from '../sql/pg/parse.js';
 import type { Coordinator, RoleAuth, Session } from './api.js';
 import type { Services } from './services.js';
 import { FerrySession } from './session.js';
@@ -38,6 +39,7 @@ export class FerryCoordinator implements Coordinator {
     const role = await catalog.findRole(this.systemConn, opts.user);
     if (!role) throw new SqlError('28000', `role "${opts.user}" does not exist`);
     if (!role.login && !role.superuser) throw new SqlError('28000', `role "${opts.user}" is not permitted to log in`);
+    await initPgParser();
     const conn = await this.services.engine.connect();
     const id = this.nextConnectionId++;
     const session = new FerrySession(this.services, conn, role, opts.params, id);

@@ -100,12 +100,7 @@ export async function copyToStdout(session: FerrySession, stmt: Statement & { ki
     const cols = stmt.source.columns ? stmt.source.columns.map((c) => `"${c.replace(/"/g, '""')}"`).join(', ') : '*';
     sql = `SELECT ${cols} FROM "${obj.schemaName}"."${obj.name}"`;
   }
-  const engineSql = session.translate(sql);
-  await session.checkEngineStatement(
-    { kind: 'engine', sql, verb: 'select', createsKind: null },
-    tokenize(sql),
-    engineSql,
-  );
+  const engineSql = (await session.compileQuery(sql)).engineSql;
   const es = await EngineStatement.prepare(session.conn, engineSql, 'select', false);
   const ts = await es.textStatement(session.conn);
   const rows = rowStreamOf(() => ts.stream(), 'text');

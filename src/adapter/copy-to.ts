@@ -92,8 +92,11 @@ function pinNow(exprSql: string, at: Date): string {
 
 /** Evaluates the target expression once (`now()` works) and checks its type and value. */
 async function evaluateTarget(session: FerrySession, exprSql: string, now?: Date): Promise<string> {
-  const translated = session.translate(now ? pinNow(exprSql, now) : exprSql);
-  const sql = `SELECT (${translated})`;
+  // The target is an expression like any query's: resolved and authorized before it is
+  // evaluated, so it cannot read what the role may not (docs/security.md).
+  const compiled = await session.compileQuery(`SELECT (${now ? pinNow(exprSql, now) : exprSql})`);
+  const sql = compiled.engineSql;
+  const translated = sql.replace(/^SELECT /, '');
   let es: EngineStatement;
   try {
     es = await EngineStatement.prepare(session.conn, sql, 'select', false);
@@ -215,7 +218,7 @@ export async function planCopy(
       throw new SqlError('42809', `${catalog.fullName(obj)} is not a relation`);
     query = `SELECT * FROM "${obj.schemaName}"."${obj.name}"`;
   } else {
-    query = session.translate(stmt.source.sql);
+    query = (await session.compileQuery(stmt.source.sql)).engineSql;
   }
   const es = await EngineStatement.prepare(session.conn, query, 'select', false);
   const columns: ExportColumn[] = es.shape.types.map((type, i) => ({ name: es.prepared.columnName(i), type }));
@@ -232,12 +235,7 @@ export async function planCopy(
     });
   }
   // Check 11: SELECT on what the query reads, USAGE on the connection.
-  const sourceSql = stmt.source.kind === 'query' ? stmt.source.sql : query;
-  await session.checkEngineStatement(
-    { kind: 'engine', sql: sourceSql, verb: 'select', createsKind: null },
-    tokenize(sourceSql),
-    query,
-  );
+  // (The query was authorized when it was compiled above.)
   if (connection) await services.aws!.forUse(session, options.awsConnection!);
   return { options, query, columns, uri: uri!, target, connection };
 }

@@ -16,7 +16,7 @@ import type { Logger } from '../log/index.js';
 import type { QualifiedName, Statement } from '../sql/ast.js';
 import { type StatementText, splitStatements, tokenize } from '../sql/lexer.js';
 import { parseStatement } from '../sql/parser.js';
-import { translateSql } from '../sql/translate.js';
+import { type CompiledStatement, type NameScope, type ResolvedRelation, compile } from '../sql/frontend.js';
 import type { ExecContext, ExecOutcome, FieldDesc, PreparedStatement, Session, TxnStatus } from './api.js';
 import { EngineStatement, bindParams, rowStreamOf } from './engine-query.js';
 import type { Services } from './services.js';
@@ -72,8 +72,14 @@ export class FerrySession implements Session {
    */
   private stmtCache = new Map<string, EngineStatement>();
   private static readonly STMT_CACHE_SIZE = 128;
-  /** Relations named by a SELECT's text (relationsNamedIn), by text. */
-  private namesCache = new Map<string, string[]>();
+  /** Front-end results by role, search path and text (compileEngine). */
+  private compiledCache = new Map<string, { epoch: number; compiled: CompiledStatement }>();
+  /** The catalog snapshot name resolution works on, per schema epoch. */
+  private relations: {
+    epoch: number;
+    rels: Map<string, ResolvedRelation>;
+    schemas: Set<string>;
+  } | null = null;
   private closed = false;
   readonly log: Logger;
 
@@ -150,8 +156,9 @@ export class FerrySession implements Session {
         ? ({ kind: 'engine', sql: '', verb: '', createsKind: null } as Statement)
         : parseStatement(text);
     if (statement.kind === 'engine' && statement.sql !== '' && this.txn !== 'failed') {
-      const engineSql = this.translate(statement.sql);
-      const hasReturning = text.tokens.some((t) => t.kind === 'word' && t.value === 'returning');
+      const compiled = await this.compileEngine(statement.sql);
+      const engineSql = compiled.engineSql;
+      const hasReturning = compiled.hasReturning;
       // DDL cannot be prepared ahead in DuckDB when it depends on earlier statements of
       // the same batch; describe what we can and prepare again at execution.
       let engine: EngineStatement | null = null;
@@ -213,8 +220,132 @@ export class FerrySession implements Session {
   // -------------------------------------------------------------------------------------
   // Statement execution
 
-  translate(sql: string): string {
-    return translateSql(sql, { user: this.role.name });
+  /**
+   * Compiles one engine statement with the front end (src/sql/frontend.ts) against this
+   * session's view of the catalog, and authorizes it. Compiled statements are kept per
+   * text, search path and role, as prepared statements are; a schema change anywhere
+   * invalidates them. Authorization runs every time: grants change without DDL.
+   */
+  async compileEngine(sql: string): Promise<CompiledStatement> {
+    const key = `${this.role.name}\u0000${this.vars.get('search_path')}\u0000${sql}`;
+    const epoch = this.services.schemaEpoch;
+    let hit = this.compiledCache.get(key);
+    if (!hit || hit.epoch !== epoch) {
+      const compiled = await this.compileFresh(sql);
+      hit = { epoch, compiled };
+      this.compiledCache.set(key, hit);
+      if (this.compiledCache.size > FerrySession.STMT_CACHE_SIZE) {
+        this.compiledCache.delete(this.compiledCache.keys().next().value!);
+      }
+    }
+    await this.authorize(hit.compiled);
+    return hit.compiled;
+  }
+
+  /** A query (SELECT, VALUES, TABLE, WITH …) compiled and authorized, e.g. COPY's source. */
+  async compileQuery(sql: string): Promise<CompiledStatement> {
+    const c = await this.compileEngine(sql);
+    if (c.nodeType !== 'SelectStmt') throw new SqlError('42601', 'a query (SELECT or VALUES) is required here');
+    return c;
+  }
+
+  private async compileFresh(sql: string): Promise<CompiledStatement> {
+    const once = async (fresh: boolean): Promise<CompiledStatement> => {
+      const stmts = compile(sql, await this.nameScope(fresh));
+      if (stmts.length !== 1) {
+        throw new SqlError('42601', 'cannot insert multiple commands into a prepared statement');
+      }
+      return stmts[0]!;
+    };
+    try {
+      return await once(false);
+    } catch (err) {
+      // A name another session created since the snapshot: look once more with a new one.
+      if (err instanceof SqlError && ['42P01', '3F000'].includes(err.code)) return once(true);
+      throw err;
+    }
+  }
+
+  /** The catalog as the front end sees it: user and system relations, schemas, search path. */
+  private async nameScope(fresh: boolean): Promise<NameScope> {
+    const epoch = this.services.schemaEpoch;
+    if (fresh || !this.relations || this.relations.epoch !== epoch) {
+      const rels = new Map<string, ResolvedRelation>();
+      const schemas = new Set<string>(['mz_catalog', 'mz_internal', 'pg_catalog', 'information_schema']);
+      const objects = await catalog.queryRows(
+        this.conn,
+        `SELECT id, kind, schema_name, name FROM ${catalog.INTERNAL_SCHEMA}.objects
+         WHERE kind IN ('schema', 'table', 'view', 'materialized-view', 'source')`,
+      );
+      for (const o of objects) {
+        if (o.kind === 'schema') schemas.add(String(o.name));
+        else {
+          const rel: ResolvedRelation = {
+            id: String(o.id),
+            schema: String(o.schema_name),
+            name: String(o.name),
+            kind: o.kind as ResolvedRelation['kind'],
+          };
+          rels.set(`${rel.schema}\u0000${rel.name}`, rel);
+        }
+      }
+      const system = await catalog.queryRows(
+        this.conn,
+        `SELECT schema_name, table_name AS name FROM duckdb_tables() WHERE database_name = '${catalog.DEFAULT_DATABASE}' AND schema_name IN ('mz_catalog', 'mz_internal')
+         UNION ALL SELECT schema_name, view_name FROM duckdb_views() WHERE database_name = '${catalog.DEFAULT_DATABASE}' AND schema_name IN ('mz_catalog', 'mz_internal')`,
+      );
+      for (const r of system) {
+        const rel: ResolvedRelation = { id: null, schema: String(r.schema_name), name: String(r.name), kind: 'system' };
+        rels.set(`${rel.schema}\u0000${rel.name}`, rel);
+      }
+      this.relations = { epoch, rels, schemas };
+    }
+    const { rels, schemas } = this.relations;
+    return {
+      relation: (schema, name) => rels.get(`${schema}\u0000${name}`) ?? null,
+      schemaExists: (schema) => schemas.has(schema),
+      searchPath: this.searchPath(),
+      user: this.role.name,
+    };
+  }
+
+  /**
+   * The one authorization check for engine statements, over what the front end resolved:
+   * SELECT on every relation read (a view as itself), INSERT / UPDATE / DELETE on what is
+   * written, ownership for ALTER, DROP, CREATE INDEX and OR REPLACE, CREATE on the schema
+   * of a new object. System relations are readable by everyone and writable by no one
+   * (the front end refuses writes to them).
+   */
+  async authorize(c: CompiledStatement): Promise<void> {
+    if (this.role.superuser) return;
+    const seen = new Set<string>();
+    const need = async (rel: ResolvedRelation, priv: catalog.Privilege, name: string): Promise<void> => {
+      if (rel.id === null || seen.has(`${rel.id}${priv}`)) return;
+      seen.add(`${rel.id}${priv}`);
+      const obj = await catalog.getObjectById(this.conn, rel.id);
+      if (!obj) throw new SqlError('42P01', `unknown catalog item '${rel.name}'`);
+      await this.requirePrivilege(obj, priv, name);
+    };
+    for (const w of c.writes) {
+      const priv = w.priv === 'insert' ? 'a' : w.priv === 'update' ? 'w' : 'd';
+      await need(w.rel, priv, w.priv.toUpperCase());
+    }
+    for (const r of c.reads) await need(r, 'r', 'SELECT');
+    for (const o of c.owns) {
+      if (o.id === null) throw new SqlError('42501', `must be owner of ${o.schema}.${o.name}`);
+      const obj = await catalog.getObjectById(this.conn, o.id);
+      if (obj) await this.requireOwner(obj);
+    }
+    if (c.creates) await this.requireCreateIn(c.creates.schema);
+    if (c.schemaCreate !== null && !this.role.createdb) {
+      throw new SqlError('42501', `permission denied for DATABASE "${catalog.DEFAULT_DATABASE}"`, {
+        detail: `The '${this.role.name}' role needs CREATE privileges on DATABASE "${catalog.DEFAULT_DATABASE}"`,
+      });
+    }
+    for (const name of c.schemaDrops) {
+      const schema = await catalog.findSchema(this.conn, name);
+      if (schema) await this.requireOwner(schema);
+    }
   }
 
   async engineRun(sql: string): Promise<void> {
@@ -455,156 +586,6 @@ export class FerrySession implements Session {
     }
   }
 
-  /**
-   * Privilege checks for a statement the engine runs: reading needs SELECT on every
-   * relation it names (views are checked as themselves, not their inputs), writing needs
-   * INSERT / UPDATE / DELETE on the target, DDL needs CREATE on the schema or ownership.
-   * The internal schema is never reachable, and system schemas are read-only.
-   */
-  async checkEngineStatement(
-    stmt: Statement & { kind: 'engine' },
-    tokens: ReturnType<typeof tokenize>,
-    engineSql: string,
-  ): Promise<void> {
-    for (const t of tokens) {
-      if ((t.kind === 'word' || t.kind === 'qident') && t.value.toLowerCase() === catalog.INTERNAL_SCHEMA) {
-        throw new SqlError('42501', `permission denied for SCHEMA "${catalog.INTERNAL_SCHEMA}"`);
-      }
-    }
-    const verb = stmt.verb;
-    const writes = ['insert', 'update', 'delete', 'truncate', 'merge'].includes(verb);
-    const ddl = /^(create|drop|alter|comment) /.test(verb) || verb === 'create' || verb === 'drop' || verb === 'alter';
-    if (
-      [
-        'attach',
-        'detach',
-        'install',
-        'load',
-        'export',
-        'import',
-        'checkpoint',
-        'force',
-        'vacuum',
-        'copy',
-        'pragma',
-        'call',
-        'use',
-      ].includes(verb) &&
-      !this.role.superuser
-    ) {
-      throw new SqlError('42501', `permission denied to run ${verb.toUpperCase()}`, {
-        detail: 'Only superusers may run engine maintenance statements.',
-      });
-    }
-    // Relations as *named* in the statement: a view is checked as itself, never through
-    // its definition (DuckDB's getTableNames binds and expands views, so it serves only
-    // statements the parse tree cannot describe).
-    let names: string[] = [];
-    if (['select', 'with', 'values', 'table', ''].includes(verb)) {
-      // A superuser may read everything; reading needs no further look at the names.
-      if (this.role.superuser) return;
-      names = await this.relationsNamedIn(engineSql);
-    } else {
-      try {
-        names = [...this.conn.getTableNames(engineSql, true)];
-      } catch {
-        // Statements DuckDB cannot analyse here fail at execution with the engine's error.
-      }
-      const sel = tokens.findIndex(
-        (t, k) => k > 0 && t.kind === 'word' && (t.value === 'select' || t.value === 'with'),
-      );
-      if (sel !== -1 && (writes || /^create (table|view|materialized view)/.test(verb))) {
-        names.push(...(await this.relationsNamedIn(this.translate(engineSqlFrom(tokens, sel, stmt.sql)))));
-      }
-    }
-    const target = writes ? writeTarget(tokens) : null;
-    // DuckDB does not list a write's target among the tables it reads; add it.
-    if (target && !names.some((n) => sameName(n.split('.'), target))) names.push(target.join('.'));
-    for (const n of names) {
-      const parts = n.split('.').map((p) => p.replace(/^"(.*)"$/, '$1'));
-      const obj = await this.findItem({ parts });
-      const schema = obj?.schemaName ?? (parts.length >= 2 ? parts[parts.length - 2]! : null);
-      const isTarget = target !== null && sameName(parts, target);
-      if (isTarget && schema && catalog.SYSTEM_SCHEMAS.includes(schema)) {
-        throw new SqlError('42501', `permission denied for TABLE "${parts.join('.')}"`, {
-          detail: 'System relations are read-only.',
-        });
-      }
-      if (!obj || this.role.superuser) continue;
-      if (isTarget) {
-        const priv = verb === 'insert' ? 'a' : verb === 'update' ? 'w' : 'd';
-        await this.requirePrivilege(obj, priv, verb === 'insert' ? 'INSERT' : verb === 'update' ? 'UPDATE' : 'DELETE');
-        if (verb !== 'insert' && tokens.some((t) => t.value === 'where' || t.value === 'returning'))
-          await this.requirePrivilege(obj, 'r', 'SELECT');
-      } else {
-        await this.requirePrivilege(obj, 'r', 'SELECT');
-      }
-    }
-    if (ddl && !this.role.superuser) await this.checkDdlPrivileges(stmt, tokens);
-  }
-
-  /**
-   * Base relations a SELECT names (CTE names excluded), from DuckDB's unbound parse tree.
-   * The names depend on the text alone, so they are kept per text like prepared statements:
-   * a repeated query by a non-superuser costs no extra engine round trip for them.
-   */
-  async relationsNamedIn(sql: string): Promise<string[]> {
-    const hit = this.namesCache.get(sql);
-    if (hit) return hit;
-    const names = await this.parseRelationsNamedIn(sql);
-    if (names === null) return []; // not kept: the failure may pass (an aborted transaction)
-    this.namesCache.set(sql, names);
-    if (this.namesCache.size > FerrySession.STMT_CACHE_SIZE)
-      this.namesCache.delete(this.namesCache.keys().next().value!);
-    return names;
-  }
-
-  /** null when DuckDB could not give the parse tree. */
-  private async parseRelationsNamedIn(sql: string): Promise<string[] | null> {
-    let tree: unknown;
-    try {
-      const r = await this.conn.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql]);
-      tree = JSON.parse(String(r.getRowsJS()[0]?.[0] ?? '{}'));
-    } catch {
-      return null;
-    }
-    const refs: string[][] = [];
-    const ctes = new Set<string>();
-    const walk = (n: unknown): void => {
-      if (Array.isArray(n)) n.forEach(walk);
-      else if (n && typeof n === 'object') {
-        const o = n as Record<string, unknown>;
-        if (o.type === 'BASE_TABLE' && typeof o.table_name === 'string') {
-          refs.push([String(o.schema_name ?? ''), o.table_name].filter((p) => p !== ''));
-        }
-        const map = (o.cte_map as { map?: { key?: string }[] } | undefined)?.map;
-        if (Array.isArray(map)) for (const e of map) if (typeof e.key === 'string') ctes.add(e.key.toLowerCase());
-        Object.values(o).forEach(walk);
-      }
-    };
-    walk(tree);
-    return refs.filter((r) => !(r.length === 1 && ctes.has(r[0]!.toLowerCase()))).map((r) => r.join('.'));
-  }
-
-  private async checkDdlPrivileges(
-    stmt: Statement & { kind: 'engine' },
-    tokens: ReturnType<typeof tokenize>,
-  ): Promise<void> {
-    const name = ddlObjectName(tokens);
-    if (!name) return;
-    if (stmt.verb.startsWith('create')) {
-      if (stmt.verb === 'create schema') {
-        if (!this.role.superuser && !this.role.createdb)
-          throw new SqlError('42501', 'permission denied for DATABASE "materialize"');
-        return;
-      }
-      await this.requireCreateIn(this.creationSchema(name));
-      return;
-    }
-    const obj = await this.findItem(name);
-    if (obj) await this.requireOwner(obj);
-  }
-
   private async runEngine(
     stmt: Statement & { kind: 'engine' },
     text: StatementText,
@@ -612,17 +593,18 @@ export class FerrySession implements Session {
     prepared: EngineStatement | null,
   ): Promise<ExecOutcome> {
     if (stmt.sql === '') return { kind: 'empty' };
-    const engineSql = prepared?.sql ?? this.translate(stmt.sql);
-    await this.checkEngineStatement(stmt, text.tokens, engineSql);
-    const isDdl = /^(create|drop|alter) /.test(stmt.verb);
-    if (isDdl) {
+    const compiled = await this.compileEngine(stmt.sql);
+    const engineSql = compiled.engineSql;
+    if (compiled.ddl) {
+      // DROP … IF EXISTS of objects none of which exist: nothing for the engine to do.
+      if (engineSql === '') return { kind: 'command', tag: ddlTag(stmt.verb) };
       return this.atomically(async () => {
         await this.engineRun(engineSql);
         await syncCatalog(this, stmt);
         return { kind: 'command', tag: ddlTag(stmt.verb) } as ExecOutcome;
       });
     }
-    const hasReturning = text.tokens.some((t) => t.kind === 'word' && t.value === 'returning');
+    const hasReturning = compiled.hasReturning;
     const es =
       prepared && prepared.epoch === this.services.schemaEpoch
         ? prepared

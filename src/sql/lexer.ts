@@ -44,7 +44,8 @@ export function tokenize(sql: string): Token[] {
       continue;
     }
     if (c === '-' && sql[i + 1] === '-') {
-      while (i < n && sql[i] !== '\n') i++;
+      // PostgreSQL's scanner ends a `--` comment at either line break (scan.l: non_newline).
+      while (i < n && sql[i] !== '\n' && sql[i] !== '\r') i++;
       continue;
     }
     if (c === '/' && sql[i + 1] === '*') {

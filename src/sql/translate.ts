@@ -139,7 +139,7 @@ function translateMap(sql: string, toks: Token[], k: number): { text: string; ne
 }
 
 /** Translates a standalone type expression (used for map value types). */
-function translateTypeText(text: string): string {
+export function translateTypeText(text: string): string {
   const toks = tokenize(text);
   return rewrite(text, toks, { user: '' }, true);
 }
@@ -279,7 +279,14 @@ function toCharCall(sql: string, toks: Token[], k: number): { text: string; end:
     } else if (depth === 1 && t.text === ',') comma = j;
   }
   if (j >= toks.length || comma === -1 || comma !== j - 2 || toks[j - 1]!.kind !== 'string') return null;
-  const pattern = toks[j - 1]!.value;
+  const fmt = toCharFormat(toks[j - 1]!.value);
+  const arg = sql.slice(toks[k + 2]!.start, toks[comma - 1]!.end);
+  const inner = rewrite(arg, tokenize(arg), { user: '' }, false);
+  return { text: `strftime((${inner})::TIMESTAMP, ${quoteLiteral(fmt)})`, end: toks[j]!.end, next: j + 1 };
+}
+
+/** A to_char template pattern as the equivalent strftime format. */
+export function toCharFormat(pattern: string): string {
   let fmt = '';
   for (let i = 0; i < pattern.length;) {
     const hit = TO_CHAR_PATTERNS.find(([p]) => pattern.startsWith(p, i));
@@ -291,9 +298,7 @@ function toCharCall(sql: string, toks: Token[], k: number): { text: string; end:
       i++;
     }
   }
-  const arg = sql.slice(toks[k + 2]!.start, toks[comma - 1]!.end);
-  const inner = rewrite(arg, tokenize(arg), { user: '' }, false);
-  return { text: `strftime((${inner})::TIMESTAMP, ${quoteLiteral(fmt)})`, end: toks[j]!.end, next: j + 1 };
+  return fmt;
 }
 
 const COMPAT_RELATIONS = new Set(PG_COMPAT_RELATIONS);

@@ -1,0 +1,977 @@
+/**
+ * The front end for every statement the engine runs: parse with PostgreSQL's grammar,
+ * resolve every name against Ferry's catalog, record what the statement reads, writes,
+ * creates and must own (the adapter authorizes that, in one place), transform PostgreSQL
+ * and Materialize semantics on the tree, and print the engine's SQL from the tree.
+ *
+ * Nothing the user wrote reaches the engine as text: the engine receives the printed
+ * tree, in which every relation is fully qualified, every function is from the allow-list
+ * (src/sql/functions.ts), every type is one Ferry knows, and every node type is one this
+ * module understands. Anything else is an error here, before the engine sees anything
+ * (fail closed). This module does no I/O: catalog lookups come through `NameScope`,
+ * which the adapter fills from a snapshot of the catalog.
+ */
+import { Deparser } from 'pgsql-deparser';
+import { SqlError } from '../errors/index.js';
+import { PG_COMPAT_DB, PG_COMPAT_RELATIONS, INFORMATION_SCHEMA_RELATIONS } from '../types/pg-catalog-names.js';
+import { parsePgArray } from './array-literal.js';
+import { FUNCTION_SCHEMAS, engineFunctionName, lookupFunction } from './functions.js';
+import { type PgNode, type PgStatement, parsePg } from './pg/parse.js';
+import { TYPE_PLACEHOLDER_PREFIX, prepass } from './prepass.js';
+import { UNCONSTRAINED_NUMERIC, toCharFormat } from './translate.js';
+
+/** The database every user object lives in (the DuckDB file is named after it). */
+export const USER_DATABASE = 'materialize';
+
+/** A relation the statement names, as resolved. */
+export interface ResolvedRelation {
+  /** Catalog id (`u1`, …) for user objects; null for system relations. */
+  id: string | null;
+  schema: string;
+  name: string;
+  kind: 'table' | 'view' | 'materialized-view' | 'source' | 'system';
+}
+
+/** What the adapter knows about names; a snapshot, so resolution itself is synchronous. */
+export interface NameScope {
+  /** A user or system relation in `schema` with exactly this name. */
+  relation(schema: string, name: string): ResolvedRelation | null;
+  /** User schemas and system schemas a user may name. */
+  schemaExists(schema: string): boolean;
+  /** The session's search path as validated names (user schemas first). */
+  searchPath: readonly string[];
+  /** The session's role, for CURRENT_USER and friends. */
+  user: string;
+}
+
+export type WritePrivilege = 'insert' | 'update' | 'delete';
+
+export interface CompiledStatement {
+  /** PostgreSQL's node name, e.g. `SelectStmt`. */
+  nodeType: string;
+  /** The command verb for tags and logs, e.g. `select`, `insert`, `create table`. */
+  verb: string;
+  /** The engine's SQL, printed from the resolved tree. */
+  engineSql: string;
+  /** Relations read (SELECT privilege). */
+  reads: ResolvedRelation[];
+  /** Relations written, with the privilege each write needs. */
+  writes: { rel: ResolvedRelation; priv: WritePrivilege }[];
+  /** Objects the role must own (ALTER, DROP, CREATE INDEX, OR REPLACE). */
+  owns: ResolvedRelation[];
+  /** A new relation: CREATE privilege on its schema is needed. */
+  creates: { schema: string; name: string; kind: 'table' | 'view' | 'materialized-view' | 'index' } | null;
+  /** CREATE SCHEMA / DROP SCHEMA targets. */
+  schemaCreate: string | null;
+  schemaDrops: string[];
+  /** Relations dropped (for the catalog): their ids. */
+  drops: ResolvedRelation[];
+  /** DDL: the engine statement changes the schema. */
+  ddl: boolean;
+  hasReturning: boolean;
+}
+
+/** Schemas no user statement may name: Ferry's internal state and the engine's own. */
+const HIDDEN_SCHEMAS = new Set(['__ferry', PG_COMPAT_DB, 'main', 'temp', 'system', 'pg_temp']);
+const SYSTEM_SCHEMAS = new Set(['mz_catalog', 'mz_internal', 'pg_catalog', 'information_schema']);
+const COMPAT_RELATIONS = new Set(PG_COMPAT_RELATIONS);
+const INFO_RELATIONS = new Set(INFORMATION_SCHEMA_RELATIONS);
+
+/** Node types that may appear anywhere in a statement Ferry runs. Others fail closed. */
+const EXPRESSION_NODES = new Set([
+  'A_Const',
+  'A_Expr',
+  'A_ArrayExpr',
+  'A_Indices',
+  'A_Indirection',
+  'A_Star',
+  'Alias',
+  'BoolExpr',
+  'BooleanTest',
+  'CaseExpr',
+  'CaseWhen',
+  'CoalesceExpr',
+  'CollateClause',
+  'ColumnRef',
+  'CommonTableExpr',
+  'FuncCall',
+  'GroupingFunc',
+  'GroupingSet',
+  'JoinExpr',
+  'List',
+  'MinMaxExpr',
+  'MultiAssignRef',
+  'NamedArgExpr',
+  'NullTest',
+  'ParamRef',
+  'RangeFunction',
+  'RangeSubselect',
+  'RangeVar',
+  'ResTarget',
+  'RowExpr',
+  'SQLValueFunction',
+  'SelectStmt',
+  'SetToDefault',
+  'SortBy',
+  'String',
+  'Integer',
+  'Float',
+  'Boolean',
+  'BitString',
+  'SubLink',
+  'TypeCast',
+  'TypeName',
+  'WindowDef',
+  'WithClause',
+  'ColumnDef',
+  'Constraint',
+  'IndexElem',
+  'OnConflictClause',
+  'InferClause',
+  'AlterTableCmd',
+  'DefElem',
+]);
+
+/** Type names a user may write (PostgreSQL's and Materialize's), lower case. */
+const TYPE_NAMES = new Set([
+  'bool',
+  'boolean',
+  'int2',
+  'int4',
+  'int8',
+  'smallint',
+  'integer',
+  'int',
+  'bigint',
+  'float4',
+  'float8',
+  'real',
+  'float',
+  'double',
+  'numeric',
+  'decimal',
+  'text',
+  'varchar',
+  'bpchar',
+  'char',
+  'character',
+  'name',
+  'string',
+  'bytea',
+  'date',
+  'time',
+  'timetz',
+  'timestamp',
+  'timestamptz',
+  'interval',
+  'uuid',
+  'json',
+  'jsonb',
+  'oid',
+  'regclass',
+  'regtype',
+  'regproc',
+  'uint2',
+  'uint4',
+  'uint8',
+  'mz_timestamp',
+  'record',
+]);
+
+/** Materialize type names the engine spells differently. */
+const ENGINE_TYPES: Record<string, string> = {
+  uint2: 'usmallint',
+  uint4: 'uinteger',
+  uint8: 'ubigint',
+  jsonb: 'json',
+  json: 'json',
+  bytea: 'blob',
+  float: 'double',
+  string: 'varchar',
+  mz_timestamp: 'ubigint',
+  oid: 'uinteger',
+  regclass: 'uinteger',
+  regtype: 'uinteger',
+  regproc: 'uinteger',
+  name: 'varchar',
+  bpchar: 'varchar',
+};
+
+const MAX_NUMERIC_PRECISION = 38;
+
+/** Parses, resolves and prints `sql`, one or more statements. */
+export function compile(sql: string, scope: NameScope): CompiledStatement[] {
+  const pre = prepass(sql);
+  const stmts = parsePg(pre.sql);
+  return stmts.map((s) => compileOne(s, pre.types, pre.replaceMaterializedView, scope));
+}
+
+/** Parses `sql` only, to split it into statements (their texts, as parsed). */
+export function splitPg(sql: string): string[] {
+  const pre = prepass(sql);
+  return parsePg(pre.sql).map((s) => pre.sql.slice(s.location, s.location + s.length));
+}
+
+function nodeType(n: PgNode): string {
+  const k = Object.keys(n);
+  if (k.length !== 1) throw new SqlError('XX000', 'malformed parse tree');
+  return k[0]!;
+}
+
+function body(n: PgNode): Record<string, unknown> {
+  return n[nodeType(n)] as Record<string, unknown>;
+}
+
+function str(n: unknown): string {
+  const s = (n as { String?: { sval?: string } }).String?.sval;
+  if (s === undefined) throw new SqlError('XX000', 'malformed name in parse tree');
+  return s;
+}
+
+function names(list: unknown): string[] {
+  return Array.isArray(list) ? list.map(str) : [];
+}
+
+function unsupportedNode(kind: string): SqlError {
+  return new SqlError('0A000', `${describeNode(kind)} not supported`);
+}
+
+function describeNode(kind: string): string {
+  return kind
+    .replace(/Stmt$/, '')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toUpperCase();
+}
+
+interface Resolved {
+  reads: ResolvedRelation[];
+  writes: { rel: ResolvedRelation; priv: WritePrivilege }[];
+  owns: ResolvedRelation[];
+}
+
+class Compiler {
+  readonly out: Resolved = { reads: [], writes: [], owns: [] };
+  constructor(
+    readonly scope: NameScope,
+    readonly placeholderTypes: Map<string, string>,
+  ) {}
+
+  // ---------------------------------------------------------------------------------------
+  // Names
+
+  /**
+   * A relation as named in a FROM list or a write, in the scope of `ctes`. CTE names shadow
+   * relations only when unqualified, as in PostgreSQL. Returns null for a CTE reference.
+   */
+  resolveRangeVar(rv: Record<string, unknown>, ctes: ReadonlySet<string>): ResolvedRelation | null {
+    const name = String(rv.relname);
+    const schema = rv.schemaname as string | undefined;
+    const database = rv.catalogname as string | undefined;
+    if (database !== undefined && database !== USER_DATABASE) {
+      throw new SqlError('3D000', `unknown database '${database}'`);
+    }
+    if (schema === undefined && database === undefined && ctes.has(name)) return null;
+    const rel = this.lookup(schema ?? null, name);
+    this.qualify(rv, rel);
+    return rel;
+  }
+
+  lookup(schema: string | null, name: string): ResolvedRelation {
+    const display = schema === null ? name : `${schema}.${name}`;
+    if (schema !== null) {
+      if (HIDDEN_SCHEMAS.has(schema) || schema.startsWith('__ferry')) {
+        throw new SqlError('3F000', `unknown schema '${schema}'`);
+      }
+      if (schema === 'pg_catalog' && COMPAT_RELATIONS.has(name)) return systemRel('pg_catalog', name);
+      if (schema === 'information_schema' && INFO_RELATIONS.has(name)) return systemRel('information_schema', name);
+      if (!this.scope.schemaExists(schema)) throw new SqlError('3F000', `unknown schema '${schema}'`);
+      const rel = this.scope.relation(schema, name);
+      if (!rel) throw new SqlError('42P01', `unknown catalog item '${display}'`);
+      return rel;
+    }
+    for (const s of this.searchOrder()) {
+      if (s === 'pg_catalog') {
+        if (COMPAT_RELATIONS.has(name)) return systemRel('pg_catalog', name);
+        continue;
+      }
+      const rel = this.scope.relation(s, name);
+      if (rel) return rel;
+    }
+    throw new SqlError('42P01', `unknown catalog item '${display}'`);
+  }
+
+  /** The schemas an unqualified relation name is looked up in, in order. */
+  searchOrder(): string[] {
+    const path = this.scope.searchPath.filter((s) => !HIDDEN_SCHEMAS.has(s) && !s.startsWith('__ferry'));
+    for (const s of ['mz_catalog', 'pg_catalog']) if (!path.includes(s)) path.push(s);
+    return path;
+  }
+
+  /** Rewrites a RangeVar so the engine can only find `rel`. */
+  qualify(rv: Record<string, unknown>, rel: ResolvedRelation): void {
+    if (rel.kind === 'system' && rel.schema === 'pg_catalog') {
+      rv.catalogname = PG_COMPAT_DB;
+      rv.schemaname = 'main';
+      rv.relname = rel.name;
+    } else if (rel.kind === 'system' && rel.schema === 'information_schema') {
+      rv.catalogname = PG_COMPAT_DB;
+      rv.schemaname = 'main';
+      rv.relname = `information_schema_${rel.name}`;
+    } else {
+      rv.catalogname = USER_DATABASE;
+      rv.schemaname = rel.schema;
+      rv.relname = rel.name;
+    }
+    // Without an alias the engine would expose the relation under its new qualified name;
+    // PostgreSQL exposes it under the name as written, which the alias keeps.
+  }
+
+  /** The schema a new object named `parts` goes into, validated. */
+  creationSchema(schema: string | undefined, database: string | undefined): string {
+    if (database !== undefined && database !== USER_DATABASE) throw new SqlError('3D000', `unknown database '${database}'`);
+    const s = schema ?? this.searchOrder()[0] ?? 'public';
+    if (HIDDEN_SCHEMAS.has(s) || s.startsWith('__ferry')) throw new SqlError('3F000', `unknown schema '${s}'`);
+    if (SYSTEM_SCHEMAS.has(s)) {
+      throw new SqlError('42501', `permission denied for SCHEMA "${USER_DATABASE}.${s}"`, {
+        detail: 'System schemas cannot be modified.',
+      });
+    }
+    if (!this.scope.schemaExists(s)) throw new SqlError('3F000', `unknown schema '${s}'`);
+    return s;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // The walk: every node is checked, names resolved, semantics transformed in place.
+
+  /** Walks `value` (a node, a list, or a plain struct) and returns its replacement. */
+  walk(value: unknown, ctes: ReadonlySet<string>): unknown {
+    if (Array.isArray(value)) return value.map((v) => this.walk(v, ctes));
+    if (value === null || typeof value !== 'object') return value;
+    const obj = value as Record<string, unknown>;
+    const keys = Object.keys(obj);
+    if (keys.length === 1 && /^[A-Z]/.test(keys[0]!)) return this.node(obj, ctes);
+    // An unwrapped struct (a RangeVar in `relation`, a TypeName in `typeName`, …):
+    // recognized by shape, so that no name escapes resolution wherever it stands.
+    if (typeof obj.relname === 'string') {
+      this.readRangeVar(obj, ctes);
+      return obj;
+    }
+    if (Array.isArray(obj.names) && ('typemod' in obj || 'typmods' in obj || 'arrayBounds' in obj)) {
+      this.typeName(obj);
+      this.walkFields(obj, ctes, ['names']);
+      return obj;
+    }
+    if (Array.isArray(obj.ctes)) return this.walkFields(obj, ctes), obj;
+    this.walkFields(obj, ctes);
+    return obj;
+  }
+
+  walkFields(obj: Record<string, unknown>, ctes: ReadonlySet<string>, skip: string[] = []): void {
+    for (const k of Object.keys(obj)) {
+      if (skip.includes(k)) continue;
+      const v = obj[k];
+      if (v !== null && typeof v === 'object') obj[k] = this.walk(v, ctes);
+    }
+  }
+
+  readRangeVar(rv: Record<string, unknown>, ctes: ReadonlySet<string>): void {
+    const rel = this.resolveRangeVar(rv, ctes);
+    if (rel) this.out.reads.push(rel);
+    if (rv.alias) this.walk(rv.alias, ctes);
+  }
+
+  node(n: PgNode, ctes: ReadonlySet<string>): unknown {
+    const kind = nodeType(n);
+    const b = body(n);
+    switch (kind) {
+      case 'SelectStmt':
+        this.select(b, ctes);
+        return n;
+      case 'RangeVar':
+        this.readRangeVar(b, ctes);
+        return n;
+      case 'FuncCall':
+        return this.funcCall(n, b, ctes, false);
+      case 'RangeFunction':
+        this.rangeFunction(b, ctes);
+        return n;
+      case 'TypeCast':
+        return this.typeCast(n, b, ctes);
+      case 'TypeName':
+        this.typeName(b);
+        this.walkFields(b, ctes, ['names']);
+        return n;
+      case 'A_Expr':
+        return this.aExpr(n, b, ctes);
+      case 'SQLValueFunction':
+        return this.sqlValueFunction(n, b);
+      case 'CollateClause': {
+        const coll = names(b.collname);
+        const last = (coll[coll.length - 1] ?? '').toLowerCase();
+        if (!['default', 'c', 'posix'].includes(last)) {
+          throw new SqlError('42704', `collation "${coll.join('.')}" does not exist`);
+        }
+        // Text compares bytewise in the engine, which is the C collation: drop the clause.
+        return this.walk(b.arg, ctes);
+      }
+      case 'A_Const':
+        return this.constant(n, b);
+      case 'ColumnRef':
+        return n;
+      default:
+        if (!EXPRESSION_NODES.has(kind)) throw unsupportedNode(kind);
+        this.walkFields(b, ctes);
+        return n;
+    }
+  }
+
+  select(b: Record<string, unknown>, outer: ReadonlySet<string>): void {
+    if (b.intoClause) throw new SqlError('0A000', 'SELECT … INTO not supported');
+    if (b.lockingClause) throw new SqlError('0A000', 'SELECT … FOR UPDATE not supported');
+    const ctes = this.withClause(b.withClause, outer);
+    this.walkFields(b, ctes, ['withClause']);
+  }
+
+  /** CTEs in scope: each sees the earlier ones (and itself when RECURSIVE). */
+  withClause(w: unknown, outer: ReadonlySet<string>): ReadonlySet<string> {
+    if (!w) return outer;
+    const wc = ('WithClause' in (w as object) ? (w as { WithClause: unknown }).WithClause : w) as {
+      ctes?: PgNode[];
+      recursive?: boolean;
+    };
+    const scope = new Set(outer);
+    const list = wc.ctes ?? [];
+    if (wc.recursive) for (const c of list) scope.add(String(body(c).ctename));
+    for (const c of list) {
+      const cb = body(c);
+      if (cb.search_clause || cb.cycle_clause) throw new SqlError('0A000', 'WITH … SEARCH / CYCLE not supported');
+      cb.ctequery = this.walk(cb.ctequery, new Set(scope));
+      scope.add(String(cb.ctename));
+    }
+    return scope;
+  }
+
+  funcCall(n: PgNode, b: Record<string, unknown>, ctes: ReadonlySet<string>, inFrom: boolean): unknown {
+    const parts = names(b.funcname);
+    const fname = parts[parts.length - 1]!;
+    const schema = parts.length > 1 ? parts[parts.length - 2]! : null;
+    if (parts.length > 2 || (schema !== null && !FUNCTION_SCHEMAS.has(schema))) throw missingFunction(parts, b);
+    const entry = lookupFunction(fname);
+    if (!entry || (entry.table && !inFrom && !['unnest', 'generate_series'].includes(fname))) {
+      throw missingFunction(parts, b);
+    }
+    b.funcname = engineFunctionName(fname, entry).map((s) => ({ String: { sval: s } }));
+    this.walkFields(b, ctes, ['funcname']);
+    // to_char(x, 'pattern'): the engine's strftime with the translated pattern.
+    const args = b.args as PgNode[] | undefined;
+    if (fname === 'to_char' && args?.length === 2) {
+      const pattern = constString(args[1]!);
+      if (pattern !== null) {
+        return funcNode(
+          ['strftime'],
+          [
+            castNode(args[0]!, ['timestamp']),
+            { A_Const: { sval: { sval: toCharFormat(pattern) } } },
+          ],
+        );
+      }
+    }
+    return n;
+  }
+
+  rangeFunction(b: Record<string, unknown>, ctes: ReadonlySet<string>): void {
+    if (b.is_rowsfrom) throw new SqlError('0A000', 'ROWS FROM not supported');
+    for (const item of (b.functions as PgNode[] | undefined) ?? []) {
+      const items = ((item as { List?: { items?: unknown[] } }).List?.items ?? []) as unknown[];
+      const fn = items[0] as PgNode | undefined;
+      if (!fn || nodeType(fn) !== 'FuncCall') throw new SqlError('0A000', 'only function calls are supported in FROM');
+      this.funcCall(fn, body(fn), ctes, true);
+      for (const extra of items.slice(1)) this.walk(extra, ctes);
+    }
+    if (b.alias) this.walk(b.alias, ctes);
+    if (b.coldeflist) this.walk(b.coldeflist, ctes);
+  }
+
+  typeName(t: Record<string, unknown>): void {
+    const parts = names(t.names);
+    let name = parts[parts.length - 1]!;
+    const schema = parts.length > 1 ? parts[0] : null;
+    if (t.setof || t.pct_type) throw new SqlError('0A000', 'SETOF and %TYPE not supported');
+    if (parts.length > 2 || (schema !== null && schema !== 'pg_catalog')) {
+      throw new SqlError('42704', `type "${parts.join('.')}" does not exist`);
+    }
+    const placeholder = this.placeholderTypes.get(name);
+    if (placeholder !== undefined) {
+      // Printed as the placeholder, replaced by the engine's type text after printing.
+      t.names = [{ String: { sval: name } }];
+      return;
+    }
+    if (name.startsWith(TYPE_PLACEHOLDER_PREFIX) || !TYPE_NAMES.has(name)) {
+      throw new SqlError('42704', `type "${parts.join('.')}" does not exist`);
+    }
+    const mods = (t.typmods as PgNode[] | undefined) ?? [];
+    if (name === 'numeric' || name === 'decimal') {
+      if (mods.length === 0) {
+        t.names = [{ String: { sval: 'decimal' } }];
+        t.typmods = [38, 10].map((v) => ({ A_Const: { ival: { ival: v } } }));
+        void UNCONSTRAINED_NUMERIC;
+        return;
+      }
+      const p = constInt(mods[0]!);
+      if (p !== null && p > MAX_NUMERIC_PRECISION) {
+        throw new SqlError('0A000', `numeric precision ${p} not yet supported`, {
+          detail: `The engine stores numeric values with at most ${MAX_NUMERIC_PRECISION} digits of precision.`,
+        });
+      }
+      t.names = [{ String: { sval: 'decimal' } }];
+      return;
+    }
+    if (name === 'double' || name === 'float8' || name === 'float4' || name === 'real') {
+      t.names = [{ String: { sval: name === 'float4' || name === 'real' ? 'float' : 'double' } }];
+      return;
+    }
+    name = ENGINE_TYPES[name] ?? name;
+    // Bare engine names: the printer would otherwise qualify PostgreSQL's internal names.
+    t.names = [{ String: { sval: name } }];
+  }
+
+  typeCast(n: PgNode, b: Record<string, unknown>, ctes: ReadonlySet<string>): unknown {
+    const tn = b.typeName as Record<string, unknown>;
+    const parts = names(tn.names);
+    const tname = parts[parts.length - 1]!;
+    const lit = constString(b.arg as PgNode);
+    if (lit !== null && tname === 'regclass') {
+      return funcNode([PG_COMPAT_DB, 'regclass_in'], [{ A_Const: { sval: { sval: lit } } }]);
+    }
+    if (lit !== null && tname === 'regproc') {
+      return { A_Const: { sval: { sval: lit.replace(/^pg_catalog\./, '') } } };
+    }
+    if (lit !== null && tname === 'bytea' && /^\\x([0-9a-fA-F]{2})*$/.test(lit)) {
+      return funcNode(['unhex'], [{ A_Const: { sval: { sval: lit.slice(2) } } }]);
+    }
+    // '{1,2}'::int[] → a list of text elements cast to the element type: the engine casts
+    // only its own `[…]` spelling from text.
+    const isArray = Array.isArray(tn.arrayBounds) && tn.arrayBounds.length > 0;
+    if (lit !== null && isArray && /^\s*\{/.test(lit)) {
+      const items = parsePgArray(lit);
+      if (items) {
+        const arr = {
+          A_ArrayExpr: {
+            elements: items.map((v) => (v === null ? { A_Const: { isnull: true } } : { A_Const: { sval: { sval: v } } })),
+          },
+        };
+        b.arg = castNode(arr, ['varchar'], true);
+        this.walk(b.typeName, ctes);
+        return n;
+      }
+    }
+    this.walkFields(b, ctes);
+    return n;
+  }
+
+  aExpr(n: PgNode, b: Record<string, unknown>, ctes: ReadonlySet<string>): unknown {
+    const op = names(b.name);
+    if (op.length > 1) {
+      if (op.length !== 2 || op[0] !== 'pg_catalog') throw new SqlError('42883', `operator does not exist: ${op.join('.')}`);
+      b.name = [{ String: { sval: op[1]! } }];
+    }
+    this.walkFields(b, ctes, ['name']);
+    const o = op[op.length - 1]!;
+    if (b.kind === 'AEXPR_OP' && ['~', '!~', '~*', '!~*'].includes(o)) {
+      // PostgreSQL's `~` finds the pattern anywhere; the engine's is a full match.
+      const args = [b.lexpr, b.rexpr] as PgNode[];
+      if (o.endsWith('*')) args.push({ A_Const: { sval: { sval: 'i' } } });
+      const call = funcNode(['regexp_matches'], args);
+      return o.startsWith('!') ? { BoolExpr: { boolop: 'NOT_EXPR', args: [call] } } : call;
+    }
+    if (b.kind === 'AEXPR_OP' && (o === '/' || o === '%') && b.lexpr) {
+      // The engine returns NULL for a division by zero; PostgreSQL fails with 22012.
+      b.rexpr = funcNode([PG_COMPAT_DB, 'nonzero'], [b.rexpr as PgNode]);
+    }
+    return n;
+  }
+
+  sqlValueFunction(n: PgNode, b: Record<string, unknown>): unknown {
+    switch (b.op) {
+      case 'SVFOP_CURRENT_USER':
+      case 'SVFOP_CURRENT_ROLE':
+      case 'SVFOP_SESSION_USER':
+      case 'SVFOP_USER':
+        return { A_Const: { sval: { sval: this.scope.user } } };
+      case 'SVFOP_CURRENT_CATALOG':
+        return { A_Const: { sval: { sval: USER_DATABASE } } };
+      case 'SVFOP_CURRENT_SCHEMA':
+        return { A_Const: { sval: { sval: this.searchOrder()[0] ?? 'public' } } };
+      default:
+        return n;
+    }
+  }
+
+  constant(n: PgNode, b: Record<string, unknown>): unknown {
+    const f = (b.fval as { fval?: string } | undefined)?.fval;
+    if (f === undefined || /[eE]/.test(f)) return n;
+    // A decimal literal stays exact: the engine would read a long one as a double.
+    const digits = f.replace(/^[-+]/, '').replace('.', '').replace(/^0+/, '');
+    if (digits.length <= 15) return n;
+    const scale = f.includes('.') ? f.length - f.indexOf('.') - 1 : 0;
+    if (digits.length > MAX_NUMERIC_PRECISION || scale > MAX_NUMERIC_PRECISION) {
+      throw new SqlError('22003', 'numeric field overflow', {
+        detail: `The engine stores numeric values with at most ${MAX_NUMERIC_PRECISION} digits of precision.`,
+      });
+    }
+    return castNode({ A_Const: { sval: { sval: f } } }, ['decimal'], false, [MAX_NUMERIC_PRECISION, scale]);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Statements
+
+  target(rv: Record<string, unknown>, priv: WritePrivilege, ctes: ReadonlySet<string>): ResolvedRelation {
+    const rel = this.resolveRangeVar(rv, ctes);
+    if (!rel) throw new SqlError('0A000', 'writing to a WITH query not supported');
+    if (rel.kind === 'system' || SYSTEM_SCHEMAS.has(rel.schema)) {
+      throw new SqlError('42501', `permission denied for TABLE "${USER_DATABASE}.${rel.schema}.${rel.name}"`, {
+        detail: 'System relations are read-only.',
+      });
+    }
+    if (rel.kind !== 'table') {
+      throw new SqlError('42809', `cannot ${priv} ${rel.kind === 'source' ? 'source' : 'view'} "${rel.name}"`);
+    }
+    this.out.writes.push({ rel, priv });
+    return rel;
+  }
+}
+
+function systemRel(schema: string, name: string): ResolvedRelation {
+  return { id: null, schema, name, kind: 'system' };
+}
+
+function constString(n: PgNode | undefined): string | null {
+  const c = (n as { A_Const?: { sval?: { sval?: string } } } | undefined)?.A_Const;
+  return c?.sval?.sval ?? (c && 'sval' in c ? '' : null);
+}
+
+function constInt(n: PgNode): number | null {
+  const c = (n as { A_Const?: { ival?: { ival?: number } } }).A_Const;
+  return c?.ival ? (c.ival.ival ?? 0) : null;
+}
+
+function funcNode(name: string[], args: unknown[]): PgNode {
+  return { FuncCall: { funcname: name.map((s) => ({ String: { sval: s } })), args, funcformat: 'COERCE_EXPLICIT_CALL' } };
+}
+
+function castNode(arg: unknown, type: string[], array = false, mods: number[] = []): PgNode {
+  return {
+    TypeCast: {
+      arg,
+      typeName: {
+        names: type.map((s) => ({ String: { sval: s } })),
+        typemod: -1,
+        ...(mods.length ? { typmods: mods.map((v) => ({ A_Const: { ival: { ival: v } } })) } : {}),
+        ...(array ? { arrayBounds: [{ Integer: { ival: -1 } }] } : {}),
+      },
+    },
+  };
+}
+
+function missingFunction(parts: string[], b: Record<string, unknown>): SqlError {
+  const args = ((b.args as PgNode[] | undefined) ?? []).map(argType);
+  const star = b.agg_star ? '*' : args.join(', ');
+  return new SqlError('42883', `function ${parts.join('.')}(${star}) does not exist`);
+}
+
+/** The type PostgreSQL would report for an argument in a "does not exist" error. */
+function argType(n: PgNode): string {
+  const c = (n as { A_Const?: Record<string, unknown> }).A_Const;
+  if (c) {
+    if ('ival' in c) return 'integer';
+    if ('fval' in c) return 'numeric';
+    if ('boolval' in c) return 'boolean';
+    if ('isnull' in c) return 'unknown';
+    return 'unknown';
+  }
+  const tc = (n as { TypeCast?: { typeName?: { names?: unknown[] } } }).TypeCast;
+  if (tc?.typeName?.names) {
+    const ns = names(tc.typeName.names);
+    return ns[ns.length - 1] ?? 'unknown';
+  }
+  return 'unknown';
+}
+
+// -----------------------------------------------------------------------------------------
+
+function compileOne(
+  s: PgStatement,
+  types: Map<string, string>,
+  replaceMatview: boolean,
+  scope: NameScope,
+): CompiledStatement {
+  const c = new Compiler(scope, types);
+  const kind = nodeType(s.stmt);
+  const b = body(s.stmt);
+  const none: ReadonlySet<string> = new Set();
+  const result: CompiledStatement = {
+    nodeType: kind,
+    verb: '',
+    engineSql: '',
+    reads: c.out.reads,
+    writes: c.out.writes,
+    owns: c.out.owns,
+    creates: null,
+    schemaCreate: null,
+    schemaDrops: [],
+    drops: [],
+    ddl: false,
+    hasReturning: Array.isArray(b.returningList) && b.returningList.length > 0,
+  };
+  let tree: PgNode = s.stmt;
+  switch (kind) {
+    case 'SelectStmt':
+      result.verb = b.valuesLists ? 'values' : 'select';
+      c.select(b, none);
+      break;
+    case 'ExplainStmt': {
+      result.verb = 'explain';
+      const q = b.query as PgNode;
+      if (nodeType(q) !== 'SelectStmt') throw new SqlError('0A000', 'EXPLAIN is supported for queries only');
+      if (b.options) throw new SqlError('0A000', 'EXPLAIN options not supported');
+      c.select(body(q), none);
+      break;
+    }
+    case 'InsertStmt': {
+      result.verb = 'insert';
+      const ctes = c.withClause(b.withClause, none);
+      const rel = c.target(b.relation as Record<string, unknown>, 'insert', ctes);
+      if (b.onConflictClause) {
+        const oc = b.onConflictClause as Record<string, unknown>;
+        if (oc.action === 'ONCONFLICT_UPDATE') c.out.writes.push({ rel, priv: 'update' });
+      }
+      if (result.hasReturning) c.out.reads.push(rel);
+      c.walkFields(b, ctes, ['relation', 'withClause']);
+      break;
+    }
+    case 'UpdateStmt':
+    case 'DeleteStmt': {
+      const priv = kind === 'UpdateStmt' ? 'update' : 'delete';
+      result.verb = priv;
+      const ctes = c.withClause(b.withClause, none);
+      const rel = c.target(b.relation as Record<string, unknown>, priv, ctes);
+      // Reading the target's rows (WHERE, RETURNING, SET from columns) needs SELECT too.
+      if (b.whereClause || result.hasReturning || priv === 'update') c.out.reads.push(rel);
+      c.walkFields(b, ctes, ['relation', 'withClause']);
+      break;
+    }
+    case 'TruncateStmt': {
+      result.verb = 'truncate';
+      for (const r of (b.relations as PgNode[] | undefined) ?? []) c.target(body(r), 'delete', none);
+      break;
+    }
+    case 'CreateStmt': {
+      result.verb = 'create table';
+      result.ddl = true;
+      if (b.inhRelations || b.partspec || b.ofTypename) throw new SqlError('0A000', 'CREATE TABLE … INHERITS / PARTITION / OF not supported');
+      if (b.oncommit && b.oncommit !== 'ONCOMMIT_NOOP') throw new SqlError('0A000', 'ON COMMIT not supported');
+      const rv = b.relation as Record<string, unknown>;
+      if (rv.relpersistence === 't') throw new SqlError('0A000', 'CREATE TEMPORARY TABLE not supported');
+      const schema = c.creationSchema(rv.schemaname as string | undefined, rv.catalogname as string | undefined);
+      const name = String(rv.relname);
+      if (!b.if_not_exists && scope.relation(schema, name)) {
+        throw new SqlError('42P07', `catalog item '${name}' already exists`);
+      }
+      result.creates = { schema, name, kind: 'table' };
+      Object.assign(rv, { catalogname: USER_DATABASE, schemaname: schema });
+      c.walkFields(b, none, ['relation']);
+      break;
+    }
+    case 'ViewStmt': {
+      result.verb = 'create view';
+      result.ddl = true;
+      const rv = b.view as Record<string, unknown>;
+      if (rv.relpersistence === 't') throw new SqlError('0A000', 'CREATE TEMPORARY VIEW not supported');
+      if (b.withCheckOption && b.withCheckOption !== 'NO_CHECK_OPTION') throw new SqlError('0A000', 'WITH CHECK OPTION not supported');
+      const schema = c.creationSchema(rv.schemaname as string | undefined, rv.catalogname as string | undefined);
+      const name = String(rv.relname);
+      createOrReplace(c, result, schema, name, Boolean(b.replace), 'view');
+      Object.assign(rv, { catalogname: USER_DATABASE, schemaname: schema });
+      c.walk(b.query, none);
+      break;
+    }
+    case 'CreateTableAsStmt': {
+      const into = b.into as Record<string, unknown>;
+      const rv = into.rel as Record<string, unknown>;
+      const matview = b.objtype === 'OBJECT_MATVIEW';
+      result.verb = matview ? 'create materialized view' : 'create table';
+      result.ddl = true;
+      if (rv.relpersistence === 't') throw new SqlError('0A000', 'CREATE TEMPORARY TABLE not supported');
+      const schema = c.creationSchema(rv.schemaname as string | undefined, rv.catalogname as string | undefined);
+      const name = String(rv.relname);
+      if (matview) {
+        createOrReplace(c, result, schema, name, replaceMatview, 'materialized-view');
+      } else {
+        if (!b.if_not_exists && scope.relation(schema, name)) throw new SqlError('42P07', `catalog item '${name}' already exists`);
+        result.creates = { schema, name, kind: 'table' };
+      }
+      Object.assign(rv, { catalogname: USER_DATABASE, schemaname: schema });
+      c.walk(b.query, none);
+      if (matview) {
+        // A view is always consistent with its inputs when read: the guarantee Materialize
+        // gives for materialized views (docs/compat.md).
+        tree = {
+          ViewStmt: {
+            view: rv,
+            aliases: into.colNames,
+            query: b.query,
+            replace: replaceMatview,
+            withCheckOption: 'NO_CHECK_OPTION',
+          },
+        };
+      }
+      break;
+    }
+    case 'DropStmt':
+      compileDrop(c, result, b);
+      break;
+    case 'AlterTableStmt': {
+      result.verb = 'alter table';
+      result.ddl = true;
+      const rel = c.resolveRangeVar(b.relation as Record<string, unknown>, none);
+      if (!rel) throw new SqlError('42P01', 'unknown catalog item');
+      requireUserRel(rel);
+      c.out.owns.push(rel);
+      for (const cmd of (b.cmds as PgNode[] | undefined) ?? []) {
+        const cb = body(cmd);
+        if (!['AT_AddColumn', 'AT_DropColumn', 'AT_ColumnDefault', 'AT_SetNotNull', 'AT_DropNotNull', 'AT_AlterColumnType'].includes(String(cb.subtype))) {
+          throw new SqlError('0A000', `ALTER TABLE ${String(cb.subtype).replace(/^AT_/, '')} not supported`);
+        }
+      }
+      c.walkFields(b, none, ['relation']);
+      break;
+    }
+    case 'RenameStmt': {
+      result.verb = 'alter table';
+      result.ddl = true;
+      if (!['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_COLUMN'].includes(String(b.renameType))) {
+        throw new SqlError('0A000', `ALTER … RENAME of ${String(b.renameType).replace(/^OBJECT_/, '').toLowerCase()} not supported`);
+      }
+      const rel = c.resolveRangeVar(b.relation as Record<string, unknown>, none);
+      if (!rel) throw new SqlError('42P01', 'unknown catalog item');
+      requireUserRel(rel);
+      c.out.owns.push(rel);
+      if (b.renameType !== 'OBJECT_COLUMN' && scope.relation(rel.schema, String(b.newname))) {
+        throw new SqlError('42P07', `catalog item '${String(b.newname)}' already exists`);
+      }
+      break;
+    }
+    case 'IndexStmt': {
+      result.verb = 'create index';
+      result.ddl = true;
+      const rel = c.resolveRangeVar(b.relation as Record<string, unknown>, none);
+      if (!rel) throw new SqlError('42P01', 'unknown catalog item');
+      requireUserRel(rel);
+      c.out.owns.push(rel);
+      if (b.whereClause || b.indexIncludingParams) throw new SqlError('0A000', 'partial or covering indexes not supported');
+      c.walkFields(b, none, ['relation']);
+      break;
+    }
+    case 'CreateSchemaStmt': {
+      result.verb = 'create schema';
+      result.ddl = true;
+      if (b.schemaElts || b.authrole) throw new SqlError('0A000', 'CREATE SCHEMA … AUTHORIZATION / elements not supported');
+      const name = String(b.schemaname);
+      if (HIDDEN_SCHEMAS.has(name) || name.startsWith('__ferry') || SYSTEM_SCHEMAS.has(name) || name.startsWith('mz_') || name.startsWith('pg_')) {
+        throw new SqlError('42939', `unacceptable schema name '${name}'`);
+      }
+      result.schemaCreate = name;
+      break;
+    }
+    default:
+      throw unsupportedNode(kind);
+  }
+  if (kind === 'DropStmt' && (b.objects as unknown[]).length === 0) return result;
+  if (kind === 'DropStmt' && b.removeType === 'OBJECT_SCHEMA' && result.schemaDrops.length === 0) return result;
+  const printed = Deparser.deparse(tree, { pretty: false });
+  let engineSql = printed;
+  for (const [name, text] of types) engineSql = engineSql.split(name).join(text);
+  result.engineSql = engineSql;
+  return result;
+}
+
+function requireUserRel(rel: ResolvedRelation): void {
+  if (rel.kind === 'system' || rel.id === null) {
+    throw new SqlError('42501', `permission denied for ${rel.schema}.${rel.name}`, { detail: 'System relations cannot be modified.' });
+  }
+}
+
+function createOrReplace(
+  c: Compiler,
+  result: CompiledStatement,
+  schema: string,
+  name: string,
+  replace: boolean,
+  kind: 'view' | 'materialized-view',
+): void {
+  const existing = c.scope.relation(schema, name);
+  if (existing && !replace) throw new SqlError('42P07', `catalog item '${name}' already exists`);
+  if (existing) {
+    if (existing.kind !== kind) {
+      throw new SqlError('42809', `${schema}.${name} is a ${existing.kind.replace('-', ' ')}, not a ${kind.replace('-', ' ')}`);
+    }
+    c.out.owns.push(existing);
+  }
+  result.creates = { schema, name, kind };
+}
+
+const DROP_KINDS: Record<string, ResolvedRelation['kind'][]> = {
+  OBJECT_TABLE: ['table'],
+  OBJECT_VIEW: ['view'],
+  OBJECT_MATVIEW: ['materialized-view'],
+};
+
+function compileDrop(c: Compiler, result: CompiledStatement, b: Record<string, unknown>): void {
+  result.ddl = true;
+  const type = String(b.removeType);
+  const missingOk = Boolean(b.missing_ok);
+  if (type === 'OBJECT_SCHEMA') {
+    result.verb = 'drop schema';
+    for (const o of (b.objects as unknown[]) ?? []) {
+      const name = str(o);
+      if (HIDDEN_SCHEMAS.has(name) || name.startsWith('__ferry')) throw new SqlError('3F000', `unknown schema '${name}'`);
+      if (SYSTEM_SCHEMAS.has(name)) throw new SqlError('42501', `permission denied for SCHEMA "${USER_DATABASE}.${name}"`);
+      if (!c.scope.schemaExists(name)) {
+        if (missingOk) continue;
+        throw new SqlError('3F000', `unknown schema '${name}'`);
+      }
+      result.schemaDrops.push(name);
+    }
+    b.objects = result.schemaDrops.map((sval) => ({ String: { sval } }));
+    return;
+  }
+  const kinds = DROP_KINDS[type];
+  if (!kinds) throw new SqlError('0A000', `DROP ${type.replace(/^OBJECT_/, '')} not supported`);
+  result.verb = `drop ${type === 'OBJECT_MATVIEW' ? 'materialized view' : type.replace(/^OBJECT_/, '').toLowerCase()}`;
+  const kept: unknown[] = [];
+  for (const o of (b.objects as unknown[]) ?? []) {
+    const parts = names((o as { List?: { items?: unknown[] } }).List?.items);
+    const name = parts[parts.length - 1]!;
+    const schema = parts.length >= 2 ? parts[parts.length - 2]! : null;
+    if (parts.length === 3 && parts[0] !== USER_DATABASE) throw new SqlError('3D000', `unknown database '${parts[0]}'`);
+    let rel: ResolvedRelation;
+    try {
+      rel = c.lookup(schema, name);
+    } catch (err) {
+      if (missingOk && err instanceof SqlError && (err.code === '42P01' || err.code === '3F000')) continue;
+      throw err;
+    }
+    if (rel.kind === 'system' || rel.id === null || SYSTEM_SCHEMAS.has(rel.schema)) {
+      throw new SqlError('42501', `permission denied for ${rel.schema}.${rel.name}`, { detail: 'System relations cannot be dropped.' });
+    }
+    if (!kinds.includes(rel.kind)) {
+      throw new SqlError('42809', `${rel.schema}.${rel.name} is not a ${kinds[0]!.replace('-', ' ')}`);
+    }
+    c.out.owns.push(rel);
+    result.drops.push(rel);
+    kept.push({ List: { items: [USER_DATABASE, rel.schema, rel.name].map((s) => ({ String: { sval: s } })) } });
+  }
+  b.objects = kept;
+  if (b.removeType === 'OBJECT_MATVIEW') b.removeType = 'OBJECT_VIEW';
+  if (kept.length === 0) result.engineSql = '';
+}

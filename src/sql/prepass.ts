@@ -1,0 +1,146 @@
+/**
+ * The Materialize spellings PostgreSQL's grammar lacks, rewritten into spellings it has
+ * before the statement is parsed (docs/compat.md, "How Ferry reads a statement"):
+ *
+ * | Materialize                      | parsed as                                  |
+ * |----------------------------------|--------------------------------------------|
+ * | `T list`                         | `T[]` (the engine stores both as a LIST)   |
+ * | `LIST[a, b]`                     | `ARRAY[a, b]`                              |
+ * | `map[K=>V]` (a type)             | a placeholder type name, printed as `MAP(K, V)` |
+ * | `IN CLUSTER c`                   | removed: one engine runs all work          |
+ * | `CREATE OR REPLACE MATERIALIZED VIEW` | `CREATE MATERIALIZED VIEW`, with `replace` kept |
+ *
+ * The pass works on tokens (src/sql/lexer.ts), so it never looks inside strings, quoted
+ * identifiers or comments, and it is linear in the input.
+ */
+import { SqlError } from '../errors/index.js';
+import { type Token, tokenize } from './lexer.js';
+import { translateTypeText } from './translate.js';
+
+export const TYPE_PLACEHOLDER_PREFIX = '__ferry_type_';
+
+export interface Prepassed {
+  sql: string;
+  /** Placeholder type name → the engine's type text. */
+  types: Map<string, string>;
+  /** `CREATE OR REPLACE MATERIALIZED VIEW` was written. */
+  replaceMaterializedView: boolean;
+}
+
+const TYPE_WORD =
+  /^(int[248]?|integer|bigint|smallint|text|varchar|char|character|boolean|bool|double|precision|real|float[48]?|date|time|timestamp|timestamptz|interval|uuid|numeric|decimal|list|uint[248]|jsonb?|bytea|string|oid|record|\w+_type_\d+)$/;
+
+export function prepass(sql: string): Prepassed {
+  const toks = tokenize(sql);
+  const types = new Map<string, string>();
+  let out = '';
+  let last = 0;
+  let replaceMaterializedView = false;
+  const splice = (from: number, to: number, text: string): void => {
+    out += sql.slice(last, from) + text;
+    last = to;
+  };
+  const word = (t: Token | undefined, v: string): boolean => t !== undefined && t.kind === 'word' && t.value === v;
+  for (let k = 0; k < toks.length; k++) {
+    const t = toks[k]!;
+    if (t.kind !== 'word') continue;
+    const prev = toks[k - 1];
+    const next = toks[k + 1];
+    if (t.value === 'create' && word(next, 'or') && word(toks[k + 2], 'replace') && word(toks[k + 3], 'materialized')) {
+      splice(next!.start, toks[k + 2]!.end, '');
+      replaceMaterializedView = true;
+      k += 2;
+      continue;
+    }
+    if (t.value === 'in' && word(next, 'cluster') && toks[k + 2] && ['word', 'qident'].includes(toks[k + 2]!.kind)) {
+      splice(t.start, toks[k + 2]!.end, '');
+      k += 2;
+      continue;
+    }
+    if (t.value === 'list' && next?.text === '[' && prev?.text !== '.') {
+      splice(t.start, t.end, 'ARRAY');
+      continue;
+    }
+    if (t.value === 'list' && prev && next?.text !== '(' && next?.text !== '.') {
+      const typeBefore = prev.text === ')' || prev.text === ']' || (prev.kind === 'word' && TYPE_WORD.test(prev.value));
+      if (typeBefore && !word(toks[k - 2], 'as') && !word(prev, 'list')) {
+        splice(t.start, t.end, '[]');
+        continue;
+      }
+      if (typeBefore && word(prev, 'list')) {
+        // `int list list`: the previous `list` was already turned into `[]`.
+        splice(t.start, t.end, '[]');
+        continue;
+      }
+    }
+    if (t.value === 'map' && next?.text === '[' && prev?.text !== '.' && !isTypePosition(toks, k)) {
+      // MAP[k => v, …]: the engine's map(keys, values).
+      const end = matchingBracket(toks, k + 1);
+      const keys: string[] = [];
+      const values: string[] = [];
+      let depth = 0;
+      let from = k + 2;
+      let arrow = -1;
+      for (let j = k + 2; j <= end; j++) {
+        const x = toks[j]!;
+        if (x.text === '(' || x.text === '[') depth++;
+        else if ((x.text === ')' || x.text === ']') && j !== end) depth--;
+        else if (depth === 0 && x.text === '=>') arrow = j;
+        if (depth === 0 && (x.text === ',' || j === end) && j > from) {
+          if (arrow === -1) throw new SqlError('42601', 'expected => in MAP[…]', { position: x.start + 1 });
+          keys.push(prepass(sql.slice(toks[from]!.start, toks[arrow - 1]!.end)).sql);
+          values.push(prepass(sql.slice(toks[arrow + 1]!.start, toks[j - 1]!.end)).sql);
+          from = j + 1;
+          arrow = -1;
+        }
+      }
+      splice(t.start, toks[end]!.end, `__ferry_map(ARRAY[${keys.join(', ')}], ARRAY[${values.join(', ')}])`);
+      k = end;
+      continue;
+    }
+    if (t.value === 'map' && next?.text === '[' && prev?.text !== '.' && isTypePosition(toks, k)) {
+      const end = matchingBracket(toks, k + 1);
+      const inner = sql.slice(toks[k + 2]!.start, toks[end - 1]!.end);
+      const arrow = inner.indexOf('=>');
+      if (arrow === -1) throw new SqlError('42601', 'invalid map type: expected map[K=>V]', { position: t.start + 1 });
+      const key = translateTypeText(prepass(inner.slice(0, arrow)).sql.trim());
+      if (!/^(VARCHAR|text)$/i.test(key.trim())) {
+        throw new SqlError('0A000', 'map key type other than text not yet supported');
+      }
+      const valueText = typeText(inner.slice(arrow + 2).trim());
+      const name = `${TYPE_PLACEHOLDER_PREFIX}${types.size}`;
+      types.set(name, `MAP(VARCHAR, ${valueText})`);
+      splice(t.start, toks[end]!.end, name);
+      k = end;
+      continue;
+    }
+  }
+  return { sql: out + sql.slice(last), types, replaceMaterializedView };
+}
+
+/** `map` stands where a type does: after `::`, in a column definition, or in `CAST(… AS`. */
+function isTypePosition(toks: Token[], k: number): boolean {
+  const prev = toks[k - 1];
+  if (!prev) return false;
+  if (prev.text === '::') return true;
+  if (prev.kind === 'word' && prev.value === 'as') return true;
+  if (prev.kind === 'word' || prev.kind === 'qident') return !['select', 'from', 'where', 'by', 'and', 'or'].includes(prev.value);
+  return false;
+}
+
+/** A standalone type's engine text (a map's value type, which may itself be a map). */
+function typeText(text: string): string {
+  const pre = prepass(`CAST(NULL AS ${text})`);
+  let out = translateTypeText(pre.sql.slice('CAST(NULL AS '.length, -1));
+  for (const [name, t] of pre.types) out = out.split(name).join(t);
+  return out;
+}
+
+function matchingBracket(toks: Token[], open: number): number {
+  let depth = 0;
+  for (let j = open; j < toks.length; j++) {
+    if (toks[j]!.text === '[') depth++;
+    else if (toks[j]!.text === ']' && --depth === 0) return j;
+  }
+  throw new SqlError('42601', 'syntax error at end of input: unclosed [');
+}
