@@ -16,7 +16,7 @@ import type { Logger } from '../log/index.js';
 import type { QualifiedName, Statement } from '../sql/ast.js';
 import { type StatementText, splitStatements, tokenize } from '../sql/lexer.js';
 import { parseStatement } from '../sql/parser.js';
-import { type CompiledStatement, type NameScope, type ResolvedRelation, compile } from '../sql/frontend.js';
+import { type CompiledStatement, type NameScope, type ResolvedRelation, compile, writeTargetError } from '../sql/frontend.js';
 import type { ExecContext, ExecOutcome, FieldDesc, PreparedStatement, Session, TxnStatus } from './api.js';
 import { EngineStatement, bindParams, rowStreamOf } from './engine-query.js';
 import type { Services } from './services.js';
@@ -239,6 +239,8 @@ export class FerrySession implements Session {
       }
     }
     await this.authorize(hit.compiled);
+    const refused = writeTargetError(hit.compiled);
+    if (refused) throw refused;
     return hit.compiled;
   }
 

@@ -633,11 +633,101 @@ class Compiler {
         detail: 'System relations are read-only.',
       });
     }
-    if (rel.kind !== 'table') {
-      throw new SqlError('42809', `cannot ${priv} ${rel.kind === 'source' ? 'source' : 'view'} "${rel.name}"`);
-    }
+    // Views and sources are refused after authorization (writeTargetError), so that a role
+    // without privileges learns no more than `permission denied`.
     this.out.writes.push({ rel, priv });
     return rel;
+  }
+}
+
+/** Only tables can be written: the error for a write to a view or a source, else null. */
+export function writeTargetError(c: CompiledStatement): SqlError | null {
+  for (const { rel, priv } of c.writes) {
+    if (rel.kind === 'table') continue;
+    const what = rel.kind === 'source' ? 'source' : rel.kind === 'materialized-view' ? 'materialized view' : 'view';
+    const verb = priv === 'insert' ? 'insert into' : priv;
+    return new SqlError('42809', `cannot ${verb} ${what} "${USER_DATABASE}.${rel.schema}.${rel.name}"`);
+  }
+  return null;
+}
+
+/**
+ * Names every unnamed output column of a query as PostgreSQL would (FigureColname in its
+ * parser: a column's name, a function's name, a cast's type, `?column?` otherwise), before
+ * any transform changes the expression, so the name the client sees is PostgreSQL's and
+ * not the engine's spelling of the printed expression.
+ */
+function nameOutputColumns(b: Record<string, unknown>): void {
+  let q = b;
+  while (q.op && q.op !== 'SETOP_NONE' && q.larg) q = q.larg as Record<string, unknown>;
+  for (const t of (q.targetList as PgNode[] | undefined) ?? []) {
+    const rt = (t as { ResTarget?: Record<string, unknown> }).ResTarget;
+    if (!rt || rt.name !== undefined) continue;
+    const val = rt.val as PgNode | undefined;
+    if (!val) continue;
+    const cr = (val as { ColumnRef?: { fields?: unknown[] } }).ColumnRef;
+    // A plain column keeps its name in the engine too (and an alias would change what
+    // the engine reports for an unknown column).
+    if (cr) continue;
+    rt.name = figureColname(val) ?? '?column?';
+  }
+}
+
+function figureColname(n: PgNode): string | null {
+  const kind = nodeType(n);
+  const b = body(n);
+  switch (kind) {
+    case 'ColumnRef': {
+      const fields = (b.fields as unknown[]) ?? [];
+      const last = fields[fields.length - 1] as { String?: { sval?: string } } | undefined;
+      return last?.String?.sval ?? null;
+    }
+    case 'A_Indirection': {
+      const ind = (b.indirection as unknown[]) ?? [];
+      const last = ind[ind.length - 1] as { String?: { sval?: string } } | undefined;
+      return last?.String?.sval ?? figureColname(b.arg as PgNode);
+    }
+    case 'FuncCall': {
+      const parts = names(b.funcname);
+      return parts[parts.length - 1] ?? null;
+    }
+    case 'A_Expr':
+      return b.kind === 'AEXPR_NULLIF' ? 'nullif' : null;
+    case 'TypeCast': {
+      const inner = figureColname(b.arg as PgNode);
+      if (inner !== null) return inner;
+      const tn = names((b.typeName as Record<string, unknown>).names);
+      return tn[tn.length - 1] ?? null;
+    }
+    case 'CollateClause':
+      return figureColname(b.arg as PgNode);
+    case 'CaseExpr':
+      return 'case';
+    case 'A_ArrayExpr':
+      return 'array';
+    case 'RowExpr':
+      return 'row';
+    case 'CoalesceExpr':
+      return 'coalesce';
+    case 'MinMaxExpr':
+      return b.op === 'IS_GREATEST' ? 'greatest' : 'least';
+    case 'GroupingFunc':
+      return 'grouping';
+    case 'SQLValueFunction':
+      return String(b.op).replace(/^SVFOP_/, '').toLowerCase().replace(/_n$/, '');
+    case 'SubLink':
+      if (b.subLinkType === 'EXISTS_SUBLINK') return 'exists';
+      if (b.subLinkType === 'ARRAY_SUBLINK') return 'array';
+      if (b.subLinkType === 'EXPR_SUBLINK') {
+        const sub = body(b.subselect as PgNode);
+        const first = ((sub.targetList as PgNode[] | undefined) ?? [])[0] as { ResTarget?: Record<string, unknown> } | undefined;
+        const rt = first?.ResTarget;
+        if (rt?.name !== undefined) return String(rt.name);
+        return rt?.val ? figureColname(rt.val as PgNode) : null;
+      }
+      return null;
+    default:
+      return null;
   }
 }
 
@@ -727,6 +817,7 @@ function compileOne(
   switch (kind) {
     case 'SelectStmt':
       result.verb = b.valuesLists ? 'values' : 'select';
+      nameOutputColumns(b);
       c.select(b, none);
       break;
     case 'ExplainStmt': {

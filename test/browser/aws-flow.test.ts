@@ -119,7 +119,7 @@ describe('console: connection to export against the local S3 and STS', { timeout
   test('an export started in the shell shows live progress, then lands in history', async () => {
     const target = `s3://${bucket}/${prefix}/console`;
     await runInShell(
-      `COPY (SELECT i, md5(i::text) AS h FROM range(3000000) t(i)) TO '${target}' WITH (AWS CONNECTION = s3_exports, FORMAT = 'csv')`,
+      `COPY (SELECT i, md5(i::text) AS h FROM generate_series(0, 2999999) t(i)) TO '${target}' WITH (AWS CONNECTION = s3_exports, FORMAT = 'csv')`,
     );
     await page.getByRole('status').filter({ hasText: 'Running…' }).waitFor();
     await page.getByRole('link', { name: 'Exports' }).click();

@@ -54,7 +54,7 @@ export function libpqEnv(port: number): NodeJS.ProcessEnv {
 }
 
 /** A query that runs until cancelled: a cross join far too big to finish. */
-export const LONG_QUERY = 'SELECT count(*) FROM range(1000000000) a, range(1000000000) b';
+export const LONG_QUERY = 'SELECT count(*) FROM generate_series(0, 999999999) a, generate_series(0, 999999999) b';
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

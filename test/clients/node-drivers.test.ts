@@ -95,7 +95,7 @@ describe('node-postgres', () => {
       // Many rows of varying widths in one result: each DataRow must be framed exactly,
       // also when the server's write buffer grows in the middle of a value.
       const wide = await c.query({
-        text: "SELECT i, repeat('é', (i * 37) % 700) AS s FROM range(4000) t(i) ORDER BY i",
+        text: "SELECT i, repeat('é', (i * 37) % 700) AS s FROM generate_series(0, 3999) t(i) ORDER BY i",
         rowMode: 'array',
       });
       assert.equal(wide.rows.length, 4000);

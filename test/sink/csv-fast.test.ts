@@ -229,7 +229,7 @@ test('neverQuoted: numbers, booleans, dates, timestamps and uuid under defaults 
 
 test('exact MAX FILE SIZE splitting with multibyte lines and a header', async () => {
   const conn = await connect();
-  const query = `SELECT i::INTEGER AS n, repeat('é', (i * 7) % 13) || CASE WHEN i % 5 = 0 THEN ',"' ELSE '' END AS s FROM range(5000) t(i)`;
+  const query = `SELECT i::INTEGER AS n, repeat('é', (i * 7) % 13) || CASE WHEN i % 5 = 0 THEN ',"' ELSE '' END AS s FROM generate_series(0, 4999) t(i)`;
   const shape = await conn.runAndReadAll(`SELECT * FROM (${query}) LIMIT 0`);
   const columns: ExportColumn[] = shape.columnTypes().map((type, i) => ({ name: shape.columnNames()[i]!, type }));
   const whole = (await conn.runAndReadAll(csvLinesQuery(query, columns, DEFAULTS)))

@@ -256,7 +256,7 @@ test('preflight: a non-empty path is refused and nothing is written', async () =
 test('the sentinel exists while the export runs and is removed last', async () => {
   const prefix = freshPrefix(env, 'sentinel');
   const seen: Promise<string[]>[] = [];
-  await exportTo(prefix, 'SELECT i, md5(i::VARCHAR) AS m FROM range(300000) t(i)', [s('FORMAT', 'csv')], {
+  await exportTo(prefix, 'SELECT i, md5(i::VARCHAR) AS m FROM generate_series(0, 299999) t(i)', [s('FORMAT', 'csv')], {
     progressIntervalMs: 0,
     onProgress: () => {
       if (seen.length < 2) seen.push(listKeys(env, prefix + '/'));
@@ -273,7 +273,7 @@ test('1,000,000 rows, MAX FILE SIZE 16MB: CSV split exactly, HEADER in every fil
   const max = 16 * 1024 * 1024;
   const r = await exportTo(
     prefix,
-    'SELECT i, md5(i::VARCHAR) AS m, md5((i * 7)::VARCHAR) AS n FROM range(1000000) t(i)',
+    'SELECT i, md5(i::VARCHAR) AS m, md5((i * 7)::VARCHAR) AS n FROM generate_series(0, 999999) t(i)',
     [s('FORMAT', 'csv'), s('MAX FILE SIZE', '16MB'), bare('HEADER')],
   );
   assert.equal(r.rows, 1_000_000);
@@ -302,7 +302,7 @@ test('1,000,000 rows, MAX FILE SIZE 16MB: CSV split exactly, HEADER in every fil
 test('MAX FILE SIZE 16MB: Parquet files overshoot by at most one row group', async () => {
   const prefix = freshPrefix(env, 'split-parquet');
   const max = 16 * 1024 * 1024;
-  const r = await exportTo(prefix, 'SELECT i, md5(i::VARCHAR) || md5((i + 1)::VARCHAR) AS m FROM range(1000000) t(i)', [
+  const r = await exportTo(prefix, 'SELECT i, md5(i::VARCHAR) || md5((i + 1)::VARCHAR) AS m FROM generate_series(0, 999999) t(i)', [
     s('FORMAT', 'parquet'),
     s('MAX FILE SIZE', '16MB'),
   ]);
@@ -345,7 +345,7 @@ test('file:// target: same names, sentinel removed, non-empty refused', async ()
   const r2 = await runExport({
     exportId: 't10',
     conn,
-    query: 'SELECT range AS i FROM range(5)',
+    query: 'SELECT range AS i FROM generate_series(0, 4)',
     options: planCopyToOptions([s('FORMAT', 'parquet')], 'file'),
     target: { kind: 'file', dir: dir2 },
   });
@@ -358,7 +358,7 @@ test('file:// target: same names, sentinel removed, non-empty refused', async ()
 
 test('Beyond: MANIFEST lists every file with rows, bytes and sha256', async () => {
   const prefix = freshPrefix(env, 'manifest');
-  const r = await exportTo(prefix, 'SELECT range AS i FROM range(10)', [s('FORMAT', 'csv'), bare('MANIFEST')]);
+  const r = await exportTo(prefix, 'SELECT range AS i FROM generate_series(0, 9)', [s('FORMAT', 'csv'), bare('MANIFEST')]);
   assert.equal(r.manifestKey, `${prefix}/mz-t7-manifest.json`);
   const m = JSON.parse((await getObject(env, r.manifestKey!)).toString()) as {
     rows: number;
@@ -387,7 +387,7 @@ test('Beyond: PARTITION BY writes Hive-style folders without the partition colum
   const prefix = freshPrefix(env, 'partition');
   const r = await exportTo(
     prefix,
-    `SELECT i, CASE WHEN i < 2 THEN 'a b' WHEN i < 4 THEN NULL ELSE 'c/d' END AS p FROM range(6) t(i)`,
+    `SELECT i, CASE WHEN i < 2 THEN 'a b' WHEN i < 4 THEN NULL ELSE 'c/d' END AS p FROM generate_series(0, 5) t(i)`,
     [s('FORMAT', 'csv'), s('PARTITION BY', 'p')],
   );
   assert.equal(r.rows, 6);
@@ -404,11 +404,11 @@ test('Beyond: PARTITION BY writes Hive-style folders without the partition colum
 
 test('Beyond: COMPRESSION gzip for CSV, zstd for Parquet', async () => {
   const p1 = freshPrefix(env, 'gzip');
-  const r1 = await exportTo(p1, 'SELECT range AS i FROM range(3)', [s('FORMAT', 'csv'), s('COMPRESSION', 'gzip')]);
+  const r1 = await exportTo(p1, 'SELECT range AS i FROM generate_series(0, 2)', [s('FORMAT', 'csv'), s('COMPRESSION', 'gzip')]);
   assert.equal(r1.files[0]!.key, `${p1}/mz-t7-batch-0000-0000.csv.gz`);
   assert.equal(gunzipSync(await getObject(env, r1.files[0]!.key)).toString(), '0\n1\n2\n');
   const p2 = freshPrefix(env, 'zstd');
-  const r2 = await exportTo(p2, 'SELECT range AS i FROM range(3)', [s('FORMAT', 'parquet'), s('COMPRESSION', 'zstd')]);
+  const r2 = await exportTo(p2, 'SELECT range AS i FROM generate_series(0, 2)', [s('FORMAT', 'parquet'), s('COMPRESSION', 'zstd')]);
   const md = parquetMetadata(toArrayBuffer(await getObject(env, r2.files[0]!.key)));
   assert.equal(md.row_groups[0]!.columns[0]!.meta_data?.codec, 'ZSTD');
 });

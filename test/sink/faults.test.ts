@@ -47,7 +47,7 @@ after(async () => {
 const FAST_RETRY = { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 40 };
 const s = (name: string, text: string): RawCopyOption => ({ name, value: { kind: 'string', text } });
 /** ~13 MB of CSV: two multipart parts. */
-const BIG = 'SELECT i, md5(i::VARCHAR) AS m FROM range(300000) t(i)';
+const BIG = 'SELECT i, md5(i::VARCHAR) AS m FROM generate_series(0, 299999) t(i)';
 
 function exportVia(prefix: string, query: string, format: string, extra: Partial<ExportRequest> = {}) {
   return runExport({
@@ -92,7 +92,7 @@ test('500 on every UploadPart: the export fails, no multipart upload is left, th
     const prefix = freshPrefix(env, `persistent-${format}`);
     faults(prefix, [{ op: 'UploadPart', times: Infinity, action: { kind: 'internalError' } }]);
     const query =
-      format === 'csv' ? BIG : 'SELECT i, md5(i::VARCHAR) || md5((i+1)::VARCHAR) AS m FROM range(400000) t(i)';
+      format === 'csv' ? BIG : 'SELECT i, md5(i::VARCHAR) || md5((i+1)::VARCHAR) AS m FROM generate_series(0, 399999) t(i)';
     await assert.rejects(exportVia(prefix, query, format), (e: unknown) => {
       assert.ok(e instanceof SqlError, String(e));
       assert.match(e.message, new RegExp(`COPY TO s3://${env.bucket}/${prefix} failed: UploadPart`));
@@ -112,7 +112,7 @@ test('cancel mid-export: stops within a second, aborts uploads, leaves the senti
     env.faults.reset();
     const ac = new AbortController();
     let abortedAt = 0;
-    const query = 'SELECT i, md5(i::VARCHAR) || md5((i+1)::VARCHAR) AS m FROM range(5000000) t(i)';
+    const query = 'SELECT i, md5(i::VARCHAR) || md5((i+1)::VARCHAR) AS m FROM generate_series(0, 4999999) t(i)';
     const run = exportVia(prefix, query, format, {
       signal: ac.signal,
       progressIntervalMs: 0,
