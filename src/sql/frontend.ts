@@ -317,13 +317,13 @@ class Compiler {
       rv.catalogname = PG_COMPAT_DB;
       rv.schemaname = 'main';
       rv.relname = `information_schema_${rel.name}`;
+      // The engine's name differs from PostgreSQL's: keep the one columns are qualified by.
+      rv.alias ??= { aliasname: rel.name };
     } else {
       rv.catalogname = USER_DATABASE;
       rv.schemaname = rel.schema;
       rv.relname = rel.name;
     }
-    // Without an alias the engine would expose the relation under its new qualified name;
-    // PostgreSQL exposes it under the name as written, which the alias keeps.
   }
 
   /** The schema a new object named `parts` goes into, validated. */
@@ -689,7 +689,8 @@ function figureColname(n: PgNode): string | null {
     }
     case 'FuncCall': {
       const parts = names(b.funcname);
-      return parts[parts.length - 1] ?? null;
+      const last = parts[parts.length - 1] ?? null;
+      return last === '__ferry_map' ? 'map' : last;
     }
     case 'A_Expr':
       return b.kind === 'AEXPR_NULLIF' ? 'nullif' : null;
