@@ -45,7 +45,7 @@ function run(directive: string, args: string[], sql: string): string {
   try {
     const out = compile(sql, scope(path));
     if (directive === 'error') return 'no error';
-    if (directive === 'print') return out.map((c) => c.engineSql).join('\n');
+    if (directive === 'print') return out.map((c) => c.engineSql || '(no engine statement)').join('\n');
     return out
       .map((c) => {
         const rel = (r: ResolvedRelation): string => (r.id ? `${r.id}:${r.schema}.${r.name}` : `${r.schema}.${r.name}`);
