@@ -96,7 +96,6 @@ async function evaluateTarget(session: FerrySession, exprSql: string, now?: Date
   // evaluated, so it cannot read what the role may not (docs/security.md).
   const compiled = await session.compileQuery(`SELECT (${now ? pinNow(exprSql, now) : exprSql})`);
   const sql = compiled.engineSql;
-  const translated = sql.replace(/^SELECT /, '');
   let es: EngineStatement;
   try {
     es = await EngineStatement.prepare(session.conn, sql, 'select', false);
@@ -110,7 +109,7 @@ async function evaluateTarget(session: FerrySession, exprSql: string, now?: Date
       // DuckDB folds an expression with an untyped NULL (`'s3://b/' || NULL`) to a constant
       // of type NULL, which a prepared statement reports as INTEGER; PostgreSQL types it
       // text, so it is the null check's case, not the type check's.
-      const typeofRows = (await session.conn.runAndReadAll(`SELECT typeof(${translated})`)).getRowsJS();
+      const typeofRows = (await session.conn.runAndReadAll(`SELECT typeof(q.x) FROM (${sql}) AS q(x)`)).getRowsJS();
       if (['NULL', '"NULL"'].includes(String(typeofRows[0]?.[0])))
         throw new SqlError('22004', 'COPY TO target value can not be null');
       throw new SqlError('42804', `COPY TO target must have type text, not type ${pgTypeName(name)}`);
@@ -216,7 +215,7 @@ export async function planCopy(
     const obj = await session.resolveItem(stmt.source.name);
     if (!['table', 'view', 'materialized-view', 'source'].includes(obj.kind))
       throw new SqlError('42809', `${catalog.fullName(obj)} is not a relation`);
-    query = `SELECT * FROM "${obj.schemaName}"."${obj.name}"`;
+    query = (await session.compileQuery(`SELECT * FROM "${obj.schemaName}"."${obj.name}"`)).engineSql;
   } else {
     query = (await session.compileQuery(stmt.source.sql)).engineSql;
   }

@@ -281,7 +281,7 @@ test('no AWS environment and a hanging instance metadata service: COPY TO s3 thr
       extraObjectActions: ['s3:AbortMultipartUpload'],
     });
     await c.query(`ALTER CONNECTION export_conn SET (ASSUME ROLE ARN = '${role.roleArn}')`);
-    await c.query(`CREATE TABLE t AS SELECT range AS id FROM generate_series(0, 9)`);
+    await c.query(`CREATE TABLE t AS SELECT range AS id FROM generate_series(0, 9) AS g(range)`);
     const target = `s3://${role.bucket}/${role.prefix}/no-identity`;
     const counts = {
       assume: aws.faults.count('AssumeRole').seen,

@@ -124,12 +124,12 @@ before(async () => {
   await c.query(`ALTER CONNECTION aws_conn SET (ASSUME ROLE ARN = '${role.roleArn}')`);
   await c.query('VALIDATE CONNECTION aws_conn');
   await c.query(`CREATE TABLE src (id bigint, s text)`);
-  await c.query(`INSERT INTO src SELECT range, 'row ' || range FROM generate_series(0, 999)`);
+  await c.query(`INSERT INTO src SELECT range, 'row ' || range FROM generate_series(0, 999) AS g(range)`);
   await c.query(`CREATE VIEW src_v AS SELECT id, s FROM src WHERE id < 10`);
   await c.query(`CREATE MATERIALIZED VIEW src_mv AS SELECT id % 3 AS k, count(*) AS n FROM src GROUP BY id % 3`);
   await c.query(`CREATE SECRET not_a_conn AS 'whatever'`);
   // ~40 MB of CSV: 100,000 rows of ~410 bytes.
-  await c.query(`CREATE TABLE big AS SELECT range AS id, repeat('x', 400) AS pad FROM generate_series(0, 99999)`);
+  await c.query(`CREATE TABLE big AS SELECT range AS id, repeat('x', 400) AS pad FROM generate_series(0, 99999) AS g(range)`);
 });
 
 after(async () => {
@@ -769,7 +769,7 @@ describe('concurrency', () => {
     { timeout: 120_000 },
     async (t) => {
       await c.query(`CREATE TABLE growing (id bigint, pad text)`);
-      await c.query(`INSERT INTO growing SELECT range, repeat('y', 50) FROM generate_series(0, 199999)`);
+      await c.query(`INSERT INTO growing SELECT range, repeat('y', 50) FROM generate_series(0, 199999) AS g(range)`);
       const writer = await client();
       const pinger = await client();
       const exporters = await Promise.all([client(), client(), client(), client()]);
@@ -784,7 +784,7 @@ describe('concurrency', () => {
       let next = 200000;
       const inserting = (async () => {
         while (!stop) {
-          await writer.query(`INSERT INTO growing SELECT range, repeat('y', 50) FROM range(${next}, ${next + 1000})`);
+          await writer.query(`INSERT INTO growing SELECT range, repeat('y', 50) FROM generate_series(${next}, ${next + 999}) AS g(range)`);
           next += 1000;
         }
       })();

@@ -139,7 +139,7 @@ describe('S3 export guide', () => {
     try {
       await c.query(`CREATE TABLE orders (id bigint, customer text, amount numeric(12,2), placed timestamptz)`);
       await c.query(
-        `INSERT INTO orders SELECT range, 'customer ' || (range % 97), (range % 1000) / 4.0, TIMESTAMPTZ '2026-01-01 00:00:00+00' + range * INTERVAL '1 minute' FROM generate_series(0, 49999)`,
+        `INSERT INTO orders SELECT range, 'customer ' || (range % 97), (range % 1000) / 4.0, TIMESTAMPTZ '2026-01-01 00:00:00+00' + range * INTERVAL '1 minute' FROM generate_series(0, 49999) AS g(range)`,
       );
       const day = (await c.query(`SELECT to_char(now(), 'YYYY-MM-DD') AS d`)).rows[0].d;
       const r = await c.query(
@@ -310,7 +310,7 @@ describe('S3 export guide', () => {
   test('kill -9 during an export: the next start marks it failed and aborts its uploads', async () => {
     const c = await client();
     c.on('error', () => undefined); // the server dies under this client on purpose
-    await c.query(`CREATE TABLE big AS SELECT range AS id, repeat('x', 200) || range AS payload FROM generate_series(0, 399999)`);
+    await c.query(`CREATE TABLE big AS SELECT range AS id, repeat('x', 200) || range AS payload FROM generate_series(0, 399999) AS g(range)`);
     // Slow every part upload down so the export is certainly running when the server dies.
     aws.faults.add({ op: 'UploadPart', action: { kind: 'delay', ms: 3000 }, times: 100 });
     const running = c
