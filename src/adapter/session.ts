@@ -308,6 +308,8 @@ export class FerrySession implements Session {
       schemaExists: (schema) => schemas.has(schema),
       searchPath: this.searchPath(),
       user: this.role.name,
+      // A role sees its own exports in the export history; superusers see all of them.
+      rowOwner: this.role.superuser ? null : this.role.id,
     };
   }
 
@@ -468,9 +470,6 @@ export class FerrySession implements Session {
         await this.conn.run('ROLLBACK').catch(() => undefined);
         return { kind: 'command', tag: 'ROLLBACK' };
       case 'set':
-        if (stmt.name.toLowerCase() === 'search_path' && stmt.value !== null) {
-          await this.setSearchPath(stmt.value);
-        }
         this.vars.set(stmt.name, stmt.value);
         return { kind: 'command', tag: 'SET' };
       case 'reset':
@@ -515,16 +514,6 @@ export class FerrySession implements Session {
       default:
         return handleDdl(this, stmt, text, ctx);
     }
-  }
-
-  private async setSearchPath(value: string): Promise<void> {
-    const schemas = value
-      .split(',')
-      .map((s) => s.trim().replace(/^"(.*)"$/, '$1'))
-      .filter((s) => s !== '');
-    // mz_catalog is searched after the user's schemas, as Materialize resolves `mz_tables`.
-    const path = [...schemas, 'mz_catalog', 'main'].map((s) => s.replace(/'/g, "''")).join(',');
-    await this.engineRun(`SET search_path = '${path}'`);
   }
 
   /** Resolves an object name as written to a catalog item, or throws `unknown catalog item`. */

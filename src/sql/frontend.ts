@@ -42,7 +42,25 @@ export interface NameScope {
   searchPath: readonly string[];
   /** The session's role, for CURRENT_USER and friends. */
   user: string;
+  /**
+   * The role id whose rows of per-role system relations (ROW_FILTERED) a statement sees;
+   * null for a superuser, who sees every row.
+   */
+  rowOwner: string | null;
 }
+
+/**
+ * System relations that hold one row per action of some role: a role reads its own rows
+ * only (docs/security.md). Each maps to the query, over Ferry's internal tables, that the
+ * relation is replaced by; `$role` stands for the role id.
+ */
+const ROW_FILTERED: Record<string, string> = {
+  'mz_internal.mz_copy_to_history': `SELECT h.* FROM materialize.mz_internal.mz_copy_to_history AS h
+    WHERE h.export_id IN (SELECT export_id FROM materialize.__ferry.copy_to_history WHERE role_id = $role)`,
+  'mz_internal.mz_copy_to_files': `SELECT f.* FROM materialize.mz_internal.mz_copy_to_files AS f
+    WHERE f.export_id IN (SELECT export_id FROM materialize.__ferry.copy_to_history WHERE role_id = $role)`,
+};
+
 
 export type WritePrivilege = 'insert' | 'update' | 'delete';
 
@@ -387,9 +405,10 @@ class Compiler {
       case 'SelectStmt':
         this.select(b, ctes);
         return n;
-      case 'RangeVar':
+      case 'RangeVar': {
         this.readRangeVar(b, ctes);
-        return n;
+        return this.rowFiltered(b) ?? n;
+      }
       case 'FuncCall':
         return this.funcCall(n, b, ctes, false);
       case 'RangeFunction':
@@ -423,6 +442,19 @@ class Compiler {
         this.walkFields(b, ctes);
         return n;
     }
+  }
+
+  /** The per-role replacement of a ROW_FILTERED system relation, or null. */
+  rowFiltered(rv: Record<string, unknown>): PgNode | null {
+    if (this.scope.rowOwner === null || rv.catalogname !== USER_DATABASE) return null;
+    const key = `${String(rv.schemaname)}.${String(rv.relname)}`;
+    const sql = ROW_FILTERED[key];
+    if (sql === undefined) return null;
+    // Ferry's own text, parsed but not resolved: it is the one place internal tables appear.
+    const role = `'${this.scope.rowOwner.replace(/'/g, "''")}'`;
+    const subquery = parsePg(sql.replace('$role', role))[0]!.stmt;
+    const alias = (rv.alias as Record<string, unknown> | undefined) ?? { aliasname: String(rv.relname) };
+    return { RangeSubselect: { subquery, alias } };
   }
 
   select(b: Record<string, unknown>, outer: ReadonlySet<string>): void {

@@ -29,6 +29,7 @@ const RELATIONS: ResolvedRelation[] = [
   { id: 'u6', schema: 'public', name: 'src', kind: 'source' },
   { id: null, schema: 'mz_catalog', name: 'mz_tables', kind: 'system' },
   { id: null, schema: 'mz_internal', name: 'mz_copy_to_history', kind: 'system' },
+  { id: null, schema: 'mz_internal', name: 'mz_copy_to_files', kind: 'system' },
 ];
 
 function scope(searchPath: string[]): NameScope {
@@ -37,6 +38,7 @@ function scope(searchPath: string[]): NameScope {
     schemaExists: (s) => ['public', 's2', 'mz_catalog', 'mz_internal', 'pg_catalog', 'information_schema'].includes(s),
     searchPath,
     user: 'alice',
+    rowOwner: 'u9',
   };
 }
 
