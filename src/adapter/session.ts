@@ -541,7 +541,9 @@ export class FerrySession implements Session {
     return this.vars
       .get('search_path')
       .split(',')
-      .map((s) => s.trim().replace(/^"(.*)"$/, '$1'))
+      .map((s) => s.trim())
+      // PostgreSQL's identifier rules: a quoted name is exact, an unquoted one folds to lower case.
+      .map((s) => (/^".*"$/.test(s) ? s.slice(1, -1).replace(/""/g, '"') : s.toLowerCase()))
       .filter((s) => s !== '');
   }
 
