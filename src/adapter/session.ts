@@ -81,6 +81,8 @@ export class FerrySession implements Session {
     schemas: Set<string>;
   } | null = null;
   private closed = false;
+  /** DDL ran inside the current transaction block. */
+  private blockChangedSchema = false;
   readonly log: Logger;
 
   constructor(
@@ -386,6 +388,12 @@ export class FerrySession implements Session {
     return es;
   }
 
+  /** A transaction block ended: if it changed the schema, others take a new snapshot. */
+  private endBlock(): void {
+    if (this.blockChangedSchema) this.schemaChanged();
+    this.blockChangedSchema = false;
+  }
+
   /** Marks every cached statement of every session as possibly stale. */
   schemaChanged(): void {
     this.services.schemaEpoch++;
@@ -397,7 +405,10 @@ export class FerrySession implements Session {
    */
   async atomically<T>(fn: () => Promise<T>): Promise<T> {
     this.schemaChanged();
-    if (this.inTransactionBlock()) return fn();
+    if (this.inTransactionBlock()) {
+      this.blockChangedSchema = true;
+      return fn();
+    }
     await this.engineRun('BEGIN');
     try {
       const out = await fn();
@@ -406,6 +417,10 @@ export class FerrySession implements Session {
     } catch (err) {
       await this.conn.run('ROLLBACK').catch(() => undefined);
       throw err;
+    } finally {
+      // Again once the change is visible to others: a session that took its catalog
+      // snapshot between the first bump and the commit takes a new one.
+      this.schemaChanged();
     }
   }
 
@@ -459,6 +474,7 @@ export class FerrySession implements Session {
           return { kind: 'command', tag: 'ROLLBACK' };
         }
         await this.engineRun('COMMIT');
+        this.endBlock();
         return { kind: 'command', tag: 'COMMIT' };
       }
       case 'rollback':
@@ -468,6 +484,7 @@ export class FerrySession implements Session {
         }
         this.txn = 'idle';
         await this.conn.run('ROLLBACK').catch(() => undefined);
+        this.endBlock();
         return { kind: 'command', tag: 'ROLLBACK' };
       case 'set':
         this.vars.set(stmt.name, stmt.value);
