@@ -360,7 +360,7 @@ test('Beyond: MANIFEST lists every file with rows, bytes and sha256', async () =
   const prefix = freshPrefix(env, 'manifest');
   const r = await exportTo(prefix, 'SELECT range AS i FROM range(10)', [s('FORMAT', 'csv'), bare('MANIFEST')]);
   assert.equal(r.manifestKey, `${prefix}/mz-t7-manifest.json`);
-  const m = JSON.parse((await getObject(env, r.manifestKey!)).toString()) as {
+  const m = JSON.parse((await getObject(env, r.manifestKey)).toString()) as {
     rows: number;
     files: { key: string; sha256: string; bytes: number }[];
   };

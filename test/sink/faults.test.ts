@@ -176,9 +176,9 @@ test('retry classification and bounded attempts', async () => {
   let calls = 0;
   await assert.rejects(
     withRetry(
-      async () => {
+      () => {
         calls++;
-        throw aws('SlowDown', 503);
+        return Promise.reject(aws('SlowDown', 503));
       },
       { policy: FAST_RETRY },
     ),
@@ -188,9 +188,9 @@ test('retry classification and bounded attempts', async () => {
   calls = 0;
   await assert.rejects(
     withRetry(
-      async () => {
+      () => {
         calls++;
-        throw aws('AccessDenied', 403);
+        return Promise.reject(aws('AccessDenied', 403));
       },
       { policy: FAST_RETRY },
     ),
