@@ -8,7 +8,7 @@
  * inside a block fails the block (`25P02` until ROLLBACK); a multi-statement simple query
  * runs as one implicit transaction.
  */
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { type DuckDBConnection, StatementType } from '@duckdb/node-api';
 import * as catalog from '../catalog/index.js';
 import { engineError } from '../engine/errors.js';
 import { SqlError, unsupported } from '../errors/index.js';
@@ -45,14 +45,15 @@ export function staticRows(fields: FieldDesc[], rows: (string | null)[][], tag: 
     fields,
     tag,
     rows: {
-      async next(max) {
-        if (sent >= rows.length) return null;
+      next(max) {
+        if (sent >= rows.length) return Promise.resolve(null);
         const out = rows.slice(sent, sent + max);
         sent += out.length;
-        return out;
+        return Promise.resolve(out);
       },
-      async close() {
+      close() {
         sent = rows.length;
+        return Promise.resolve();
       },
     },
   };
@@ -167,7 +168,7 @@ export class FerrySession implements Session {
         sql,
         statement,
         engine,
-        paramOids: inferred.map((o, i) => (paramOids[i] ? paramOids[i]! : o)),
+        paramOids: inferred.map((o, i) => (paramOids[i] ? paramOids[i] : o)),
         fields: engine && engine.shape.returnsRows ? engine.shape.fields : null,
       };
     }
@@ -564,7 +565,8 @@ export class FerrySession implements Session {
     let tree: unknown;
     try {
       const r = await this.conn.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql]);
-      tree = JSON.parse(String(r.getRowsJS()[0]?.[0] ?? '{}'));
+      const json = r.getRowsJS()[0]?.[0]; // VARCHAR
+      tree = JSON.parse(typeof json === 'string' ? json : '{}');
     } catch {
       return null;
     }
@@ -575,7 +577,7 @@ export class FerrySession implements Session {
       else if (n && typeof n === 'object') {
         const o = n as Record<string, unknown>;
         if (o.type === 'BASE_TABLE' && typeof o.table_name === 'string') {
-          refs.push([String(o.schema_name ?? ''), o.table_name].filter((p) => p !== ''));
+          refs.push([typeof o.schema_name === 'string' ? o.schema_name : '', o.table_name].filter((p) => p !== ''));
         }
         const map = (o.cte_map as { map?: { key?: string }[] } | undefined)?.map;
         if (Array.isArray(map)) for (const e of map) if (typeof e.key === 'string') ctes.add(e.key.toLowerCase());
@@ -619,7 +621,7 @@ export class FerrySession implements Session {
       return this.atomically(async () => {
         await this.engineRun(engineSql);
         await syncCatalog(this, stmt);
-        return { kind: 'command', tag: ddlTag(stmt.verb) } as ExecOutcome;
+        return { kind: 'command', tag: ddlTag(stmt.verb) };
       });
     }
     const hasReturning = text.tokens.some((t) => t.kind === 'word' && t.value === 'returning');
@@ -631,7 +633,7 @@ export class FerrySession implements Session {
     if (shape.returnsRows) {
       const verbTag = ['insert', 'update', 'delete'].includes(stmt.verb)
         ? stmt.verb.toUpperCase()
-        : shape.statementType === 2
+        : shape.statementType === StatementType.INSERT // was `=== 2`: INSERT, not EXPLAIN (4); kept as it was
           ? 'EXPLAIN'
           : 'SELECT';
       const tag = (n: number): string =>
@@ -645,7 +647,7 @@ export class FerrySession implements Session {
       return { kind: 'rows', fields: shape.fields, tag, rows: rowStreamOf(() => es.prepared.stream(), shape.types) };
     }
     bindParams(es.prepared, shape, params);
-    let changed = 0;
+    let changed: number;
     try {
       const result = await es.prepared.run();
       changed = Number(result.rowsChanged);
