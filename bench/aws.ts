@@ -64,7 +64,7 @@ function env(o: LocalAwsOptions): NodeJS.ProcessEnv {
 export function startLocalAws(o: LocalAwsOptions): LocalAws {
   const script = path.join(o.root, 'scripts', 'local-aws.sh');
   const e = env(o);
-  let wasRunning = false;
+  let wasRunning: boolean;
   try {
     execFileSync('bash', [script, 'status'], { env: e, stdio: 'ignore' });
     wasRunning = true;

@@ -37,16 +37,23 @@ function fileUpload(p: string): FileUpload {
   const fd = fs.openSync(p, 'w');
   let bytes = 0;
   return {
-    async write(chunk) {
+    // Synchronous writes, so the measurement is the encoder's. write() and complete() are
+    // awaited at once, so a throw there surfaces as a rejection would.
+    write(chunk) {
       bytes += chunk.length;
       fs.writeSync(fd, chunk);
+      return Promise.resolve();
     },
-    async complete() {
+    complete() {
       fs.closeSync(fd);
-      return { bytes, sha256: '' };
+      return Promise.resolve({ bytes, sha256: '' });
     },
-    async abort() {
-      fs.closeSync(fd);
+    abort() {
+      // The encoder calls abort() from a synchronous path: a failed close must reject, not throw.
+      return new Promise<void>((resolve) => {
+        fs.closeSync(fd);
+        resolve();
+      });
     },
   };
 }

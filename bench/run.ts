@@ -179,7 +179,7 @@ function parseArgs(argv: string[]): Args {
       case '-h':
       case '--help':
         console.log(USAGE);
-        process.exit(0);
+        return process.exit(0);
       default:
         throw new Error(`unknown option ${k}\n${USAGE}`);
     }
@@ -386,7 +386,8 @@ async function main(): Promise<void> {
       const rows = new Map<Dataset, number>();
       {
         const c = await client(ferry.pgConfig());
-        for (const d of args.datasets) rows.set(d, Number((await c.query(`SELECT count(*) AS n FROM ${d}`)).rows[0].n));
+        for (const d of args.datasets)
+          rows.set(d, Number((await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${d}`)).rows[0]!.n));
         await c.end();
       }
       log(

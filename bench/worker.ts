@@ -65,9 +65,9 @@ async function tableRef(conn: Awaited<ReturnType<typeof openDb>>['conn'], table:
   const r = await conn.runAndReadAll(
     `SELECT schema_name FROM duckdb_tables() WHERE table_name = '${table}' AND database_name = current_database()`,
   );
-  const schema = r.getRowsJS()[0]?.[0];
-  if (schema === undefined) throw new Error(`table ${table} not found`);
-  return `"${String(schema)}"."${table}"`;
+  const schema = r.getRowsJS()[0]?.[0]; // duckdb_tables().schema_name: VARCHAR, never NULL
+  if (typeof schema !== 'string') throw new Error(`table ${table} not found`);
+  return `"${schema}"."${table}"`;
 }
 
 async function columnsOf(conn: Awaited<ReturnType<typeof openDb>>['conn'], query: string): Promise<ExportColumn[]> {
@@ -116,11 +116,12 @@ async function run(task: WorkerTask): Promise<Omit<WorkerResult, 'wallS' | 'cpuS
         options: planCopyToOptions([{ name: 'FORMAT', value: { kind: 'ident', text: 'csv' } }], 'file'),
         signal: new AbortController().signal,
         openFile: () => ({
-          async write(b) {
+          write(b) {
             bytes += b.length;
+            return Promise.resolve();
           },
-          async complete() {
-            return { bytes: 0, sha256: '' };
+          complete() {
+            return Promise.resolve({ bytes: 0, sha256: '' });
           },
           async abort() {},
         }),

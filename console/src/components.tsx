@@ -119,7 +119,7 @@ export function CopyButton({ text, label }: { text: string; label: string }) {
   };
   return (
     <span class="copy">
-      <button type="button" onClick={copy}>
+      <button type="button" onClick={() => void copy()}>
         {label}
       </button>
       <span role="status" aria-live="polite" class="muted">

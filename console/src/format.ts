@@ -16,7 +16,7 @@ export function formatBytes(n: unknown): string {
 export function formatCount(n: unknown): string {
   if (n === null || n === undefined || n === '') return '—';
   const v = Number(n);
-  return Number.isFinite(v) ? v.toLocaleString('en-US') : String(n);
+  return Number.isFinite(v) ? v.toLocaleString('en-US') : cellText(n);
 }
 
 /** Milliseconds since the epoch of a PostgreSQL timestamptz text, or null. */
@@ -30,7 +30,7 @@ export function parseTime(t: unknown): number | null {
 
 export function formatTime(t: unknown): string {
   const ms = parseTime(t);
-  if (ms === null) return t === null || t === undefined ? '—' : String(t);
+  if (ms === null) return t === null || t === undefined ? '—' : cellText(t);
   return new Date(ms)
     .toISOString()
     .replace('T', ' ')
@@ -47,11 +47,13 @@ export function formatDuration(ms: number | null): string {
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
-/** A cell value of the results grid as text. */
+/** A cell value of the results grid as text. The values come from JSON: scalars print as
+ * themselves, arrays and objects as JSON. */
 export function cellText(v: unknown): string {
   if (v === null || v === undefined) return '';
-  if (typeof v === 'object') return JSON.stringify(v);
-  return String(v);
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  return JSON.stringify(v);
 }
 
 /** `1 file`, `3 files`, `— files` when unknown. */

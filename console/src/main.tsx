@@ -49,6 +49,11 @@ function App() {
   if (session === undefined) return <p class="muted center">Loading…</p>;
   if (session === null) return <Login onLogin={setSession} />;
 
+  // Called without waiting from the button: a failed request stays an unhandled rejection, as before.
+  const signOut = async (current: SessionInfo) => {
+    await logout();
+    setSession(current.auth === 'password' ? null : await getSession());
+  };
   const page = PAGES.find((p) => p.hash === hash) ?? PAGES[0];
   const View = page.view;
   return (
@@ -72,14 +77,7 @@ function App() {
         <span class="who">
           <span class="muted">Signed in as</span> <strong>{session.user}</strong>
           {session.via === 'cookie' ? (
-            <button
-              type="button"
-              class="link"
-              onClick={async () => {
-                await logout();
-                setSession(session.auth === 'password' ? null : await getSession());
-              }}
-            >
+            <button type="button" class="link" onClick={() => void signOut(session)}>
               Sign out
             </button>
           ) : null}

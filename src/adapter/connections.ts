@@ -235,7 +235,7 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
       const name = s.name.parts[s.name.parts.length - 1]!;
       await session.requireCreateIn(schemaName);
       if (await catalog.findItem(session.conn, schemaName, name)) {
-        if (s.ifNotExists) return { kind: 'command', tag: 'CREATE SECRET' } as ExecOutcome;
+        if (s.ifNotExists) return { kind: 'command', tag: 'CREATE SECRET' };
         throw new SqlError('42710', `catalog item '${name}' already exists`);
       }
       const id = await catalog.allocateId(session.conn, 'item');
@@ -252,7 +252,7 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
       });
       await catalog.putSecretValue(session.conn, id, Buffer.from(aws.box.seal(s.value, id)));
       session.log.info('secret created', { id, name });
-      return { kind: 'command', tag: 'CREATE SECRET' } as ExecOutcome;
+      return { kind: 'command', tag: 'CREATE SECRET' };
     });
   });
 
@@ -261,14 +261,14 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
     return session.atomically(async () => {
       const obj = await session.findItem(s.name);
       if (!obj) {
-        if (s.ifExists) return { kind: 'command', tag: 'ALTER SECRET' } as ExecOutcome;
+        if (s.ifExists) return { kind: 'command', tag: 'ALTER SECRET' };
         throw new SqlError('42704', `unknown catalog item '${s.name.parts.join('.')}'`);
       }
       if (obj.kind !== 'secret') throw new SqlError('42809', `${catalog.fullName(obj)} is not a secret`);
       await session.requireOwner(obj);
       await catalog.putSecretValue(session.conn, obj.id, Buffer.from(aws.box.seal(s.value, obj.id)));
       session.log.info('secret altered', { id: obj.id, name: obj.name });
-      return { kind: 'command', tag: 'ALTER SECRET' } as ExecOutcome;
+      return { kind: 'command', tag: 'ALTER SECRET' };
     });
   });
 
@@ -306,7 +306,7 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
           await catalog.deleteObject(session.conn, obj.id);
           session.log.info(`${kind} dropped`, { id: obj.id, name: obj.name });
         }
-        return { kind: 'command', tag: `DROP ${kind.toUpperCase()}` } as ExecOutcome;
+        return { kind: 'command', tag: `DROP ${kind.toUpperCase()}` };
       });
     };
   h.set('drop-secret', dropKind('secret'));
@@ -356,14 +356,14 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
     return session.atomically(async () => {
       await session.requireCreateIn(schemaName);
       if (await catalog.findItem(session.conn, schemaName, name)) {
-        if (s.ifNotExists) return { kind: 'command', tag: 'CREATE CONNECTION' } as ExecOutcome;
+        if (s.ifNotExists) return { kind: 'command', tag: 'CREATE CONNECTION' };
         throw new SqlError('42710', `catalog item '${name}' already exists`);
       }
       const id = await catalog.allocateId(session.conn, 'item');
       await storeConnection(session, { id, schemaName, name }, options, spec, true);
       if (s.validate === true) await validateAwsConnection(spec, aws.context(session.conn, id));
       session.log.info('connection created', { id, name, mode: spec.mode });
-      return { kind: 'command', tag: 'CREATE CONNECTION' } as ExecOutcome;
+      return { kind: 'command', tag: 'CREATE CONNECTION' };
     });
   });
 
@@ -372,7 +372,7 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
     return session.atomically(async () => {
       const obj = await session.findItem(s.name);
       if (!obj) {
-        if (s.ifExists) return { kind: 'command', tag: 'ALTER CONNECTION' } as ExecOutcome;
+        if (s.ifExists) return { kind: 'command', tag: 'ALTER CONNECTION' };
         throw new SqlError('42704', `unknown catalog item '${s.name.parts.join('.')}'`);
       }
       if (obj.kind !== 'connection') throw new SqlError('42809', `${catalog.fullName(obj)} is not a connection`);
@@ -389,7 +389,7 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
       await storeConnection(session, { id: obj.id, schemaName: obj.schemaName!, name: obj.name }, options, spec, false);
       if (s.validate === true) await validateAwsConnection(spec, aws.context(session.conn, obj.id));
       session.log.info('connection altered', { id: obj.id, name: obj.name, mode: spec.mode });
-      return { kind: 'command', tag: 'ALTER CONNECTION' } as ExecOutcome;
+      return { kind: 'command', tag: 'ALTER CONNECTION' };
     });
   });
 
@@ -433,7 +433,7 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
       s.forUri === null ? {} : { forS3Uri: s.forUri },
     );
     session.log.info('connection validated', { id: obj.id, name: obj.name });
-    return { kind: 'command', tag: 'VALIDATE CONNECTION' } as ExecOutcome;
+    return { kind: 'command', tag: 'VALIDATE CONNECTION' };
   });
 }
 

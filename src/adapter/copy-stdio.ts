@@ -5,10 +5,10 @@
  * engine in batches, so memory stays bounded whatever the input size.
  */
 import { SqlError, unsupported } from '../errors/index.js';
+import { textCell } from '../engine/cells.js';
 import { engineError } from '../engine/errors.js';
 import type { RawOption, Statement } from '../sql/ast.js';
 import { truthy } from '../sql/parser.js';
-import { tokenize } from '../sql/lexer.js';
 import type { ExecOutcome } from './api.js';
 import { EngineStatement, rowStreamOf } from './engine-query.js';
 import type { FerrySession } from './session.js';
@@ -224,7 +224,7 @@ export async function copyFromStdin(session: FerrySession, stmt: Statement & { k
     `SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2 ORDER BY column_index`,
     [obj.schemaName ?? 'public', obj.name],
   );
-  const allCols = colsRows.getRowsJS().map((r) => String(r[0]));
+  const allCols = colsRows.getRowsJS().map((r) => textCell(r[0]));
   const cols = stmt.source.columns ?? allCols;
   const target = `"${obj.schemaName}"."${obj.name}" (${cols.map((c) => `"${c.replace(/"/g, '""')}"`).join(', ')})`;
   const consume = async (data: AsyncIterable<Buffer>): Promise<string> => {
@@ -257,7 +257,7 @@ export async function copyFromStdin(session: FerrySession, stmt: Statement & { k
       }
       // Values are bound as text and cast by the engine to each column's type.
       try {
-        await session.conn.run(`INSERT INTO ${target} VALUES ${placeholders.join(', ')}`, values as never);
+        await session.conn.run(`INSERT INTO ${target} VALUES ${placeholders.join(', ')}`, values);
       } catch (err) {
         throw engineError(err);
       }

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import * as catalog from '../catalog/index.js';
+import { textCell } from '../engine/cells.js';
 import { engineError } from '../engine/errors.js';
 import { SqlError, toSqlError, unsupported } from '../errors/index.js';
 import type { AwsConnectionSpec } from '../connections/aws/index.js';
@@ -110,14 +111,19 @@ async function evaluateTarget(session: FerrySession, exprSql: string, now?: Date
       // of type NULL, which a prepared statement reports as INTEGER; PostgreSQL types it
       // text, so it is the null check's case, not the type check's.
       const typeofRows = (await session.conn.runAndReadAll(`SELECT typeof(q.x) FROM (${sql}) AS q(x)`)).getRowsJS();
-      if (['NULL', '"NULL"'].includes(String(typeofRows[0]?.[0])))
+      const typeName = typeofRows[0]?.[0]; // typeof() is VARCHAR
+      if (typeName === 'NULL' || typeName === '"NULL"')
         throw new SqlError('22004', 'COPY TO target value can not be null');
       throw new SqlError('42804', `COPY TO target must have type text, not type ${pgTypeName(name)}`);
     }
     const reader = await es.prepared.runAndReadAll();
     const v = reader.getRowsJS()[0]?.[0];
     if (v === null || v === undefined) throw new SqlError('22004', 'COPY TO target value can not be null');
-    return String(v);
+    // VARCHAR and ENUM values read as strings. The DuckDB types reported as text only for
+    // want of a PostgreSQL type (UNION, BIT, VARIANT, GEOMETRY) do not, and are no text.
+    if (typeof v !== 'string')
+      throw new SqlError('42804', `COPY TO target must have type text, not type ${t.toString()}`);
+    return v;
   } catch (err) {
     throw err instanceof SqlError ? err : engineError(err);
   } finally {
@@ -173,11 +179,11 @@ export async function planCopy(
   // Which scheme the target has decides whether an AWS CONNECTION is required (check 6),
   // so the target is evaluated first; its own errors are still reported as check 9.
   let uri: string | null = null;
-  let targetError: unknown = null;
+  let targetError: { error: unknown } | null = null;
   try {
     uri = await evaluateTarget(session, stmt.target.sql, opts.now);
   } catch (err) {
-    targetError = err;
+    targetError = { error: err };
   }
   const scheme = uri !== null && /^file:/i.test(uri) ? 'file' : 's3';
   // Checks 1, 2, 3, 7 and 10 (option values) are the sink's; the errors of 7 and 10 are
@@ -224,7 +230,7 @@ export async function planCopy(
   es.destroy();
   if (options.format === 'parquet') checkParquetColumns(columns);
   // Check 9.
-  if (targetError !== null) throw targetError;
+  if (targetError !== null) throw targetError.error;
   const target = parseTarget(uri!);
   // Check 10.
   if (check10) throw check10;
@@ -431,7 +437,7 @@ export async function recoverInterruptedExports(services: Services, conn: DuckDB
       key: String(u.key),
       uploadId: String(u.upload_id),
     }));
-    const details = r.details ? (JSON.parse(String(r.details)) as { connectionId?: string | null }) : {};
+    const details = r.details ? (JSON.parse(textCell(r.details)) as { connectionId?: string | null }) : {};
     if (uploads.length === 0 || !details.connectionId || !services.aws) continue;
     const obj = await catalog.getObjectById(conn, details.connectionId);
     if (!obj) {

@@ -64,7 +64,7 @@ export async function handleDdl(
             );
             await syncCatalog(session, null);
           }
-          return { kind: 'command', tag: 'DROP MATERIALIZED VIEW' } as ExecOutcome;
+          return { kind: 'command', tag: 'DROP MATERIALIZED VIEW' };
         });
       }
       throw unsupported(`DROP ${stmt.objectKind.toUpperCase()}`);
@@ -286,7 +286,7 @@ export async function syncCatalog(session: FerrySession, stmt: (Statement & { ki
   for (const r of engineRels) {
     const s = String(r.schema_name);
     if (skip.has(s)) continue;
-    present.set(`${s}.${String(r.name)}`, { k: String(r.k), sql: String(r.sql ?? '') });
+    present.set(`${s}.${String(r.name)}`, { k: String(r.k), sql: typeof r.sql === 'string' ? r.sql : '' });
   }
   const known = await catalog.listItems(conn, ['table', 'view', 'materialized-view', 'source']);
   const knownKeys = new Set<string>();
@@ -306,11 +306,11 @@ export async function syncCatalog(session: FerrySession, stmt: (Statement & { ki
     const isStmtObject =
       stmt !== null && createdName !== null && createdName.parts[createdName.parts.length - 1] === name;
     let kind: catalog.ItemKind = eng.k === 'view' ? 'view' : 'table';
-    if (isStmtObject && stmt!.createsKind === 'materialized-view') kind = 'materialized-view';
+    if (isStmtObject && stmt.createsKind === 'materialized-view') kind = 'materialized-view';
     const id = await catalog.allocateId(conn, 'item');
-    const createSql = isStmtObject ? normalizeCreate(stmt!.sql, kind, schemaName, name) : eng.sql;
+    const createSql = isStmtObject ? normalizeCreate(stmt.sql, kind, schemaName, name) : eng.sql;
     const definition =
-      kind !== 'table' ? (/\bas\s+([\s\S]*)$/i.exec(isStmtObject ? stmt!.sql : eng.sql)?.[1]?.trim() ?? null) : null;
+      kind !== 'table' ? (/\bas\s+([\s\S]*)$/i.exec(isStmtObject ? stmt.sql : eng.sql)?.[1]?.trim() ?? null) : null;
     await catalog.insertObject(conn, {
       id,
       kind,
@@ -490,9 +490,13 @@ export async function handleShow(session: FerrySession, stmt: Statement & { kind
         case 'cluster':
           return 'quickstart';
         case 'type':
-          return stmt.what === 'objects' ? o.kind.replace('-', ' ') : String(o.details.type ?? o.kind);
+          return stmt.what === 'objects'
+            ? o.kind.replace('-', ' ')
+            : typeof o.details.type === 'string'
+              ? o.details.type
+              : o.kind;
         case 'schedule':
-          return String(o.details.schedule ?? '');
+          return typeof o.details.schedule === 'string' ? o.details.schedule : '';
         case 'paused':
           return o.details.paused ? 't' : 'f';
         default:

@@ -290,12 +290,13 @@ export function rowStreamOf(
       count += out.length;
       return out;
     },
-    async close() {
+    close() {
       // A request still in flight finishes on its own; the result is dropped with it.
       exhausted = true;
       ahead = null;
       buffered = [];
       result = null;
+      return Promise.resolve();
     },
   };
 }

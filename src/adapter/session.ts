@@ -16,7 +16,13 @@ import type { Logger } from '../log/index.js';
 import type { QualifiedName, Statement } from '../sql/ast.js';
 import { type StatementText, splitStatements, tokenize } from '../sql/lexer.js';
 import { parseStatement } from '../sql/parser.js';
-import { type CompiledStatement, type NameScope, type ResolvedRelation, compile, writeTargetError } from '../sql/frontend.js';
+import {
+  type CompiledStatement,
+  type NameScope,
+  type ResolvedRelation,
+  compile,
+  writeTargetError,
+} from '../sql/frontend.js';
 import type { ExecContext, ExecOutcome, FieldDesc, PreparedStatement, Session, TxnStatus } from './api.js';
 import { EngineStatement, bindParams, rowStreamOf } from './engine-query.js';
 import type { Services } from './services.js';
@@ -45,14 +51,15 @@ export function staticRows(fields: FieldDesc[], rows: (string | null)[][], tag: 
     fields,
     tag,
     rows: {
-      async next(max) {
-        if (sent >= rows.length) return null;
+      next(max) {
+        if (sent >= rows.length) return Promise.resolve(null);
         const out = rows.slice(sent, sent + max);
         sent += out.length;
-        return out;
+        return Promise.resolve(out);
       },
-      async close() {
+      close() {
         sent = rows.length;
+        return Promise.resolve();
       },
     },
   };
@@ -176,7 +183,7 @@ export class FerrySession implements Session {
         sql,
         statement,
         engine,
-        paramOids: inferred.map((o, i) => (paramOids[i] ? paramOids[i]! : o)),
+        paramOids: inferred.map((o, i) => (paramOids[i] ? paramOids[i] : o)),
         fields: engine && engine.shape.returnsRows ? engine.shape.fields : null,
       };
     }
@@ -555,13 +562,15 @@ export class FerrySession implements Session {
   }
 
   searchPath(): string[] {
-    return this.vars
-      .get('search_path')
-      .split(',')
-      .map((s) => s.trim())
-      // PostgreSQL's identifier rules: a quoted name is exact, an unquoted one folds to lower case.
-      .map((s) => (/^".*"$/.test(s) ? s.slice(1, -1).replace(/""/g, '"') : s.toLowerCase()))
-      .filter((s) => s !== '');
+    return (
+      this.vars
+        .get('search_path')
+        .split(',')
+        .map((s) => s.trim())
+        // PostgreSQL's identifier rules: a quoted name is exact, an unquoted one folds to lower case.
+        .map((s) => (/^".*"$/.test(s) ? s.slice(1, -1).replace(/""/g, '"') : s.toLowerCase()))
+        .filter((s) => s !== '')
+    );
   }
 
   /** Schema in which an unqualified new object is created (the first on the search path). */
@@ -611,7 +620,7 @@ export class FerrySession implements Session {
       return this.atomically(async () => {
         await this.engineRun(engineSql);
         await syncCatalog(this, stmt);
-        return { kind: 'command', tag: ddlTag(stmt.verb) } as ExecOutcome;
+        return { kind: 'command', tag: ddlTag(stmt.verb) };
       });
     }
     const hasReturning = compiled.hasReturning;
@@ -621,11 +630,11 @@ export class FerrySession implements Session {
         : await this.cachedStatement(engineSql, stmt.verb, hasReturning);
     const shape = es.shape;
     if (shape.returnsRows) {
-      const verbTag = ['insert', 'update', 'delete'].includes(stmt.verb)
-        ? stmt.verb.toUpperCase()
-        : shape.statementType === 2
-          ? 'EXPLAIN'
-          : 'SELECT';
+      // The tag follows what the front end parsed (a `WITH … INSERT … RETURNING` is an INSERT).
+      const verbTag =
+        { InsertStmt: 'INSERT', UpdateStmt: 'UPDATE', DeleteStmt: 'DELETE', ExplainStmt: 'EXPLAIN' }[
+          compiled.nodeType
+        ] ?? 'SELECT';
       const tag = (n: number): string =>
         verbTag === 'INSERT' ? `INSERT 0 ${n}` : verbTag === 'EXPLAIN' ? 'EXPLAIN' : `${verbTag} ${n}`;
       if (shape.wrappable) {
@@ -637,7 +646,7 @@ export class FerrySession implements Session {
       return { kind: 'rows', fields: shape.fields, tag, rows: rowStreamOf(() => es.prepared.stream(), shape.types) };
     }
     bindParams(es.prepared, shape, params);
-    let changed = 0;
+    let changed: number;
     try {
       const result = await es.prepared.run();
       changed = Number(result.rowsChanged);
@@ -689,33 +698,6 @@ export class FerrySession implements Session {
 
 function pgOid(t: import('@duckdb/node-api').DuckDBType): number {
   return pgTypeOf(t).oid;
-}
-
-/** `INSERT INTO x`, `UPDATE x`, `DELETE FROM x`, `TRUNCATE [TABLE] x` → x's name parts. */
-function writeTarget(tokens: ReturnType<typeof tokenize>): string[] | null {
-  let k = tokens.findIndex(
-    (t) => t.kind === 'word' && ['insert', 'update', 'delete', 'truncate', 'merge'].includes(t.value),
-  );
-  if (k === -1) return null;
-  k++;
-  while (tokens[k] && tokens[k]!.kind === 'word' && ['into', 'from', 'table', 'only'].includes(tokens[k]!.value)) k++;
-  const parts: string[] = [];
-  while (tokens[k] && (tokens[k]!.kind === 'word' || tokens[k]!.kind === 'qident')) {
-    parts.push(tokens[k]!.value);
-    if (tokens[k + 1]?.text !== '.') break;
-    k += 2;
-  }
-  return parts.length ? parts : null;
-}
-
-/** The statement text from token `k` on (e.g. the SELECT of an INSERT … SELECT). */
-function engineSqlFrom(tokens: ReturnType<typeof tokenize>, k: number, sql: string): string {
-  return sql.slice(tokens[k]!.start);
-}
-
-function sameName(a: string[], b: string[]): boolean {
-  const n = Math.min(a.length, b.length);
-  return a.slice(-n).join('.').toLowerCase() === b.slice(-n).join('.').toLowerCase();
 }
 
 /** The object a CREATE / DROP / ALTER names (the first name after the object kind). */

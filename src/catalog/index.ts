@@ -11,6 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { textCell, textCellOrNull } from '../engine/cells.js';
 import { SqlError } from '../errors/index.js';
 import { BOOTSTRAP_SQL, CATALOG_VIEWS_SQL, INTERNAL_SCHEMA } from './bootstrap.js';
 
@@ -69,8 +70,8 @@ export async function queryRows(
   sql: string,
   params: (string | number | boolean | null)[] = [],
 ): Promise<Row[]> {
-  const reader = await conn.runAndReadAll(sql, params as never);
-  return reader.getRowObjectsJS() as Row[];
+  const reader = await conn.runAndReadAll(sql, params);
+  return reader.getRowObjectsJS();
 }
 
 async function exec(
@@ -78,7 +79,7 @@ async function exec(
   sql: string,
   params: (string | number | boolean | null)[] = [],
 ): Promise<void> {
-  await conn.run(sql, params as never);
+  await conn.run(sql, params);
 }
 
 async function getMeta(conn: DuckDBConnection, key: string): Promise<string | null> {
@@ -209,12 +210,13 @@ function toObject(r: Row): CatalogObject {
     id: String(r.id),
     oid: Number(r.oid),
     kind: r.kind as CatalogObject['kind'],
-    schemaName: r.schema_name === null ? null : String(r.schema_name),
+    schemaName: textCellOrNull(r.schema_name),
     name: String(r.name),
     ownerId: String(r.owner_id),
-    createSql: r.create_sql === null ? null : String(r.create_sql),
-    redactedSql: r.redacted_sql === null ? null : String(r.redacted_sql),
-    details: r.details ? (JSON.parse(String(r.details)) as Record<string, unknown>) : {},
+    createSql: textCellOrNull(r.create_sql),
+    redactedSql: textCellOrNull(r.redacted_sql),
+    // details is a JSON column: DuckDB hands it over as its text.
+    details: r.details ? (JSON.parse(textCell(r.details)) as Record<string, unknown>) : {},
   };
 }
 
@@ -276,7 +278,7 @@ function toRole(r: Row): Role {
     inherit: Boolean(r.inherit),
     createrole: Boolean(r.createrole),
     createdb: Boolean(r.createdb),
-    scram: r.scram === null || r.scram === undefined ? null : String(r.scram),
+    scram: textCellOrNull(r.scram),
   };
 }
 

@@ -10,6 +10,7 @@
  *   3 permission or AWS access · 4 storage failure · 5 cannot connect.
  */
 import { readFile } from 'node:fs/promises';
+import type { QueryResult } from 'pg';
 import type { FlagDef } from '../config/index.js';
 import type { Verb } from './main.js';
 
@@ -180,10 +181,11 @@ export const exportVerb: Verb = {
     };
     process.once('SIGINT', onSigint);
     try {
-      const res = await client.query(sql);
-      const last1 = Array.isArray(res) ? res[res.length - 1] : res;
-      const command = (last1 as { command?: string } | undefined)?.command ?? '';
-      const rowCount = (last1 as { rowCount?: number | null } | undefined)?.rowCount ?? 0;
+      // Several statements in one text resolve to one result each, which pg's types leave out.
+      const res: QueryResult | QueryResult[] = await client.query(sql);
+      const last1 = [res].flat().at(-1);
+      const command = last1?.command ?? '';
+      const rowCount = last1?.rowCount ?? 0;
       const elapsedMs = Date.now() - started;
       if (tty && drawn) process.stderr.write('\n');
       const rows = command === 'COPY' ? rowCount : last.rows;

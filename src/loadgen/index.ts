@@ -20,6 +20,7 @@ import type { FerryCoordinator } from '../adapter/coordinator.js';
 import type { Services } from '../adapter/services.js';
 import type { FerrySession } from '../adapter/session.js';
 import * as catalog from '../catalog/index.js';
+import { textCellOrNull } from '../engine/cells.js';
 import { SqlError, quoteIdent } from '../errors/index.js';
 import type { QualifiedName, Statement } from '../sql/ast.js';
 import { AUCTION_TABLES, auctionStatements } from './auction.js';
@@ -340,14 +341,14 @@ async function readersOf(
     const vn = String(v.view_name);
     if (exclude.has(`${vs}.${vn}`) || vs === catalog.INTERNAL_SCHEMA || catalog.SYSTEM_SCHEMAS.includes(vs)) continue;
     // Parsed, not bound: binding would see through views to the tables beneath.
-    const text = String(v.sql ?? '');
+    const text = textCellOrNull(v.sql) ?? '';
     const query = /^\s*CREATE\s[\s\S]*?\bVIEW\s[\s\S]*?\sAS\s([\s\S]*)$/i.exec(text)?.[1] ?? text;
-    let refs: [string, string][] = [];
+    let refs: [string, string][];
     try {
       const ast = await catalog.queryRows(conn, 'SELECT json_serialize_sql($1::VARCHAR) AS j', [
         query.replace(/;\s*$/, ''),
       ]);
-      refs = baseTables(JSON.parse(String(ast[0]?.j ?? '{}')));
+      refs = baseTables(JSON.parse(textCellOrNull(ast[0]?.j) ?? '{}'));
     } catch {
       continue;
     }
@@ -367,7 +368,7 @@ function baseTables(node: unknown, out: [string, string][] = []): [string, strin
   else if (node && typeof node === 'object') {
     const o = node as Record<string, unknown>;
     if (o.type === 'BASE_TABLE' && typeof o.table_name === 'string')
-      out.push([String(o.schema_name ?? ''), o.table_name]);
+      out.push([typeof o.schema_name === 'string' ? o.schema_name : '', o.table_name]);
     for (const v of Object.values(o)) baseTables(v, out);
   }
   return out;
@@ -454,6 +455,6 @@ async function dropSources(
       for (const d of doomed) await catalog.deleteObject(conn, d.id);
       session.log.info('source dropped', { source: catalog.fullName(obj), objects: doomed.length });
     }
-    return { kind: 'command', tag: 'DROP SOURCE' } as ExecOutcome;
+    return { kind: 'command', tag: 'DROP SOURCE' };
   });
 }

@@ -62,7 +62,7 @@ export function planLoadGenerator(generatorWord: string, options: RawOption[], f
       hint: 'Ferry implements COUNTER, AUCTION and TPCH.',
     });
   }
-  const generator = gen as Generator;
+  const generator = gen;
   const seen = new Map<string, RawOption>();
   for (const o of options) {
     if (!ALL_OPTIONS.includes(o.name))

@@ -46,7 +46,7 @@ export class RunLog {
 
   private run(sql: string, params: (string | number | null)[]): Promise<void> {
     return this.serial(async () => {
-      await this.conn.run(sql, params as never);
+      await this.conn.run(sql, params);
     });
   }
 

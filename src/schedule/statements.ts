@@ -98,7 +98,7 @@ export function installExportHandlers(services: Services, scheduler: Scheduler):
     const wasPaused = obj.details.paused;
     await session.atomically(() =>
       catalog.updateObject(session.conn, obj.id, {
-        details: { ...obj.details, paused: s.paused } as unknown as Record<string, unknown>,
+        details: { ...obj.details, paused: s.paused },
       }),
     );
     session.log.info(s.paused ? 'export paused' : 'export resumed', { id: obj.id, name: obj.name });

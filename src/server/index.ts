@@ -58,9 +58,7 @@ export async function startServer(config: FerryConfig): Promise<RunningServer> {
     environmentId,
     log,
     schemaEpoch: 0,
-    copyTo: async () => {
-      throw unsupported('COPY TO object storage');
-    },
+    copyTo: () => Promise.reject(unsupported('COPY TO object storage')),
     extraHandlers: new Map(),
   };
   const coordinator = new FerryCoordinator(services, systemConn);

@@ -14,7 +14,10 @@ registerInstaller(async (services, coordinator) => {
   installCopyTo(services);
   await recoverInterruptedExports(services, coordinator.systemConnection());
   // Ends the background principal lookup and closes its engine connection.
-  return async () => aws.stop();
+  return () => {
+    aws.stop();
+    return Promise.resolve();
+  };
 });
 // After the COPY TO handler: the scheduler's catch-up runs may start at once.
 registerInstaller(installSchedules);

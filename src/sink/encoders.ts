@@ -22,6 +22,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { textCell } from '../engine/cells.js';
 import { quoteIdent } from '../errors/index.js';
 import { sqlString } from '../types/index.js';
 import { parquetSelectList, type ExportColumn } from './columns.js';
@@ -110,7 +111,7 @@ export async function encodeCsv(ctx: EncodeContext): Promise<WrittenFile[]> {
   let fileNumber = 0;
   type OpenFile = { up: FileUpload; rows: number };
   let cur = null as OpenFile | null;
-  let firstError: unknown;
+  let failure: { error: unknown } | undefined; // the first error, whatever was thrown
 
   const open = async (): Promise<OpenFile> => {
     const raw = ctx.openFile(fileNumber);
@@ -149,8 +150,8 @@ export async function encodeCsv(ctx: EncodeContext): Promise<WrittenFile[]> {
   let draining: Promise<net.Socket | null> | undefined;
   let aborting: Promise<void> | undefined;
   const fail = (err: unknown): void => {
-    if (firstError !== undefined) return;
-    firstError = err;
+    if (failure !== undefined) return;
+    failure = { error: err };
     // Stop the writer and never leave it blocked on the pipe: interrupt the query, drop
     // our reader, and read the pipe into nothing until the statement has ended. Abort the
     // open upload now, so that a write waiting on S3 gives up too.
@@ -165,7 +166,7 @@ export async function encodeCsv(ctx: EncodeContext): Promise<WrittenFile[]> {
   const reader = (async () => {
     try {
       for await (const b of lines) {
-        if (firstError !== undefined) break;
+        if (failure !== undefined) break;
         await apply(cutter.push(b as Buffer));
       }
     } catch (err) {
@@ -194,7 +195,7 @@ export async function encodeCsv(ctx: EncodeContext): Promise<WrittenFile[]> {
       await closeFifoWriter(fifo);
     }
     await reader;
-    if (firstError !== undefined) throw firstError;
+    if (failure !== undefined) throw failure.error;
     cutter.end();
     if (count !== cutter.rows)
       throw new Error(`the CSV writer reported ${count} rows but ${cutter.rows} reached the files`);
@@ -206,7 +207,7 @@ export async function encodeCsv(ctx: EncodeContext): Promise<WrittenFile[]> {
     await reader;
     await aborting;
     if (cur) await cur.up.abort();
-    throw firstError;
+    throw failure?.error;
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);
     lines.destroy();
@@ -267,11 +268,11 @@ export async function encodeParquet(ctx: EncodeContext): Promise<WrittenFile[]> 
   const starting = new Set<Promise<void>>();
   let closed = false; // the statement is over: nothing may touch the connection any more
   let spareFrom = Infinity; // pumps at or above this index had no writer: ignore them
-  let firstError: unknown;
+  let failure: { error: unknown } | undefined; // the first error, whatever was thrown
 
   const fail = (err: unknown): void => {
-    if (firstError !== undefined || closed) return;
-    firstError = err;
+    if (failure !== undefined || closed) return;
+    failure = { error: err };
     // Stop the writer: interrupt the query and break the pipes it writes to. A pipe the
     // writer is about to open gets a reader that throws bytes away, or the open would block.
     ctx.conn.interrupt();
@@ -288,7 +289,7 @@ export async function encodeParquet(ctx: EncodeContext): Promise<WrittenFile[]> 
       return;
     }
     sockets.set(i, sock);
-    if (firstError !== undefined) {
+    if (failure !== undefined) {
       sock.resume(); // failed meanwhile: only drain it
       return;
     }
@@ -348,11 +349,11 @@ export async function encodeParquet(ctx: EncodeContext): Promise<WrittenFile[]> 
     let stats: { file: string; rows: number }[] = [];
     try {
       const r = await ctx.conn.runAndReadAll(copy);
-      stats = r.getRowsJS().map((row) => ({ file: String(row[0]), rows: Number(row[1]) }));
+      stats = r.getRowsJS().map((row) => ({ file: textCell(row[0]), rows: Number(row[1]) })); // filename VARCHAR, count BIGINT
     } catch (err) {
       fail(err);
     }
-    if (firstError === undefined) {
+    if (failure === undefined) {
       // Every file DuckDB wrote must have been one of our pipes, never a regular file.
       for (const e of await fs.readdir(dir, { withFileTypes: true })) {
         if (!e.isFIFO()) fail(new Error(`the Parquet writer created a regular file ${e.name}`));
@@ -368,12 +369,12 @@ export async function encodeParquet(ctx: EncodeContext): Promise<WrittenFile[]> 
       });
       if (w) written.push({ ...w, rows: stats.find((s) => path.basename(s.file) === `data_${i}.parquet`)?.rows ?? 0 });
     }
-    if (firstError !== undefined) throw firstError;
+    if (failure !== undefined) throw failure.error;
     ctx.progress({ rows: written.reduce((n, w) => n + w.rows, 0) });
     return written;
   } catch (err) {
     fail(err);
-    throw firstError ?? err;
+    throw failure?.error ?? err;
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);
     closed = true;

@@ -14,6 +14,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { textCell } from '../engine/cells.js';
 import { engineError } from '../engine/errors.js';
 import { SqlError } from '../errors/index.js';
 import { createLogger, type Logger } from '../log/index.js';
@@ -304,6 +305,7 @@ async function resolveColumns(req: ExportRequest): Promise<ExportColumn[]> {
 /** Hive's escaping of partition values: `%XX` for characters unsafe in a path segment. */
 function hiveEscape(s: string): string {
   return s.replace(
+    // eslint-disable-next-line no-control-regex -- control characters are among those Hive escapes
     /[\x00-\x1f"#%'*/:=?\\\x7f{}[\]^]/g,
     (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'),
   );
@@ -327,14 +329,14 @@ async function partitions(
     const folder = idx
       .map((ci, j) => {
         const v = row[j];
-        return `${hiveEscape(columns[ci]!.name)}=${v === null || v === undefined ? '__HIVE_DEFAULT_PARTITION__' : hiveEscape(String(v))}`;
+        return `${hiveEscape(columns[ci]!.name)}=${v === null || v === undefined ? '__HIVE_DEFAULT_PARTITION__' : hiveEscape(textCell(v))}`;
       })
       .join('/');
     const where = idx
       .map((ci, j) => {
         const v = row[j];
         const te = textExpr(`c${ci}`, columns[ci]!.type);
-        return v === null || v === undefined ? `(c${ci}) IS NULL` : `(${te}) = ${sqlString(String(v))}`;
+        return v === null || v === undefined ? `(c${ci}) IS NULL` : `(${te}) = ${sqlString(textCell(v))}`;
       })
       .join(' AND ');
     return { folder: `${folder}/`, where };

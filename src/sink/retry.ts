@@ -58,14 +58,17 @@ export function isRetryable(err: unknown): boolean {
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
+    // An aborted wait rejects with the signal's own reason, whatever the aborter gave, as fetch does.
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the reason is the caller's value, passed on unchanged
+    const aborted = (): void => reject(signal?.reason);
+    if (signal?.aborted) return aborted();
     const t = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
     const onAbort = (): void => {
       clearTimeout(t);
-      reject(signal?.reason);
+      aborted();
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });

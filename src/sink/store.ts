@@ -109,7 +109,7 @@ export class S3Store implements ObjectStore {
       opts: { abortSignal?: AbortSignal },
     ) => Promise<unknown>;
     try {
-      return (await withRetry(() => send(make(), signal ? { abortSignal: signal } : {}) as Promise<T>, {
+      return await withRetry(() => send(make(), signal ? { abortSignal: signal } : {}) as Promise<T>, {
         signal,
         policy: this.o.retry,
         onRetry: (err, attempt, delayMs) =>
@@ -120,7 +120,7 @@ export class S3Store implements ObjectStore {
             delay_ms: delayMs,
             error: describeAwsError(err),
           }),
-      })) as T;
+      });
     } catch (err) {
       throw new StoreError(operation, this.url(key), err);
     }
@@ -186,7 +186,7 @@ class S3Upload implements FileUpload {
   private nextPart = 1;
   private readonly etags: { PartNumber: number; ETag: string }[] = [];
   private readonly inFlight = new Set<Promise<void>>();
-  private failure: unknown;
+  private failure: { error: unknown } | undefined; // the first failed part's error
   private aborted = false;
 
   constructor(
@@ -219,7 +219,7 @@ class S3Upload implements FileUpload {
 
   private check(): void {
     if (this.aborted) throw new Error(`upload of ${this.key} was aborted`);
-    if (this.failure !== undefined) throw this.failure;
+    if (this.failure !== undefined) throw this.failure.error;
   }
 
   private take(n: number): Buffer {
@@ -273,7 +273,7 @@ class S3Upload implements FileUpload {
         this.etags.push({ PartNumber: partNumber, ETag: out.ETag ?? '' });
       })
       .catch((err: unknown) => {
-        this.failure ??= err;
+        this.failure ??= { error: err };
       })
       .finally(() => {
         this.inFlight.delete(p);

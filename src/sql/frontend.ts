@@ -61,7 +61,6 @@ const ROW_FILTERED: Record<string, string> = {
     WHERE f.export_id IN (SELECT export_id FROM materialize.__ferry.copy_to_history WHERE role_id = $role)`,
 };
 
-
 export type WritePrivilege = 'insert' | 'update' | 'delete';
 
 export interface CompiledStatement {
@@ -346,7 +345,8 @@ class Compiler {
 
   /** The schema a new object named `parts` goes into, validated. */
   creationSchema(schema: string | undefined, database: string | undefined): string {
-    if (database !== undefined && database !== USER_DATABASE) throw new SqlError('3D000', `unknown database '${database}'`);
+    if (database !== undefined && database !== USER_DATABASE)
+      throw new SqlError('3D000', `unknown database '${database}'`);
     const s = schema ?? this.searchOrder()[0] ?? 'public';
     if (HIDDEN_SCHEMAS.has(s) || s.startsWith('__ferry')) throw new SqlError('3F000', `unknown schema '${s}'`);
     if (SYSTEM_SCHEMAS.has(s)) {
@@ -379,7 +379,7 @@ class Compiler {
       this.walkFields(obj, ctes, ['names']);
       return obj;
     }
-    if (Array.isArray(obj.ctes)) return this.walkFields(obj, ctes), obj;
+    if (Array.isArray(obj.ctes)) return (this.walkFields(obj, ctes), obj);
     this.walkFields(obj, ctes);
     return obj;
   }
@@ -466,8 +466,8 @@ class Compiler {
 
   /** CTEs in scope: each sees the earlier ones (and itself when RECURSIVE). */
   withClause(w: unknown, outer: ReadonlySet<string>): ReadonlySet<string> {
-    if (!w) return outer;
-    const wc = ('WithClause' in (w as object) ? (w as { WithClause: unknown }).WithClause : w) as {
+    if (!w || typeof w !== 'object') return outer;
+    const wc = ('WithClause' in w ? w.WithClause : w) as {
       ctes?: PgNode[];
       recursive?: boolean;
     };
@@ -497,14 +497,11 @@ class Compiler {
     // to_char(x, 'pattern'): the engine's strftime with the translated pattern.
     const args = b.args as PgNode[] | undefined;
     if (fname === 'to_char' && args?.length === 2) {
-      const pattern = constString(args[1]!);
+      const pattern = constString(args[1]);
       if (pattern !== null) {
         return funcNode(
           ['strftime'],
-          [
-            castNode(args[0]!, ['timestamp']),
-            { A_Const: { sval: { sval: toCharFormat(pattern) } } },
-          ],
+          [castNode(args[0]!, ['timestamp']), { A_Const: { sval: { sval: toCharFormat(pattern) } } }],
         );
       }
     }
@@ -514,7 +511,7 @@ class Compiler {
   rangeFunction(b: Record<string, unknown>, ctes: ReadonlySet<string>): void {
     if (b.is_rowsfrom) throw new SqlError('0A000', 'ROWS FROM not supported');
     for (const item of (b.functions as PgNode[] | undefined) ?? []) {
-      const items = ((item as { List?: { items?: unknown[] } }).List?.items ?? []) as unknown[];
+      const items = (item as { List?: { items?: unknown[] } }).List?.items ?? [];
       const fn = items[0] as PgNode | undefined;
       if (!fn || nodeType(fn) !== 'FuncCall') throw new SqlError('0A000', 'only function calls are supported in FROM');
       this.funcCall(fn, body(fn), ctes, true);
@@ -589,7 +586,9 @@ class Compiler {
       if (items) {
         const arr = {
           A_ArrayExpr: {
-            elements: items.map((v) => (v === null ? { A_Const: { isnull: true } } : { A_Const: { sval: { sval: v } } })),
+            elements: items.map((v) =>
+              v === null ? { A_Const: { isnull: true } } : { A_Const: { sval: { sval: v } } },
+            ),
           },
         };
         b.arg = castNode(arr, ['varchar'], true);
@@ -604,7 +603,8 @@ class Compiler {
   aExpr(n: PgNode, b: Record<string, unknown>, ctes: ReadonlySet<string>): unknown {
     const op = names(b.name);
     if (op.length > 1) {
-      if (op.length !== 2 || op[0] !== 'pg_catalog') throw new SqlError('42883', `operator does not exist: ${op.join('.')}`);
+      if (op.length !== 2 || op[0] !== 'pg_catalog')
+        throw new SqlError('42883', `operator does not exist: ${op.join('.')}`);
       b.name = [{ String: { sval: op[1]! } }];
     }
     this.walkFields(b, ctes, ['name']);
@@ -618,7 +618,7 @@ class Compiler {
     }
     if (b.kind === 'AEXPR_OP' && (o === '/' || o === '%') && b.lexpr) {
       // The engine returns NULL for a division by zero; PostgreSQL fails with 22012.
-      b.rexpr = funcNode([PG_COMPAT_DB, 'nonzero'], [b.rexpr as PgNode]);
+      b.rexpr = funcNode([PG_COMPAT_DB, 'nonzero'], [b.rexpr]);
     }
     return n;
   }
@@ -747,15 +747,19 @@ function figureColname(n: PgNode): string | null {
     case 'GroupingFunc':
       return 'grouping';
     case 'SQLValueFunction':
-      return String(b.op).replace(/^SVFOP_/, '').toLowerCase().replace(/_n$/, '');
+      return String(b.op)
+        .replace(/^SVFOP_/, '')
+        .toLowerCase()
+        .replace(/_n$/, '');
     case 'SubLink':
       if (b.subLinkType === 'EXISTS_SUBLINK') return 'exists';
       if (b.subLinkType === 'ARRAY_SUBLINK') return 'array';
       if (b.subLinkType === 'EXPR_SUBLINK') {
         const sub = body(b.subselect as PgNode);
-        const first = ((sub.targetList as PgNode[] | undefined) ?? [])[0] as { ResTarget?: Record<string, unknown> } | undefined;
+        const first = ((sub.targetList as PgNode[] | undefined) ?? [])[0] as
+          { ResTarget?: Record<string, unknown> } | undefined;
         const rt = first?.ResTarget;
-        if (rt?.name !== undefined) return String(rt.name);
+        if (typeof rt?.name === 'string') return rt.name;
         return rt?.val ? figureColname(rt.val as PgNode) : null;
       }
       return null;
@@ -779,7 +783,9 @@ function constInt(n: PgNode): number | null {
 }
 
 function funcNode(name: string[], args: unknown[]): PgNode {
-  return { FuncCall: { funcname: name.map((s) => ({ String: { sval: s } })), args, funcformat: 'COERCE_EXPLICIT_CALL' } };
+  return {
+    FuncCall: { funcname: name.map((s) => ({ String: { sval: s } })), args, funcformat: 'COERCE_EXPLICIT_CALL' },
+  };
 }
 
 function castNode(arg: unknown, type: string[], array = false, mods: number[] = []): PgNode {
@@ -892,7 +898,8 @@ function compileOne(
     case 'CreateStmt': {
       result.verb = 'create table';
       result.ddl = true;
-      if (b.inhRelations || b.partspec || b.ofTypename) throw new SqlError('0A000', 'CREATE TABLE … INHERITS / PARTITION / OF not supported');
+      if (b.inhRelations || b.partspec || b.ofTypename)
+        throw new SqlError('0A000', 'CREATE TABLE … INHERITS / PARTITION / OF not supported');
       if (b.oncommit && b.oncommit !== 'ONCOMMIT_NOOP') throw new SqlError('0A000', 'ON COMMIT not supported');
       const rv = b.relation as Record<string, unknown>;
       if (rv.relpersistence === 't') throw new SqlError('0A000', 'CREATE TEMPORARY TABLE not supported');
@@ -911,7 +918,8 @@ function compileOne(
       result.ddl = true;
       const rv = b.view as Record<string, unknown>;
       if (rv.relpersistence === 't') throw new SqlError('0A000', 'CREATE TEMPORARY VIEW not supported');
-      if (b.withCheckOption && b.withCheckOption !== 'NO_CHECK_OPTION') throw new SqlError('0A000', 'WITH CHECK OPTION not supported');
+      if (b.withCheckOption && b.withCheckOption !== 'NO_CHECK_OPTION')
+        throw new SqlError('0A000', 'WITH CHECK OPTION not supported');
       const schema = c.creationSchema(rv.schemaname as string | undefined, rv.catalogname as string | undefined);
       const name = String(rv.relname);
       createOrReplace(c, result, schema, name, Boolean(b.replace), 'view');
@@ -931,7 +939,8 @@ function compileOne(
       if (matview) {
         createOrReplace(c, result, schema, name, replaceMatview, 'materialized-view');
       } else {
-        if (!b.if_not_exists && scope.relation(schema, name)) throw new SqlError('42P07', `catalog item '${name}' already exists`);
+        if (!b.if_not_exists && scope.relation(schema, name))
+          throw new SqlError('42P07', `catalog item '${name}' already exists`);
         result.creates = { schema, name, kind: 'table' };
       }
       Object.assign(rv, { catalogname: USER_DATABASE, schemaname: schema });
@@ -963,7 +972,16 @@ function compileOne(
       c.out.owns.push(rel);
       for (const cmd of (b.cmds as PgNode[] | undefined) ?? []) {
         const cb = body(cmd);
-        if (!['AT_AddColumn', 'AT_DropColumn', 'AT_ColumnDefault', 'AT_SetNotNull', 'AT_DropNotNull', 'AT_AlterColumnType'].includes(String(cb.subtype))) {
+        if (
+          ![
+            'AT_AddColumn',
+            'AT_DropColumn',
+            'AT_ColumnDefault',
+            'AT_SetNotNull',
+            'AT_DropNotNull',
+            'AT_AlterColumnType',
+          ].includes(String(cb.subtype))
+        ) {
           throw new SqlError('0A000', `ALTER TABLE ${String(cb.subtype).replace(/^AT_/, '')} not supported`);
         }
       }
@@ -974,7 +992,12 @@ function compileOne(
       result.verb = 'alter table';
       result.ddl = true;
       if (!['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_COLUMN'].includes(String(b.renameType))) {
-        throw new SqlError('0A000', `ALTER … RENAME of ${String(b.renameType).replace(/^OBJECT_/, '').toLowerCase()} not supported`);
+        throw new SqlError(
+          '0A000',
+          `ALTER … RENAME of ${String(b.renameType)
+            .replace(/^OBJECT_/, '')
+            .toLowerCase()} not supported`,
+        );
       }
       const rel = c.resolveRangeVar(b.relation as Record<string, unknown>, none);
       if (!rel) throw new SqlError('42P01', 'unknown catalog item');
@@ -992,16 +1015,24 @@ function compileOne(
       if (!rel) throw new SqlError('42P01', 'unknown catalog item');
       requireUserRel(rel);
       c.out.owns.push(rel);
-      if (b.whereClause || b.indexIncludingParams) throw new SqlError('0A000', 'partial or covering indexes not supported');
+      if (b.whereClause || b.indexIncludingParams)
+        throw new SqlError('0A000', 'partial or covering indexes not supported');
       c.walkFields(b, none, ['relation']);
       break;
     }
     case 'CreateSchemaStmt': {
       result.verb = 'create schema';
       result.ddl = true;
-      if (b.schemaElts || b.authrole) throw new SqlError('0A000', 'CREATE SCHEMA … AUTHORIZATION / elements not supported');
+      if (b.schemaElts || b.authrole)
+        throw new SqlError('0A000', 'CREATE SCHEMA … AUTHORIZATION / elements not supported');
       const name = String(b.schemaname);
-      if (HIDDEN_SCHEMAS.has(name) || name.startsWith('__ferry') || SYSTEM_SCHEMAS.has(name) || name.startsWith('mz_') || name.startsWith('pg_')) {
+      if (
+        HIDDEN_SCHEMAS.has(name) ||
+        name.startsWith('__ferry') ||
+        SYSTEM_SCHEMAS.has(name) ||
+        name.startsWith('mz_') ||
+        name.startsWith('pg_')
+      ) {
         throw new SqlError('42939', `unacceptable schema name '${name}'`);
       }
       result.schemaCreate = name;
@@ -1021,7 +1052,9 @@ function compileOne(
 
 function requireUserRel(rel: ResolvedRelation): void {
   if (rel.kind === 'system' || rel.id === null) {
-    throw new SqlError('42501', `permission denied for ${rel.schema}.${rel.name}`, { detail: 'System relations cannot be modified.' });
+    throw new SqlError('42501', `permission denied for ${rel.schema}.${rel.name}`, {
+      detail: 'System relations cannot be modified.',
+    });
   }
 }
 
@@ -1037,7 +1070,10 @@ function createOrReplace(
   if (existing && !replace) throw new SqlError('42P07', `catalog item '${name}' already exists`);
   if (existing) {
     if (existing.kind !== kind) {
-      throw new SqlError('42809', `${schema}.${name} is a ${existing.kind.replace('-', ' ')}, not a ${kind.replace('-', ' ')}`);
+      throw new SqlError(
+        '42809',
+        `${schema}.${name} is a ${existing.kind.replace('-', ' ')}, not a ${kind.replace('-', ' ')}`,
+      );
     }
     c.out.owns.push(existing);
   }
@@ -1058,8 +1094,10 @@ function compileDrop(c: Compiler, result: CompiledStatement, b: Record<string, u
     result.verb = 'drop schema';
     for (const o of (b.objects as unknown[]) ?? []) {
       const name = str(o);
-      if (HIDDEN_SCHEMAS.has(name) || name.startsWith('__ferry')) throw new SqlError('3F000', `unknown schema '${name}'`);
-      if (SYSTEM_SCHEMAS.has(name)) throw new SqlError('42501', `permission denied for SCHEMA "${USER_DATABASE}.${name}"`);
+      if (HIDDEN_SCHEMAS.has(name) || name.startsWith('__ferry'))
+        throw new SqlError('3F000', `unknown schema '${name}'`);
+      if (SYSTEM_SCHEMAS.has(name))
+        throw new SqlError('42501', `permission denied for SCHEMA "${USER_DATABASE}.${name}"`);
       if (!c.scope.schemaExists(name)) {
         if (missingOk) continue;
         throw new SqlError('3F000', `unknown schema '${name}'`);
@@ -1086,7 +1124,9 @@ function compileDrop(c: Compiler, result: CompiledStatement, b: Record<string, u
       throw err;
     }
     if (rel.kind === 'system' || rel.id === null || SYSTEM_SCHEMAS.has(rel.schema)) {
-      throw new SqlError('42501', `permission denied for ${rel.schema}.${rel.name}`, { detail: 'System relations cannot be dropped.' });
+      throw new SqlError('42501', `permission denied for ${rel.schema}.${rel.name}`, {
+        detail: 'System relations cannot be dropped.',
+      });
     }
     if (!kinds.includes(rel.kind)) {
       throw new SqlError('42809', `${rel.schema}.${rel.name} is not a ${kinds[0]!.replace('-', ' ')}`);

@@ -544,7 +544,7 @@ function isCallOpen(c: Cursor): boolean {
 
 /** Leading verb of an engine statement, e.g. `select`, `insert`, `create table`. */
 function engineVerb(toks: Token[]): { verb: string; createsKind: ObjectKind | null } {
-  const w = (k: number): string => (toks[k]?.kind === 'word' ? toks[k]!.value : '');
+  const w = (k: number): string => (toks[k]?.kind === 'word' ? toks[k].value : '');
   const first = w(0);
   if (first === 'create' || first === 'drop' || first === 'alter') {
     let k = 1;

@@ -124,7 +124,8 @@ function isTypePosition(toks: Token[], k: number): boolean {
   if (!prev) return false;
   if (prev.text === '::') return true;
   if (prev.kind === 'word' && prev.value === 'as') return true;
-  if (prev.kind === 'word' || prev.kind === 'qident') return !['select', 'from', 'where', 'by', 'and', 'or'].includes(prev.value);
+  if (prev.kind === 'word' || prev.kind === 'qident')
+    return !['select', 'from', 'where', 'by', 'and', 'or'].includes(prev.value);
   return false;
 }
 

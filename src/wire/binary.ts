@@ -71,7 +71,8 @@ function intCodec(name: string, bytes: 2 | 4 | 8, unsigned = false): Codec {
       if (v < min || v > max) throw new SqlError('22003', `value "${text}" is out of range for type ${name}`);
       return fixed(bytes, (b) => {
         if (bytes === 2) b.writeInt16BE(Number(v));
-        else if (bytes === 4) unsigned ? b.writeUInt32BE(Number(v)) : b.writeInt32BE(Number(v));
+        else if (bytes === 4 && unsigned) b.writeUInt32BE(Number(v));
+        else if (bytes === 4) b.writeInt32BE(Number(v));
         else b.writeBigInt64BE(v);
       });
     },

@@ -85,7 +85,7 @@ interface Portal {
   done: boolean;
 }
 
-type Handler = (this: Connection, r: BodyReader) => Promise<void>;
+type Handler = (c: Connection, r: BodyReader) => Promise<void>;
 
 function fatal(code: SqlState, message: string): SqlError {
   return new SqlError(code, message, { severity: 'FATAL' });
@@ -403,15 +403,15 @@ export class Connection {
   // ---- the message loop
 
   private static readonly handlers: (Handler | undefined)[] = (() => {
-    const t: (Handler | undefined)[] = new Array(256);
-    t[MSG.query] = Connection.prototype.onQuery;
-    t[MSG.parse] = Connection.prototype.onParse;
-    t[MSG.bind] = Connection.prototype.onBind;
-    t[MSG.describe] = Connection.prototype.onDescribe;
-    t[MSG.execute] = Connection.prototype.onExecute;
-    t[MSG.close] = Connection.prototype.onClosePortalOrStatement;
-    t[MSG.flush] = Connection.prototype.flush;
-    t[MSG.sync] = Connection.prototype.onSync;
+    const t = new Array<Handler | undefined>(256);
+    t[MSG.query] = (c, r) => c.onQuery(r);
+    t[MSG.parse] = (c, r) => c.onParse(r);
+    t[MSG.bind] = (c, r) => c.onBind(r);
+    t[MSG.describe] = (c, r) => c.onDescribe(r);
+    t[MSG.execute] = (c, r) => c.onExecute(r);
+    t[MSG.close] = (c, r) => c.onClosePortalOrStatement(r);
+    t[MSG.flush] = (c) => c.flush();
+    t[MSG.sync] = (c) => c.onSync();
     // Leftovers of a COPY FROM STDIN that failed early; PostgreSQL ignores them too.
     const ignore: Handler = async () => {};
     t[MSG.copyData] = ignore;
@@ -428,7 +428,7 @@ export class Connection {
       if (this.skipUntilSync && f.type !== MSG.sync) continue;
       const handler = Connection.handlers[f.type];
       if (!handler) throw fatal('08P01', `invalid frontend message type ${f.type}`);
-      await handler.call(this, new BodyReader(f.body));
+      await handler(this, new BodyReader(f.body));
     }
   }
 
@@ -469,7 +469,7 @@ export class Connection {
   private async sendOutcome(o: ExecOutcome, formats: number[] | null, limit: number): Promise<boolean> {
     switch (o.kind) {
       case 'rows': {
-        let sent = 0;
+        let sent: number;
         try {
           sent = await this.sendRows(o.rows, o.fields, formats, limit);
         } catch (err) {
@@ -529,7 +529,7 @@ export class Connection {
       for (const row of batch) {
         backend.dataRow(
           this.out,
-          binary ? row.map((v, i) => (v === null || formats![i] !== 1 ? v : textToBinary(fields[i]!.typeOid, v))) : row,
+          binary ? row.map((v, i) => (v === null || formats[i] !== 1 ? v : textToBinary(fields[i]!.typeOid, v))) : row,
         );
         // Per row, so a batch of wide rows cannot pile up in memory before the first write.
         await this.flushIfFull();
@@ -541,10 +541,10 @@ export class Connection {
   /** COPY FROM STDIN: hands CopyData payloads to the adapter until CopyDone or CopyFail. */
   private async copyIn(consume: (data: AsyncIterable<Buffer>) => Promise<string>): Promise<string> {
     let finished = false;
-    const self = this;
+    const next = (): Promise<Frame | null> => this.next();
     async function* payloads(): AsyncGenerator<Buffer> {
       for (;;) {
-        const f = await self.next();
+        const f = await next();
         if (!f) throw new ClientGone();
         switch (f.type) {
           case MSG.copyData:
@@ -581,7 +581,7 @@ export class Connection {
   // ---- extended query (https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-EXT-QUERY)
 
   /** Runs one extended-protocol message; an error is reported and the rest skipped until Sync. */
-  private async extended(fn: () => Promise<void>): Promise<void> {
+  private async extended(fn: () => void | Promise<void>): Promise<void> {
     try {
       await fn();
     } catch (err) {
@@ -663,7 +663,7 @@ export class Connection {
   }
 
   private onDescribe(r: BodyReader): Promise<void> {
-    return this.extended(async () => {
+    return this.extended(() => {
       const kind = r.i8();
       const name = r.cstring();
       if (kind === 0x53) {

@@ -75,7 +75,7 @@ describe('console: connection to export against the local S3 and STS', { timeout
     await page.getByRole('region', { name: 's3_exports' }).waitFor();
     await page.getByRole('button', { name: 'Copy trust policy' }).click();
     await page.getByText('Copied').waitFor();
-    trust = JSON.parse((await page.evaluate('navigator.clipboard.readText()')) as string) as typeof trust;
+    trust = JSON.parse(await page.evaluate<string>('navigator.clipboard.readText()')) as typeof trust;
     const statement = trust.Statement[0]!;
     assert.equal(statement.Principal.AWS, aws.ferry.arn);
     assert.equal(statement.Condition.StringEquals['sts:ExternalId'], await page.locator('#external-id').innerText());

@@ -219,7 +219,7 @@ describe('web console', { timeout: 300_000, skip: SKIP }, () => {
       await page.getByRole('link', { name: link }).click();
       await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
       await page.getByText('Loading…').first().waitFor({ state: 'hidden' });
-      const overflow = (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
+      const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
       assert.ok(overflow <= 0, `${link} is ${overflow}px wider than the window`);
       await shot(name);
     }

@@ -63,11 +63,11 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 async function assertHealthy(): Promise<void> {
   const c = new pg.Client(ferry.pgConfig());
   await withTimeout(c.connect(), 10_000, 'connect');
-  assert.equal((await c.query('SELECT 6 * 7 AS v')).rows[0].v, 42);
+  assert.equal((await c.query<{ v: number }>('SELECT 6 * 7 AS v')).rows[0]?.v, 42);
   // Uncommitted rows are invisible to others (snapshot isolation) and visible to the witness.
-  assert.equal((await c.query('SELECT count(*)::int AS n FROM w')).rows[0].n, 0);
+  assert.equal((await c.query<{ n: number }>('SELECT count(*)::int AS n FROM w')).rows[0]?.n, 0);
   await c.end();
-  assert.equal((await witness.query('SELECT count(*)::int AS n FROM w')).rows[0].n, 2);
+  assert.equal((await witness.query<{ n: number }>('SELECT count(*)::int AS n FROM w')).rows[0]?.n, 2);
   assert.equal(ferry.proc.exitCode, null, 'server exited');
 }
 
@@ -158,15 +158,15 @@ test('200 concurrent connections opening and closing', async () => {
       const c = new pg.Client(ferry.pgConfig());
       await c.connect();
       try {
-        const r = await c.query('SELECT $1::int AS i', [i]);
-        return r.rows[0].i as number;
+        const r = await c.query<{ i: number }>('SELECT $1::int AS i', [i]);
+        return r.rows[0]!.i;
       } finally {
         await c.end();
       }
     }),
   );
   const failed = results.filter((r) => r.status === 'rejected');
-  assert.equal(failed.length, 0, String((failed[0] as PromiseRejectedResult | undefined)?.reason));
+  assert.equal(failed.length, 0, String(failed[0]?.reason));
   assert.deepEqual(
     results.map((r) => (r as PromiseFulfilledResult<number>).value),
     Array.from({ length: 200 }, (_, i) => i),
@@ -192,6 +192,6 @@ test('200 concurrent connections opening and closing', async () => {
   await witness.query('COMMIT');
   const c = new pg.Client(ferry.pgConfig());
   await c.connect();
-  assert.equal((await c.query('SELECT count(*)::int AS n FROM w')).rows[0].n, 2);
+  assert.equal((await c.query<{ n: number }>('SELECT count(*)::int AS n FROM w')).rows[0]?.n, 2);
   await c.end();
 });

@@ -106,7 +106,7 @@ describe('node-postgres', () => {
         (e: Error & { code?: string }) => e.code === '42P01',
       );
       // The session is usable after an error.
-      assert.equal((await c.query('SELECT count(*)::int AS n FROM pgt')).rows[0].n, 2);
+      assert.equal((await c.query<{ n: number }>('SELECT count(*)::int AS n FROM pgt')).rows[0]?.n, 2);
 
       const tagIn = await runSubmittable<string>(
         c,
@@ -132,7 +132,7 @@ describe('node-postgres', () => {
         .rejects(pending, (e: Error & { code?: string }) => e.code === '57014')
         .finally(() => clearInterval(timer));
       assert.ok(Date.now() - started < 20_000);
-      assert.equal((await c.query('SELECT 1 AS one')).rows[0].one, 1);
+      assert.equal((await c.query<{ one: number }>('SELECT 1 AS one')).rows[0]?.one, 1);
     } finally {
       await c.end();
     }

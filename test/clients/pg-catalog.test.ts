@@ -109,7 +109,11 @@ test('a role without privileges can read the catalog but not the data', async ()
     ).rows.map((r: { relname: string }) => r.relname);
     assert.deepEqual(rels, ['cat_t', 'cat_v']);
     assert.equal(
-      (await v.query("SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'cat_t'")).rows[0].n,
+      (
+        await v.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'cat_t'",
+        )
+      ).rows[0]?.n,
       2,
     );
     await assert.rejects(v.query('SELECT * FROM cat_t'), (e: Error & { code?: string }) => e.code === '42501');

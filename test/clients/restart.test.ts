@@ -29,16 +29,20 @@ interface Snapshot {
 
 async function snapshot(ferry: FerryProcess): Promise<Snapshot> {
   return withClient(ferry, async (c) => ({
-    env: (await c.query('SELECT mz_environment_id() AS e')).rows[0].e as string,
+    env: (await c.query<{ e: string }>('SELECT mz_environment_id() AS e')).rows[0]!.e,
     objects: (
-      await c.query("SELECT id || ' ' || name || ' ' || type AS o FROM mz_catalog.mz_objects ORDER BY id")
-    ).rows.map((r) => r.o as string),
+      await c.query<{ o: string }>(
+        "SELECT id || ' ' || name || ' ' || type AS o FROM mz_catalog.mz_objects ORDER BY id",
+      )
+    ).rows.map((r) => r.o),
     roles: (
-      await c.query("SELECT id || ' ' || name || ' ' || rolcanlogin AS r FROM mz_catalog.mz_roles ORDER BY id")
-    ).rows.map((r) => r.r as string),
-    rows: (await c.query("SELECT id || ':' || name AS r FROM items ORDER BY id")).rows.map((r) => r.r as string),
-    viewRows: (await c.query('SELECT n::text AS n FROM item_count')).rows.map((r) => r.n as string),
-    ratio: (await c.query('SELECT r::text AS r FROM ratio')).rows[0].r as string,
+      await c.query<{ r: string }>(
+        "SELECT id || ' ' || name || ' ' || rolcanlogin AS r FROM mz_catalog.mz_roles ORDER BY id",
+      )
+    ).rows.map((r) => r.r),
+    rows: (await c.query<{ r: string }>("SELECT id || ':' || name AS r FROM items ORDER BY id")).rows.map((r) => r.r),
+    viewRows: (await c.query<{ n: string }>('SELECT n::text AS n FROM item_count')).rows.map((r) => r.n),
+    ratio: (await c.query<{ r: string }>('SELECT r::text AS r FROM ratio')).rows[0]!.r,
   }));
 }
 
@@ -85,13 +89,13 @@ for (const how of ['stop', 'kill'] as const) {
       // Privileges survived: reader may read items.
       const reader = new pg.Client(second.pgConfig('reader'));
       await reader.connect();
-      assert.equal((await reader.query('SELECT count(*)::int AS n FROM items')).rows[0].n, 3);
+      assert.equal((await reader.query<{ n: number }>('SELECT count(*)::int AS n FROM items')).rows[0]?.n, 3);
       await reader.end();
       // The next object gets a fresh id, above every id handed out before the restart.
       const maxBefore = Math.max(...before.objects.map((o) => Number(/^u(\d+)/.exec(o)![1])));
       const newId = await withClient(second, async (c) => {
         await c.query('CREATE TABLE later (x int)');
-        return (await c.query("SELECT id FROM mz_catalog.mz_tables WHERE name = 'later'")).rows[0].id as string;
+        return (await c.query<{ id: string }>("SELECT id FROM mz_catalog.mz_tables WHERE name = 'later'")).rows[0]!.id;
       });
       assert.ok(Number(newId.slice(1)) > maxBefore, `${newId} reuses an id (max before was u${maxBefore})`);
     } finally {

@@ -44,6 +44,9 @@ after(async () => {
   rmSync(noAwsDir, { recursive: true, force: true });
 });
 
+/** A row as the clients of start() see it: every value as its text (no type parsers). */
+type TextRow = Record<string, string | null>;
+
 async function start(env: Record<string, string | undefined>): Promise<{ ferry: FerryProcess; c: pg.Client }> {
   const ferry = await startFerry({ env });
   ferries.push(ferry);
@@ -72,12 +75,12 @@ async function within(
 }
 
 async function awsRow(c: pg.Client, name: string): Promise<Record<string, string | null>> {
-  const r = await c.query(
+  const r = await c.query<TextRow>(
     `SELECT a.id, a.principal, a.external_id, a.example_trust_policy FROM mz_internal.mz_aws_connections a JOIN mz_catalog.mz_connections c ON c.id = a.id WHERE c.name = $1`,
     [name],
   );
   assert.equal(r.rows.length, 1);
-  return r.rows[0];
+  return r.rows[0]!;
 }
 
 // The view builds the policy in SQL; it must be exactly the text exampleTrustPolicy makes
@@ -144,7 +147,7 @@ test('STS that never answers: CREATE returns soon, the lookup gives up and later
       `CREATE CONNECTION live_conn TO AWS (ASSUME ROLE ARN = 'arn:aws:iam::${aws.accountId}:role/placeholder')`,
     );
     assert.equal(created.error, null);
-    const env = (await c.query('SELECT mz_environment_id() AS e')).rows[0].e as string;
+    const env = (await c.query<TextRow>('SELECT mz_environment_id() AS e')).rows[0]!.e;
     const first = await awsRow(c, 'live_conn');
     assert.equal(first.external_id, `mz_${env}_${first.id}`);
     assert.equal(first.principal, null, 'STS has not answered: the principal is unknown');
@@ -159,9 +162,9 @@ test('STS that never answers: CREATE returns soon, the lookup gives up and later
     const row = await waitForPrincipal(c, 'live_conn');
     assert.equal(row.principal, aws.ferry.arn);
     assert.equal(row.external_id, first.external_id, 'the external ID is stable per connection');
-    assert.equal(row.example_trust_policy, policy(aws.ferry.arn, first.external_id!));
-    const shown = await c.query(`SHOW PERMISSION POLICY FOR CONNECTION live_conn TO 's3://${aws.bucket}/p'`);
-    assert.equal(shown.rows[0].trust_policy, row.example_trust_policy);
+    assert.equal(row.example_trust_policy, policy(aws.ferry.arn, first.external_id));
+    const shown = await c.query<TextRow>(`SHOW PERMISSION POLICY FOR CONNECTION live_conn TO 's3://${aws.bucket}/p'`);
+    assert.equal(shown.rows[0]?.trust_policy, row.example_trust_policy);
 
     // The log says why the principal was missing, and holds no secret.
     const log = ferry.log();
@@ -256,7 +259,8 @@ test('no AWS environment and a hanging instance metadata service: quick CREATE, 
     );
     assert.equal(checked.error?.code, '58000');
     assert.equal(
-      (await c.query(`SELECT count(*)::int AS n FROM mz_catalog.mz_connections WHERE name = 'checked_conn'`)).rows[0].n,
+      (await c.query<TextRow>(`SELECT count(*)::int AS n FROM mz_catalog.mz_connections WHERE name = 'checked_conn'`))
+        .rows[0]?.n,
       '0',
     );
 

@@ -71,11 +71,11 @@ async function context(
     identity: opts.identity ?? identity(),
     connectionId,
     ambient: { credentials: aws.ferry.credentials, stsEndpoint: aws.endpoint, region: aws.region },
-    resolveSecret: async (ref) => {
+    resolveSecret: (ref) => {
       const v = secrets.get(ref.name);
-      if (v === undefined) throw new Error(`no secret ${ref.name}`);
+      if (v === undefined) return Promise.reject(new Error(`no secret ${ref.name}`));
       secretValues.add(v);
-      return v;
+      return Promise.resolve(v);
     },
     ...(opts.sessionDurationSeconds !== undefined ? { sessionDurationSeconds: opts.sessionDurationSeconds } : {}),
   };

@@ -12,7 +12,7 @@ test('refreshes a margin before expiry, not before', async () => {
   let clock = 0;
   let fetches = 0;
   const p = refreshing(
-    async () => session(++fetches, clock, 3_600_000),
+    () => Promise.resolve(session(++fetches, clock, 3_600_000)),
     300_000,
     () => clock,
   );
@@ -28,7 +28,7 @@ test('short sessions refresh at half their lifetime', async () => {
   let clock = 0;
   let fetches = 0;
   const p = refreshing(
-    async () => session(++fetches, clock, 10_000),
+    () => Promise.resolve(session(++fetches, clock, 10_000)),
     300_000,
     () => clock,
   );
@@ -63,7 +63,11 @@ test('concurrent callers share one fetch; failures are not cached', async () => 
 
 test('credentials without expiration are kept', async () => {
   let fetches = 0;
-  const p = refreshing(async () => ({ accessKeyId: `AK${++fetches}`, secretAccessKey: 'x' }), 300_000, Date.now);
+  const p = refreshing(
+    () => Promise.resolve({ accessKeyId: `AK${++fetches}`, secretAccessKey: 'x' }),
+    300_000,
+    Date.now,
+  );
   await p();
   await p();
   assert.equal(fetches, 1);

@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
+import { textCell, textCellOrNull } from '../../src/engine/cells.js';
 import { type FerryProcess, startFerry } from '../support/ferry.js';
 import { type LocalAws, ferryServerEnv, localAws } from '../support/localaws.js';
 
@@ -27,6 +28,9 @@ let admin: S3Client;
 let bucket = '';
 let prefix = '';
 let c: pg.Client;
+
+/** A row as client() returns it: every value as its text (no type parsers). */
+type TextRow = Record<string, string | null>;
 
 async function client(user = 'materialize'): Promise<pg.Client> {
   const cl = new pg.Client({ ...ferry.pgConfig(user), types: { getTypeParser: () => (v: string) => v } });
@@ -113,7 +117,8 @@ before(async () => {
   await c.query(
     `CREATE CONNECTION aws_conn TO AWS (ENDPOINT = '${aws.endpoint}', REGION = '${aws.region}', ASSUME ROLE ARN = 'arn:aws:iam::${aws.accountId}:role/placeholder')`,
   );
-  const row = (await c.query(`SELECT external_id, principal FROM mz_internal.mz_aws_connections`)).rows[0];
+  const row = (await c.query<TextRow>(`SELECT external_id, principal FROM mz_internal.mz_aws_connections`)).rows[0];
+  assert.ok(row?.principal, 'the server knows its AWS principal');
   const role = await aws.createExportRole({
     trustPrincipal: row.principal,
     externalId: row.external_id,
@@ -129,7 +134,9 @@ before(async () => {
   await c.query(`CREATE MATERIALIZED VIEW src_mv AS SELECT id % 3 AS k, count(*) AS n FROM src GROUP BY id % 3`);
   await c.query(`CREATE SECRET not_a_conn AS 'whatever'`);
   // ~40 MB of CSV: 100,000 rows of ~410 bytes.
-  await c.query(`CREATE TABLE big AS SELECT range AS id, repeat('x', 400) AS pad FROM generate_series(0, 99999) AS g(range)`);
+  await c.query(
+    `CREATE TABLE big AS SELECT range AS id, repeat('x', 400) AS pad FROM generate_series(0, 99999) AS g(range)`,
+  );
 });
 
 after(async () => {
@@ -517,7 +524,7 @@ describe('what is exported', () => {
   });
 
   test("a target built with 's3://…' || to_char(now(), …) is evaluated once", async () => {
-    const day = (await c.query(`SELECT to_char(now(), 'YYYY-MM-DD') AS d`)).rows[0].d as string;
+    const day = (await c.query<TextRow>(`SELECT to_char(now(), 'YYYY-MM-DD') AS d`)).rows[0]?.d;
     const r = await c.query(`COPY src_v TO '${url('dated')}/' || to_char(now(), 'YYYY-MM-DD') ${WITH()}`);
     assert.equal(r.rowCount, 10);
     const keys = await listKeys(`dated/${day}`);
@@ -570,7 +577,7 @@ describe('what is exported', () => {
     }
     assert.equal(rows, 100000);
     assert.equal(ids.size, 100000);
-    const files = await c.query(
+    const files = await c.query<TextRow>(
       `SELECT f.rows, f.bytes FROM mz_internal.mz_copy_to_files f JOIN mz_internal.mz_copy_to_history h USING (export_id) WHERE h.uri = '${url('split')}' ORDER BY f.key`,
     );
     assert.equal(
@@ -651,7 +658,7 @@ describe('while an export runs', () => {
           keys.join(', '),
         );
         // The session is usable afterwards.
-        assert.equal((await victim.query('SELECT 1 AS one')).rows[0].one, '1');
+        assert.equal((await victim.query<TextRow>('SELECT 1 AS one')).rows[0]?.one, '1');
         const h = await c.query(
           `SELECT status, error FROM mz_internal.mz_copy_to_history WHERE uri = '${url('canceled')}'`,
         );
@@ -784,7 +791,9 @@ describe('concurrency', () => {
       let next = 200000;
       const inserting = (async () => {
         while (!stop) {
-          await writer.query(`INSERT INTO growing SELECT range, repeat('y', 50) FROM generate_series(${next}, ${next + 999}) AS g(range)`);
+          await writer.query(
+            `INSERT INTO growing SELECT range, repeat('y', 50) FROM generate_series(${next}, ${next + 999}) AS g(range)`,
+          );
           next += 1000;
         }
       })();
@@ -908,7 +917,8 @@ describe('format fidelity at the SQL level', () => {
           `SELECT name, type, converted_type, logical_type FROM parquet_schema('${file}') WHERE num_children IS NULL OR num_children = 0`,
         )
       ).getRowsJS();
-      const byName = new Map(schema.map((s) => [String(s[0]), s.slice(1).map((v) => (v === null ? null : String(v)))]));
+      // parquet_schema() columns are all VARCHAR.
+      const byName = new Map(schema.map((s) => [textCell(s[0]), s.slice(1).map(textCellOrNull)]));
       const phys = (n: string): string | null | undefined => byName.get(n)?.[0];
       assert.equal(phys('b'), 'BOOLEAN');
       assert.equal(phys('i2'), 'INT32');
@@ -1075,7 +1085,7 @@ describe('VALIDATE = true at CREATE / ALTER', () => {
     );
     void err;
     assert.equal(
-      (await c.query(`SELECT count(*) AS n FROM mz_catalog.mz_connections WHERE name = 'checked'`)).rows[0].n,
+      (await c.query<TextRow>(`SELECT count(*) AS n FROM mz_catalog.mz_connections WHERE name = 'checked'`)).rows[0]?.n,
       '0',
     );
     const before = (await c.query('SHOW CREATE CONNECTION aws_conn')).rows;

@@ -21,6 +21,19 @@ let aws: LocalAws;
 let ferry: FerryProcess;
 let admin: S3Client;
 
+/** A row as client() returns it: every value as its text (no type parsers). */
+type TextRow = Record<string, string | null>;
+
+/** The part of an IAM policy document the guide checks. */
+interface PolicyDocument {
+  Statement: { Resource?: string | string[]; Condition?: Record<string, Record<string, unknown>> }[];
+}
+
+function policyDocument(text: string | null | undefined): PolicyDocument {
+  assert.ok(text, 'a policy document');
+  return JSON.parse(text) as PolicyDocument;
+}
+
 async function client(user = 'materialize'): Promise<pg.Client> {
   const c = new pg.Client({ ...ferry.pgConfig(user), types: { getTypeParser: () => (v: string) => v } });
   await c.connect();
@@ -61,12 +74,12 @@ describe('S3 export guide', () => {
       await c.query(
         `CREATE CONNECTION aws_conn TO AWS (ENDPOINT = '${aws.endpoint}', REGION = '${aws.region}', ASSUME ROLE ARN = 'arn:aws:iam::${aws.accountId}:role/placeholder')`,
       );
-      const r = await c.query(
+      const r = await c.query<TextRow>(
         `SELECT id, external_id, principal, example_trust_policy FROM mz_internal.mz_aws_connections`,
       );
       assert.equal(r.rows.length, 1);
-      const row = r.rows[0];
-      const env = (await c.query('SELECT mz_environment_id() AS e')).rows[0].e;
+      const row = r.rows[0]!;
+      const env = (await c.query<TextRow>('SELECT mz_environment_id() AS e')).rows[0]?.e;
       assert.equal(row.external_id, `mz_${env}_${row.id}`);
       assert.equal(row.principal, aws.ferry.arn);
       assert.equal(
@@ -92,16 +105,18 @@ describe('S3 export guide', () => {
     const c = await client();
     try {
       await c.query(`ALTER CONNECTION aws_conn SET (ASSUME ROLE ARN = '${role.roleArn}')`);
-      const same = await c.query(`SELECT external_id FROM mz_internal.mz_aws_connections`);
-      assert.equal(same.rows[0].external_id, externalId, 'ALTER keeps the external ID');
+      const same = await c.query<TextRow>(`SELECT external_id FROM mz_internal.mz_aws_connections`);
+      assert.equal(same.rows[0]?.external_id, externalId, 'ALTER keeps the external ID');
       // Both policies come from Ferry, ready to paste; the fixture role carries the same
       // permission statements, which is why the validation below passes.
-      const pol = await c.query(`SHOW PERMISSION POLICY FOR CONNECTION aws_conn TO 's3://${bucket}/${prefix}'`);
-      const permission = JSON.parse(pol.rows[0].permission_policy);
-      assert.deepEqual(permission.Statement[0].Resource, `arn:aws:s3:::${bucket}/${prefix}/*`);
-      assert.deepEqual(permission.Statement[1].Condition, { StringLike: { 's3:prefix': [`${prefix}/*`] } });
+      const pol = await c.query<TextRow>(
+        `SHOW PERMISSION POLICY FOR CONNECTION aws_conn TO 's3://${bucket}/${prefix}'`,
+      );
+      const permission = policyDocument(pol.rows[0]?.permission_policy);
+      assert.deepEqual(permission.Statement[0]?.Resource, `arn:aws:s3:::${bucket}/${prefix}/*`);
+      assert.deepEqual(permission.Statement[1]?.Condition, { StringLike: { 's3:prefix': [`${prefix}/*`] } });
       assert.equal(
-        JSON.parse(pol.rows[0].trust_policy).Statement[0].Condition.StringEquals['sts:ExternalId'],
+        policyDocument(pol.rows[0]?.trust_policy).Statement[0]?.Condition?.StringEquals?.['sts:ExternalId'],
         externalId,
       );
       const v = await c.query('VALIDATE CONNECTION aws_conn');
@@ -141,7 +156,7 @@ describe('S3 export guide', () => {
       await c.query(
         `INSERT INTO orders SELECT range, 'customer ' || (range % 97), (range % 1000) / 4.0, TIMESTAMPTZ '2026-01-01 00:00:00+00' + range * INTERVAL '1 minute' FROM generate_series(0, 49999) AS g(range)`,
       );
-      const day = (await c.query(`SELECT to_char(now(), 'YYYY-MM-DD') AS d`)).rows[0].d;
+      const day = (await c.query<TextRow>(`SELECT to_char(now(), 'YYYY-MM-DD') AS d`)).rows[0]?.d;
       const r = await c.query(
         `COPY orders TO 's3://${bucket}/${prefix}/parquet/' || to_char(now(), 'YYYY-MM-DD') WITH (AWS CONNECTION = aws_conn, FORMAT = 'parquet')`,
       );
@@ -175,7 +190,7 @@ describe('S3 export guide', () => {
         'id,customer\n0,customer 0\n1,customer 1\n2,customer 2\n',
       );
 
-      const hist = await c.query(
+      const hist = await c.query<TextRow>(
         `SELECT status, rows, files, uri FROM mz_internal.mz_copy_to_history ORDER BY started_at`,
       );
       assert.deepEqual(
@@ -185,8 +200,8 @@ describe('S3 export guide', () => {
           ['succeeded', '3', '1'],
         ],
       );
-      const files = await c.query(`SELECT count(*) AS n FROM mz_internal.mz_copy_to_files`);
-      assert.equal(files.rows[0].n, '2');
+      const files = await c.query<TextRow>(`SELECT count(*) AS n FROM mz_internal.mz_copy_to_files`);
+      assert.equal(files.rows[0]?.n, '2');
     } finally {
       await c.end();
     }
@@ -310,7 +325,9 @@ describe('S3 export guide', () => {
   test('kill -9 during an export: the next start marks it failed and aborts its uploads', async () => {
     const c = await client();
     c.on('error', () => undefined); // the server dies under this client on purpose
-    await c.query(`CREATE TABLE big AS SELECT range AS id, repeat('x', 200) || range AS payload FROM generate_series(0, 399999) AS g(range)`);
+    await c.query(
+      `CREATE TABLE big AS SELECT range AS id, repeat('x', 200) || range AS payload FROM generate_series(0, 399999) AS g(range)`,
+    );
     // Slow every part upload down so the export is certainly running when the server dies.
     aws.faults.add({ op: 'UploadPart', action: { kind: 'delay', ms: 3000 }, times: 100 });
     const running = c
@@ -333,9 +350,11 @@ describe('S3 export guide', () => {
     ferry = await startFerry({ dataDir: ferry.dataDir, env: ferryServerEnv(aws) });
     const c2 = await client();
     try {
-      const h = await c2.query(`SELECT status, error FROM mz_internal.mz_copy_to_history WHERE uri LIKE '%/killed'`);
+      const h = await c2.query<TextRow>(
+        `SELECT status, error FROM mz_internal.mz_copy_to_history WHERE uri LIKE '%/killed'`,
+      );
       assert.equal(h.rows.length, 1);
-      assert.equal(h.rows[0].status, 'failed');
+      assert.equal(h.rows[0]?.status, 'failed');
       const uploads = await admin.send(
         new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: `${prefix}/killed/` }),
       );

@@ -61,7 +61,7 @@ describe('parseSqlRequest', () => {
       { queries: [{ query: 'x', params: [true] }] },
     ]) {
       assert.throws(
-        () => parseSqlRequest(body as Record<string, unknown>),
+        () => parseSqlRequest(body),
         (e: unknown) => e instanceof HttpError && e.status === 400,
         JSON.stringify(body),
       );

@@ -15,8 +15,11 @@ async function connect(f: FerryProcess): Promise<pg.Client> {
   return c;
 }
 
-async function rows(sql: string, c: pg.Client = client): Promise<Record<string, unknown>[]> {
-  return (await c.query(sql)).rows;
+async function rows<R extends pg.QueryResultRow = Record<string, unknown>>(
+  sql: string,
+  c: pg.Client = client,
+): Promise<R[]> {
+  return (await c.query<R>(sql)).rows;
 }
 
 async function scalar(sql: string, c: pg.Client = client): Promise<string> {
@@ -219,8 +222,10 @@ test('TPCH value domains and keys', async () => {
   );
   assert.equal(await scalar(`SELECT s_name FROM supplier WHERE s_suppkey = 7`), 'Supplier#000000007');
   // A TPC-H query runs (Q1's shape).
-  const q1 =
-    await rows(`SELECT l_returnflag, l_linestatus, sum(l_quantity) AS q, avg(l_discount) AS d, count(*) AS n FROM lineitem
+  const q1 = await rows<{
+    l_returnflag: string;
+    l_linestatus: string;
+  }>(`SELECT l_returnflag, l_linestatus, sum(l_quantity) AS q, avg(l_discount) AS d, count(*) AS n FROM lineitem
     WHERE l_shipdate <= DATE '1998-12-01' - INTERVAL '90' DAY GROUP BY 1, 2 ORDER BY 1, 2`);
   assert.deepEqual(
     q1.map((x) => `${x.l_returnflag}${x.l_linestatus}`),
@@ -274,7 +279,7 @@ test('COUNTER grows one value per tick, with MAX CARDINALITY and UP TO', async (
   const first = Number(await scalar('SELECT count(*) FROM ticker'));
   assert.ok(first >= 1);
   await sleep(600);
-  const r = await client.query('SELECT counter FROM ticker');
+  const r = await client.query<{ counter: string }>('SELECT counter FROM ticker'); // int8: text in pg
   assert.equal(r.fields[0]!.dataTypeID, INT8);
   const values = r.rows.map((x) => Number(x.counter));
   assert.ok(values.length >= first + 4, `${first} then ${values.length}`);
@@ -304,7 +309,7 @@ test('SHOW SOURCES lists sources, progress relations and subsources', async () =
   assert.equal((await rows('SHOW TABLES')).filter((x) => shown.has(String(x.name))).length, 0);
   const create = await rows('SHOW CREATE SOURCE tpch');
   assert.match(String(create[0]!.create_sql), /FROM LOAD GENERATOR TPCH \(SCALE FACTOR = 0\.01\) FOR ALL TABLES/);
-  const types = await rows(
+  const types = await rows<{ name: string; type: string }>(
     `SELECT name, type FROM mz_catalog.mz_sources WHERE name IN ('tpch', 'lineitem', 'tpch_progress') ORDER BY name`,
   );
   assert.deepEqual(
@@ -397,7 +402,7 @@ test('sources in another schema; DROP SOURCE removes subsources and guards depen
   );
 });
 
-test('COPY TO STDOUT reads subsources', async (t) => {
+test('COPY TO STDOUT reads subsources', (t) => {
   let psql: string;
   try {
     psql = execFileSync('which', ['psql'], { encoding: 'utf8' }).trim();
@@ -449,11 +454,11 @@ test('privileges: CREATE on the schema to create, SELECT grants to read, ownersh
     );
     await denied('DROP SOURCE tpch', /must be owner of SOURCE materialize\.public\.tpch/);
     await client.query('GRANT SELECT ON region TO analyst');
-    assert.equal((await analyst.query('SELECT count(*) AS n FROM region')).rows[0]!.n, '5');
+    assert.equal((await analyst.query<{ n: string }>('SELECT count(*) AS n FROM region')).rows[0]!.n, '5');
     await denied('SELECT count(*) FROM nation', /nation/);
     await client.query('GRANT CREATE ON SCHEMA public TO analyst');
     await analyst.query(`CREATE SOURCE mine FROM LOAD GENERATOR COUNTER (TICK INTERVAL '10ms')`);
-    assert.ok(Number((await analyst.query('SELECT count(*) AS n FROM mine')).rows[0]!.n) >= 1);
+    assert.ok(Number((await analyst.query<{ n: string }>('SELECT count(*) AS n FROM mine')).rows[0]!.n) >= 1);
     await analyst.query('DROP SOURCE mine');
   } finally {
     await analyst.end();
@@ -510,7 +515,7 @@ test('a restart keeps sources, their data and the counter', async () => {
   const before = {
     lineitem: await checksum(client, 'lineitem'),
     bids: await checksum(client, 'bids'),
-    sources: (await rows('SHOW SOURCES')).map((x) => `${x.name}:${x.type}`),
+    sources: (await rows<{ name: string; type: string }>('SHOW SOURCES')).map((x) => `${x.name}:${x.type}`),
     ticker: Number(await scalar('SELECT max(counter) FROM ticker')),
   };
   await client.end();
@@ -520,7 +525,7 @@ test('a restart keeps sources, their data and the counter', async () => {
   assert.equal(await checksum(client, 'lineitem'), before.lineitem);
   assert.equal(await checksum(client, 'bids'), before.bids);
   assert.deepEqual(
-    (await rows('SHOW SOURCES')).map((x) => `${x.name}:${x.type}`),
+    (await rows<{ name: string; type: string }>('SHOW SOURCES')).map((x) => `${x.name}:${x.type}`),
     before.sources,
   );
   assert.ok(Number(await scalar('SELECT max(counter) FROM ticker')) > before.ticker);

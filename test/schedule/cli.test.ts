@@ -5,11 +5,28 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { PROJECT_ROOT, startFerry, type FerryProcess } from '../support/ferry.js';
+
+/** What `ferry export --json` prints when the statement succeeded. */
+interface ExportDone {
+  ok: boolean;
+  command: string;
+  rows: number;
+  bytes: number;
+  files: number;
+  elapsed_ms: number;
+}
+
+/** What `ferry export --json` prints when it failed. */
+interface ExportFailed {
+  ok: boolean;
+  exit_code: number;
+  error: { code: string | null; message: unknown };
+}
 import { connect, tempDir } from './support.js';
 
 let ferry: FerryProcess;
@@ -63,7 +80,7 @@ test('ferry export: success, plain progress lines, --json result', async () => {
 
   const json = await ferryExport('--url', ferry.url(), '--json', '--sql', copy('json'));
   assert.equal(json.code, 0, json.stderr);
-  const result = JSON.parse(json.stdout);
+  const result = JSON.parse(json.stdout) as ExportDone;
   assert.deepEqual(
     { ...result, bytes: result.bytes > 0, elapsed_ms: typeof result.elapsed_ms },
     { ok: true, command: 'COPY', rows: 3, bytes: true, files: 1, elapsed_ms: 'number' },
@@ -90,7 +107,7 @@ test('ferry export: exit status for each failure class, and the JSON error', asy
     const withUrl = args.includes('--url') ? args : ['--url', ferry.url(), ...args];
     const r = await ferryExport(...withUrl, '--json');
     assert.equal(r.code, exit, `${label}: ${r.stdout}${r.stderr}`);
-    const out = JSON.parse(r.stdout);
+    const out = JSON.parse(r.stdout) as ExportFailed;
     assert.equal(out.ok, false, label);
     assert.equal(out.exit_code, exit, label);
     assert.equal(out.error.code, sqlstate, label);
@@ -110,7 +127,8 @@ test('ferry export runs EXECUTE EXPORT too', async () => {
   );
   const r = await ferryExport('--url', ferry.url(), '--json', '--sql', 'EXECUTE EXPORT nightly');
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual([JSON.parse(r.stdout).command, JSON.parse(r.stdout).rows], ['COPY', 3]);
+  const done = JSON.parse(r.stdout) as ExportDone;
+  assert.deepEqual([done.command, done.rows], ['COPY', 3]);
   await client.query('DROP EXPORT nightly');
 });
 

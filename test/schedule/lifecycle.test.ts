@@ -41,16 +41,16 @@ test('a schedule every 2 seconds runs, writes dated paths, records each run; PAU
   assert.deepEqual(show.rows, [
     { name: 'every2', schedule: "EVERY '2 seconds' ALIGNED TO '2026-01-01T00:00:00.000Z'", paused: false, comment: '' },
   ]);
-  const created = await client.query('SHOW CREATE EXPORT every2');
+  const created = await client.query<{ create_sql: string }>('SHOW CREATE EXPORT every2');
   assert.match(
-    created.rows[0].create_sql,
+    created.rows[0]!.create_sql,
     /^CREATE EXPORT "materialize"."public"."every2" REFRESH EVERY '2 seconds' ALIGNED TO '2026-01-01T00:00:00.000Z' AS COPY \(SELECT a, b FROM t\) TO /,
   );
-  const cat = await client.query(
+  const cat = await client.query<{ paused: boolean; next_run_at: Date | null }>(
     `SELECT id, owner_id, paused, next_run_at, create_sql FROM mz_internal.mz_exports WHERE name = 'every2'`,
   );
-  assert.equal(cat.rows[0].paused, false);
-  assert.equal(new Date(cat.rows[0].next_run_at).getTime() % 2000, 0);
+  assert.equal(cat.rows[0]?.paused, false);
+  assert.equal(new Date(cat.rows[0].next_run_at!).getTime() % 2000, 0);
 
   const done = await waitFor('two succeeded runs', async () => {
     const ok = (await runsOf(client, 'every2')).filter((r) => r.status === 'succeeded');
@@ -63,7 +63,7 @@ test('a schedule every 2 seconds runs, writes dated paths, records each run; PAU
     assert.deepEqual([r.rows, r.files, r.error], [3, 1, null]);
     assert.ok(r.bytes > 0);
     assert.ok(r.started_at! >= r.scheduled_for && r.finished_at! >= r.started_at!);
-    const files = readdirSync(new URL(r.uri!).pathname);
+    const files = readdirSync(new URL(r.uri).pathname);
     assert.equal(files.filter((f) => f.endsWith('.csv')).length, 1);
     assert.ok(!files.some((f) => f.endsWith('INCOMPLETE')));
   }
@@ -71,9 +71,13 @@ test('a schedule every 2 seconds runs, writes dated paths, records each run; PAU
 
   // PAUSED: no new run is recorded (a run already going may still finish).
   await client.query('ALTER EXPORT every2 SET (PAUSED = true)');
-  assert.equal((await client.query('SHOW EXPORTS')).rows[0].paused, true);
+  assert.equal((await client.query<{ paused: boolean }>('SHOW EXPORTS')).rows[0]?.paused, true);
   assert.equal(
-    (await client.query(`SELECT next_run_at FROM mz_internal.mz_exports WHERE name = 'every2'`)).rows[0].next_run_at,
+    (
+      await client.query<{ next_run_at: Date | null }>(
+        `SELECT next_run_at FROM mz_internal.mz_exports WHERE name = 'every2'`,
+      )
+    ).rows[0]?.next_run_at,
     null,
   );
   await sleep(500);
@@ -101,7 +105,10 @@ test('a schedule every 2 seconds runs, writes dated paths, records each run; PAU
   const after = folders();
   await sleep(4000);
   assert.equal(folders(), after, 'no run after DROP');
-  assert.equal((await client.query(`SELECT count(*)::int AS n FROM mz_internal.mz_exports`)).rows[0].n, 0);
+  assert.equal(
+    (await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM mz_internal.mz_exports`)).rows[0]?.n,
+    0,
+  );
   assert.deepEqual((await client.query('SHOW EXPORTS')).rows, []);
 });
 
@@ -126,10 +133,17 @@ test('EXECUTE EXPORT runs now, out of schedule, and answers COPY n', async () =>
   assert.equal(runs[0]!.status, 'succeeded');
   assert.ok(runs[0]!.scheduled_for.getTime() >= before - 1000);
   assert.ok(existsSync(new URL(runs[0]!.uri!).pathname));
-  assert.equal((await client.query('SHOW EXPORTS')).rows[0].schedule, "CRON '0 3 * * *' TIME ZONE 'Europe/Berlin'");
+  assert.equal(
+    (await client.query<{ schedule: string }>('SHOW EXPORTS')).rows[0]?.schedule,
+    "CRON '0 3 * * *' TIME ZONE 'Europe/Berlin'",
+  );
   // The next due time is the cron's: 03:00 in Berlin.
   const next = new Date(
-    (await client.query(`SELECT next_run_at FROM mz_internal.mz_exports WHERE name = 'manual'`)).rows[0].next_run_at,
+    (
+      await client.query<{ next_run_at: Date | null }>(
+        `SELECT next_run_at FROM mz_internal.mz_exports WHERE name = 'manual'`,
+      )
+    ).rows[0]!.next_run_at!,
   );
   assert.equal(
     new Intl.DateTimeFormat('en-GB', {
@@ -194,7 +208,10 @@ test('CREATE EXPORT plans the COPY with the errors of an ad-hoc COPY, and writes
     /cannot run inside a transaction block/,
   );
   await client.query('ROLLBACK');
-  assert.equal((await client.query(`SELECT count(*)::int AS n FROM mz_internal.mz_exports`)).rows[0].n, 0);
+  assert.equal(
+    (await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM mz_internal.mz_exports`)).rows[0]?.n,
+    0,
+  );
   assert.equal(existsSync(join(dir, 'bad')), false);
   // Names: duplicates, IF NOT EXISTS, DROP of what is not an export.
   await client.query(`CREATE EXPORT dup REFRESH EVERY '1 hour' AS COPY t TO ${target} WITH (FORMAT = 'csv')`);

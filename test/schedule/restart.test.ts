@@ -23,7 +23,11 @@ test('stopped across two due times: exactly one catch-up run and one missed', as
   await waitFor('a first run', async () => (await runsOf(client, 'nightly')).find((r) => r.status === 'succeeded'));
   // The first due time not yet handled; the server goes down before it.
   const next = new Date(
-    (await client.query(`SELECT next_run_at FROM mz_internal.mz_exports WHERE name = 'nightly'`)).rows[0].next_run_at,
+    (
+      await client.query<{ next_run_at: Date | null }>(
+        `SELECT next_run_at FROM mz_internal.mz_exports WHERE name = 'nightly'`,
+      )
+    ).rows[0]!.next_run_at!,
   ).getTime();
   await client.end();
   await first.stop();

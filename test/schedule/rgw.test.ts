@@ -167,7 +167,7 @@ test('ferry export exits 3 when IAM denies part of the export', async () => {
     );
   });
   assert.equal(r.code, 3, r.stdout);
-  const out = JSON.parse(r.stdout);
+  const out = JSON.parse(r.stdout) as { error: { code: string | null; message: string } };
   assert.equal(out.error.code, '42501');
   assert.match(out.error.message, /AccessDenied error when using DeleteObject/);
 });

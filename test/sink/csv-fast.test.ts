@@ -254,11 +254,12 @@ test('exact MAX FILE SIZE splitting with multibyte lines and a header', async ()
         const parts: Buffer[] = [];
         files.set(i, parts);
         return {
-          async write(b) {
+          write(b) {
             parts.push(Buffer.from(b));
+            return Promise.resolve();
           },
-          async complete() {
-            return { bytes: Buffer.concat(parts).length, sha256: '' };
+          complete() {
+            return Promise.resolve({ bytes: Buffer.concat(parts).length, sha256: '' });
           },
           async abort() {},
         };

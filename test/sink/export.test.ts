@@ -302,10 +302,11 @@ test('1,000,000 rows, MAX FILE SIZE 16MB: CSV split exactly, HEADER in every fil
 test('MAX FILE SIZE 16MB: Parquet files overshoot by at most one row group', async () => {
   const prefix = freshPrefix(env, 'split-parquet');
   const max = 16 * 1024 * 1024;
-  const r = await exportTo(prefix, 'SELECT i, md5(i::VARCHAR) || md5((i + 1)::VARCHAR) AS m FROM generate_series(0, 999999) t(i)', [
-    s('FORMAT', 'parquet'),
-    s('MAX FILE SIZE', '16MB'),
-  ]);
+  const r = await exportTo(
+    prefix,
+    'SELECT i, md5(i::VARCHAR) || md5((i + 1)::VARCHAR) AS m FROM generate_series(0, 999999) t(i)',
+    [s('FORMAT', 'parquet'), s('MAX FILE SIZE', '16MB')],
+  );
   assert.equal(r.rows, 1_000_000);
   assert.ok(r.files.length >= 2, `files: ${r.files.length}`);
   let rows = 0;
@@ -358,9 +359,12 @@ test('file:// target: same names, sentinel removed, non-empty refused', async ()
 
 test('Beyond: MANIFEST lists every file with rows, bytes and sha256', async () => {
   const prefix = freshPrefix(env, 'manifest');
-  const r = await exportTo(prefix, 'SELECT range AS i FROM generate_series(0, 9) AS g(range)', [s('FORMAT', 'csv'), bare('MANIFEST')]);
+  const r = await exportTo(prefix, 'SELECT range AS i FROM generate_series(0, 9) AS g(range)', [
+    s('FORMAT', 'csv'),
+    bare('MANIFEST'),
+  ]);
   assert.equal(r.manifestKey, `${prefix}/mz-t7-manifest.json`);
-  const m = JSON.parse((await getObject(env, r.manifestKey!)).toString()) as {
+  const m = JSON.parse((await getObject(env, r.manifestKey)).toString()) as {
     rows: number;
     files: { key: string; sha256: string; bytes: number }[];
   };
@@ -404,11 +408,17 @@ test('Beyond: PARTITION BY writes Hive-style folders without the partition colum
 
 test('Beyond: COMPRESSION gzip for CSV, zstd for Parquet', async () => {
   const p1 = freshPrefix(env, 'gzip');
-  const r1 = await exportTo(p1, 'SELECT range AS i FROM generate_series(0, 2) AS g(range)', [s('FORMAT', 'csv'), s('COMPRESSION', 'gzip')]);
+  const r1 = await exportTo(p1, 'SELECT range AS i FROM generate_series(0, 2) AS g(range)', [
+    s('FORMAT', 'csv'),
+    s('COMPRESSION', 'gzip'),
+  ]);
   assert.equal(r1.files[0]!.key, `${p1}/mz-t7-batch-0000-0000.csv.gz`);
   assert.equal(gunzipSync(await getObject(env, r1.files[0]!.key)).toString(), '0\n1\n2\n');
   const p2 = freshPrefix(env, 'zstd');
-  const r2 = await exportTo(p2, 'SELECT range AS i FROM generate_series(0, 2) AS g(range)', [s('FORMAT', 'parquet'), s('COMPRESSION', 'zstd')]);
+  const r2 = await exportTo(p2, 'SELECT range AS i FROM generate_series(0, 2) AS g(range)', [
+    s('FORMAT', 'parquet'),
+    s('COMPRESSION', 'zstd'),
+  ]);
   const md = parquetMetadata(toArrayBuffer(await getObject(env, r2.files[0]!.key)));
   assert.equal(md.row_groups[0]!.columns[0]!.meta_data?.codec, 'ZSTD');
 });

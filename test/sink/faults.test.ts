@@ -92,7 +92,9 @@ test('500 on every UploadPart: the export fails, no multipart upload is left, th
     const prefix = freshPrefix(env, `persistent-${format}`);
     faults(prefix, [{ op: 'UploadPart', times: Infinity, action: { kind: 'internalError' } }]);
     const query =
-      format === 'csv' ? BIG : 'SELECT i, md5(i::VARCHAR) || md5((i+1)::VARCHAR) AS m FROM generate_series(0, 399999) t(i)';
+      format === 'csv'
+        ? BIG
+        : 'SELECT i, md5(i::VARCHAR) || md5((i+1)::VARCHAR) AS m FROM generate_series(0, 399999) t(i)';
     await assert.rejects(exportVia(prefix, query, format), (e: unknown) => {
       assert.ok(e instanceof SqlError, String(e));
       assert.match(e.message, new RegExp(`COPY TO s3://${env.bucket}/${prefix} failed: UploadPart`));
@@ -176,9 +178,9 @@ test('retry classification and bounded attempts', async () => {
   let calls = 0;
   await assert.rejects(
     withRetry(
-      async () => {
+      () => {
         calls++;
-        throw aws('SlowDown', 503);
+        return Promise.reject(aws('SlowDown', 503));
       },
       { policy: FAST_RETRY },
     ),
@@ -188,9 +190,9 @@ test('retry classification and bounded attempts', async () => {
   calls = 0;
   await assert.rejects(
     withRetry(
-      async () => {
+      () => {
         calls++;
-        throw aws('AccessDenied', 403);
+        return Promise.reject(aws('AccessDenied', 403));
       },
       { policy: FAST_RETRY },
     ),

@@ -97,11 +97,13 @@ export function parseSlt(text: string): Rec[] {
   return recs;
 }
 
-function fmt(v: unknown): string {
+/** A value as the runner's clients get it: its text (no type parsers), or null. */
+function fmt(v: string | null | undefined): string {
   if (v === null || v === undefined) return 'NULL';
-  const s = String(v);
-  return s === '' ? '(empty)' : s;
+  return v === '' ? '(empty)' : v;
 }
+
+type TextRows = pg.QueryArrayResult<(string | null)[]>;
 
 /** Runs one file; returns failures (empty when it passed). */
 export async function runSltFile(path: string, rewrite: boolean): Promise<string[]> {
@@ -168,9 +170,10 @@ export async function runSltFile(path: string, rewrite: boolean): Promise<string
       }
       let actual: string[];
       try {
-        const res = await c.query({ text: rec.sql, rowMode: 'array' });
-        const results = Array.isArray(res) ? res[res.length - 1] : res;
-        actual = (results.rows as unknown[][]).map((r) => r.map(fmt).join(' '));
+        // Several statements in one text resolve to one result each, which pg's types leave out.
+        const res: TextRows | TextRows[] = await c.query<(string | null)[]>({ text: rec.sql, rowMode: 'array' });
+        const results = [res].flat().at(-1)!;
+        actual = results.rows.map((r) => r.map(fmt).join(' '));
         if (results.fields.length !== rec.types.length)
           failures.push(`${where}: expected ${rec.types.length} columns, got ${results.fields.length}`);
       } catch (err) {

@@ -43,7 +43,10 @@ function scope(searchPath: string[]): NameScope {
 }
 
 function run(directive: string, args: string[], sql: string): string {
-  const path = args.find((a) => a.startsWith('search_path='))?.slice('search_path='.length).split(',') ?? ['public'];
+  const path = args
+    .find((a) => a.startsWith('search_path='))
+    ?.slice('search_path='.length)
+    .split(',') ?? ['public'];
   try {
     const out = compile(sql, scope(path));
     if (directive === 'error') return 'no error';

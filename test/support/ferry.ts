@@ -94,8 +94,8 @@ export async function startFerry(opts: StartOptions = {}): Promise<FerryProcess>
     },
   );
   let out = '';
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const ports = await new Promise<{ pg: number; http: number }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`ferry did not start in time:\n${out}`)), 30_000);
     const check = (): void => {
@@ -105,8 +105,8 @@ export async function startFerry(opts: StartOptions = {}): Promise<FerryProcess>
         resolve({ pg: Number(m[1]), http: Number(m[2]) });
       }
     };
-    proc.stderr!.on('data', check);
-    proc.stdout!.on('data', check);
+    proc.stderr.on('data', check);
+    proc.stdout.on('data', check);
     proc.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`ferry exited with ${code} before listening:\n${out}`));

@@ -241,7 +241,7 @@ async function create(): Promise<LocalAws> {
       query,
       headers: { host: u.host },
     });
-    const res = await fetch(`${rgwEndpoint}/admin/user?${new URLSearchParams(query)}`, {
+    const res = await fetch(`${rgwEndpoint}/admin/user?${new URLSearchParams(query).toString()}`, {
       method,
       headers: signed.headers,
     });

@@ -102,7 +102,7 @@ class SessionStore {
     const hit = this.byKey.get(accessKeyId);
     if (hit || !this.file) return hit;
     // Another front (another test process) may have issued it.
-    let text = '';
+    let text: string;
     try {
       text = readFileSync(this.file, 'utf8');
     } catch {

@@ -41,9 +41,9 @@ describe('node-postgres', () => {
     const r = await c.query('select 42');
     assert.deepEqual(r.rows, [{ '?column?': 42 }]);
     assert.equal(r.command, 'SELECT');
-    const many = await c.query('select series 1000');
+    const many = await c.query<{ n: number }>('select series 1000');
     assert.equal(many.rowCount, 1000);
-    assert.equal(many.rows[999].n, 1000);
+    assert.equal(many.rows[999]?.n, 1000);
     assert.equal(coord.last().streams[0]!.closed, true);
     await c.end();
     assert.equal(coord.last().closes, 1);
@@ -52,10 +52,10 @@ describe('node-postgres', () => {
   test('multi-statement simple query and empty query', async () => {
     const c = pgClient();
     await c.connect();
-    const r = (await c.query('select 1; insert x; select 2')) as unknown as pg.QueryResult[];
+    const r = (await c.query('select 1; insert x; select 2')) as unknown as pg.QueryResult<{ '?column?': number }>[];
     assert.equal(r.length, 3);
     assert.equal(r[1]!.command, 'INSERT');
-    assert.equal(r[2]!.rows[0]['?column?'], 2);
+    assert.equal(r[2]!.rows[0]?.['?column?'], 2);
     const empty = await c.query('');
     assert.equal(empty.rows.length, 0);
     await c.end();
@@ -67,8 +67,8 @@ describe('node-postgres', () => {
     const r = await c.query('select $1::int4, $2::text, $3', [7, 'x', null]);
     assert.deepEqual(r.rows, [{ p1: 7, p2: 'x', p3: null }]);
     // node-postgres sends Buffer parameters in binary format.
-    const b = await c.query('select $1::bytea', [Buffer.from([0, 1, 255])]);
-    assert.deepEqual(b.rows[0].p1, Buffer.from([0, 1, 255]));
+    const b = await c.query<{ p1: Buffer }>('select $1::bytea', [Buffer.from([0, 1, 255])]);
+    assert.deepEqual(b.rows[0]?.p1, Buffer.from([0, 1, 255]));
     await c.end();
   });
 
@@ -104,7 +104,7 @@ describe('node-postgres', () => {
     });
     // Extended protocol errors: Parse failure and execution failure, then recovery.
     await assert.rejects(c.query('fail_parse $1', [1]), (e: pg.DatabaseError) => e.code === '42601');
-    assert.equal((await c.query('select $1::int4', [3])).rows[0].p1, 3);
+    assert.equal((await c.query<{ p1: number }>('select $1::int4', [3])).rows[0]?.p1, 3);
     await c.end();
   });
 

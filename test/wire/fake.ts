@@ -51,15 +51,16 @@ export class SeriesStream implements RowStream {
   closed = false;
   pulled = 0;
   constructor(private readonly n: number) {}
-  async next(max: number): Promise<(string | null)[][] | null> {
-    if (this.i >= this.n) return null;
+  next(max: number): Promise<(string | null)[][] | null> {
+    if (this.i >= this.n) return Promise.resolve(null);
     const rows: string[][] = [];
     while (rows.length < max && this.i < this.n) rows.push([String(++this.i)]);
     this.pulled += rows.length;
-    return rows;
+    return Promise.resolve(rows);
   }
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.closed = true;
+    return Promise.resolve();
   }
 }
 
@@ -69,8 +70,8 @@ function rowsOf(fields: FieldDesc[], data: (string | null)[][]): ExecOutcome {
     kind: 'rows',
     fields,
     rows: {
-      next: async () => (done || data.length === 0 ? null : ((done = true), data)),
-      close: async () => undefined,
+      next: () => Promise.resolve(done || data.length === 0 ? null : ((done = true), data)),
+      close: () => Promise.resolve(),
     },
     tag: (n) => `SELECT ${n}`,
   };
@@ -122,8 +123,9 @@ export class FakeSession implements Session {
     for (const s of stmts) if (s !== '') yield await this.run(s, [], ctx);
   }
 
-  async prepare(sql: string, paramOids: number[]): Promise<PreparedStatement> {
-    if (/^fail_parse/i.test(sql)) throw new SqlError('42601', 'syntax error at or near "fail_parse"', { position: 1 });
+  prepare(sql: string, paramOids: number[]): Promise<PreparedStatement> {
+    if (/^fail_parse/i.test(sql))
+      return Promise.reject(new SqlError('42601', 'syntax error at or near "fail_parse"', { position: 1 }));
     // Parameters: the client's OIDs, else the `$n::type` cast, else text.
     const count = Math.max(0, ...[...sql.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])));
     const oids: number[] = [];
@@ -133,7 +135,7 @@ export class FakeSession implements Session {
     }
     let fields: FieldDesc[] | null = null;
     if (/^select/i.test(sql)) fields = count > 0 ? oids.map((o, i) => field(`p${i + 1}`, o)) : this.shape(sql);
-    return { sql, paramOids: oids, fields };
+    return Promise.resolve({ sql, paramOids: oids, fields });
   }
 
   async execute(stmt: PreparedStatement, params: (string | null)[], ctx: ExecContext): Promise<ExecOutcome> {
@@ -141,16 +143,18 @@ export class FakeSession implements Session {
     return this.run(stmt.sql, params, ctx);
   }
 
-  async sync(): Promise<void> {
+  sync(): Promise<void> {
     this.syncs++;
+    return Promise.resolve();
   }
   cancel(): void {
     this.cancels++;
     this.wakeSleeper?.();
   }
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.closes++;
     this.wakeSleeper?.();
+    return Promise.resolve();
   }
 
   private shape(sql: string): FieldDesc[] | null {
@@ -210,6 +214,7 @@ export class FakeSession implements Session {
         kind: 'copy_out',
         format: 'text',
         columnCount: 2,
+        // eslint-disable-next-line @typescript-eslint/require-await -- an async generator is the plain way to stream fixed chunks as the AsyncIterable a COPY TO STDOUT result is
         data: (async function* () {
           for (const l of lines) yield Buffer.from(l);
         })(),
@@ -269,15 +274,16 @@ export class FakeCoordinator implements Coordinator {
     });
   }
 
-  async lookupRole(name: string): Promise<RoleAuth | null> {
-    return this.roles.get(name) ?? null;
+  lookupRole(name: string): Promise<RoleAuth | null> {
+    return Promise.resolve(this.roles.get(name) ?? null);
   }
 
-  async openSession(opts: { user: string; database: string }): Promise<Session> {
-    if (opts.database === 'nope') throw new SqlError('3D000', `database "${opts.database}" does not exist`);
+  openSession(opts: { user: string; database: string }): Promise<Session> {
+    if (opts.database === 'nope')
+      return Promise.reject(new SqlError('3D000', `database "${opts.database}" does not exist`));
     const s = new FakeSession(opts.user);
     this.sessions.push(s);
-    return s;
+    return Promise.resolve(s);
   }
 
   last(): FakeSession {

@@ -84,10 +84,12 @@ export function permissionPolicy(bucket: string, prefix: string): string {
 
 function prettyJson(v: unknown): string | null {
   if (v === null || v === undefined) return null;
+  // A JSON value from the API: a string is JSON text to re-indent, shown as is if it is not JSON.
+  if (typeof v !== 'string') return JSON.stringify(v, null, 2);
   try {
-    return JSON.stringify(typeof v === 'string' ? JSON.parse(v) : v, null, 2);
+    return JSON.stringify(JSON.parse(v), null, 2);
   } catch {
-    return String(v);
+    return v;
   }
 }
 
@@ -333,7 +335,7 @@ function ConnectionDetail({ c }: { c: Connection }) {
           />
           Also check export permissions on {target ?? 'the bucket/prefix above'}
         </label>
-        <button type="button" class="primary" onClick={validate} disabled={validating}>
+        <button type="button" class="primary" onClick={() => void validate()} disabled={validating}>
           {validating ? 'Validating…' : 'Validate'}
         </button>
         <OutcomeView outcome={outcome} errorTitle="Validation failed" />
@@ -438,7 +440,7 @@ function CreateForm({ onCreated }: { onCreated: (name: string) => void }) {
   };
 
   return (
-    <form id="create-connection" class="card form" onSubmit={submit} aria-labelledby="create-title">
+    <form id="create-connection" class="card form" onSubmit={(e) => void submit(e)} aria-labelledby="create-title">
       <h2 id="create-title">New AWS connection</h2>
       <label>
         Name

@@ -8,7 +8,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { execute, ident, queryObjects } from '../api';
 import { ACTIONS_COLUMN, ErrorBox, Grid, ListState, OutcomeView, errorInfo, type Outcome } from '../components';
-import { formatBytes, formatCount, formatDuration, formatTime, parseTime, plural } from '../format';
+import { cellText, formatBytes, formatCount, formatDuration, formatTime, parseTime, plural } from '../format';
 
 type Row = Record<string, unknown>;
 
@@ -42,7 +42,8 @@ function usePoll(sql: string, everyMs: number, tick: number) {
           if (!stopped) setLoading(false);
         }
       }
-      if (!stopped) timer = setTimeout(once, everyMs);
+      // once() handles its own errors.
+      if (!stopped) timer = setTimeout(() => void once(), everyMs);
     };
     void once();
     return () => {
@@ -54,7 +55,7 @@ function usePoll(sql: string, everyMs: number, tick: number) {
 }
 
 function StatusBadge({ status }: { status: unknown }) {
-  const s = String(status ?? 'unknown');
+  const s = cellText(status ?? 'unknown');
   return <span class={`badge badge-${s}`}>{s}</span>;
 }
 
@@ -100,7 +101,7 @@ function Running({ tick }: { tick: number }) {
           return (
             <li key={id} class="running">
               <div class="running-head">
-                <code>{String(r.uri ?? '')}</code> <span class="muted">{String(r.format ?? '')}</span>
+                <code>{cellText(r.uri)}</code> <span class="muted">{cellText(r.format)}</span>
               </div>
               <progress
                 aria-label={`Progress of export ${id}`}
@@ -144,15 +145,15 @@ function History({ tick }: { tick: number }) {
               <td>
                 <StatusBadge status={r.status} />
               </td>
-              <td title={String(r.statement ?? '')}>
-                <code>{String(r.uri ?? '')}</code> <span class="muted">{String(r.format ?? '')}</span>
+              <td title={cellText(r.statement)}>
+                <code>{cellText(r.uri)}</code> <span class="muted">{cellText(r.format)}</span>
               </td>
               <td>{formatTime(r.started_at)}</td>
               <td>{formatDuration(s !== null && f !== null ? f - s : null)}</td>
               <td class="num">{formatCount(r.rows)}</td>
               <td class="num">{formatBytes(r.bytes)}</td>
               <td class="num">{formatCount(r.files)}</td>
-              <td class="error-cell">{r.error ? String(r.error) : ''}</td>
+              <td class="error-cell">{r.error ? cellText(r.error) : ''}</td>
             </tr>
           );
         }}
@@ -210,13 +211,13 @@ function Scheduled({ tick, onChange }: { tick: number; onChange: () => void }) {
             <tr key={String(e.id)}>
               <td>{name}</td>
               <td>
-                <code>{String(e.schedule ?? '')}</code>
+                <code>{cellText(e.schedule)}</code>
               </td>
               <td>{paused ? <span class="badge badge-paused">paused</span> : formatTime(e.next_run_at)}</td>
               <td>{run ? formatTime(run.scheduled_for) : '—'}</td>
               <td>
                 {run ? <StatusBadge status={run.status} /> : '—'}
-                {run?.error ? <div class="error-cell">{String(run.error)}</div> : null}
+                {run?.error ? <div class="error-cell">{cellText(run.error)}</div> : null}
                 {run && run.status === 'succeeded' ? (
                   <div class="muted">
                     {plural(run.rows, 'row')} · {formatBytes(run.bytes)} · {plural(run.files, 'file')}
@@ -228,7 +229,7 @@ function Scheduled({ tick, onChange }: { tick: number; onChange: () => void }) {
                   type="button"
                   disabled={busy !== null}
                   onClick={() =>
-                    act(
+                    void act(
                       `p-${name}`,
                       `ALTER EXPORT ${ident(name)} SET (PAUSED = ${paused ? 'false' : 'true'})`,
                       `${name} ${paused ? 'resumed' : 'paused'}.`,
@@ -240,7 +241,7 @@ function Scheduled({ tick, onChange }: { tick: number; onChange: () => void }) {
                 <button
                   type="button"
                   disabled={busy !== null}
-                  onClick={() => act(`r-${name}`, `EXECUTE EXPORT ${ident(name)}`, `${name} ran.`)}
+                  onClick={() => void act(`r-${name}`, `EXECUTE EXPORT ${ident(name)}`, `${name} ran.`)}
                 >
                   Run now
                 </button>

@@ -28,7 +28,7 @@ export function Login({ onLogin }: { onLogin: (s: SessionInfo) => void }) {
 
   return (
     <main class="login">
-      <form class="card form" onSubmit={submit} aria-labelledby="login-title">
+      <form class="card form" onSubmit={(e) => void submit(e)} aria-labelledby="login-title">
         <h1 id="login-title">Sign in to Ferry</h1>
         <p class="muted">Use a role and password, as with psql.</p>
         <label>

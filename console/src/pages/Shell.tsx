@@ -108,7 +108,7 @@ export function Shell() {
           <button type="submit" class="primary" disabled={running !== null}>
             Run
           </button>
-          <button type="button" onClick={stop} disabled={running === null}>
+          <button type="button" onClick={() => void stop()} disabled={running === null}>
             Cancel
           </button>
           <span id="sql-keys" class="muted">

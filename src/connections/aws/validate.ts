@@ -78,7 +78,8 @@ export async function validateAwsConnection(
       ...(d ? { detail: d } : {}),
       ...(h ? { hint: h } : {}),
       // The SDK error may hold request details; it is for the server log only.
-      ...(cause !== undefined ? { cause: scrub(String(cause)) } : {}),
+      // Callers pass the caught SDK or chain error, an Error; anything else is shown as JSON.
+      ...(cause !== undefined ? { cause: scrub(cause instanceof Error ? String(cause) : JSON.stringify(cause)) } : {}),
     });
   };
   const extId = externalId(ctx.identity, ctx.connectionId);

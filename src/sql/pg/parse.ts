@@ -43,7 +43,7 @@ export function parsePg(sql: string): PgStatement[] {
   if (!loaded) throw new Error('initPgParser() was not awaited');
   let raw: RawParse;
   try {
-    raw = parseSync(sql) as RawParse;
+    raw = parseSync(sql);
   } catch (err) {
     const e = err as ParserError;
     const pos = e.sqlDetails?.cursorPosition;
