@@ -88,6 +88,18 @@ export interface CompiledStatement {
   hasReturning: boolean;
 }
 
+/** Set-returning functions whose result is one column (named after a FROM alias). */
+const SINGLE_COLUMN_SRFS = new Set([
+  'generate_series',
+  'unnest',
+  'generate_subscripts',
+  'regexp_split_to_table',
+  'jsonb_array_elements',
+  'jsonb_array_elements_text',
+  'json_array_elements',
+  'json_array_elements_text',
+]);
+
 /** Schemas no user statement may name: Ferry's internal state and the engine's own. */
 const HIDDEN_SCHEMAS = new Set(['__ferry', PG_COMPAT_DB, 'main', 'temp', 'system', 'pg_temp']);
 const SYSTEM_SCHEMAS = new Set(['mz_catalog', 'mz_internal', 'pg_catalog', 'information_schema']);
@@ -494,6 +506,9 @@ class Compiler {
     }
     b.funcname = engineFunctionName(fname, entry).map((s) => ({ String: { sval: s } }));
     this.walkFields(b, ctes, ['funcname']);
+    // generate_series in an expression returns rows in PostgreSQL; the engine's scalar
+    // form returns one list, which unnest turns into those rows.
+    if (fname === 'generate_series' && !inFrom) return funcNode(['unnest'], [n]);
     // to_char(x, 'pattern'): the engine's strftime with the translated pattern.
     const args = b.args as PgNode[] | undefined;
     if (fname === 'to_char' && args?.length === 2) {
@@ -519,6 +534,24 @@ class Compiler {
     }
     if (b.alias) this.walk(b.alias, ctes);
     if (b.coldeflist) this.walk(b.coldeflist, ctes);
+    // `FROM generate_series(1, 3) AS x`: in PostgreSQL a function returning one column
+    // names that column after the alias, so `SELECT x` is the value; the engine would give
+    // the row. The alias's column list says it.
+    const fns = (b.functions as PgNode[] | undefined) ?? [];
+    const alias = b.alias as { aliasname?: string; colnames?: unknown[] } | undefined;
+    const only = ((fns[0] as { List?: { items?: PgNode[] } } | undefined)?.List?.items ?? [])[0];
+    const fname = only && nodeType(only) === 'FuncCall' ? names(body(only).funcname).pop() : undefined;
+    if (
+      alias?.aliasname &&
+      !alias.colnames &&
+      fns.length === 1 &&
+      fname &&
+      SINGLE_COLUMN_SRFS.has(fname) &&
+      !b.ordinality
+    ) {
+      const args = (body(only!).args as unknown[] | undefined) ?? [];
+      if (fname !== 'unnest' || args.length === 1) alias.colnames = [{ String: { sval: alias.aliasname } }];
+    }
   }
 
   typeName(t: Record<string, unknown>): void {
