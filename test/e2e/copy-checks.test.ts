@@ -1,3 +1,4 @@
+// test-needs: local-s3
 /**
  * COPY … TO 's3://…' through SQL over the wire against the local RGW, with a role
  * connection assumed through the STS front with its external ID (as in s3-guide.test.ts):

@@ -1,3 +1,4 @@
+// test-needs: local-s3
 /**
  * runExport against the local RGW as a least-privilege user (s3env.ts): CSV byte for byte, Parquet read back by DuckDB and hyparquet, splitting,
  * sentinel, empty results, preflight errors, numeric errors, file:// targets and the

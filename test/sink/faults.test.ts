@@ -1,3 +1,4 @@
+// test-needs: local-s3
 /**
  * Retries, failures and cancellation through a fault-injecting proxy in front of the test
  * S3 (copy-to-s3.md "Retries", "Failure and cancellation"): transient 503 / 500 / resets
