@@ -27,8 +27,7 @@ import { tokenize } from '../sql/lexer.js';
 import { pgTypeOf } from '../types/index.js';
 import type { ExecContext, ExecOutcome } from './api.js';
 import { EngineStatement } from './engine-query.js';
-import type { Services } from './services.js';
-import type { FerrySession } from './session.js';
+import type { HandlerSession, Services } from './services.js';
 
 const T = catalog.INTERNAL_SCHEMA;
 
@@ -91,7 +90,7 @@ function pinNow(exprSql: string, at: Date): string {
 }
 
 /** Evaluates the target expression once (`now()` works) and checks its type and value. */
-async function evaluateTarget(session: FerrySession, exprSql: string, now?: Date): Promise<string> {
+async function evaluateTarget(session: HandlerSession, exprSql: string, now?: Date): Promise<string> {
   const translated = session.translate(now ? pinNow(exprSql, now) : exprSql);
   const sql = `SELECT (${translated})`;
   let es: EngineStatement;
@@ -162,7 +161,7 @@ function parseTarget(uri: string): PlannedCopy['target'] {
 
 /** The planning checks of copy-to-s3.md in order; nothing touches storage here. */
 export async function planCopy(
-  session: FerrySession,
+  session: HandlerSession,
   stmt: Statement & { kind: 'copy' },
   services: Services,
   opts: PlanCopyOptions = {},
@@ -387,7 +386,7 @@ export async function runPlannedCopy(
 }
 
 export function installCopyTo(services: Services): void {
-  services.copyTo = async (session: FerrySession, stmt, sql: string, ctx: ExecContext): Promise<ExecOutcome> => {
+  services.copyTo = async (session: HandlerSession, stmt, sql: string, ctx: ExecContext): Promise<ExecOutcome> => {
     if (stmt.direction !== 'to') throw unsupported('COPY FROM an expression', { hint: 'Use COPY ... FROM STDIN.' });
     const plan = await planCopy(session, stmt, services);
     const notices = session.vars.get('emit_progress_notices') === 'on';
