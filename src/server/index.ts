@@ -6,6 +6,7 @@ import type { FerryConfig } from '../config/index.js';
 import { FerryCoordinator } from '../adapter/coordinator.js';
 import type { Services } from '../adapter/services.js';
 import { bootstrap } from '../catalog/index.js';
+import { pgCompatSql } from '../catalog/pg-compat.js';
 import { Engine } from '../engine/index.js';
 import { unsupported } from '../errors/index.js';
 import { createLogger } from '../log/index.js';
@@ -48,6 +49,9 @@ export async function startServer(config: FerryConfig): Promise<RunningServer> {
   bootConn.closeSync();
   const systemConn = await engine.connect();
   await engine.installFunctions(systemConn, environmentId);
+  // The pg_catalog answers psql and JDBC need, in an in-memory database rebuilt at every
+  // start (src/catalog/pg-compat.ts explains why DuckDB's own pg_catalog cannot serve).
+  for (const sql of pgCompatSql()) await systemConn.run(sql);
   log.info(created ? 'created data directory' : 'opened data directory', {
     dir: config.dataDir,
     environment_id: environmentId,
