@@ -26,9 +26,10 @@ const serve: Verb = {
   async run(values) {
     const config = buildServeConfig(values);
     configureLog({ level: config.logLevel });
+    // Loaded here, not at the top: the other verbs need neither DuckDB nor the server.
     const { startServer } = await import('../server/index.js');
-    await import('../server/install.js');
-    const server = await startServer(config);
+    const { ferryUnits } = await import('../server/units.js');
+    const server = await startServer(config, ferryUnits());
     let stopping = false;
     const stop = (signal: string): void => {
       if (stopping) return;

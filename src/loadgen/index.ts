@@ -27,7 +27,7 @@ import { TPCH_TABLES, tpchCounts, tpchStatements } from './tpch.js';
 
 export { planLoadGenerator } from './options.js';
 
-/** Registers the handlers (src/server/install.ts passes this to `registerInstaller`). */
+/** Registers the handlers (an installer of src/server/units.ts). */
 export async function installLoadGenerators(services: Services, coordinator: FerryCoordinator): Promise<void> {
   services.extraHandlers.set('create-source-loadgen', (session, stmt, _sql, ctx) =>
     createSource(session, stmt as Statement & { kind: 'create-source-loadgen' }, ctx),
