@@ -1,5 +1,5 @@
 /**
- * The SQL side of secrets and AWS connections (shared/spec/aws-connections.md): resolving
+ * The SQL side of secrets and AWS connections (docs/aws-connections.md): resolving
  * names, privileges, catalog rows, encryption at rest, and calling src/connections/aws for
  * option planning, credential chains and VALIDATE. The AWS unit never sees the catalog;
  * this module hands it specs with resolved secret ids and a `resolveSecret` callback that
@@ -468,7 +468,8 @@ CREATE OR REPLACE VIEW mz_internal.mz_aws_connections AS
       json_extract_string(o.details, '$.awsRow.session_token_secret_id') AS session_token_secret_id,
       json_extract_string(o.details, '$.awsRow.assume_role_arn') AS assume_role_arn,
       json_extract_string(o.details, '$.awsRow.assume_role_session_name') AS assume_role_session_name,
-      -- Filled in role mode only (spec, "Catalog rows"); the external ID marks role mode.
+      -- Filled in role mode only (docs/aws-connections.md, "Catalog rows"); the external
+      -- ID marks role mode.
       CASE WHEN json_extract_string(o.details, '$.awsRow.external_id') IS NOT NULL
         THEN (SELECT p.principal FROM ${T}.aws_principal p) END AS principal,
       json_extract_string(o.details, '$.awsRow.external_id') AS external_id

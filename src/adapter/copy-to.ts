@@ -1,5 +1,5 @@
 /**
- * COPY … TO <text expression> (shared/spec/copy-to-s3.md): the checks before anything
+ * COPY … TO <text expression> (docs/exports.md, "Reference"): the checks before anything
  * touches storage, the target's evaluation, privileges, the consistent snapshot, records
  * in mz_internal.mz_copy_to_history / mz_copy_to_files, progress notices, cancellation,
  * and the start-up recovery of exports a crash interrupted. The three storage phases
@@ -60,7 +60,7 @@ export interface PlanCopyOptions {
   /**
    * The instant `now()` / `current_timestamp` stand for in the target expression. A
    * scheduled export evaluates its target at the run's *scheduled* time
-   * (shared/spec/scheduling.md), so a run's path is deterministic and a retried run writes
+   * (docs/scheduling.md), so a run's path is deterministic and a retried run writes
    * to the same place. Only the target is rewritten, never the exported query.
    */
   now?: Date;
@@ -159,7 +159,7 @@ function parseTarget(uri: string): PlannedCopy['target'] {
   throw new SqlError('0A000', `only 's3://...' and 'file://...' urls are supported as COPY TO target`);
 }
 
-/** The planning checks of copy-to-s3.md in order; nothing touches storage here. */
+/** The planning checks of docs/exports.md in order; nothing touches storage here. */
 export async function planCopy(
   session: HandlerSession,
   stmt: Statement & { kind: 'copy' },
@@ -182,7 +182,7 @@ export async function planCopy(
   const { options, check7, check10 } = planCopyToOptionsStaged(rawCopyOptions(stmt), scheme);
   // Check 4.
   if (stmt.source.kind === 'relation' && stmt.source.columns) {
-    // copy-to-s3.md check 4: the whole sentence is the message.
+    // docs/exports.md check 4: the whole sentence is the message.
     throw new SqlError(
       '0A000',
       'specifying columns for COPY <table_name> TO commands not yet supported; use COPY (SELECT...) TO ... instead',

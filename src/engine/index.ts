@@ -44,7 +44,7 @@ export class Engine {
   /** A connection configured for a Ferry session. */
   async connect(): Promise<DuckDBConnection> {
     const conn = await this.instance.connect();
-    // TimeZone UTC: timestamptz text output is `…+00`, as formats.md requires. Unqualified
+    // TimeZone UTC: timestamptz text output is `…+00`, as docs/formats.md requires. Unqualified
     // names resolve in public, then mz_catalog (Materialize searches it implicitly).
     // integer_division: `/` on two integers truncates, as in PostgreSQL and Materialize
     // (DuckDB's default returns a double, so 3 / 2 would be 1.5).

@@ -1,5 +1,5 @@
 /**
- * CREATE / ALTER / EXECUTE / DROP EXPORT (shared/spec/scheduling.md). Each changes the
+ * CREATE / ALTER / EXECUTE / DROP EXPORT (docs/scheduling.md). Each changes the
  * catalog in a transaction of its own, then tells the scheduler, which reads the committed
  * entry. That is why none of them may run inside a transaction block: the scheduler could
  * not see an uncommitted export, nor forget one whose DROP is rolled back.
