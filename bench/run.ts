@@ -395,8 +395,9 @@ async function main(): Promise<void> {
       );
 
       // --- one-row export: end to end as a client sees it -------------------------------
-      // Reference: the five S3 requests every export makes (copy-to-s3.md: list, delete
-      // probe, sentinel, the file, sentinel removal), one after another from a warm client.
+      // Reference: the five S3 requests every export makes (docs/exports.md "What is
+      // written": list, delete probe, sentinel, the file, sentinel removal), one after
+      // another from a warm client.
       {
         const times: number[] = [];
         for (let i = 0; i <= args.oneRowRuns; i++) {

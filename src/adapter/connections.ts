@@ -1,5 +1,5 @@
 /**
- * The SQL side of secrets and AWS connections (shared/spec/aws-connections.md): resolving
+ * The SQL side of secrets and AWS connections (docs/aws-connections.md): resolving
  * names, privileges, catalog rows, encryption at rest, and calling src/connections/aws for
  * option planning, credential chains and VALIDATE. The AWS unit never sees the catalog;
  * this module hands it specs with resolved secret ids and a `resolveSecret` callback that
@@ -37,8 +37,8 @@ import {
 import { SqlError, quoteIdent, unsupported } from '../errors/index.js';
 import type { RawOption, Statement } from '../sql/ast.js';
 import type { ExecContext, ExecOutcome } from './api.js';
-import type { Services } from './services.js';
-import { type FerrySession, staticRows, textField } from './session.js';
+import { staticRows, textField } from './results.js';
+import type { AwsAccess, HandlerSession, Services } from './services.js';
 
 const JSONB_OID = 3802;
 
@@ -53,7 +53,7 @@ const T = catalog.INTERNAL_SCHEMA;
 export const PRINCIPAL_WAIT_MS = 2000;
 
 /** Deployment-wide AWS state, built once at start-up. */
-export class AwsConnections {
+export class AwsConnections implements AwsAccess {
   readonly identity: AwsIdentityConfig;
   /** The server's own credentials, through the SDK's default chain with a deadline. */
   readonly ambient: AmbientAws = { credentials: sharedAmbientCredentials() };
@@ -135,7 +135,7 @@ export class AwsConnections {
 
   /** Looks up an AWS connection for use by COPY / VALIDATE: kind and USAGE checked. */
   async forUse(
-    session: FerrySession,
+    session: HandlerSession,
     name: string,
   ): Promise<{ obj: catalog.CatalogObject; spec: AwsConnectionSpec; ctx: AwsConnectionContext }> {
     const obj = await session.resolveItem({ parts: name.split('.') });
@@ -187,7 +187,7 @@ function sqlLiteral(s: string): string {
 }
 
 /** Resolves every secret a spec references: fills ids, checks USAGE. */
-async function resolveSecretRefs(session: FerrySession, spec: AwsConnectionSpec): Promise<catalog.CatalogObject[]> {
+async function resolveSecretRefs(session: HandlerSession, spec: AwsConnectionSpec): Promise<catalog.CatalogObject[]> {
   const out: catalog.CatalogObject[] = [];
   for (const ref of referencedSecrets(spec)) {
     const obj = await session.findItem({ parts: ref.name.split('.') });
@@ -201,7 +201,7 @@ async function resolveSecretRefs(session: FerrySession, spec: AwsConnectionSpec)
 
 /** Normalized SHOW CREATE text: qualified quoted names, fixed option order, `=` always. */
 async function connectionCreateSql(
-  session: FerrySession,
+  session: HandlerSession,
   schemaName: string,
   name: string,
   options: AwsRawOption[],
@@ -274,7 +274,7 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
 
   const dropKind =
     (kind: 'secret' | 'connection') =>
-    async (session: FerrySession, stmt: Statement, _sql: string, ctx: ExecContext): Promise<ExecOutcome> => {
+    async (session: HandlerSession, stmt: Statement, _sql: string, ctx: ExecContext): Promise<ExecOutcome> => {
       const s = stmt as Statement & { kind: 'drop-objects' };
       return session.atomically(async () => {
         for (const name of s.names) {
@@ -314,7 +314,7 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
 
   /** Stores a connection's spec and its mz_aws_connections row; re-run on ALTER. */
   const storeConnection = async (
-    session: FerrySession,
+    session: HandlerSession,
     obj: { id: string; schemaName: string; name: string },
     options: AwsRawOption[],
     spec: AwsConnectionSpec,
@@ -468,7 +468,8 @@ CREATE OR REPLACE VIEW mz_internal.mz_aws_connections AS
       json_extract_string(o.details, '$.awsRow.session_token_secret_id') AS session_token_secret_id,
       json_extract_string(o.details, '$.awsRow.assume_role_arn') AS assume_role_arn,
       json_extract_string(o.details, '$.awsRow.assume_role_session_name') AS assume_role_session_name,
-      -- Filled in role mode only (spec, "Catalog rows"); the external ID marks role mode.
+      -- Filled in role mode only (docs/aws-connections.md, "Catalog rows"); the external
+      -- ID marks role mode.
       CASE WHEN json_extract_string(o.details, '$.awsRow.external_id') IS NOT NULL
         THEN (SELECT p.principal FROM ${T}.aws_principal p) END AS principal,
       json_extract_string(o.details, '$.awsRow.external_id') AS external_id

@@ -11,7 +11,7 @@ import type { RawOption, Statement } from '../sql/ast.js';
 import { truthy } from '../sql/parser.js';
 import type { ExecOutcome } from './api.js';
 import { EngineStatement, rowStreamOf } from './engine-query.js';
-import type { FerrySession } from './session.js';
+import type { HandlerSession } from './services.js';
 
 interface StdioFormat {
   format: 'text' | 'csv';
@@ -90,7 +90,7 @@ function encodeText(v: string | null, f: StdioFormat): string {
   return f.quote + out + f.quote;
 }
 
-export async function copyToStdout(session: FerrySession, stmt: Statement & { kind: 'copy' }): Promise<ExecOutcome> {
+export async function copyToStdout(session: HandlerSession, stmt: Statement & { kind: 'copy' }): Promise<ExecOutcome> {
   const f = stdioFormat(stmt.options);
   let sql: string;
   if (stmt.source.kind === 'query') {
@@ -214,7 +214,7 @@ class CsvParser {
 
 const INSERT_BATCH_ROWS = 1000;
 
-export async function copyFromStdin(session: FerrySession, stmt: Statement & { kind: 'copy' }): Promise<ExecOutcome> {
+export async function copyFromStdin(session: HandlerSession, stmt: Statement & { kind: 'copy' }): Promise<ExecOutcome> {
   if (stmt.source.kind !== 'relation') throw new SqlError('42601', 'COPY FROM requires a table name');
   const f = stdioFormat(stmt.options);
   const obj = await session.resolveItem(stmt.source.name);

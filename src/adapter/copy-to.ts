@@ -1,5 +1,5 @@
 /**
- * COPY … TO <text expression> (shared/spec/copy-to-s3.md): the checks before anything
+ * COPY … TO <text expression> (docs/exports.md, "Reference"): the checks before anything
  * touches storage, the target's evaluation, privileges, the consistent snapshot, records
  * in mz_internal.mz_copy_to_history / mz_copy_to_files, progress notices, cancellation,
  * and the start-up recovery of exports a crash interrupted. The three storage phases
@@ -28,8 +28,7 @@ import { tokenize } from '../sql/lexer.js';
 import { pgTypeOf } from '../types/index.js';
 import type { ExecContext, ExecOutcome } from './api.js';
 import { EngineStatement } from './engine-query.js';
-import type { Services } from './services.js';
-import type { FerrySession } from './session.js';
+import type { HandlerSession, Services } from './services.js';
 
 const T = catalog.INTERNAL_SCHEMA;
 
@@ -62,7 +61,7 @@ export interface PlanCopyOptions {
   /**
    * The instant `now()` / `current_timestamp` stand for in the target expression. A
    * scheduled export evaluates its target at the run's *scheduled* time
-   * (shared/spec/scheduling.md), so a run's path is deterministic and a retried run writes
+   * (docs/scheduling.md), so a run's path is deterministic and a retried run writes
    * to the same place. Only the target is rewritten, never the exported query.
    */
   now?: Date;
@@ -92,7 +91,7 @@ function pinNow(exprSql: string, at: Date): string {
 }
 
 /** Evaluates the target expression once (`now()` works) and checks its type and value. */
-async function evaluateTarget(session: FerrySession, exprSql: string, now?: Date): Promise<string> {
+async function evaluateTarget(session: HandlerSession, exprSql: string, now?: Date): Promise<string> {
   // The target is an expression like any query's: resolved and authorized before it is
   // evaluated, so it cannot read what the role may not (docs/security.md).
   const compiled = await session.compileQuery(`SELECT (${now ? pinNow(exprSql, now) : exprSql})`);
@@ -168,9 +167,9 @@ function parseTarget(uri: string): PlannedCopy['target'] {
   throw new SqlError('0A000', `only 's3://...' and 'file://...' urls are supported as COPY TO target`);
 }
 
-/** The planning checks of copy-to-s3.md in order; nothing touches storage here. */
+/** The planning checks of docs/exports.md in order; nothing touches storage here. */
 export async function planCopy(
-  session: FerrySession,
+  session: HandlerSession,
   stmt: Statement & { kind: 'copy' },
   services: Services,
   opts: PlanCopyOptions = {},
@@ -191,7 +190,7 @@ export async function planCopy(
   const { options, check7, check10 } = planCopyToOptionsStaged(rawCopyOptions(stmt), scheme);
   // Check 4.
   if (stmt.source.kind === 'relation' && stmt.source.columns) {
-    // copy-to-s3.md check 4: the whole sentence is the message.
+    // docs/exports.md check 4: the whole sentence is the message.
     throw new SqlError(
       '0A000',
       'specifying columns for COPY <table_name> TO commands not yet supported; use COPY (SELECT...) TO ... instead',
@@ -390,7 +389,7 @@ export async function runPlannedCopy(
 }
 
 export function installCopyTo(services: Services): void {
-  services.copyTo = async (session: FerrySession, stmt, sql: string, ctx: ExecContext): Promise<ExecOutcome> => {
+  services.copyTo = async (session: HandlerSession, stmt, sql: string, ctx: ExecContext): Promise<ExecOutcome> => {
     if (stmt.direction !== 'to') throw unsupported('COPY FROM an expression', { hint: 'Use COPY ... FROM STDIN.' });
     const plan = await planCopy(session, stmt, services);
     const notices = session.vars.get('emit_progress_notices') === 'on';

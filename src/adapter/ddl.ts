@@ -10,12 +10,14 @@ import { SqlError, quoteIdent, unsupported } from '../errors/index.js';
 import type { ObjectKind, QualifiedName, Statement } from '../sql/ast.js';
 import { type StatementText, tokenize } from '../sql/lexer.js';
 import type { ExecContext, ExecOutcome } from './api.js';
-import { type FerrySession, ddlObjectName, staticRows, textField } from './session.js';
+import { ddlObjectName } from './ddl-names.js';
+import { staticRows, textField } from './results.js';
+import type { HandlerSession } from './services.js';
 
 const T = catalog.INTERNAL_SCHEMA;
 
 export async function handleDdl(
-  session: FerrySession,
+  session: HandlerSession,
   stmt: Statement,
   text: StatementText,
   ctx: ExecContext,
@@ -78,7 +80,7 @@ function describeKind(stmt: Statement): string {
 }
 
 async function roleStatement(
-  session: FerrySession,
+  session: HandlerSession,
   stmt: Statement & { kind: 'create-role' | 'alter-role' | 'drop-role' },
 ): Promise<ExecOutcome> {
   const me = session.role;
@@ -171,7 +173,7 @@ const KIND_PRIVS: Partial<Record<ObjectKind, string[]>> = {
 };
 
 async function grantStatement(
-  session: FerrySession,
+  session: HandlerSession,
   stmt: Statement & { kind: 'grant' | 'revoke' },
 ): Promise<ExecOutcome> {
   const conn = session.conn;
@@ -230,7 +232,7 @@ async function grantStatement(
 }
 
 async function roleMembership(
-  session: FerrySession,
+  session: HandlerSession,
   stmt: Statement & { kind: 'grant-role' | 'revoke-role' },
 ): Promise<ExecOutcome> {
   if (!session.role.superuser && !session.role.createrole)
@@ -248,7 +250,7 @@ async function roleMembership(
   return { kind: 'command', tag: stmt.kind === 'grant-role' ? 'GRANT ROLE' : 'REVOKE ROLE' };
 }
 
-async function alterOwner(session: FerrySession, stmt: Statement & { kind: 'alter-owner' }): Promise<ExecOutcome> {
+async function alterOwner(session: HandlerSession, stmt: Statement & { kind: 'alter-owner' }): Promise<ExecOutcome> {
   const obj =
     stmt.objectKind === 'schema'
       ? await catalog.findSchema(session.conn, stmt.name.parts[stmt.name.parts.length - 1]!)
@@ -266,7 +268,10 @@ async function alterOwner(session: FerrySession, stmt: Statement & { kind: 'alte
  * catalog lacks get new ids (and the statement's kind, e.g. materialized view); relations
  * the engine no longer has are removed. Runs inside the DDL statement's transaction.
  */
-export async function syncCatalog(session: FerrySession, stmt: (Statement & { kind: 'engine' }) | null): Promise<void> {
+export async function syncCatalog(
+  session: HandlerSession,
+  stmt: (Statement & { kind: 'engine' }) | null,
+): Promise<void> {
   const conn = session.conn;
   const engineRels = await catalog.queryRows(
     conn,
@@ -325,7 +330,7 @@ export async function syncCatalog(session: FerrySession, stmt: (Statement & { ki
 }
 
 /** CREATE / DROP SCHEMA: user schemas in the engine and in the catalog agree. */
-async function syncSchemas(session: FerrySession, skip: Set<string>): Promise<void> {
+async function syncSchemas(session: HandlerSession, skip: Set<string>): Promise<void> {
   const conn = session.conn;
   const engine = new Set(
     (
@@ -410,7 +415,7 @@ function likeToRegex(pat: string): RegExp {
   return new RegExp(`^${re}$`, 's');
 }
 
-export async function handleShow(session: FerrySession, stmt: Statement & { kind: 'show' }): Promise<ExecOutcome> {
+export async function handleShow(session: HandlerSession, stmt: Statement & { kind: 'show' }): Promise<ExecOutcome> {
   if (stmt.where !== null)
     throw unsupported('SHOW … WHERE', { hint: 'Use LIKE, or query the mz_catalog relations directly.' });
   const like = stmt.like === null ? null : likeToRegex(stmt.like);
@@ -512,7 +517,7 @@ export async function handleShow(session: FerrySession, stmt: Statement & { kind
 }
 
 export async function handleShowCreate(
-  session: FerrySession,
+  session: HandlerSession,
   stmt: Statement & { kind: 'show-create' },
 ): Promise<ExecOutcome> {
   const obj = await session.resolveItem(stmt.name);
@@ -528,7 +533,7 @@ export async function handleShowCreate(
   return staticRows([textField('name'), textField('create_sql')], [[catalog.fullName(obj), sql]], () => 'SELECT 1');
 }
 
-async function describeTable(session: FerrySession, obj: catalog.CatalogObject): Promise<string> {
+async function describeTable(session: HandlerSession, obj: catalog.CatalogObject): Promise<string> {
   const rows = await catalog.queryRows(
     session.conn,
     `SELECT column_name, data_type, is_nullable FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2 ORDER BY column_index`,

@@ -14,7 +14,7 @@ import { engineError } from '../engine/errors.js';
 import { SqlError, unsupported } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import type { QualifiedName, Statement } from '../sql/ast.js';
-import { type StatementText, splitStatements, tokenize } from '../sql/lexer.js';
+import { type StatementText, splitStatements } from '../sql/lexer.js';
 import { parseStatement } from '../sql/parser.js';
 import {
   type CompiledStatement,
@@ -30,39 +30,11 @@ import { SessionVars } from './vars.js';
 import { pgTypeOf } from '../types/index.js';
 import { copyFromStdin, copyToStdout } from './copy-stdio.js';
 import { handleDdl, handleShow, handleShowCreate, syncCatalog } from './ddl.js';
+import { TEXT_OID, staticRows, textField } from './results.js';
 
 interface FerryPrepared extends PreparedStatement {
   statement: Statement;
   engine: EngineStatement | null;
-}
-
-export const TEXT_OID = 25;
-
-/** A FieldDesc for a text column of a result Ferry builds itself. */
-export function textField(name: string, typeOid = TEXT_OID): FieldDesc {
-  return { name, tableOid: 0, columnAttr: 0, typeOid, typeSize: -1, typeMod: -1 };
-}
-
-/** An in-memory result (SHOW, catalog answers). */
-export function staticRows(fields: FieldDesc[], rows: (string | null)[][], tag: (n: number) => string): ExecOutcome {
-  let sent = 0;
-  return {
-    kind: 'rows',
-    fields,
-    tag,
-    rows: {
-      next(max) {
-        if (sent >= rows.length) return Promise.resolve(null);
-        const out = rows.slice(sent, sent + max);
-        sent += out.length;
-        return Promise.resolve(out);
-      },
-      close() {
-        sent = rows.length;
-        return Promise.resolve();
-      },
-    },
-  };
 }
 
 export class FerrySession implements Session {
@@ -698,39 +670,6 @@ export class FerrySession implements Session {
 
 function pgOid(t: import('@duckdb/node-api').DuckDBType): number {
   return pgTypeOf(t).oid;
-}
-
-/** The object a CREATE / DROP / ALTER names (the first name after the object kind). */
-export function ddlObjectName(tokens: ReturnType<typeof tokenize>): QualifiedName | null {
-  let k = 1;
-  const skip = [
-    'or',
-    'replace',
-    'temp',
-    'temporary',
-    'unique',
-    'unlogged',
-    'table',
-    'view',
-    'materialized',
-    'schema',
-    'index',
-    'type',
-    'sequence',
-    'macro',
-    'function',
-    'if',
-    'not',
-    'exists',
-  ];
-  while (tokens[k] && tokens[k]!.kind === 'word' && skip.includes(tokens[k]!.value)) k++;
-  const parts: string[] = [];
-  while (tokens[k] && (tokens[k]!.kind === 'word' || tokens[k]!.kind === 'qident')) {
-    parts.push(tokens[k]!.value);
-    if (tokens[k + 1]?.text !== '.') break;
-    k += 2;
-  }
-  return parts.length ? { parts } : null;
 }
 
 function ddlTag(verb: string): string {

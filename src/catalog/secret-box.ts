@@ -1,5 +1,5 @@
 /**
- * Secret values at rest (shared/spec/aws-connections.md, "Secrets at rest"): AES-256-GCM
+ * Secret values at rest (docs/aws-connections.md, "Secrets at rest"): AES-256-GCM
  * under a key kept outside the catalog — a key file in the data directory (mode 0600,
  * created atomically on first start, reused afterwards) or a base64 key from configuration
  * (`--secrets-key`) for deployments that keep it elsewhere.

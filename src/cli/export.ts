@@ -12,7 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import type { QueryResult } from 'pg';
 import type { FlagDef } from '../config/index.js';
-import type { Verb } from './main.js';
+import type { Verb } from './verb.js';
 
 export const EXIT = { ok: 0, other: 1, badStatement: 2, permission: 3, storage: 4, connect: 5 } as const;
 

@@ -1,17 +1,12 @@
 /**
- * The `ferry` command. Verbs: `serve` (run the server); further verbs register themselves
- * in `VERBS`. Every verb answers `--help`.
+ * The `ferry` command. Verbs: `serve` (run the server) and the others listed in `VERBS`,
+ * each defined in a module of its own (src/cli/verb.ts is their shape). Every verb answers
+ * `--help`.
  */
-import { ConfigError, SERVE_FLAGS, buildServeConfig, envName, parseFlags, type FlagDef } from '../config/index.js';
+import { ConfigError, SERVE_FLAGS, buildServeConfig, envName, parseFlags } from '../config/index.js';
 import { configureLog } from '../log/index.js';
 import { exportVerb } from './export.js';
-
-export interface Verb {
-  name: string;
-  summary: string;
-  flags: FlagDef[];
-  run(values: Map<string, string | null>, positional: string[]): Promise<number>;
-}
+import type { Verb } from './verb.js';
 
 export function helpText(verb: Verb): string {
   const lines = [`Usage: ferry ${verb.name} [flags]`, '', verb.summary, '', 'Flags:'];
@@ -31,9 +26,10 @@ const serve: Verb = {
   async run(values) {
     const config = buildServeConfig(values);
     configureLog({ level: config.logLevel });
+    // Loaded here, not at the top: the other verbs need neither DuckDB nor the server.
     const { startServer } = await import('../server/index.js');
-    await import('../server/install.js');
-    const server = await startServer(config);
+    const { ferryUnits } = await import('../server/units.js');
+    const server = await startServer(config, ferryUnits());
     let stopping = false;
     const stop = (signal: string): void => {
       if (stopping) return;

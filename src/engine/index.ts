@@ -11,7 +11,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { pgCompatSql } from '../catalog/pg-compat.js';
 
 /** The DuckDB file is named after the database so that current_database() answers `materialize`. */
 export const DATABASE_NAME = 'materialize';
@@ -45,7 +44,7 @@ export class Engine {
   /** A connection configured for a Ferry session. */
   async connect(): Promise<DuckDBConnection> {
     const conn = await this.instance.connect();
-    // TimeZone UTC: timestamptz text output is `…+00`, as formats.md requires. Unqualified
+    // TimeZone UTC: timestamptz text output is `…+00`, as docs/formats.md requires. Unqualified
     // names resolve in public, then mz_catalog (Materialize searches it implicitly).
     // integer_division: `/` on two integers truncates, as in PostgreSQL and Materialize
     // (DuckDB's default returns a double, so 3 / 2 would be 1.5).
@@ -60,9 +59,6 @@ export class Engine {
       CREATE OR REPLACE MACRO main.mz_environment_id() AS ${q(environmentId)};
       CREATE OR REPLACE MACRO main.mz_version() AS 'v0.1.0 (ferry)';
     `);
-    // The pg_catalog answers psql and JDBC need, in an in-memory database rebuilt at every
-    // start (src/catalog/pg-compat.ts explains why DuckDB's own pg_catalog cannot serve).
-    for (const sql of pgCompatSql()) await conn.run(sql);
   }
 
   close(): void {

@@ -1,7 +1,7 @@
 /**
  * The HTTP routes beyond readiness and metrics: the SQL API, console log-in and
- * cancellation, and the console's files. Importing this module registers them with the
- * HTTP server (src/http/index.ts `routes`).
+ * cancellation, and the console's files, as one `Route` (src/http/index.ts) that the
+ * server's start-up passes to the HTTP server (src/server/units.ts).
  *
  *   POST /api/sql      Materialize's SQL API (sql-api.ts)
  *   POST /api/login    {"user", "password"} → console session cookie
@@ -23,8 +23,8 @@ import {
 } from './auth.js';
 import { HttpError, readJsonObject, sendHttpError, sendJson } from './body.js';
 import { serveConsole } from './console.js';
-import { metricSources, routes, type HttpContext } from './index.js';
-import { cancelRequest, handleSql, sqlApiMetrics } from './sql-api.js';
+import type { HttpContext } from './index.js';
+import { cancelRequest, handleSql } from './sql-api.js';
 
 /** Small bodies only for the control endpoints. */
 const SMALL_BODY = 64 * 1024;
@@ -54,7 +54,8 @@ async function login(req: IncomingMessage, res: ServerResponse, ctx: HttpContext
   sendJson(res, 200, { user, auth: ctx.config.auth }, { 'set-cookie': sessionCookie(token) });
 }
 
-async function route(req: IncomingMessage, res: ServerResponse, ctx: HttpContext): Promise<boolean> {
+/** Every route of the module comment, as one `Route` (src/http/index.ts). */
+export async function apiRoute(req: IncomingMessage, res: ServerResponse, ctx: HttpContext): Promise<boolean> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const path = url.pathname;
   const method = req.method ?? 'GET';
@@ -99,6 +100,3 @@ async function route(req: IncomingMessage, res: ServerResponse, ctx: HttpContext
     return true;
   }
 }
-
-routes.push(route);
-metricSources.push(sqlApiMetrics);

@@ -1,6 +1,7 @@
 /**
- * The HTTP surface: `GET /api/readyz`, `GET /metrics` (Prometheus text format). The SQL
- * API and the console are added by their own modules through `routes`.
+ * The HTTP surface: `GET /api/readyz`, `GET /metrics` (Prometheus text format). Every other
+ * route (the SQL API, the console) and the metric lines of other units are passed to
+ * `startHttpServer` by the server's start-up (src/server/units.ts); nothing registers itself.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { FerryCoordinator } from '../adapter/coordinator.js';
@@ -20,11 +21,18 @@ export interface HttpContext {
   log: Logger;
 }
 
+/** A route beyond readiness and metrics (SQL API, console): true when it handled the request. */
 export type Route = (req: IncomingMessage, res: ServerResponse, ctx: HttpContext) => Promise<boolean>;
-/** Extra routes (SQL API, console); each returns true when it handled the request. */
-export const routes: Route[] = [];
+/** Lines a unit adds to `GET /metrics` (e.g. the SQL API's counters). */
+export type MetricSource = () => string[];
 
-function metrics(ctx: HttpContext): string {
+/** What the server adds to the built-in endpoints, in the order given. */
+export interface HttpExtensions {
+  routes: readonly Route[];
+  metricSources: readonly MetricSource[];
+}
+
+function metrics(ctx: HttpContext, sources: readonly MetricSource[]): string {
   const mem = process.memoryUsage();
   const lines = [
     '# HELP ferry_sessions Open pgwire sessions.',
@@ -37,14 +45,11 @@ function metrics(ctx: HttpContext): string {
     '# TYPE process_uptime_seconds gauge',
     `process_uptime_seconds ${process.uptime().toFixed(3)}`,
   ];
-  for (const m of metricSources) lines.push(...m());
+  for (const m of sources) lines.push(...m());
   return lines.join('\n') + '\n';
 }
 
-/** Other units add metric lines (e.g. export counters). */
-export const metricSources: (() => string[])[] = [];
-
-export async function startHttpServer(ctx: HttpContext): Promise<HttpServer> {
+export async function startHttpServer(ctx: HttpContext, ext: HttpExtensions): Promise<HttpServer> {
   const server = createServer((req, res) => {
     void (async () => {
       try {
@@ -54,10 +59,10 @@ export async function startHttpServer(ctx: HttpContext): Promise<HttpServer> {
           return;
         }
         if (req.method === 'GET' && url.pathname === '/metrics') {
-          res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics(ctx));
+          res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics(ctx, ext.metricSources));
           return;
         }
-        for (const r of routes) if (await r(req, res, ctx)) return;
+        for (const r of ext.routes) if (await r(req, res, ctx)) return;
         res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
       } catch (err) {
         ctx.log.error('http handler failed', { error: err instanceof Error ? err.message : String(err) });

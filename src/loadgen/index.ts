@@ -17,8 +17,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ExecContext, ExecOutcome } from '../adapter/api.js';
 import type { FerryCoordinator } from '../adapter/coordinator.js';
-import type { Services } from '../adapter/services.js';
-import type { FerrySession } from '../adapter/session.js';
+import type { HandlerSession, Services } from '../adapter/services.js';
 import * as catalog from '../catalog/index.js';
 import { textCellOrNull } from '../engine/cells.js';
 import { SqlError, quoteIdent } from '../errors/index.js';
@@ -29,7 +28,7 @@ import { TPCH_TABLES, tpchCounts, tpchStatements } from './tpch.js';
 
 export { planLoadGenerator } from './options.js';
 
-/** Registers the handlers (src/server/install.ts passes this to `registerInstaller`). */
+/** Registers the handlers (an installer of src/server/units.ts). */
 export async function installLoadGenerators(services: Services, coordinator: FerryCoordinator): Promise<void> {
   services.extraHandlers.set('create-source-loadgen', (session, stmt, _sql, ctx) =>
     createSource(session, stmt as Statement & { kind: 'create-source-loadgen' }, ctx),
@@ -56,7 +55,7 @@ function subsourceTables(plan: LoadGenPlan): Record<string, [string, string][]> 
 const qn = (schema: string, name: string): string => `${quoteIdent(schema)}.${quoteIdent(name)}`;
 const fq = (schema: string, name: string): string => `${quoteIdent(catalog.DEFAULT_DATABASE)}.${qn(schema, name)}`;
 
-function schemaOf(session: FerrySession, name: QualifiedName): string {
+function schemaOf(session: HandlerSession, name: QualifiedName): string {
   const parts = name.parts;
   if (parts.length === 3 && parts[0] !== catalog.DEFAULT_DATABASE)
     throw new SqlError('3D000', `unknown database '${parts[0]}'`);
@@ -83,7 +82,7 @@ export const PENDING = 'ferry: load generator data, pending';
  * may have made for them, are not conflicts.
  */
 async function checkNames(
-  session: FerrySession,
+  session: HandlerSession,
   stmt: Statement & { kind: 'create-source-loadgen' },
   schema: string,
   names: string[],
@@ -131,7 +130,7 @@ async function checkNames(
  * step replaces those entries. Inside a transaction block both steps share its transaction.
  */
 async function createSource(
-  session: FerrySession,
+  session: HandlerSession,
   stmt: Statement & { kind: 'create-source-loadgen' },
   ctx: ExecContext,
 ): Promise<ExecOutcome> {
@@ -325,7 +324,7 @@ async function engineKindOf(conn: DuckDBConnection, obj: catalog.CatalogObject):
  * `targets`: DuckDB does not track view dependencies, so the view texts are analysed.
  */
 async function readersOf(
-  session: FerrySession,
+  session: HandlerSession,
   targets: catalog.CatalogObject[],
   exclude: Set<string>,
 ): Promise<catalog.CatalogObject[]> {
@@ -375,7 +374,7 @@ function baseTables(node: unknown, out: [string, string][] = []): [string, strin
 }
 
 async function dropSources(
-  session: FerrySession,
+  session: HandlerSession,
   stmt: Statement & { kind: 'drop-objects' },
   ctx: ExecContext,
 ): Promise<ExecOutcome> {

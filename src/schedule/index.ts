@@ -1,5 +1,5 @@
 /**
- * Built-in export schedules (shared/spec/scheduling.md): the EXPORT statements, the
+ * Built-in export schedules (docs/scheduling.md): the EXPORT statements, the
  * scheduler that runs them on time in the server, and the records of every run.
  *
  * This unit does not plan or write exports itself — a run is the adapter's COPY TO

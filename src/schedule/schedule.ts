@@ -1,5 +1,5 @@
 /**
- * When an export is due (shared/spec/scheduling.md): `REFRESH EVERY '<interval>' [ALIGNED
+ * When an export is due (docs/scheduling.md): `REFRESH EVERY '<interval>' [ALIGNED
  * TO '<timestamptz>']` and `REFRESH CRON '<5-field>' [TIME ZONE '<tz>']`. Pure: no clock,
  * no engine — callers pass the instants. Cron expressions are croner's, not home-made.
  */

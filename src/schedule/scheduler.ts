@@ -1,5 +1,5 @@
 /**
- * The export scheduler (shared/spec/scheduling.md): one timer per active export, armed for
+ * The export scheduler (docs/scheduling.md): one timer per active export, armed for
  * its next due time. At a due time the export is read again from the catalog (so a DROP …
  * CASCADE or a PAUSED it was not told about still stops it), and either a run starts or,
  * while the previous run is still going, the due time is recorded `skipped` — never two

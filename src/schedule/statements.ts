@@ -1,5 +1,5 @@
 /**
- * CREATE / ALTER / EXECUTE / DROP EXPORT (shared/spec/scheduling.md). Each changes the
+ * CREATE / ALTER / EXECUTE / DROP EXPORT (docs/scheduling.md). Each changes the
  * catalog in a transaction of its own, then tells the scheduler, which reads the committed
  * entry. That is why none of them may run inside a transaction block: the scheduler could
  * not see an uncommitted export, nor forget one whose DROP is rolled back.
@@ -7,18 +7,17 @@
 import * as catalog from '../catalog/index.js';
 import type { ExecContext, ExecOutcome } from '../adapter/api.js';
 import { planCopy } from '../adapter/copy-to.js';
-import type { Services } from '../adapter/services.js';
-import type { FerrySession } from '../adapter/session.js';
+import type { HandlerSession, Services } from '../adapter/services.js';
 import { SqlError, quoteIdent } from '../errors/index.js';
 import type { ExportSchedule, Statement } from '../sql/ast.js';
 import { type ExportDetails, type Scheduler } from './scheduler.js';
 import { type ScheduleSpec, checkCron, describeSchedule, nextDueAfter, parseInterval } from './schedule.js';
 
-function outsideTransaction(session: FerrySession, what: string): void {
+function outsideTransaction(session: HandlerSession, what: string): void {
   if (session.inTransactionBlock()) throw new SqlError('25001', `${what} cannot run inside a transaction block`);
 }
 
-async function timestamptzMs(session: FerrySession, text: string): Promise<number> {
+async function timestamptzMs(session: HandlerSession, text: string): Promise<number> {
   try {
     const rows = await catalog.queryRows(session.conn, 'SELECT epoch_ms($1::TIMESTAMPTZ) AS ms', [text]);
     return Number(rows[0]!.ms);
@@ -28,7 +27,7 @@ async function timestamptzMs(session: FerrySession, text: string): Promise<numbe
 }
 
 /** The schedule as written → a spec with every default filled in (stored, so restarts agree). */
-async function resolveSchedule(session: FerrySession, s: ExportSchedule, now: number): Promise<ScheduleSpec> {
+async function resolveSchedule(session: HandlerSession, s: ExportSchedule, now: number): Promise<ScheduleSpec> {
   if (s.kind === 'cron') return checkCron(s.expr, s.timeZone ?? 'UTC');
   const intervalMs = parseInterval(s.interval);
   // As in Materialize's REFRESH EVERY: without ALIGNED TO, due times are aligned to creation.
@@ -37,7 +36,7 @@ async function resolveSchedule(session: FerrySession, s: ExportSchedule, now: nu
 }
 
 async function findExport(
-  session: FerrySession,
+  session: HandlerSession,
   name: Statement & { kind: 'alter-export' | 'execute-export' },
 ): Promise<catalog.CatalogObject & { details: ExportDetails }> {
   const obj = await session.resolveItem(name.name);

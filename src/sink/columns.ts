@@ -1,7 +1,8 @@
 /**
  * Output columns of an export: names as written to files (duplicates renamed), the
- * Parquet mapping check (copy-to-s3.md check 8) and the DuckDB expressions that turn each
- * column into what formats.md's Parquet table prescribes before DuckDB's writer sees it.
+ * Parquet mapping check (check 8 of docs/exports.md) and the DuckDB expressions that turn
+ * each column into what the Parquet table of docs/formats.md prescribes before DuckDB's
+ * writer sees it.
  */
 import { DuckDBTypeId, type DuckDBType } from '@duckdb/node-api';
 import { SqlError, quoteIdent } from '../errors/index.js';
@@ -13,8 +14,9 @@ export interface ExportColumn {
 }
 
 /**
- * formats.md: "duplicate names get the first free numeric suffix (`a, a, a2, a` → `a, a3,
- * a2, a4`)". Suffixes skip every name the query already has, so a later `a2` keeps its name.
+ * docs/formats.md "Parquet": a repeated name gets the first free numeric suffix (`a, a, a2,
+ * a` → `a, a3, a2, a4`). Suffixes skip every name the query already has, so a later `a2`
+ * keeps its name.
  */
 export function dedupeColumnNames(names: readonly string[]): string[] {
   const taken = new Set(names);
@@ -38,7 +40,7 @@ function typeName(t: DuckDBType): string {
   return pgTypeOf(t).name;
 }
 
-/** Whether formats.md's Parquet table maps the type (recursively for lists and maps). */
+/** Whether the Parquet table of docs/formats.md maps the type (recursively for lists and maps). */
 export function hasParquetMapping(t: DuckDBType): boolean {
   if (isIntegerType(t) || isTimestampType(t)) return true;
   if (isListType(t)) return hasParquetMapping(t.valueType);
@@ -72,14 +74,15 @@ export function checkParquetColumns(columns: readonly ExportColumn[]): void {
   if (bad.length > 0) throw new SqlError('0A000', `Cannot encode the following columns/types: [${bad.join(', ')}]`);
 }
 
-/** formats.md: numeric is always DECIMAL(38, s); precision 38 is Parquet's 16-byte maximum. */
+/** docs/formats.md: numeric is always DECIMAL(38, s); precision 38 is Parquet's 16-byte maximum. */
 export const PARQUET_DECIMAL_PRECISION = 38;
 
 /**
- * The DuckDB expression whose value DuckDB's Parquet writer turns into formats.md's
- * physical/logical type: narrow integers widened to INT16, every numeric to DECIMAL(38, s),
- * timestamps to microseconds, jsonb to compact text, enums to strings. Values a
- * DECIMAL(38, s) cannot hold fail the export with formats.md's texts via DuckDB's error().
+ * The DuckDB expression whose value DuckDB's Parquet writer turns into the
+ * physical/logical type of docs/formats.md: narrow integers widened to INT16, every
+ * numeric to DECIMAL(38, s), timestamps to microseconds, jsonb to compact text, enums to
+ * strings. Values a DECIMAL(38, s) cannot hold fail the export with docs/formats.md's texts
+ * via DuckDB's error().
  */
 export function parquetExpr(e: string, t: DuckDBType): string {
   switch (t.typeId) {
@@ -107,7 +110,7 @@ export function parquetExpr(e: string, t: DuckDBType): string {
       const v = `__p${depth(t)}`;
       const inner = parquetExpr(v, t.valueType);
       if (inner === v && t.typeId === DuckDBTypeId.LIST) return e;
-      // Fixed-size ARRAY becomes a plain LIST (formats.md allows it, documented there).
+      // Fixed-size ARRAY becomes a plain LIST (docs/formats.md, "Parquet").
       return `list_transform(CAST(${e} AS ${listTypeSql(t.valueType)}[]), lambda ${v}: ${inner})`;
     }
     case DuckDBTypeId.MAP: {
@@ -139,8 +142,8 @@ function depth(t: DuckDBType): number {
 }
 
 /**
- * `Decimal value <v> out of range for column with precision 38` (formats.md). Only HUGEINT
- * / UHUGEINT can exceed DECIMAL(38, s) here. formats.md's other numeric errors
+ * `Decimal value <v> out of range for column with precision 38` (docs/formats.md). Only HUGEINT
+ * / UHUGEINT can exceed DECIMAL(38, s) here. The other numeric errors docs/formats.md names
  * (`Cannot represent special numeric value NaN in parquet`, `cannot represent decimal
  * value <v> in column with scale <s>`) cannot arise: DuckDB's DECIMAL holds no NaN or
  * ±Infinity, and a column's values never carry more digits than its declared scale.

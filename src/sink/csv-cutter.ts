@@ -1,9 +1,9 @@
 /**
  * Cuts the byte stream of CSV lines that DuckDB writes (csv.ts) into files at exactly the
- * places copy-to-s3.md "File splitting" names: a file is finished before a row would push
+ * places docs/exports.md "File splitting" names: a file is finished before a row would push
  * it past MAX FILE SIZE, and only a file's first row may exceed it alone.
  *
- * A row ends at a `\n` outside quotes. Quoting follows formats.md, so outside a quoted
+ * A row ends at a `\n` outside quotes. Quoting follows docs/formats.md, so outside a quoted
  * field the quote byte only ever opens one (a field holding it is always quoted), and
  * inside one the quote byte appears only doubled (ESCAPE = QUOTE) or after the escape byte.
  * Both are single ASCII bytes (options.ts), which never occur inside a multibyte UTF-8

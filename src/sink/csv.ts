@@ -1,5 +1,5 @@
 /**
- * CSV encoding (formats.md "CSV"), done by DuckDB: one VARCHAR per row holding the whole
+ * CSV encoding (docs/formats.md "CSV"), done by DuckDB: one VARCHAR per row holding the whole
  * line, built from each column's PostgreSQL text output (textExpr) and the quoting rules.
  * DuckDB's own CSV writer only writes these lines out, verbatim (QUOTE ''): given the
  * columns themselves it would spell values its own way (`true`, `inf`, `[1, 2]`) and quote
@@ -12,7 +12,7 @@ import type { DuckDBType } from '@duckdb/node-api';
 import type { ExportColumn } from './columns.js';
 import type { CsvOptions } from './options.js';
 
-/** A field's text in SQL: NULL → the NULL string; quoted when formats.md says so. */
+/** A field's text in SQL: NULL → the NULL string; quoted when docs/formats.md says so. */
 function fieldSql(t: string, o: CsvOptions, singleColumn: boolean): string {
   const q = sqlString(o.quote);
   const conditions = [

@@ -1,15 +1,15 @@
 /**
  * The two encoders of the upload phase. Each turns the query's rows into a sequence of
  * files handed to `openFile(fileNumber)`, streaming: no file is held whole in memory or on
- * disk (copy-to-s3.md "What is written" 2).
+ * disk (docs/exports.md "What is written", 2).
  *
  * - CSV: DuckDB builds every line (csv.ts) and its CSV writer writes them, verbatim, into a
  *   named pipe; Node cuts that stream into files exactly at MAX FILE SIZE (csv-cutter.ts).
  * - Parquet: DuckDB's own writer with FILE_SIZE_BYTES writes `data_<i>.parquet` into a
  *   private directory of named pipes (FIFOs) that Node creates one ahead of the writer;
  *   each pipe's bytes flow into one upload. DuckDB starts a new file once the bytes
- *   written reach the size, so a file overshoots by at most one row group (the spec's
- *   approximate splitting). Measured alternative: one COPY per file with LIMIT/OFFSET
+ *   written reach the size, so a file overshoots by at most one row group (docs/exports.md
+ *   "File splitting"). Measured alternative: one COPY per file with LIMIT/OFFSET
  *   re-runs the query per file and has no stable row order without ORDER BY.
  */
 import { execFile } from 'node:child_process';
@@ -180,7 +180,7 @@ export async function encodeCsv(ctx: EncodeContext): Promise<WrittenFile[]> {
         `COPY (${csvLinesQuery(ctx.query, ctx.columns, o.csv)}) TO ${sqlString(fifo)} ` +
         `(FORMAT csv, HEADER false, QUOTE '', ESCAPE '', USE_TMP_FILE false)`;
       // Rows leave in whatever order DuckDB's threads finish them: a COPY TO promises no
-      // order (ORDER BY is refused, copy-to-s3.md check 5). Kept in order, the writer holds
+      // order (ORDER BY is refused, check 5 of docs/exports.md). Kept in order, the writer holds
       // every batch that is ready before an earlier one, which behind a slow upload grew
       // with the export (+0.4 GB for 230 MB of CSV through a throttled pipe; unordered: a
       // constant 40 MB). Parquet's writer bounds that buffer itself and keeps the order.

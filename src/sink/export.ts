@@ -1,5 +1,5 @@
 /**
- * `runExport`: one COPY ... TO export in copy-to-s3.md's three phases.
+ * `runExport`: one COPY ... TO export in the three phases of docs/exports.md "What is written".
  *
  * 1. preflight — list `<path>/` (trailing slash), refuse a non-empty path (or, with
  *    OVERWRITE, clear this server's own `mz-*` objects, sentinels last), prove DeleteObject
@@ -45,7 +45,7 @@ export interface ExportRequest {
    * statement the export runs (partition values, data) reads one snapshot.
    */
   conn: DuckDBConnection;
-  /** DuckDB SQL producing the rows, without ORDER BY (copy-to-s3.md check 5). */
+  /** DuckDB SQL producing the rows, without ORDER BY (check 5 of docs/exports.md). */
   query: string;
   /**
    * Output columns as the user sees them (names before de-duplication). When omitted they
@@ -89,7 +89,7 @@ export type ExportPhase = 'preflight' | 'upload' | 'completion';
 
 const pad4 = (n: number): string => String(n).padStart(4, '0');
 
-/** Key names of copy-to-s3.md "What is written". */
+/** Key names of docs/exports.md "What is written". */
 export function exportKeys(prefix: string, exportId: string) {
   const base = prefix === '' ? '' : `${prefix}/`;
   return {
@@ -277,7 +277,7 @@ function uploadError(err: unknown, signal: AbortSignal, url: string, sentinel: s
   const msg = duckMessage(err);
   if (msg !== null) {
     // The engine's message as a SELECT would report it, without the `LINE n:` excerpt of
-    // the sink's internal statement (which names a temporary path); formats.md's own
+    // the sink's internal statement (which names a temporary path); docs/formats.md's
     // numeric texts (raised through error() in columns.ts) keep their spelling.
     const e = engineError(err);
     const own = msg.split(/\n\s*\nLINE \d+:|\nLINE \d+:/)[0]!.trim();

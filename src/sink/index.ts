@@ -1,12 +1,13 @@
 /**
  * The export sink: runs one `COPY ... TO 's3://…' | 'file://…'` whose options and target
- * the SQL layer already planned, as copy-to-s3.md's three phases (preflight, upload,
- * completion), encoding CSV and Parquet inside DuckDB and streaming the bytes into S3
- * multipart uploads (or local files) with bounded memory, retries and clean aborts.
+ * the SQL layer already planned, in the three phases of docs/exports.md "What is written"
+ * (preflight, upload, completion), encoding CSV and Parquet inside DuckDB and streaming the
+ * bytes into S3 multipart uploads (or local files) with bounded memory, retries and clean
+ * aborts.
  *
- * Does: option planning for COPY TO (checks 1, 2, 3, 7, 10), the Parquet column check (8),
- * key naming, sentinel, splitting, multipart, retries, cancellation, MANIFEST, PARTITION
- * BY, OVERWRITE, file:// targets.
+ * Does: option planning for COPY TO (checks 1, 2, 3, 7, 10 of docs/exports.md), the
+ * Parquet column check (8), key naming, sentinel, splitting, multipart, retries,
+ * cancellation, MANIFEST, PARTITION BY, OVERWRITE, file:// targets.
  * Does not: parse SQL, evaluate the target expression, resolve or authorize the AWS
  * connection (it receives a ready S3Client), check privileges, or record history rows —
  * the adapter does those with the result this layer returns. It never imports src/wire

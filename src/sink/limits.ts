@@ -15,7 +15,7 @@ export const S3_MAX_PARTS = 10_000;
 
 /**
  * Part size used by the sink. 8 MiB × 10,000 parts = 78 GiB per object, far above MAX FILE
- * SIZE's 4 GiB ceiling (copy-to-s3.md), so a file never runs out of part numbers.
+ * SIZE's 4 GiB ceiling (docs/exports.md, "Options"), so a file never runs out of part numbers.
  */
 export const PART_SIZE = 8 * MiB;
 /**
@@ -24,7 +24,7 @@ export const PART_SIZE = 8 * MiB;
  */
 export const PARTS_IN_FLIGHT = 4;
 
-/** Retries of one S3 request on throttling, 500s and connection resets (copy-to-s3.md "Retries"). */
+/** Retries of one S3 request on throttling, 500s and connection resets (docs/exports.md "Retries"). */
 export const RETRY_MAX_ATTEMPTS = 8;
 /** First backoff ceiling; doubles per attempt up to RETRY_MAX_DELAY_MS ("full jitter"). */
 export const RETRY_BASE_DELAY_MS = 100;

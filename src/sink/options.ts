@@ -1,6 +1,6 @@
 /**
  * COPY ... TO option planning: raw `WITH (...)` options as the SQL layer parsed them →
- * typed `CopyToOptions`, raising copy-to-s3.md's checks 1, 2, 3, 7 and 10 (in that order)
+ * typed `CopyToOptions`, raising checks 1, 2, 3, 7 and 10 of docs/exports.md (in that order)
  * with their exact texts. Pure: no I/O, no clock, no catalog — the AWS CONNECTION name is
  * passed through for the SQL layer to resolve (check 6). Check 8 (Parquet column mapping)
  * is `checkParquetColumns` in columns.ts, since it needs the query's output columns.
@@ -58,7 +58,7 @@ export interface CopyToOptions {
 export type TargetKind = 's3' | 'file';
 
 const MiB = 1024 * 1024;
-/** copy-to-s3.md: MAX FILE SIZE default 256MB, bounds 16MB ≤ x ≤ 4GB inclusive (1024-based). */
+/** docs/exports.md "Options": MAX FILE SIZE default 256MB, bounds 16MB ≤ x ≤ 4GB inclusive (1024-based). */
 export const DEFAULT_MAX_FILE_SIZE = 256 * MiB;
 export const MIN_MAX_FILE_SIZE = 16 * MiB;
 export const MAX_MAX_FILE_SIZE = 4 * 1024 * MiB;
@@ -130,8 +130,8 @@ function parsePartitionBy(v: RawCopyOption['value']): string[] {
 }
 
 /**
- * Plans the WITH options of `COPY ... TO <target>`; throws the spec's exact errors
- * (copy-to-s3.md "Checks before anything touches storage", 1, 2, 3, 7, 10, in order).
+ * Plans the WITH options of `COPY ... TO <target>`; throws the exact errors of
+ * docs/exports.md "Checks before anything touches storage" 1, 2, 3, 7 and 10, in order.
  */
 export function planCopyToOptions(raw: readonly RawCopyOption[], target: TargetKind): CopyToOptions {
   const { options, check7, check10 } = planCopyToOptionsStaged(raw, target);
@@ -141,7 +141,7 @@ export function planCopyToOptions(raw: readonly RawCopyOption[], target: TargetK
 }
 
 /**
- * The same, for a caller that runs checks of its own between them (copy-to-s3.md puts 4-6
+ * The same, for a caller that runs checks of its own between them (docs/exports.md puts 4-6
  * before 7 and 8-9 before 10): errors of checks 1-3 are thrown; those of 7 and 10 are
  * returned, with the options planned as if the values they judged were not given.
  */

@@ -1,5 +1,5 @@
 /**
- * Retries for every S3 request (copy-to-s3.md "Retries"): 503 SlowDown, 500 / InternalError
+ * Retries for every S3 request (docs/exports.md "Retries"): 503 SlowDown, 500 / InternalError
  * and dropped connections are retried with "full jitter" exponential backoff
  * (https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/): attempt n
  * sleeps a uniform random time in [0, min(cap, base × 2^n)). Anything else (403, 404,

@@ -3,7 +3,7 @@
  * an S3 implementation (any S3-compatible endpoint, through the S3Client the connection
  * layer built) and a local-directory implementation for `file://` targets. The export
  * phases (export.ts) only speak this interface, so both targets share names, sentinel and
- * checks (copy-to-s3.md "file:// targets").
+ * checks (docs/exports.md "`file://` targets").
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
@@ -149,7 +149,7 @@ export class S3Store implements ObjectStore {
     try {
       await this.send('DeleteObject', key, () => new DeleteObjectCommand({ Bucket: this.o.bucket, Key: key }), cleanup);
     } catch (err) {
-      // S3 answers 204 for a missing key; GCS's interoperability API answers 404 (copy-to-s3.md).
+      // S3 answers 204 for a missing key; GCS's interoperability API answers 404 (docs/exports.md "What is written").
       if (err instanceof StoreError && err.status === 404) return;
       throw err;
     }

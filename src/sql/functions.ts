@@ -73,16 +73,20 @@ function words(s: string): string[] {
   return s.split(/\s+/).filter((w) => w !== '');
 }
 
-const ENTRIES = new Map<string, FunctionEntry>();
-for (const w of [...words(SCALAR), ...words(AGGREGATE), ...words(WINDOW)]) {
-  ENTRIES.set(w, { home: FERRY.has(w) ? 'ferry' : 'builtin' });
-}
-for (const w of words(TABLE)) ENTRIES.set(w, { home: 'builtin', table: true });
-for (const w of PG_COMPAT_FUNCTIONS) ENTRIES.set(w, { home: 'compat' });
-// Names whose DuckDB spelling differs.
-ENTRIES.set('list_agg', { home: 'builtin', engineName: 'list' });
-// MAP[k => v, …] (src/sql/prepass.ts rewrites the constructor into this call).
-ENTRIES.set('__ferry_map', { home: 'builtin', engineName: 'map' });
+/** The allow-list, built once from the word lists above. */
+const ENTRIES: ReadonlyMap<string, FunctionEntry> = (() => {
+  const m = new Map<string, FunctionEntry>();
+  for (const w of [...words(SCALAR), ...words(AGGREGATE), ...words(WINDOW)]) {
+    m.set(w, { home: FERRY.has(w) ? 'ferry' : 'builtin' });
+  }
+  for (const w of words(TABLE)) m.set(w, { home: 'builtin', table: true });
+  for (const w of PG_COMPAT_FUNCTIONS) m.set(w, { home: 'compat' });
+  // Names whose DuckDB spelling differs.
+  m.set('list_agg', { home: 'builtin', engineName: 'list' });
+  // MAP[k => v, …] (src/sql/prepass.ts rewrites the constructor into this call).
+  m.set('__ferry_map', { home: 'builtin', engineName: 'map' });
+  return m;
+})();
 
 /** The schemas a user may name a function in: they hold PostgreSQL's and Materialize's builtins. */
 export const FUNCTION_SCHEMAS = new Set(['pg_catalog', 'mz_catalog', 'mz_internal', 'information_schema']);

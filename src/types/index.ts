@@ -2,7 +2,7 @@
  * Types: how a DuckDB column is presented as PostgreSQL. `pgTypeOf` gives the type OID,
  * typlen and typmod reported in RowDescription; `textExpr` (SQL, vectorized in DuckDB) and
  * `formatValue` (TypeScript) give a value's PostgreSQL text output, shared by the wire
- * protocol's text format and the CSV export (formats.md "CSV").
+ * protocol's text format and the CSV export (docs/formats.md "CSV").
  *
  * This layer does not parse input text, encode binary format, or know about sessions:
  * parsing belongs to the SQL layer and binary encoding to src/wire.

@@ -1,7 +1,7 @@
 /**
  * `textExpr`: a DuckDB SQL expression that computes a value's PostgreSQL / Materialize
  * *text output* (what psql shows, what pgwire sends in text format, what a CSV field holds —
- * formats.md "CSV") as VARCHAR, NULL for NULL. It runs vectorized inside DuckDB, so wrapping
+ * docs/formats.md "CSV") as VARCHAR, NULL for NULL. It runs vectorized inside DuckDB, so wrapping
  * a query's output columns in it costs a projection, not a round trip through JavaScript.
  *
  * DuckDB's own VARCHAR cast differs from PostgreSQL for booleans (`true`), floats (`1.0`,

@@ -1,3 +1,4 @@
+// test-needs: chromium local-s3
 /**
  * The issue's "done means" in a browser: from an empty Ferry to a validated AWS
  * connection and a finished, monitored export, without leaving the console. Runs against

@@ -1,3 +1,4 @@
+// test-needs: chromium
 /**
  * The web console in a real browser: playwright-core driving Debian's Chromium
  * (/usr/bin/chromium, installed by scripts/install-test-deps.sh) against a real server

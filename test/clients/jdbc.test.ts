@@ -1,3 +1,4 @@
+// test-needs: jdbc
 /**
  * The PostgreSQL JDBC driver (Debian's libpostgresql-jdbc-java) against a real Ferry
  * server: test/clients/FerryJdbc.java is compiled into a temporary directory and run.

@@ -1,3 +1,4 @@
+// test-needs: psql
 /**
  * psql (the PostgreSQL 15 command-line client) against a real Ferry server: describe
  * commands answered from pg_catalog (src/catalog/pg-compat.ts), variables as parameters,

@@ -1,3 +1,4 @@
+// test-needs: psycopg
 /**
  * psycopg 3 (Debian's python3-psycopg, run with /usr/bin/python3 rather than whatever
  * python3 is first on PATH) against a real Ferry server; the client program is

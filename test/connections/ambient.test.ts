@@ -1,3 +1,4 @@
+// test-needs: local-s3
 // The server's own (ambient) AWS identity, through a real Ferry process over the wire:
 // - mz_internal.mz_aws_connections shows the principal as it is *now*: NULL while STS fails
 //   or does not answer, filled once it does, without any ALTER, NULL again after a restart

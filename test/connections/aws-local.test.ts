@@ -1,3 +1,4 @@
+// test-needs: local-s3
 // AWS connections against the real local S3 + STS (test/support/localaws.ts: Ceph RGW, the
 // STS front that evaluates external-ID trust conditions, and the fault proxy). No mock of
 // the AWS SDK: every call below goes over HTTP to servers that verify SigV4 signatures

@@ -1,4 +1,4 @@
-// External ID, session name and the two policy documents (shared/spec/aws-connections.md).
+// External ID, session name and the two policy documents (docs/aws-connections.md).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {

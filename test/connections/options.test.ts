@@ -1,4 +1,4 @@
-// Every error of the "Legal combinations" table (shared/spec/aws-connections.md), word for
+// Every error of the "Legal combinations" table (docs/aws-connections.md), word for
 // word, plus the Beyond checks (ARN shape, session name) and ALTER's merge.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Secrets at rest (shared/spec/aws-connections.md, "Secrets at rest").
+// Secrets at rest (docs/aws-connections.md, "Secrets at rest").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat, writeFile, chmod, readdir } from 'node:fs/promises';

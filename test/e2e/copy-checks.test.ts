@@ -1,7 +1,8 @@
+// test-needs: local-s3
 /**
  * COPY … TO 's3://…' through SQL over the wire against the local RGW, with a role
  * connection assumed through the STS front with its external ID (as in s3-guide.test.ts):
- * every planning check of copy-to-s3.md with its SQLSTATE and exact text (and that the
+ * every planning check of docs/exports.md with its SQLSTATE and exact text (and that the
  * path is still usable afterwards), what gets written (relations, views, targets built
  * with now(), HEADER per file with splitting, empty results, the sentinel while an export
  * runs), cancellation and faults (no multipart upload left behind), preflight permission

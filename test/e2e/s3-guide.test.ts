@@ -1,3 +1,4 @@
+// test-needs: local-s3
 /**
  * The S3 export guide end to end, as a user runs it over psql-compatible clients, against
  * the local RGW with real role policies through the STS front (external IDs checked):

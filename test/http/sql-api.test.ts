@@ -83,6 +83,18 @@ describe('HTTP SQL API, trust', { timeout: 120_000 }, () => {
     assert.deepEqual(rows.rows[1], [2, null, false, null, null, null, -3]);
   });
 
+  test('GET /metrics has the built-in lines and those of the SQL API the server was started with', async () => {
+    await sql(ferry, { query: 'SELECT 1' });
+    const res = await fetch(`http://127.0.0.1:${ferry.httpPort}/metrics`);
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    assert.match(text, /^ferry_sessions \d+$/m);
+    assert.match(text, /^process_resident_memory_bytes \d+$/m);
+    const requests = /^ferry_http_sql_requests_total (\d+)$/m.exec(text);
+    assert.ok(requests && Number(requests[1]) >= 1, text);
+    assert.match(text, /^ferry_http_sql_errors_total \d+$/m);
+  });
+
   test('int8 keeps every digit in the JSON text', async () => {
     const res = await fetch(`http://127.0.0.1:${ferry.httpPort}/api/sql`, {
       method: 'POST',

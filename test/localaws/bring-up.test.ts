@@ -1,3 +1,4 @@
+// test-needs: ceph
 // Bring-up from nothing (an empty state directory, separate ports, so it does not touch the
 // shared instance), a second `up` that reuses the running instance, and `down` by PID.
 // Also measures start-up time and memory for docs/local-aws.md.

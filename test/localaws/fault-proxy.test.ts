@@ -1,3 +1,4 @@
+// test-needs: local-s3
 // Each fault rule fires exactly as configured (operation, Nth match, times) and then lets
 // traffic through; counts record what passed. Real RGW behind the proxy.
 import { test, before, after, afterEach } from 'node:test';

@@ -1,3 +1,4 @@
+// test-needs: local-s3
 // The local S3 + STS environment's own tests, against the real RGW (scripts/local-aws.sh).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// test-needs: psql
 /**
  * External schedulers: `ferry export` (exit status per failure class, --json, plain
  * progress lines when not on a terminal) and the documented cron line `psql … -c "COPY …"`,

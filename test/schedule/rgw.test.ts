@@ -1,3 +1,4 @@
+// test-needs: local-s3
 /**
  * Scheduled runs against the local RGW with a real least-privilege user, through the fault
  * proxy of test/support/localaws.ts: a run outlasting its interval makes the next due time

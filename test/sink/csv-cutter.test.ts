@@ -42,7 +42,7 @@ function rowsFor(
   return rows;
 }
 
-/** The greedy split of copy-to-s3.md "File splitting". */
+/** The greedy split of docs/exports.md "File splitting". */
 function reference(rows: string[], header: string, max: number): { text: string; rows: number }[] {
   const files: { text: string; rows: number }[] = [];
   let cur = { text: header, rows: 0 };

@@ -1,3 +1,4 @@
+// test-needs: local-s3
 /**
  * runExport against the local RGW as a least-privilege user (s3env.ts): CSV byte for byte, Parquet read back by DuckDB and hyparquet, splitting,
  * sentinel, empty results, preflight errors, numeric errors, file:// targets and the
@@ -50,7 +51,7 @@ async function exportTo(prefix: string, query: string, opts: RawCopyOption[], ex
   });
 }
 
-/** One row of every type CSV supports, and its expected line (formats.md, psql output). */
+/** One row of every type CSV supports, and its expected line (docs/formats.md, psql output). */
 const EVERY_TYPE = `SELECT
   [1, 2] AS list, false AS bool, 'Infinity'::DOUBLE AS f8, '{"s": "abc"}'::JSON AS j, 1::DECIMAL(38,10) AS num,
   32767::SMALLINT AS i2, 83647 AS i4, 9223372036854775807 AS i8, 65535::USMALLINT AS u2, 4294967295::UINTEGER AS u4,
@@ -81,7 +82,7 @@ test('CSV: one row of every type, byte for byte, with a header', async () => {
   assert.deepEqual(await listKeys(env, prefix + '/'), [r.files[0]!.key]);
 });
 
-test('CSV: DELIMITER, QUOTE and NULL options (formats.md example)', async () => {
+test('CSV: DELIMITER, QUOTE and NULL options (docs/formats.md example)', async () => {
   const prefix = freshPrefix(env, 'csv-opts');
   const q = `SELECT [1, 2] AS a, 83647 AS b, '{"s":"ab\`c"}'::JSON AS c, '2010-10-10 10:10:10'::TIMESTAMP AS d, NULL AS e, 'NULL' AS f`;
   const r = await exportTo(prefix, q, [s('FORMAT', 'csv'), s('DELIMITER', ';'), s('QUOTE', '`'), s('NULL', 'NULL')]);
@@ -129,7 +130,7 @@ const PARQUET_TYPES = `SELECT
   '2010-10-10 10:10:10+02'::TIMESTAMPTZ AS tstz, '2010-10-10 10:10:10.123'::TIMESTAMP_MS AS tsms,
   [1, NULL, 3] AS l, MAP {'k': 1.5::DECIMAL(10,1)} AS m, [1, 2]::INTEGER[2] AS arr, 1 AS dup, 2 AS dup`;
 
-test('Parquet: every mapped type, read back by DuckDB and hyparquet with formats.md types', async () => {
+test('Parquet: every mapped type, read back by DuckDB and hyparquet with docs/formats.md types', async () => {
   const prefix = freshPrefix(env, 'parquet-types');
   const r = await exportTo(prefix, PARQUET_TYPES, [s('FORMAT', 'parquet')]);
   assert.equal(r.rows, 1);
@@ -226,7 +227,7 @@ test('Parquet: every mapped type, read back by DuckDB and hyparquet with formats
   await fs.rm(dir, { recursive: true });
 });
 
-test('Parquet: numeric out of range fails with formats.md text, sentinel left, no uploads', async () => {
+test('Parquet: numeric out of range fails with docs/formats.md text, sentinel left, no uploads', async () => {
   const prefix = freshPrefix(env, 'numeric-range');
   await assert.rejects(
     exportTo(prefix, `SELECT CAST('1' || repeat('0', 38) AS HUGEINT) AS h`, [s('FORMAT', 'parquet')]),
@@ -243,7 +244,7 @@ test('preflight: a non-empty path is refused and nothing is written', async () =
   const prefix = freshPrefix(env, 'nonempty');
   await env.admin.send(new PutObjectCommand({ Bucket: env.bucket, Key: `${prefix}/other.txt`, Body: 'x' }));
   await env.admin.send(new PutObjectCommand({ Bucket: env.bucket, Key: `${prefix}/sub/more.txt`, Body: 'x' }));
-  // A sibling sharing the prefix without the slash does not count (copy-to-s3.md 1.1).
+  // A sibling sharing the prefix without the slash does not count (docs/exports.md "What is written" 1.1).
   await env.admin.send(new PutObjectCommand({ Bucket: env.bucket, Key: `${prefix}_5/x`, Body: 'x' }));
   await assert.rejects(exportTo(prefix, 'SELECT 1', [s('FORMAT', 'csv')]), {
     message: 'S3 bucket path is not empty, contains 2 objects',

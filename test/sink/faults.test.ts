@@ -1,6 +1,7 @@
+// test-needs: local-s3
 /**
  * Retries, failures and cancellation through a fault-injecting proxy in front of the test
- * S3 (copy-to-s3.md "Retries", "Failure and cancellation"): transient 503 / 500 / resets
+ * S3 (docs/exports.md "Retries", "Failure and cancellation"): transient 503 / 500 / resets
  * are retried and the export succeeds; persistent errors and cancellation abort every
  * unfinished multipart upload (ListMultipartUploads is empty) and leave the sentinel.
  */

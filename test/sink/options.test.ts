@@ -1,4 +1,4 @@
-/** COPY TO option planning: every error text of copy-to-s3.md checks 1, 2, 3, 7, 8, 10. */
+/** COPY TO option planning: every error text of checks 1, 2, 3, 7, 8 and 10 of docs/exports.md. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DuckDBInstance } from '@duckdb/node-api';

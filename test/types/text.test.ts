@@ -1,7 +1,7 @@
 /**
  * Text output of every type, through both paths (textExpr inside DuckDB, formatValue in
  * TypeScript), against what psql shows for PostgreSQL / Materialize. Expected strings are
- * written by hand from formats.md's examples and PostgreSQL's documented output.
+ * written by hand from the examples of docs/formats.md and PostgreSQL's documented output.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -63,7 +63,7 @@ const CASES: [string, string | null][] = [
   // text verbatim
   ["''", ''],
   ['\'héllo, "wörld"\n\'', 'héllo, "wörld"\n'],
-  // bytea hex (formats.md: \x5c7841414141)
+  // bytea hex (docs/formats.md: \x5c7841414141)
   ["'\\x5CxAAAA'::BLOB", '\\x5c7841414141'],
   ["''::BLOB", '\\x'],
   // dates and times
@@ -80,7 +80,7 @@ const CASES: [string, string | null][] = [
   ["'2010-10-10 10:10:10.123456789'::TIMESTAMP_NS", '2010-10-10 10:10:10.123456'],
   ["'0044-03-15 (BC) 10:10:10'::TIMESTAMP", '0044-03-15 10:10:10 BC'],
   ["'-infinity'::TIMESTAMP", '-infinity'],
-  // timestamptz in UTC (formats.md: 2010-10-10 08:10:10+00)
+  // timestamptz in UTC (docs/formats.md: 2010-10-10 08:10:10+00)
   ["'2010-10-10 10:10:10+02'::TIMESTAMPTZ", '2010-10-10 08:10:10+00'],
   ["'2010-10-10 10:10:10.25-01:30'::TIMESTAMPTZ", '2010-10-10 11:40:10.25+00'],
   ["'infinity'::TIMESTAMPTZ", 'infinity'],
@@ -98,10 +98,10 @@ const CASES: [string, string | null][] = [
   ["INTERVAL '-1 year' + INTERVAL '1 day'", '-1 years +1 day'],
   // uuid
   ["'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11'::UUID", 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'],
-  // jsonb compact (formats.md: {"s":"abc"})
+  // jsonb compact (docs/formats.md: {"s":"abc"})
   ['\'{"s": "abc"}\'::JSON', '{"s":"abc"}'],
   ['\'{ "a" : [1, 2, {"b c": "x  y"}] }\'::JSON', '{"a":[1,2,{"b c":"x  y"}]}'],
-  // lists / arrays, PostgreSQL array_out quoting (formats.md: {1,2})
+  // lists / arrays, PostgreSQL array_out quoting (docs/formats.md: {1,2})
   ['[1, 2]', '{1,2}'],
   ['[]::INTEGER[]', '{}'],
   ['[1, NULL, 3]', '{1,NULL,3}'],

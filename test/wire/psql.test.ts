@@ -1,3 +1,4 @@
+// test-needs: psql
 /**
  * psql (libpq) against the wire layer: a third independent client implementation, with
  * TLS and SCRAM on. Skipped when psql is not installed.

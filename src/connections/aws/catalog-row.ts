@@ -1,5 +1,5 @@
 /**
- * The values of one `mz_internal.mz_aws_connections` row (shared/spec/aws-connections.md,
+ * The values of one `mz_internal.mz_aws_connections` row (docs/aws-connections.md,
  * "Catalog rows"), derived from a planned spec. The catalog owns storage and the column
  * types; this only decides what each column holds, so the rule "principal, external_id and
  * example_trust_policy are filled in role mode" lives next to the code that makes them.
@@ -27,7 +27,8 @@ export interface AwsConnectionRow {
 /** The secret-id column needs `SecretRef.id`, which the SQL layer fills when resolving. */
 function split(v: StringOrSecret | null): { text: string | null; secretId: string | null } {
   if (v === null) return { text: null, secretId: null };
-  // Literal values are not secret (the spec allows ACCESS KEY ID and SESSION TOKEN as text).
+  // Literal values are not secret: docs/aws-connections.md allows ACCESS KEY ID and
+  // SESSION TOKEN as text.
   return v.kind === 'string' ? { text: v.text, secretId: null } : { text: null, secretId: v.id ?? null };
 }
 

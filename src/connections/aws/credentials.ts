@@ -1,6 +1,6 @@
 /**
  * Credentials for one AWS connection, as AWS SDK v3 credential providers, and the S3 client
- * an export uses. Spec: shared/spec/aws-connections.md, "External ID and principal".
+ * an export uses. Reference: docs/aws-connections.md, "External ID and principal".
  *
  * - Credentials mode: the keys are read through `resolveSecret` every time the provider is
  *   called, never cached here, so `ALTER SECRET` takes effect at the next use (the next
@@ -192,7 +192,8 @@ function assumeRoleProvider(
 export interface CredentialOptions {
   /**
    * Whether to present the external ID to the user's role. Always true for real use; false
-   * only for VALIDATE's confused-deputy probe (spec: VALIDATE CONNECTION step 2).
+   * only for VALIDATE's confused-deputy probe (docs/aws-connections.md, "VALIDATE
+   * CONNECTION" step 2).
    */
   withExternalId?: boolean;
 }
@@ -249,7 +250,7 @@ export interface S3ClientOptions {
 /**
  * The S3 client for a connection. Checksums are computed only when S3 requires them
  * (`WHEN_REQUIRED`): the SDK's newer default (CRC32 trailers in aws-chunked bodies) is not
- * understood by Ceph RGW 16 nor s3rver (shared/spec/local-aws.md), and TLS plus SigV4's
+ * understood by Ceph RGW 16 nor s3rver (docs/local-aws.md), and TLS plus SigV4's
  * payload hash already protect the bytes in transit.
  */
 export function s3ClientFor(spec: AwsConnectionSpec, ctx: AwsConnectionContext, opts: S3ClientOptions = {}): S3Client {

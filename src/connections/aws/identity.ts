@@ -2,7 +2,7 @@
  * Who Ferry is to AWS, per connection: the external ID, the default session name, the
  * principal a user's trust policy must name, and the two policy documents Ferry hands the
  * user to paste (trust policy and least-privilege permission policy).
- * Spec: shared/spec/aws-connections.md, "External ID and principal" and "Catalog rows".
+ * Reference: docs/aws-connections.md, "External ID and principal" and "Catalog rows".
  */
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { sharedAmbientCredentials, withDeadline, type AmbientAws } from './ambient.js';
@@ -13,7 +13,7 @@ const log = createLogger('connections.aws');
 
 /** Deployment-wide facts every AWS connection derives its identity from. */
 export interface AwsIdentityConfig {
-  /** The deployment's UUID (product.md: `SELECT mz_environment_id()`). */
+  /** The deployment's UUID (`SELECT mz_environment_id()` returns it). */
   environmentId: string;
   /** Operator override of `mz_<environment id>` (`--aws-external-id-prefix`), or null. */
   externalIdPrefix: string | null;
@@ -36,7 +36,7 @@ export function defaultSessionName(cfg: AwsIdentityConfig, connectionId: string)
 }
 
 /**
- * The exact trust policy of the spec ("Catalog rows"), key order as written there
+ * The exact trust policy of docs/aws-connections.md ("Catalog rows"), key order as there
  * (alphabetical, as Materialize's jsonb prints it), no whitespace.
  */
 export function exampleTrustPolicy(principal: string, extId: string): string {
@@ -71,7 +71,7 @@ export function objectResourceArn(bucket: string, prefix: string): string {
  * restricted by the `s3:prefix` condition key (S3 User Guide, "Actions, resources, and
  * condition keys for Amazon S3"). s3:AbortMultipartUpload is included because the export
  * aborts every unfinished multipart upload on failure or cancellation
- * (shared/spec/copy-to-s3.md, "Failure and cancellation"; src/sink/store.ts sends
+ * (docs/exports.md, "Failure and cancellation"; src/sink/store.ts sends
  * AbortMultipartUpload), and without it the parts of a failed export would stay billed in
  * the bucket. Keys are alphabetical, like the trust
  * policy, so both read the same way in jsonb.

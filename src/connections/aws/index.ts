@@ -1,10 +1,10 @@
 /**
  * AWS connections: everything Ferry knows about obtaining AWS credentials for a catalog
- * connection (shared/spec/aws-connections.md).
+ * connection (docs/aws-connections.md).
  *
  * Does:
  * - plan raw `CREATE/ALTER CONNECTION ... TO AWS` options into a typed spec, with the exact
- *   errors of the spec's combination table (options.ts, pure);
+ *   errors of the "Legal combinations" table (options.ts, pure);
  * - derive the connection's external ID, session name, principal (kept fresh in the background) and the trust and
  *   least-privilege permission policies a user pastes into AWS (identity.ts);
  * - obtain the server's own (ambient) credentials within a bounded time (ambient.ts);

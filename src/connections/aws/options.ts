@@ -1,7 +1,7 @@
 /**
  * AWS connection options: raw `name = value` pairs (as parsed, not yet understood) to a
  * typed `AwsConnectionSpec`, or the exact errors of the "Legal combinations" table of
- * shared/spec/aws-connections.md. Pure: no network, no clock, no catalog lookups — secret
+ * docs/aws-connections.md. Pure: no network, no clock, no catalog lookups — secret
  * references stay references (by name as written); the SQL layer resolves them.
  *
  * SQLSTATE choice (Materialize itself reports these planning errors as XX000, which
@@ -122,7 +122,8 @@ function stringOrSecret(name: AwsOptionName, v: RawOptionValue): StringOrSecret 
 
 function endpointValue(v: RawOptionValue): string | null {
   const text = stringValue('ENDPOINT', v);
-  // `ENDPOINT = ''` means unset (spec: Legal combinations), so ALTER can clear it too.
+  // `ENDPOINT = ''` means unset (docs/aws-connections.md, "Legal combinations"), so ALTER
+  // can clear it too.
   if (text === '') return null;
   let url: URL;
   try {
@@ -137,8 +138,8 @@ function endpointValue(v: RawOptionValue): string | null {
 }
 
 /**
- * Turns raw options into a spec or throws the spec's exact error. Checks run in this order,
- * so that one statement always yields the same error: unknown option, repeated option,
+ * Turns raw options into a spec or throws the exact error of docs/aws-connections.md.
+ * Checks run in this order, so that one statement always yields the same error: unknown option, repeated option,
  * each value's kind and shape, then the combination table.
  */
 export function planAwsConnectionOptions(options: readonly RawOption[]): AwsConnectionSpec {

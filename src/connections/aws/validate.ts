@@ -1,5 +1,5 @@
 /**
- * VALIDATE CONNECTION for AWS connections (shared/spec/aws-connections.md, "VALIDATE
+ * VALIDATE CONNECTION for AWS connections (docs/aws-connections.md, "VALIDATE
  * CONNECTION"): every failure is a `58000 system_error` whose message carries the AWS
  * error code; the text of AWS's own message goes to DETAIL.
  *
@@ -42,8 +42,8 @@ function isAccessDenied(err: unknown): boolean {
 }
 
 /**
- * Runs the spec's validation steps; resolves when the connection is valid, else throws a
- * SqlError (58000, or 22023 for a malformed FOR URI).
+ * Runs the validation steps of docs/aws-connections.md; resolves when the connection is
+ * valid, else throws a SqlError (58000, or 22023 for a malformed FOR URI).
  */
 export async function validateAwsConnection(
   spec: AwsConnectionSpec,
@@ -203,7 +203,7 @@ async function probeS3(
     fail(`${action} on s3://${bucket}/${prefix} failed: ${awsErrorCode(err)}`, awsErrorMessage(err), undefined, err);
 
   try {
-    // The export lists its prefix to check it is empty (copy-to-s3.md, preflight).
+    // The export lists its prefix to check it is empty (docs/exports.md "What is written", preflight).
     await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: dir, MaxKeys: 1 }));
   } catch (err) {
     if (!isAccessDenied(err)) throw other('s3:ListBucket', err);
