@@ -8,7 +8,7 @@ import * as catalog from '../catalog/index.js';
 import { makeScramVerifier } from '../catalog/scram.js';
 import { SqlError, quoteIdent, unsupported } from '../errors/index.js';
 import type { ObjectKind, QualifiedName, Statement } from '../sql/ast.js';
-import { type StatementText, tokenize } from '../sql/lexer.js';
+import { tokenize } from '../sql/lexer.js';
 import type { ExecContext, ExecOutcome } from './api.js';
 import { ddlObjectName } from './ddl-names.js';
 import { staticRows, textField } from './results.js';
@@ -19,13 +19,13 @@ const T = catalog.INTERNAL_SCHEMA;
 export async function handleDdl(
   session: HandlerSession,
   stmt: Statement,
-  text: StatementText,
+  sql: string,
   ctx: ExecContext,
 ): Promise<ExecOutcome> {
   const extra = session.services.extraHandlers.get(
     stmt.kind === 'drop-objects' ? `drop-${stmt.objectKind}` : stmt.kind,
   );
-  if (extra) return extra(session, stmt, text.sql, ctx);
+  if (extra) return extra(session, stmt, sql, ctx);
   switch (stmt.kind) {
     case 'create-role':
     case 'alter-role':

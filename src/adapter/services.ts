@@ -18,6 +18,7 @@ import type { Engine } from '../engine/index.js';
 import type { Logger } from '../log/index.js';
 import type { QualifiedName, Statement } from '../sql/ast.js';
 import type { CompiledStatement } from '../sql/frontend.js';
+import type { EngineStatement } from './engine-query.js';
 import type { ExecContext, ExecOutcome } from './api.js';
 import type { SessionVars } from './vars.js';
 
@@ -77,6 +78,12 @@ export interface HandlerSession {
    * authorized, and printed as the engine's SQL.
    */
   compileQuery(sql: string): Promise<CompiledStatement>;
+}
+
+/** The session as the engine plans' sequencer uses it (src/adapter/engine-plans.ts). */
+export interface EngineSession extends HandlerSession {
+  /** A prepared statement for the engine's SQL, from the session's cache when still valid. */
+  cachedStatement(engineSql: string, verb: string, hasReturning: boolean): Promise<EngineStatement>;
 }
 
 /** What exports need of the AWS connections. */

@@ -11,26 +11,23 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import * as catalog from '../catalog/index.js';
 import { engineError } from '../engine/errors.js';
-import { SqlError, unsupported } from '../errors/index.js';
+import { SqlError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import type { QualifiedName, Statement } from '../sql/ast.js';
 import { type StatementText, splitStatements } from '../sql/lexer.js';
 import { parseStatement } from '../sql/parser.js';
-import {
-  type CompiledStatement,
-  type NameScope,
-  type ResolvedRelation,
-  compile,
-  writeTargetError,
-} from '../sql/frontend.js';
+import { type CompiledStatement, type NameScope, type ResolvedRelation, compile } from '../sql/frontend.js';
+import { planStatement } from '../sql/plan.js';
+import { authorizeCompiled, authorizePlan } from './rbac.js';
+import { sequencePlan } from './sequence.js';
+import type { TransactionState } from './transactions.js';
 import type { ExecContext, ExecOutcome, FieldDesc, PreparedStatement, Session, TxnStatus } from './api.js';
-import { EngineStatement, bindParams, rowStreamOf } from './engine-query.js';
+import { EngineStatement } from './engine-query.js';
 import type { Services } from './services.js';
 import { SessionVars } from './vars.js';
 import { pgTypeOf } from '../types/index.js';
-import { copyFromStdin, copyToStdout } from './copy-stdio.js';
-import { handleDdl, handleShow, handleShowCreate, syncCatalog } from './ddl.js';
-import { TEXT_OID, staticRows, textField } from './results.js';
+import { handleShow, handleShowCreate } from './ddl.js';
+import { TEXT_OID, textField } from './results.js';
 
 interface FerryPrepared extends PreparedStatement {
   statement: Statement;
@@ -63,6 +60,30 @@ export class FerrySession implements Session {
   /** DDL ran inside the current transaction block. */
   private blockChangedSchema = false;
   readonly log: Logger;
+
+  /** The transaction state, as src/adapter/transactions.ts drives it. */
+  readonly transactions: TransactionState = (() => {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- accessors below need the session, not the literal
+    const self = this;
+    return {
+      get txn() {
+        return self.txn;
+      },
+      set txn(v: 'idle' | 'block' | 'failed') {
+        self.txn = v;
+      },
+      get implicit() {
+        return self.implicit;
+      },
+      engineRun: (sql: string) => self.engineRun(sql),
+      engineRollback: () =>
+        self.conn.run('ROLLBACK').then(
+          () => undefined,
+          () => undefined,
+        ),
+      endBlock: () => self.endBlock(),
+    };
+  })();
 
   constructor(
     readonly services: Services,
@@ -208,6 +229,13 @@ export class FerrySession implements Session {
    * invalidates them. Authorization runs every time: grants change without DDL.
    */
   async compileEngine(sql: string): Promise<CompiledStatement> {
+    const compiled = await this.compileCached(sql);
+    await authorizeCompiled(this, compiled);
+    return compiled;
+  }
+
+  /** The front end's result for `sql`, from the cache when the schema has not changed. */
+  private async compileCached(sql: string): Promise<CompiledStatement> {
     const key = `${this.role.name}\u0000${this.vars.get('search_path')}\u0000${sql}`;
     const epoch = this.services.schemaEpoch;
     let hit = this.compiledCache.get(key);
@@ -219,9 +247,6 @@ export class FerrySession implements Session {
         this.compiledCache.delete(this.compiledCache.keys().next().value!);
       }
     }
-    await this.authorize(hit.compiled);
-    const refused = writeTargetError(hit.compiled);
-    if (refused) throw refused;
     return hit.compiled;
   }
 
@@ -292,45 +317,6 @@ export class FerrySession implements Session {
       // A role sees its own exports in the export history; superusers see all of them.
       rowOwner: this.role.superuser ? null : this.role.id,
     };
-  }
-
-  /**
-   * The one authorization check for engine statements, over what the front end resolved:
-   * SELECT on every relation read (a view as itself), INSERT / UPDATE / DELETE on what is
-   * written, ownership for ALTER, DROP, CREATE INDEX and OR REPLACE, CREATE on the schema
-   * of a new object. System relations are readable by everyone and writable by no one
-   * (the front end refuses writes to them).
-   */
-  async authorize(c: CompiledStatement): Promise<void> {
-    if (this.role.superuser) return;
-    const seen = new Set<string>();
-    const need = async (rel: ResolvedRelation, priv: catalog.Privilege, name: string): Promise<void> => {
-      if (rel.id === null || seen.has(`${rel.id}${priv}`)) return;
-      seen.add(`${rel.id}${priv}`);
-      const obj = await catalog.getObjectById(this.conn, rel.id);
-      if (!obj) throw new SqlError('42P01', `unknown catalog item '${rel.name}'`);
-      await this.requirePrivilege(obj, priv, name);
-    };
-    for (const w of c.writes) {
-      const priv = w.priv === 'insert' ? 'a' : w.priv === 'update' ? 'w' : 'd';
-      await need(w.rel, priv, w.priv.toUpperCase());
-    }
-    for (const r of c.reads) await need(r, 'r', 'SELECT');
-    for (const o of c.owns) {
-      if (o.id === null) throw new SqlError('42501', `must be owner of ${o.schema}.${o.name}`);
-      const obj = await catalog.getObjectById(this.conn, o.id);
-      if (obj) await this.requireOwner(obj);
-    }
-    if (c.creates) await this.requireCreateIn(c.creates.schema);
-    if (c.schemaCreate !== null && !this.role.createdb) {
-      throw new SqlError('42501', `permission denied for DATABASE "${catalog.DEFAULT_DATABASE}"`, {
-        detail: `The '${this.role.name}' role needs CREATE privileges on DATABASE "${catalog.DEFAULT_DATABASE}"`,
-      });
-    }
-    for (const name of c.schemaDrops) {
-      const schema = await catalog.findSchema(this.conn, name);
-      if (schema) await this.requireOwner(schema);
-    }
   }
 
   async engineRun(sql: string): Promise<void> {
@@ -415,100 +401,16 @@ export class FerrySession implements Session {
     }
     this.running = new AbortController();
     try {
-      return await this.dispatch(stmt, text, params, ctx, prepared);
+      const compiled = stmt.kind === 'engine' && stmt.sql !== '' ? await this.compileCached(stmt.sql) : null;
+      const plan = planStatement(stmt, compiled);
+      await authorizePlan(this, plan);
+      return await sequencePlan(this, plan, text.sql, params, ctx, prepared);
     } catch (err) {
       if (this.txn === 'block') this.txn = 'failed';
       if (err instanceof SqlError) throw err;
       throw engineError(err);
     } finally {
       this.running = null;
-    }
-  }
-
-  private async dispatch(
-    stmt: Statement,
-    text: StatementText,
-    params: (string | null)[],
-    ctx: ExecContext,
-    prepared: EngineStatement | null,
-  ): Promise<ExecOutcome> {
-    switch (stmt.kind) {
-      case 'begin':
-        if (this.txn !== 'idle') {
-          ctx.notice({ severity: 'WARNING', code: '25001', message: 'there is already a transaction in progress' });
-          return { kind: 'command', tag: 'BEGIN' };
-        }
-        if (!this.implicit) await this.engineRun('BEGIN');
-        this.txn = 'block';
-        return { kind: 'command', tag: 'BEGIN' };
-      case 'commit': {
-        if (this.txn === 'idle') {
-          ctx.notice({ severity: 'WARNING', code: '25P01', message: 'there is no transaction in progress' });
-          return { kind: 'command', tag: 'COMMIT' };
-        }
-        const failed = this.txn === 'failed';
-        this.txn = 'idle';
-        if (failed) {
-          await this.conn.run('ROLLBACK').catch(() => undefined);
-          return { kind: 'command', tag: 'ROLLBACK' };
-        }
-        await this.engineRun('COMMIT');
-        this.endBlock();
-        return { kind: 'command', tag: 'COMMIT' };
-      }
-      case 'rollback':
-        if (this.txn === 'idle') {
-          ctx.notice({ severity: 'WARNING', code: '25P01', message: 'there is no transaction in progress' });
-          return { kind: 'command', tag: 'ROLLBACK' };
-        }
-        this.txn = 'idle';
-        await this.conn.run('ROLLBACK').catch(() => undefined);
-        this.endBlock();
-        return { kind: 'command', tag: 'ROLLBACK' };
-      case 'set':
-        this.vars.set(stmt.name, stmt.value);
-        return { kind: 'command', tag: 'SET' };
-      case 'reset':
-        if (stmt.name === 'all') {
-          for (const v of this.vars.all()) {
-            try {
-              this.vars.set(v.name, null);
-            } catch {
-              /* read-only */
-            }
-          }
-        } else this.vars.set(stmt.name, null);
-        return { kind: 'command', tag: 'RESET' };
-      case 'discard-all':
-        if (this.txn !== 'idle') throw new SqlError('25001', 'DISCARD ALL cannot run inside a transaction block');
-        return { kind: 'command', tag: 'DISCARD ALL' };
-      case 'show-var': {
-        if (stmt.name === 'all') {
-          return staticRows(
-            [textField('name'), textField('setting'), textField('description')],
-            this.vars.all().map((v) => [v.name, v.setting, v.description]),
-            (n) => `SHOW ${n}`,
-          );
-        }
-        const name = stmt.name === 'transaction isolation level' ? 'transaction_isolation' : stmt.name;
-        return staticRows([textField(name)], [[this.vars.get(name)]], () => 'SHOW');
-      }
-      case 'show':
-        return handleShow(this, stmt);
-      case 'show-create':
-        return handleShowCreate(this, stmt);
-      case 'copy':
-        if (stmt.target.kind === 'stdout') return copyToStdout(this, stmt);
-        if (stmt.target.kind === 'stdin') return copyFromStdin(this, stmt);
-        return this.services.copyTo(this, stmt, text.sql, ctx);
-      case 'engine':
-        return this.runEngine(stmt, text, params, prepared);
-      case 'create-cluster':
-        throw unsupported('CREATE CLUSTER', {
-          detail: 'Ferry runs every statement on its one engine; the default cluster is quickstart.',
-        });
-      default:
-        return handleDdl(this, stmt, text, ctx);
     }
   }
 
@@ -577,68 +479,6 @@ export class FerrySession implements Session {
     }
   }
 
-  private async runEngine(
-    stmt: Statement & { kind: 'engine' },
-    text: StatementText,
-    params: (string | null)[],
-    prepared: EngineStatement | null,
-  ): Promise<ExecOutcome> {
-    if (stmt.sql === '') return { kind: 'empty' };
-    const compiled = await this.compileEngine(stmt.sql);
-    const engineSql = compiled.engineSql;
-    if (compiled.ddl) {
-      // DROP … IF EXISTS of objects none of which exist: nothing for the engine to do.
-      if (engineSql === '') return { kind: 'command', tag: ddlTag(stmt.verb) };
-      return this.atomically(async () => {
-        await this.engineRun(engineSql);
-        await syncCatalog(this, stmt);
-        return { kind: 'command', tag: ddlTag(stmt.verb) };
-      });
-    }
-    const hasReturning = compiled.hasReturning;
-    const es =
-      prepared && prepared.epoch === this.services.schemaEpoch
-        ? prepared
-        : await this.cachedStatement(engineSql, stmt.verb, hasReturning);
-    const shape = es.shape;
-    if (shape.returnsRows) {
-      // The tag follows what the front end parsed (a `WITH … INSERT … RETURNING` is an INSERT).
-      const verbTag =
-        { InsertStmt: 'INSERT', UpdateStmt: 'UPDATE', DeleteStmt: 'DELETE', ExplainStmt: 'EXPLAIN' }[
-          compiled.nodeType
-        ] ?? 'SELECT';
-      const tag = (n: number): string =>
-        verbTag === 'INSERT' ? `INSERT 0 ${n}` : verbTag === 'EXPLAIN' ? 'EXPLAIN' : `${verbTag} ${n}`;
-      if (shape.wrappable) {
-        const ts = await es.textStatement(this.conn);
-        bindParams(ts, shape, params);
-        return { kind: 'rows', fields: shape.fields, tag, rows: rowStreamOf(() => ts.stream(), 'text') };
-      }
-      bindParams(es.prepared, shape, params);
-      return { kind: 'rows', fields: shape.fields, tag, rows: rowStreamOf(() => es.prepared.stream(), shape.types) };
-    }
-    bindParams(es.prepared, shape, params);
-    let changed: number;
-    try {
-      const result = await es.prepared.run();
-      changed = Number(result.rowsChanged);
-    } catch (err) {
-      throw engineError(err);
-    }
-    switch (stmt.verb) {
-      case 'insert':
-        return { kind: 'command', tag: `INSERT 0 ${changed}` };
-      case 'update':
-      case 'delete':
-      case 'merge':
-        return { kind: 'command', tag: `${stmt.verb.toUpperCase()} ${changed}` };
-      case 'truncate':
-        return { kind: 'command', tag: 'TRUNCATE TABLE' };
-      default:
-        return { kind: 'command', tag: stmt.verb.toUpperCase() || 'OK' };
-    }
-  }
-
   private async describeStatement(stmt: Statement): Promise<FieldDesc[] | null> {
     switch (stmt.kind) {
       case 'show-var':
@@ -670,8 +510,4 @@ export class FerrySession implements Session {
 
 function pgOid(t: import('@duckdb/node-api').DuckDBType): number {
   return pgTypeOf(t).oid;
-}
-
-function ddlTag(verb: string): string {
-  return verb.toUpperCase();
 }
