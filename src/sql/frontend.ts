@@ -15,6 +15,7 @@ import { Deparser } from 'pgsql-deparser';
 import { SqlError } from '../errors/index.js';
 import { PG_COMPAT_DB, PG_COMPAT_RELATIONS, INFORMATION_SCHEMA_RELATIONS } from '../types/pg-catalog-names.js';
 import { parsePgArray } from './array-literal.js';
+import { extractCall, intervalFromText, intervalTypmod } from './datetime.js';
 import { FUNCTION_SCHEMAS, engineFunctionName, lookupFunction } from './functions.js';
 import { type PgNode, type PgStatement, parsePg } from './pg/parse.js';
 import { TYPE_PLACEHOLDER_PREFIX, prepass } from './prepass.js';
@@ -494,8 +495,10 @@ class Compiler {
     }
     b.funcname = engineFunctionName(fname, entry).map((s) => ({ String: { sval: s } }));
     this.walkFields(b, ctes, ['funcname']);
-    // to_char(x, 'pattern'): the engine's strftime with the translated pattern.
     const args = b.args as PgNode[] | undefined;
+    // extract(field from x): PostgreSQL's numeric, from the engine's date_part.
+    if (fname === 'extract') return extractCall(args ?? []);
+    // to_char(x, 'pattern'): the engine's strftime with the translated pattern.
     if (fname === 'to_char' && args?.length === 2) {
       const pattern = constString(args[1]!);
       if (pattern !== null) {
@@ -572,6 +575,16 @@ class Compiler {
     const parts = names(tn.names);
     const tname = parts[parts.length - 1]!;
     const lit = constString(b.arg as PgNode);
+    const isArray = Array.isArray(tn.arrayBounds) && tn.arrayBounds.length > 0;
+    if (tname === 'interval' && Array.isArray(tn.typmods) && tn.typmods.length > 0 && !isArray) {
+      // A field qualifier or precision: the engine would ignore it (src/sql/datetime.ts).
+      const t = intervalTypmod((tn.typmods as PgNode[]).map(constInt));
+      if (lit !== null) return intervalFromText(lit, t);
+      if ((b.arg as { A_Const?: { isnull?: boolean } }).A_Const?.isnull) return castNode(b.arg, ['interval']);
+      throw new SqlError('0A000', 'interval field qualifiers and precisions are supported on constants only', {
+        hint: "Cast to plain interval, or write the unit in the text: (x || ' days')::interval.",
+      });
+    }
     if (lit !== null && tname === 'regclass') {
       return funcNode([PG_COMPAT_DB, 'regclass_in'], [{ A_Const: { sval: { sval: lit } } }]);
     }
@@ -583,7 +596,6 @@ class Compiler {
     }
     // '{1,2}'::int[] → a list of text elements cast to the element type: the engine casts
     // only its own `[…]` spelling from text.
-    const isArray = Array.isArray(tn.arrayBounds) && tn.arrayBounds.length > 0;
     if (lit !== null && isArray && /^\s*\{/.test(lit)) {
       const items = parsePgArray(lit);
       if (items) {
