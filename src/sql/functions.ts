@@ -81,6 +81,9 @@ for (const w of words(TABLE)) ENTRIES.set(w, { home: 'builtin', table: true });
 for (const w of PG_COMPAT_FUNCTIONS) ENTRIES.set(w, { home: 'compat' });
 // Names whose DuckDB spelling differs.
 ENTRIES.set('list_agg', { home: 'builtin', engineName: 'list' });
+// PostgreSQL's positions, where DuckDB counts a negative start from the end (pg-compat.ts).
+ENTRIES.set('substring', { home: 'compat', engineName: 'pg_substring' });
+ENTRIES.set('substr', { home: 'compat', engineName: 'pg_substring' });
 // MAP[k => v, …] (src/sql/prepass.ts rewrites the constructor into this call).
 ENTRIES.set('__ferry_map', { home: 'builtin', engineName: 'map' });
 
