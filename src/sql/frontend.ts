@@ -218,6 +218,14 @@ const ENGINE_TYPES: Record<string, string> = {
 
 const MAX_NUMERIC_PRECISION = 38;
 
+/** PostgreSQL's LIKE operators and the engine's functions that take an escape character. */
+const LIKE_FUNCTIONS: Record<string, string> = {
+  '~~': 'like_escape',
+  '!~~': 'not_like_escape',
+  '~~*': 'ilike_escape',
+  '!~~*': 'not_ilike_escape',
+};
+
 /** Parses, resolves and prints `sql`, one or more statements. */
 export function compile(sql: string, scope: NameScope): CompiledStatement[] {
   const pre = prepass(sql);
@@ -619,8 +627,12 @@ class Compiler {
       if (op.length !== 2 || op[0] !== 'pg_catalog') throw new SqlError('42883', `operator does not exist: ${op.join('.')}`);
       b.name = [{ String: { sval: op[1]! } }];
     }
-    this.walkFields(b, ctes, ['name']);
     const o = op[op.length - 1]!;
+    const likeFunction = LIKE_FUNCTIONS[o];
+    if (likeFunction && b.lexpr && ['AEXPR_LIKE', 'AEXPR_ILIKE', 'AEXPR_OP'].includes(String(b.kind))) {
+      return this.like(b, likeFunction, ctes);
+    }
+    this.walkFields(b, ctes, ['name']);
     if (b.kind === 'AEXPR_OP' && ['~', '!~', '~*', '!~*'].includes(o)) {
       // PostgreSQL's `~` finds the pattern anywhere; the engine's is a full match.
       const args = [b.lexpr, b.rexpr] as PgNode[];
@@ -633,6 +645,33 @@ class Compiler {
       b.rexpr = funcNode([PG_COMPAT_DB, 'nonzero'], [b.rexpr as PgNode]);
     }
     return n;
+  }
+
+  /**
+   * `x [NOT] [I]LIKE p [ESCAPE e]`: PostgreSQL escapes with a backslash unless ESCAPE names
+   * another character (or none); the engine's LIKE has no escape character. A constant
+   * pattern without a backslash means the same in both and stays a LIKE (which the engine
+   * optimizes); anything else is the engine's like_escape with PostgreSQL's escape.
+   */
+  like(b: Record<string, unknown>, fn: string, ctes: ReadonlySet<string>): unknown {
+    let pattern = b.rexpr as PgNode;
+    let escape: unknown = null;
+    const call = (pattern as { FuncCall?: { funcname?: unknown; args?: PgNode[] } }).FuncCall;
+    const callName = call ? names(call.funcname) : [];
+    if (callName.join('.') === 'pg_catalog.like_escape' && call?.args?.length === 2) {
+      // How the grammar spells `p ESCAPE e`.
+      pattern = call.args[0]!;
+      escape = this.walk(call.args[1], ctes);
+    }
+    const x = this.walk(b.lexpr, ctes);
+    pattern = this.walk(pattern, ctes) as PgNode;
+    const lit = constString(pattern);
+    if (escape === null && lit !== null && !lit.includes('\\')) {
+      b.lexpr = x;
+      b.rexpr = pattern;
+      return { A_Expr: b };
+    }
+    return funcNode([fn], [x, pattern, escape ?? { A_Const: { sval: { sval: '\\' } } }]);
   }
 
   sqlValueFunction(n: PgNode, b: Record<string, unknown>): unknown {
