@@ -2,7 +2,7 @@
  * PostgreSQL's date/time spellings whose meaning the engine does not share, rewritten on
  * the parse tree into expressions that mean what PostgreSQL means (docs/compat.md):
  *
- * - `interval '90' day`, `'1-2'::interval year to month`, `interval '1.5' second(0)`: a
+ * - `interval '90' day`, `'2:30'::interval hour to minute`, `interval '1.5' second(0)`: a
  *   field qualifier says which unit an unmarked number is in (the least significant field
  *   named) and drops every field below it; a precision rounds the seconds. The engine
  *   ignores both (`CAST('90' AS interval day)` is 90 seconds there). A bare number is
