@@ -64,6 +64,40 @@ export interface BenchResults {
   measurements: Measurement[];
   oneRow: OneRow[];
   wire?: { ferry: WireResult; postgres: WireResult };
+  /** The front end's first-compile cost of the TPC-H queries (bench/parse.ts), when it ran. */
+  parse?: ParseBenchResult;
+  parseError?: string;
+}
+
+/** One TPC-H query's front-end cost (bench/parse.ts), in microseconds. */
+export interface ParseQueryResult {
+  name: string;
+  chars: number;
+  /** prepass + parse + resolve + print (`compile()`), median and 90th percentile of the runs. */
+  compileP50Us: number;
+  compileP90Us: number;
+  /** libpg-query's parse of the same (pre-passed) text alone, median of the runs. */
+  parseP50Us: number;
+}
+
+export interface ParseBenchResult {
+  started: string;
+  command: string;
+  machine: Record<string, string | number>;
+  loadAverageBefore: number;
+  /** Fresh compiles measured per query, after `warmup` unmeasured rounds over all queries. */
+  runs: number;
+  warmup: number;
+  queries: ParseQueryResult[];
+  /** Over the queries' compile medians (and their parse medians). */
+  summary: {
+    minUs: number;
+    minQuery: string;
+    medianUs: number;
+    maxUs: number;
+    maxQuery: string;
+    parseMedianUs: number;
+  };
 }
 
 const f1 = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(1));
@@ -315,6 +349,10 @@ export function renderMarkdown(r: BenchResults): string {
     L.push('', `Ferry p50 / PostgreSQL p50 = ${f2(ratio)} (target ≤ 1.5 ${ratio <= 1.5 ? '✓' : '✗'}).`, '');
   }
 
+  if (r.parse) L.push(...renderParseSection(r.parse, '##'), '');
+  else if (r.parseError)
+    L.push('## Front end: first-compile cost of the TPC-H queries', '', `error: ${r.parseError}`, '');
+
   if (r.loads.length) {
     L.push('## Data set-up (not part of any figure above)', '');
     L.push(r.loads.map((x) => `×${x.factor}: ${x.what} ${x.seconds.toFixed(1)} s`).join('; ') + '.', '');
@@ -395,4 +433,38 @@ export function renderSummary(r: BenchResults): string {
   L.push('', 'Targets (issue 6):', '');
   L.push(...targetLines(r, rs, hi > lo ? growth : []).map((t) => `- ${t}`));
   return L.join('\n');
+}
+
+/**
+ * The front end's cost per TPC-H query (bench/parse.ts) as a Markdown section: a heading
+ * of level `level`, what was measured, the table and the summary over the queries.
+ */
+export function renderParseSection(p: ParseBenchResult, level = '#'): string[] {
+  const m = p.machine;
+  const us = (x: number): string => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '–');
+  const L: string[] = [];
+  L.push(`${level} Front end: first-compile cost of the TPC-H queries`, '');
+  L.push(
+    `\`${p.command}\`, ${p.started.slice(0, 16).replace('T', ' ')} UTC, ${m.cpu}, ${m.cores} cores, Node ${m.node} ` +
+      `(load average ${p.loadAverageBefore} at the start). Each figure is over ${p.runs} fresh compiles of the query ` +
+      `(its text made unique each time, so no cache can answer) after ${p.warmup} unmeasured rounds over all queries, ` +
+      'against a catalog holding the eight TPC-H relations. "Compile" is what the server does for a statement it has ' +
+      'not seen: the Materialize pre-pass, the libpg-query parse, name resolution and transforms, and printing the ' +
+      'engine\'s SQL; "parse" is libpg-query\'s parse of the same text alone.',
+    '',
+  );
+  L.push('| query | chars | compile p50 µs | compile p90 µs | parse p50 µs | parse / compile |');
+  L.push('|---|--:|--:|--:|--:|--:|');
+  for (const q of p.queries) {
+    L.push(
+      `| ${q.name} | ${q.chars} | ${us(q.compileP50Us)} | ${us(q.compileP90Us)} | ${us(q.parseP50Us)} | ${Math.round((100 * q.parseP50Us) / q.compileP50Us)} % |`,
+    );
+  }
+  const s = p.summary;
+  L.push(
+    '',
+    `Compile p50 over the ${p.queries.length} queries: min ${us(s.minUs)} µs (${s.minQuery}), median ${us(s.medianUs)} µs, ` +
+      `max ${us(s.maxUs)} µs (${s.maxQuery}); the parse alone: median ${us(s.parseMedianUs)} µs.`,
+  );
+  return L;
 }

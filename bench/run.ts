@@ -9,6 +9,9 @@
  * and the mixed-type table with 10,000,000 × S × f rows. The default S = 0.25 with
  * factors 1 and 4 finishes in about ten minutes on two cores, and its ×4 point is exactly
  * the issue's sizes (SF 1, 10M rows); `--scale 1` measures SF 1 and SF 4.
+ *
+ * Before all that, bench/parse.ts measures the front end's first-compile cost of the 22
+ * TPC-H queries (a few seconds, no server); the report has a section for it.
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,6 +43,7 @@ import {
   type Format,
   type Measurement,
   type OneRow,
+  type ParseBenchResult,
 } from './report.js';
 import { wireBench } from './wire.js';
 import type { WorkerResult, WorkerTask } from './worker.js';
@@ -53,6 +57,8 @@ interface Args {
   rgwPort: number;
   pgPort: number;
   wire: boolean;
+  parse: boolean;
+  parseRuns: number;
   postgres: boolean;
   diag: boolean;
   wireSamples: number;
@@ -76,6 +82,8 @@ const USAGE = `usage: npm run bench -- [options]
   --pg-port N          the throw-away PostgreSQL's port (default 7495)
   --out DIR            where results go (default bench/results)
   --no-postgres --no-wire --no-diag
+  --no-parse           skip the front end's TPC-H compile cost (bench/parse.ts)
+  --parse-runs N       fresh compiles per TPC-H query in that measurement (default 200)
   --no-docs            leave docs/benchmarks.md and the README's summary as they are
   --wire-samples N (2000)  --wire-seconds N (5)  --one-row-runs N (10)
   --ferry-args 'ARGS'  extra \`ferry serve\` arguments, e.g. '--memory-limit 256MB'
@@ -95,6 +103,8 @@ function parseArgs(argv: string[]): Args {
     rgwPort: 7490,
     pgPort: 7495,
     wire: true,
+    parse: true,
+    parseRuns: 200,
     postgres: true,
     diag: true,
     wireSamples: 2000,
@@ -145,6 +155,12 @@ function parseArgs(argv: string[]): Args {
         break;
       case '--no-diag':
         a.diag = false;
+        break;
+      case '--no-parse':
+        a.parse = false;
+        break;
+      case '--parse-runs':
+        a.parseRuns = Number(v());
         break;
       case '--no-docs':
         a.docs = false;
@@ -280,6 +296,27 @@ function runWorker(task: WorkerTask): Promise<WorkerResult> {
   });
 }
 
+/** bench/parse.ts in a process of its own: the front end's first-compile cost of the TPC-H queries. */
+function runParseBench(runs: number): Promise<ParseBenchResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [path.join(PROJECT_ROOT, 'dist', 'bench', 'parse.js'), '--runs', String(runs)],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.once('exit', (code) => {
+      if (code === 0) resolve(JSON.parse(out.trim().split('\n').pop() ?? '{}') as ParseBenchResult);
+      else reject(new Error(`bench/parse.js exited with ${code}: ${err.trim().slice(-300)}`));
+    });
+  });
+}
+
 /** `--render FILE.json`: the Markdown of saved results (stdout, FILE.md, docs/benchmarks.md), measuring nothing. */
 function render(file: string, docs: boolean): void {
   const results = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
@@ -302,6 +339,22 @@ async function main(): Promise<void> {
   const stamp = started.toISOString().replace(/[:.]/g, '-').slice(0, 19);
   const loadBefore = loadAverage1();
   log(`load average ${loadBefore}; scale ${args.scale}, factors ${args.factors.join(',')}`);
+
+  // --- the front end's cost per TPC-H query: first, while nothing else of the bench runs --
+  let parse: ParseBenchResult | undefined;
+  let parseError: string | undefined;
+  if (args.parse) {
+    try {
+      parse = await runParseBench(args.parseRuns);
+      const x = parse.summary;
+      log(
+        `front end, TPC-H first compile p50: min ${x.minUs.toFixed(0)} µs, median ${x.medianUs.toFixed(0)} µs, max ${x.maxUs.toFixed(0)} µs`,
+      );
+    } catch (err) {
+      parseError = (err as Error).message;
+      log(`front end compile cost: ERROR ${parseError}`);
+    }
+  }
 
   const awsOpts: LocalAwsOptions = {
     root: PROJECT_ROOT,
@@ -770,6 +823,8 @@ async function main(): Promise<void> {
     measurements,
     oneRow,
     wire,
+    parse,
+    parseError,
   };
   const md = renderMarkdown(results);
   process.stdout.write(md + '\n');

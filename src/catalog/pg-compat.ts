@@ -185,6 +185,14 @@ export function pgCompatSql(): string[] {
     // Divisors pass through this (src/sql/translate.ts divisionRewrite): PostgreSQL fails
     // on division by zero where DuckDB returns NULL or Infinity.
     `CREATE OR REPLACE MACRO ${P}.nonzero(p_x) AS CASE WHEN p_x = 0 THEN error('division by zero') ELSE p_x END`,
+    // substring(s from a for n) / substr(s, a, n) (src/sql/functions.ts): PostgreSQL takes
+    // the characters at positions a … a + n - 1 that exist, so a start before 1 shortens
+    // the result; DuckDB counts a negative start from the end. A negative n is an error.
+    `CREATE OR REPLACE MACRO ${P}.pg_substring(p_s, p_start) AS substring(p_s, CASE WHEN p_start < 1 THEN 1 ELSE p_start END),
+       (p_s, p_start, p_len) AS CASE WHEN p_len < 0 THEN error('negative substring length not allowed')
+         ELSE substring(p_s, CASE WHEN p_start < 1 THEN 1 ELSE p_start END,
+           CASE WHEN CAST(p_start AS BIGINT) + p_len < 1 THEN 0
+             ELSE CAST(p_start AS BIGINT) + p_len - CASE WHEN p_start < 1 THEN 1 ELSE p_start END END) END`,
     `CREATE OR REPLACE MACRO ${P}.pg_backend_pid() AS 0`,
     `CREATE OR REPLACE MACRO ${P}.pg_postmaster_start_time() AS now()`,
     `CREATE OR REPLACE MACRO ${P}.pg_has_role(r, m) AS true, (u, r, m) AS true`,

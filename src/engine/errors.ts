@@ -99,6 +99,9 @@ export function engineError(err: unknown): SqlError {
     code = '22003';
   } else if (kind === 'Invalid Input' && /division by zero/i.test(text)) {
     code = '22012';
+  } else if (kind === 'Invalid Input' && /^negative substring length not allowed$/.test(text)) {
+    // Raised by Ferry's pg_substring macro (src/catalog/pg-compat.ts).
+    code = '22011';
   } else if (/^relation "[^"]*" does not exist$/.test(text)) {
     // Raised by Ferry's regclass_in macro (src/catalog/pg-compat.ts) for 'name'::regclass.
     code = '42P01';

@@ -15,6 +15,7 @@ import { Deparser } from 'pgsql-deparser';
 import { SqlError } from '../errors/index.js';
 import { PG_COMPAT_DB, PG_COMPAT_RELATIONS, INFORMATION_SCHEMA_RELATIONS } from '../types/pg-catalog-names.js';
 import { parsePgArray } from './array-literal.js';
+import { extractCall, intervalFromText, intervalTypmod } from './datetime.js';
 import { FUNCTION_SCHEMAS, engineFunctionName, lookupFunction } from './functions.js';
 import { type PgNode, type PgStatement, parsePg } from './pg/parse.js';
 import { TYPE_PLACEHOLDER_PREFIX, prepass } from './prepass.js';
@@ -227,6 +228,14 @@ const ENGINE_TYPES: Record<string, string> = {
 };
 
 const MAX_NUMERIC_PRECISION = 38;
+
+/** PostgreSQL's LIKE operators and the engine's functions that take an escape character. */
+const LIKE_FUNCTIONS: Record<string, string> = {
+  '~~': 'like_escape',
+  '!~~': 'not_like_escape',
+  '~~*': 'ilike_escape',
+  '!~~*': 'not_ilike_escape',
+};
 
 /** Parses, resolves and prints `sql`, one or more statements. */
 export function compile(sql: string, scope: NameScope): CompiledStatement[] {
@@ -509,8 +518,10 @@ class Compiler {
     // generate_series in an expression returns rows in PostgreSQL; the engine's scalar
     // form returns one list, which unnest turns into those rows.
     if (fname === 'generate_series' && !inFrom) return funcNode(['unnest'], [n]);
-    // to_char(x, 'pattern'): the engine's strftime with the translated pattern.
     const args = b.args as PgNode[] | undefined;
+    // extract(field from x): PostgreSQL's numeric, from the engine's date_part.
+    if (fname === 'extract') return extractCall(args ?? []);
+    // to_char(x, 'pattern'): the engine's strftime with the translated pattern.
     if (fname === 'to_char' && args?.length === 2) {
       const pattern = constString(args[1]);
       if (pattern !== null) {
@@ -602,6 +613,16 @@ class Compiler {
     const parts = names(tn.names);
     const tname = parts[parts.length - 1]!;
     const lit = constString(b.arg as PgNode);
+    const isArray = Array.isArray(tn.arrayBounds) && tn.arrayBounds.length > 0;
+    if (tname === 'interval' && Array.isArray(tn.typmods) && tn.typmods.length > 0 && !isArray) {
+      // A field qualifier or precision: the engine would ignore it (src/sql/datetime.ts).
+      const t = intervalTypmod((tn.typmods as PgNode[]).map(constInt));
+      if (lit !== null) return intervalFromText(lit, t);
+      if ((b.arg as { A_Const?: { isnull?: boolean } }).A_Const?.isnull) return castNode(b.arg, ['interval']);
+      throw new SqlError('0A000', 'interval field qualifiers and precisions are supported on constants only', {
+        hint: "Cast to plain interval, or write the unit in the text: (x || ' days')::interval.",
+      });
+    }
     if (lit !== null && tname === 'regclass') {
       return funcNode([PG_COMPAT_DB, 'regclass_in'], [{ A_Const: { sval: { sval: lit } } }]);
     }
@@ -613,7 +634,6 @@ class Compiler {
     }
     // '{1,2}'::int[] → a list of text elements cast to the element type: the engine casts
     // only its own `[…]` spelling from text.
-    const isArray = Array.isArray(tn.arrayBounds) && tn.arrayBounds.length > 0;
     if (lit !== null && isArray && /^\s*\{/.test(lit)) {
       const items = parsePgArray(lit);
       if (items) {
@@ -640,8 +660,12 @@ class Compiler {
         throw new SqlError('42883', `operator does not exist: ${op.join('.')}`);
       b.name = [{ String: { sval: op[1]! } }];
     }
-    this.walkFields(b, ctes, ['name']);
     const o = op[op.length - 1]!;
+    const likeFunction = LIKE_FUNCTIONS[o];
+    if (likeFunction && b.lexpr && ['AEXPR_LIKE', 'AEXPR_ILIKE', 'AEXPR_OP'].includes(String(b.kind))) {
+      return this.like(b, likeFunction, ctes);
+    }
+    this.walkFields(b, ctes, ['name']);
     if (b.kind === 'AEXPR_OP' && ['~', '!~', '~*', '!~*'].includes(o)) {
       // PostgreSQL's `~` finds the pattern anywhere; the engine's is a full match.
       const args = [b.lexpr, b.rexpr] as PgNode[];
@@ -654,6 +678,33 @@ class Compiler {
       b.rexpr = funcNode([PG_COMPAT_DB, 'nonzero'], [b.rexpr]);
     }
     return n;
+  }
+
+  /**
+   * `x [NOT] [I]LIKE p [ESCAPE e]`: PostgreSQL escapes with a backslash unless ESCAPE names
+   * another character (or none); the engine's LIKE has no escape character. A constant
+   * pattern without a backslash means the same in both and stays a LIKE (which the engine
+   * optimizes); anything else is the engine's like_escape with PostgreSQL's escape.
+   */
+  like(b: Record<string, unknown>, fn: string, ctes: ReadonlySet<string>): unknown {
+    let pattern = b.rexpr as PgNode;
+    let escape: unknown = null;
+    const call = (pattern as { FuncCall?: { funcname?: unknown; args?: PgNode[] } }).FuncCall;
+    const callName = call ? names(call.funcname) : [];
+    if (callName.join('.') === 'pg_catalog.like_escape' && call?.args?.length === 2) {
+      // How the grammar spells `p ESCAPE e`.
+      pattern = call.args[0]!;
+      escape = this.walk(call.args[1], ctes);
+    }
+    const x = this.walk(b.lexpr, ctes);
+    pattern = this.walk(pattern, ctes) as PgNode;
+    const lit = constString(pattern);
+    if (escape === null && lit !== null && !lit.includes('\\')) {
+      b.lexpr = x;
+      b.rexpr = pattern;
+      return { A_Expr: b };
+    }
+    return funcNode([fn], [x, pattern, escape ?? { A_Const: { sval: { sval: '\\' } } }]);
   }
 
   sqlValueFunction(n: PgNode, b: Record<string, unknown>): unknown {

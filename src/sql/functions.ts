@@ -83,6 +83,9 @@ const ENTRIES: ReadonlyMap<string, FunctionEntry> = (() => {
   for (const w of PG_COMPAT_FUNCTIONS) m.set(w, { home: 'compat' });
   // Names whose DuckDB spelling differs.
   m.set('list_agg', { home: 'builtin', engineName: 'list' });
+  // PostgreSQL's positions, where DuckDB counts a negative start from the end (pg-compat.ts).
+  m.set('substring', { home: 'compat', engineName: 'pg_substring' });
+  m.set('substr', { home: 'compat', engineName: 'pg_substring' });
   // MAP[k => v, …] (src/sql/prepass.ts rewrites the constructor into this call).
   m.set('__ferry_map', { home: 'builtin', engineName: 'map' });
   return m;
