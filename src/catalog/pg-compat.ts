@@ -8,9 +8,10 @@
  * entry in system catalog"), it reports DuckDB's owners (none) and oids, and it shows the
  * internal `__ferry` schema. So Ferry installs its own versions into an in-memory database
  * attached as `__ferry_pg` at every start (nothing of it is persisted in the data
- * directory), and src/sql/translate.ts rewrites `pg_catalog.<name>` (and the unqualified
- * names of these relations and functions) to `__ferry_pg.<name>`. Names not listed here
- * fall through to DuckDB's own `pg_catalog`.
+ * directory), and the front end (src/sql/frontend.ts) resolves `pg_catalog.<name>` (and
+ * the unqualified names of these relations and functions) to `__ferry_pg.<name>`. A name
+ * not listed here does not exist for user statements: DuckDB's own `pg_catalog` is never
+ * reached.
  *
  * What these views promise: oids of user objects are Ferry's (`mz_objects.oid`), owners
  * resolve to Ferry role names, `mz_catalog` / `mz_internal` / `public` and user schemas are
@@ -182,7 +183,7 @@ export function pgCompatSql(): string[] {
     // pg_typeof names the PostgreSQL type a value is reported as (`integer`, `uint2`,
     // `numeric`), not DuckDB's (`INTEGER`, `USMALLINT`, `DECIMAL(38,10)`).
     `CREATE OR REPLACE MACRO ${P}.pg_typeof(p_val) AS ${P}.format_type(${P}.duck_oid(typeof(p_val)), -1)`,
-    // Divisors pass through this (src/sql/translate.ts divisionRewrite): PostgreSQL fails
+    // Divisors pass through this (src/sql/frontend.ts wraps every divisor): PostgreSQL fails
     // on division by zero where DuckDB returns NULL or Infinity.
     `CREATE OR REPLACE MACRO ${P}.nonzero(p_x) AS CASE WHEN p_x = 0 THEN error('division by zero') ELSE p_x END`,
     // substring(s from a for n) / substr(s, a, n) (src/sql/functions.ts): PostgreSQL takes

@@ -1,6 +1,6 @@
 /**
  * Statements Ferry itself understands. Anything else is an `EngineStatement`: standard
- * SQL handed to DuckDB after dialect translation (src/sql/translate.ts).
+ * SQL that the front end (src/sql/frontend.ts) parses, resolves and prints for DuckDB.
  *
  * Option lists keep their raw form (`RawOption`): each unit that owns a statement's
  * semantics (the sink for COPY options, connections for AWS options) validates them, so

@@ -183,3 +183,43 @@ function expression(sql: string): PgNode {
   const stmt = parsePg(`SELECT ${sql}`)[0]!.stmt as { SelectStmt: { targetList: { ResTarget: { val: PgNode } }[] } };
   return stmt.SelectStmt.targetList[0]!.ResTarget.val;
 }
+
+/**
+ * PostgreSQL template patterns of to_char and their strftime equivalents, longest first so
+ * that `HH24` wins over `HH` and `YYYY` over `YY`.
+ */
+const TO_CHAR_PATTERNS: [string, string][] = [
+  ['YYYY', '%Y'],
+  ['HH24', '%H'],
+  ['HH12', '%I'],
+  ['HH', '%I'],
+  ['MI', '%M'],
+  ['SS', '%S'],
+  ['MS', '%g'],
+  ['US', '%f'],
+  ['Month', '%B'],
+  ['Mon', '%b'],
+  ['MM', '%m'],
+  ['DD', '%d'],
+  ['Day', '%A'],
+  ['Dy', '%a'],
+  ['YY', '%y'],
+  ['AM', '%p'],
+  ['PM', '%p'],
+];
+
+/** A to_char template pattern as the equivalent strftime format. */
+export function toCharFormat(pattern: string): string {
+  let fmt = '';
+  for (let i = 0; i < pattern.length;) {
+    const hit = TO_CHAR_PATTERNS.find(([p]) => pattern.startsWith(p, i));
+    if (hit) {
+      fmt += hit[1];
+      i += hit[0].length;
+    } else {
+      fmt += pattern[i] === '%' ? '%%' : pattern[i];
+      i++;
+    }
+  }
+  return fmt;
+}

@@ -18,8 +18,9 @@ import { parsePgArray } from './array-literal.js';
 import { extractCall, intervalFromText, intervalTypmod } from './datetime.js';
 import { FUNCTION_SCHEMAS, engineFunctionName, lookupFunction } from './functions.js';
 import { type PgNode, type PgStatement, parsePg } from './pg/parse.js';
-import { TYPE_PLACEHOLDER_PREFIX, prepass } from './prepass.js';
-import { UNCONSTRAINED_NUMERIC, toCharFormat } from './translate.js';
+import { type Prepassed, TYPE_PLACEHOLDER_PREFIX, prepass } from './prepass.js';
+import { UNCONSTRAINED_NUMERIC } from '../types/index.js';
+import { toCharFormat } from './datetime.js';
 
 /** The database every user object lives in (the DuckDB file is named after it). */
 export const USER_DATABASE = 'materialize';
@@ -241,13 +242,42 @@ const LIKE_FUNCTIONS: Record<string, string> = {
 export function compile(sql: string, scope: NameScope): CompiledStatement[] {
   const pre = prepass(sql);
   const stmts = parsePg(pre.sql);
-  return stmts.map((s) => compileOne(s, pre.types, pre.replaceMaterializedView, scope));
+  const types = mapTypeTexts(pre.types, scope);
+  return stmts.map((s) => compileOne(s, types, pre.replaceMaterializedView, scope));
 }
 
-/** Parses `sql` only, to split it into statements (their texts, as parsed). */
-export function splitPg(sql: string): string[] {
-  const pre = prepass(sql);
-  return parsePg(pre.sql).map((s) => pre.sql.slice(s.location, s.location + s.length));
+/**
+ * The engine's text for each `map[K=>V]` placeholder of the pre-pass: K and V are printed
+ * with the front end's own type rules (so `map[text=>int list]` is `MAP(VARCHAR, int4[])`),
+ * nested maps first. Only text keys are supported, as the engine's maps here.
+ */
+function mapTypeTexts(raw: Prepassed['types'], scope: NameScope): Map<string, string> {
+  const out = new Map<string, string>();
+  const types = new Compiler(scope, new Set(raw.keys()));
+  const print = (text: string): string => {
+    const stmts = parsePg(`SELECT CAST(NULL AS ${text})`);
+    const target = (body(stmts[0]!.stmt).targetList as PgNode[] | undefined)?.[0];
+    const cast = target && (body(target).val as { TypeCast?: Record<string, unknown> } | undefined)?.TypeCast;
+    if (stmts.length !== 1 || !cast) throw new SqlError('42601', `invalid type in map[…]: ${text}`);
+    const typeName = cast.typeName as Record<string, unknown>;
+    types.typeName(typeName);
+    let printed = Deparser.deparse({ TypeName: typeName }, { pretty: false });
+    for (const name of raw.keys()) if (printed.includes(name)) printed = printed.split(name).join(expand(name));
+    return printed;
+  };
+  const expand = (name: string): string => {
+    const done = out.get(name);
+    if (done !== undefined) return done;
+    const { key, value } = raw.get(name)!;
+    if (!['text', 'varchar', 'string'].includes(print(key).toLowerCase())) {
+      throw new SqlError('0A000', 'map key type other than text not yet supported');
+    }
+    const text = `MAP(VARCHAR, ${print(value)})`;
+    out.set(name, text);
+    return text;
+  };
+  for (const name of raw.keys()) expand(name);
+  return out;
 }
 
 function nodeType(n: PgNode): string {
@@ -291,7 +321,7 @@ class Compiler {
   readonly out: Resolved = { reads: [], writes: [], owns: [] };
   constructor(
     readonly scope: NameScope,
-    readonly placeholderTypes: Map<string, string>,
+    readonly placeholderTypes: ReadonlySet<string>,
   ) {}
 
   // ---------------------------------------------------------------------------------------
@@ -573,8 +603,7 @@ class Compiler {
     if (parts.length > 2 || (schema !== null && schema !== 'pg_catalog')) {
       throw new SqlError('42704', `type "${parts.join('.')}" does not exist`);
     }
-    const placeholder = this.placeholderTypes.get(name);
-    if (placeholder !== undefined) {
+    if (this.placeholderTypes.has(name)) {
       // Printed as the placeholder, replaced by the engine's type text after printing.
       t.names = [{ String: { sval: name } }];
       return;
@@ -586,8 +615,8 @@ class Compiler {
     if (name === 'numeric' || name === 'decimal') {
       if (mods.length === 0) {
         t.names = [{ String: { sval: 'decimal' } }];
-        t.typmods = [38, 10].map((v) => ({ A_Const: { ival: { ival: v } } }));
-        void UNCONSTRAINED_NUMERIC;
+        const { width, scale } = UNCONSTRAINED_NUMERIC;
+        t.typmods = [width, scale].map((v) => ({ A_Const: { ival: { ival: v } } }));
         return;
       }
       const p = constInt(mods[0]!);
@@ -814,7 +843,8 @@ function figureColname(n: PgNode): string | null {
       const inner = figureColname(b.arg as PgNode);
       if (inner !== null) return inner;
       const tn = names((b.typeName as Record<string, unknown>).names);
-      return tn[tn.length - 1] ?? null;
+      const last = tn[tn.length - 1] ?? null;
+      return last?.startsWith(TYPE_PLACEHOLDER_PREFIX) ? 'map' : last;
     }
     case 'CollateClause':
       return figureColname(b.arg as PgNode);
@@ -918,7 +948,7 @@ function compileOne(
   replaceMatview: boolean,
   scope: NameScope,
 ): CompiledStatement {
-  const c = new Compiler(scope, types);
+  const c = new Compiler(scope, new Set(types.keys()));
   const kind = nodeType(s.stmt);
   const b = body(s.stmt);
   const none: ReadonlySet<string> = new Set();

@@ -13,26 +13,34 @@
  * The pass works on tokens (src/sql/lexer.ts), so it never looks inside strings, quoted
  * identifiers or comments, and it is linear in the input.
  */
+import { randomBytes } from 'node:crypto';
 import { SqlError } from '../errors/index.js';
 import { type Token, tokenize } from './lexer.js';
-import { translateTypeText } from './translate.js';
 
 export const TYPE_PLACEHOLDER_PREFIX = '__ferry_type_';
+/**
+ * Part of every placeholder name, unknown to users: the printed SQL's placeholders are
+ * replaced by text substitution, which must never find one inside a user's literal.
+ */
+const nonce = randomBytes(8).toString('hex');
 
 export interface Prepassed {
   sql: string;
-  /** Placeholder type name → the engine's type text. */
-  types: Map<string, string>;
+  /**
+   * Placeholder type name → the map type it stands for, its key and value types in
+   * PostgreSQL's spelling (which may name further placeholders of this map). The front end
+   * prints them with its own type rules.
+   */
+  types: Map<string, { key: string; value: string }>;
   /** `CREATE OR REPLACE MATERIALIZED VIEW` was written. */
   replaceMaterializedView: boolean;
 }
 
 const TYPE_WORD =
-  /^(int[248]?|integer|bigint|smallint|text|varchar|char|character|boolean|bool|double|precision|real|float[48]?|date|time|timestamp|timestamptz|interval|uuid|numeric|decimal|list|uint[248]|jsonb?|bytea|string|oid|record|\w+_type_\d+)$/;
+  /^(int[248]?|integer|bigint|smallint|text|varchar|char|character|boolean|bool|double|precision|real|float[48]?|date|time|timestamp|timestamptz|interval|uuid|numeric|decimal|list|uint[248]|jsonb?|bytea|string|oid|record|__ferry_type_\w+)$/;
 
-export function prepass(sql: string): Prepassed {
+export function prepass(sql: string, types = new Map<string, { key: string; value: string }>()): Prepassed {
   const toks = tokenize(sql);
-  const types = new Map<string, string>();
   let out = '';
   let last = 0;
   let replaceMaterializedView = false;
@@ -63,12 +71,8 @@ export function prepass(sql: string): Prepassed {
     }
     if (t.value === 'list' && prev && next?.text !== '(' && next?.text !== '.') {
       const typeBefore = prev.text === ')' || prev.text === ']' || (prev.kind === 'word' && TYPE_WORD.test(prev.value));
-      if (typeBefore && !word(toks[k - 2], 'as') && !word(prev, 'list')) {
-        splice(t.start, t.end, '[]');
-        continue;
-      }
-      if (typeBefore && word(prev, 'list')) {
-        // `int list list`: the previous `list` was already turned into `[]`.
+      // `T list`, `CAST(x AS T list)`, and `T list list` (the first `list` is already `[]`).
+      if (typeBefore) {
         splice(t.start, t.end, '[]');
         continue;
       }
@@ -88,8 +92,8 @@ export function prepass(sql: string): Prepassed {
         else if (depth === 0 && x.text === '=>') arrow = j;
         if (depth === 0 && (x.text === ',' || j === end) && j > from) {
           if (arrow === -1) throw new SqlError('42601', 'expected => in MAP[…]', { position: x.start + 1 });
-          keys.push(prepass(sql.slice(toks[from]!.start, toks[arrow - 1]!.end)).sql);
-          values.push(prepass(sql.slice(toks[arrow + 1]!.start, toks[j - 1]!.end)).sql);
+          keys.push(prepass(sql.slice(toks[from]!.start, toks[arrow - 1]!.end), types).sql);
+          values.push(prepass(sql.slice(toks[arrow + 1]!.start, toks[j - 1]!.end), types).sql);
           from = j + 1;
           arrow = -1;
         }
@@ -103,13 +107,11 @@ export function prepass(sql: string): Prepassed {
       const inner = sql.slice(toks[k + 2]!.start, toks[end - 1]!.end);
       const arrow = inner.indexOf('=>');
       if (arrow === -1) throw new SqlError('42601', 'invalid map type: expected map[K=>V]', { position: t.start + 1 });
-      const key = translateTypeText(prepass(inner.slice(0, arrow)).sql.trim());
-      if (!/^(VARCHAR|text)$/i.test(key.trim())) {
-        throw new SqlError('0A000', 'map key type other than text not yet supported');
-      }
-      const valueText = typeText(inner.slice(arrow + 2).trim());
-      const name = `${TYPE_PLACEHOLDER_PREFIX}${types.size}`;
-      types.set(name, `MAP(VARCHAR, ${valueText})`);
+      // Nested maps share this statement's placeholders.
+      const key = typeSpelling(inner.slice(0, arrow), types);
+      const value = typeSpelling(inner.slice(arrow + 2), types);
+      const name = `${TYPE_PLACEHOLDER_PREFIX}${nonce}_${types.size}`;
+      types.set(name, { key, value });
       splice(t.start, toks[end]!.end, name);
       k = end;
       continue;
@@ -129,12 +131,10 @@ function isTypePosition(toks: Token[], k: number): boolean {
   return false;
 }
 
-/** A standalone type's engine text (a map's value type, which may itself be a map). */
-function typeText(text: string): string {
-  const pre = prepass(`CAST(NULL AS ${text})`);
-  let out = translateTypeText(pre.sql.slice('CAST(NULL AS '.length, -1));
-  for (const [name, t] of pre.types) out = out.split(name).join(t);
-  return out;
+/** A standalone type (a map's key or value type, which may itself be a map) in PostgreSQL's spelling. */
+function typeSpelling(text: string, types: Prepassed['types']): string {
+  const wrapped = prepass(`CAST(NULL AS ${text.trim()})`, types).sql;
+  return wrapped.slice('CAST(NULL AS '.length, -1);
 }
 
 function matchingBracket(toks: Token[], open: number): number {

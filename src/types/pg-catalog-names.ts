@@ -1,6 +1,6 @@
 /**
  * Names of the PostgreSQL catalog relations and functions Ferry answers itself. Shared by
- * the dialect translator (src/sql/translate.ts, which redirects these names) and the
+ * the front end (src/sql/frontend.ts, which resolves these names) and the
  * catalog (src/catalog/pg-compat.ts, which defines them), so both layers agree without
  * importing each other.
  */
@@ -8,7 +8,7 @@
 /** The attached in-memory database holding the compatibility objects. */
 export const PG_COMPAT_DB = '__ferry_pg';
 
-/** pg_catalog relations that Ferry answers itself (translate.ts redirects them). */
+/** pg_catalog relations that Ferry answers itself (the front end resolves them). */
 export const PG_COMPAT_RELATIONS = [
   'pg_type',
   'pg_namespace',
