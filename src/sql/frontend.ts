@@ -548,6 +548,9 @@ class Compiler {
     // generate_series in an expression returns rows in PostgreSQL; the engine's scalar
     // form returns one list, which unnest turns into those rows.
     if (fname === 'generate_series' && !inFrom) return funcNode(['unnest'], [n]);
+    // current_schemas(implicit): the search path Ferry resolves with (the engine's own
+    // would name its internal schemas).
+    if (fname === 'current_schemas') return this.currentSchemas((b.args as PgNode[] | undefined) ?? []);
     const args = b.args as PgNode[] | undefined;
     // extract(field from x): PostgreSQL's numeric, from the engine's date_part.
     if (fname === 'extract') return extractCall(args ?? []);
@@ -562,6 +565,20 @@ class Compiler {
       }
     }
     return n;
+  }
+
+  currentSchemas(args: PgNode[]): PgNode {
+    if (args.length !== 1) throw missingFunction(['current_schemas'], { args });
+    const explicit = this.scope.searchPath.filter((s) => this.visibleSchema(s));
+    const implicit = this.searchOrder().filter((s) => this.visibleSchema(s));
+    const list = (schemas: string[]): PgNode =>
+      castNode({ A_ArrayExpr: { elements: schemas.map((sval) => ({ A_Const: { sval: { sval } } })) } }, ['text'], true);
+    return { CaseExpr: { args: [{ CaseWhen: { expr: args[0], result: list(implicit) } }], defresult: list(explicit) } };
+  }
+
+  /** A schema a user can name that exists (PostgreSQL leaves missing ones out of current_schemas). */
+  visibleSchema(s: string): boolean {
+    return !HIDDEN_SCHEMAS.has(s) && !s.startsWith('__ferry') && this.scope.schemaExists(s);
   }
 
   rangeFunction(b: Record<string, unknown>, ctes: ReadonlySet<string>): void {

@@ -22,38 +22,35 @@ export interface FunctionEntry {
   table?: boolean;
 }
 
+// Each name below is one the engine implements with PostgreSQL's meaning (checked against
+// duckdb_functions() when the list changed), or one the front end rewrites (extract,
+// to_char, substring, current_schemas). Syntax that is no call (CURRENT_TIMESTAMP,
+// COALESCE, …) needs no entry. Left out on
+// purpose although the engine has a function of that name: current_setting (it reads the
+// engine's settings, not the session's), format, encode and decode (other arguments and
+// meaning), has_*_privilege (the engine's answer is always true).
 const SCALAR = `
-abs cbrt ceil ceiling degrees div exp floor ln log log10 mod pi power pow radians round sign sqrt trunc
-acos asin atan atan2 cos cot sin tan cosh sinh tanh acosh asinh atanh gcd lcm factorial isnan isinf random
-bit_length char_length character_length length octet_length lower upper initcap left right lpad rpad ltrim rtrim
-btrim trim repeat replace reverse split_part strpos position substr substring starts_with concat concat_ws
-ascii chr md5 sha256 encode decode format quote_ident quote_literal quote_nullable to_hex translate
-regexp_replace regexp_split_to_array 
+abs cbrt ceil ceiling degrees exp floor ln log log10 mod pi power pow radians round sign sqrt trunc
+acos asin atan atan2 cos cot sin tan cosh sinh tanh acosh asinh atanh gcd lcm factorial random
+bit_length char_length character_length length octet_length lower upper left right lpad rpad ltrim rtrim
+trim repeat replace reverse split_part strpos position substr substring starts_with concat concat_ws
+ascii chr md5 sha256 to_hex translate regexp_replace regexp_split_to_array
 string_to_array array_to_string array_length array_cat array_append array_prepend array_position
-array_positions cardinality array_dims unnest list_length list_append list_prepend list_cat list_contains
-
-now current_timestamp current_date localtimestamp localtime clock_timestamp statement_timestamp
-transaction_timestamp timeofday date_trunc date_part extract date_bin age make_date make_time make_timestamp
-make_timestamptz make_interval to_timestamp to_date to_char to_number justify_days justify_hours
-justify_interval isfinite timezone 
-coalesce nullif greatest least
-to_json to_jsonb json_typeof jsonb_typeof json_build_object jsonb_build_object json_build_array
-jsonb_build_array json_extract_path json_extract_path_text jsonb_extract_path jsonb_extract_path_text
-json_array_length jsonb_array_length jsonb_strip_nulls jsonb_pretty json_object_keys jsonb_object_keys
-row_to_json array_to_json 
-gen_random_uuid 
-current_database current_catalog current_schema current_schemas current_setting pg_typeof
-mz_environment_id mz_version mz_version_num has_table_privilege has_schema_privilege
-has_database_privilege pg_is_in_recovery inet_server_addr inet_server_port txid_current
-get_bit get_byte set_bit set_byte bit_count
-
+cardinality unnest list_append list_prepend list_cat list_contains
+now current_date transaction_timestamp date_trunc date_part age make_date make_time make_timestamp
+make_timestamptz to_timestamp to_char extract isfinite timezone
+nullif greatest least
+to_json json_extract_path json_extract_path_text json_array_length row_to_json array_to_json
+gen_random_uuid
+current_database current_catalog current_schema current_schemas pg_typeof
+mz_environment_id mz_version inet_server_addr inet_server_port txid_current
+get_bit set_bit bit_count
 `;
 
 const AGGREGATE = `
-count sum avg min max bool_and bool_or every string_agg array_agg list_agg jsonb_agg json_agg
-jsonb_object_agg json_object_agg stddev stddev_pop stddev_samp variance var_pop var_samp corr covar_pop
-covar_samp regr_slope regr_intercept regr_count regr_r2 bit_and bit_or bit_xor mode percentile_cont
-percentile_disc median any_value 
+count sum avg min max bool_and bool_or string_agg array_agg list_agg stddev stddev_pop stddev_samp
+variance var_pop var_samp corr covar_pop covar_samp regr_slope regr_intercept regr_count regr_r2
+bit_and bit_or bit_xor mode percentile_cont percentile_disc median any_value
 `;
 
 const WINDOW = `
@@ -61,9 +58,7 @@ row_number rank dense_rank percent_rank cume_dist ntile lag lead first_value las
 `;
 
 const TABLE = `
-generate_series generate_subscripts unnest regexp_split_to_table jsonb_each jsonb_each_text
-jsonb_array_elements jsonb_array_elements_text json_each json_each_text json_array_elements
-json_array_elements_text
+generate_series generate_subscripts unnest regexp_split_to_table json_each
 `;
 
 /** Ferry's macros in the engine's main schema (src/engine/index.ts installs them). */
@@ -83,6 +78,9 @@ const ENTRIES: ReadonlyMap<string, FunctionEntry> = (() => {
   for (const w of PG_COMPAT_FUNCTIONS) m.set(w, { home: 'compat' });
   // Names whose DuckDB spelling differs.
   m.set('list_agg', { home: 'builtin', engineName: 'list' });
+  m.set('list_length', { home: 'builtin', engineName: 'len' });
+  m.set('btrim', { home: 'builtin', engineName: 'trim' });
+  m.set('every', { home: 'builtin', engineName: 'bool_and' });
   // PostgreSQL's positions, where DuckDB counts a negative start from the end (pg-compat.ts).
   m.set('substring', { home: 'compat', engineName: 'pg_substring' });
   m.set('substr', { home: 'compat', engineName: 'pg_substring' });
