@@ -8,9 +8,9 @@ import * as catalog from '../catalog/index.js';
 import { makeScramVerifier } from '../catalog/scram.js';
 import { SqlError, quoteIdent, unsupported } from '../errors/index.js';
 import type { ObjectKind, QualifiedName, Statement } from '../sql/ast.js';
+import type { CompiledStatement } from '../sql/frontend.js';
 import { tokenize } from '../sql/lexer.js';
 import type { ExecContext, ExecOutcome } from './api.js';
-import { ddlObjectName } from './ddl-names.js';
 import { staticRows, textField } from './results.js';
 import type { HandlerSession } from './services.js';
 
@@ -270,7 +270,7 @@ async function alterOwner(session: HandlerSession, stmt: Statement & { kind: 'al
  */
 export async function syncCatalog(
   session: HandlerSession,
-  stmt: (Statement & { kind: 'engine' }) | null,
+  created: { sql: string; creates: NonNullable<CompiledStatement['creates']> } | null,
 ): Promise<void> {
   const conn = session.conn;
   const engineRels = await catalog.queryRows(
@@ -294,6 +294,23 @@ export async function syncCatalog(
     present.set(`${s}.${String(r.name)}`, { k: String(r.k), sql: typeof r.sql === 'string' ? r.sql : '' });
   }
   const known = await catalog.listItems(conn, ['table', 'view', 'materialized-view', 'source']);
+  // The object the statement created, as the front end resolved it (schema and exact name).
+  const target = created ? `${created.creates.schema}.${created.creates.name}` : null;
+  const describe = (
+    kind: catalog.ItemKind,
+    schemaName: string,
+    name: string,
+    engineSql: string,
+  ): Pick<catalog.CatalogObject, 'createSql' | 'redactedSql' | 'details'> => {
+    const text = created && target === `${schemaName}.${name}` ? created.sql : null;
+    const createSql = text !== null ? normalizeCreate(text, kind, schemaName, name) : engineSql;
+    const definition = kind !== 'table' ? (/\bas\s+([\s\S]*)$/i.exec(text ?? engineSql)?.[1]?.trim() ?? null) : null;
+    return {
+      createSql,
+      redactedSql: createSql,
+      details: definition ? { definition: definition.endsWith(';') ? definition : definition + ';' } : {},
+    };
+  };
   const knownKeys = new Set<string>();
   for (const o of known) {
     const key = `${o.schemaName}.${o.name}`;
@@ -301,30 +318,24 @@ export async function syncCatalog(
     const eng = present.get(key);
     // A source's tables are dropped with the source; other vanished relations are removed.
     if (!eng) await catalog.deleteObject(conn, o.id);
+    // CREATE OR REPLACE VIEW: the same object, with the new definition.
+    else if (key === target)
+      await catalog.updateObject(conn, o.id, describe(o.kind as catalog.ItemKind, o.schemaName!, o.name, eng.sql));
   }
-  const createdName = stmt ? ddlObjectName(tokenize(stmt.sql)) : null;
   for (const [key, eng] of present) {
     if (knownKeys.has(key)) continue;
     const dot = key.indexOf('.');
     const schemaName = key.slice(0, dot);
     const name = key.slice(dot + 1);
-    const isStmtObject =
-      stmt !== null && createdName !== null && createdName.parts[createdName.parts.length - 1] === name;
     let kind: catalog.ItemKind = eng.k === 'view' ? 'view' : 'table';
-    if (isStmtObject && stmt.createsKind === 'materialized-view') kind = 'materialized-view';
-    const id = await catalog.allocateId(conn, 'item');
-    const createSql = isStmtObject ? normalizeCreate(stmt.sql, kind, schemaName, name) : eng.sql;
-    const definition =
-      kind !== 'table' ? (/\bas\s+([\s\S]*)$/i.exec(isStmtObject ? stmt.sql : eng.sql)?.[1]?.trim() ?? null) : null;
+    if (key === target && created!.creates.kind === 'materialized-view') kind = 'materialized-view';
     await catalog.insertObject(conn, {
-      id,
+      id: await catalog.allocateId(conn, 'item'),
       kind,
       schemaName,
       name,
       ownerId: session.role.id,
-      createSql,
-      redactedSql: createSql,
-      details: definition ? { definition: definition.endsWith(';') ? definition : definition + ';' } : {},
+      ...describe(kind, schemaName, name, eng.sql),
     });
   }
 }

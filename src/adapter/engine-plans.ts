@@ -28,7 +28,7 @@ export async function sequenceEngine(
     if (engineSql === '') return { kind: 'command', tag: schemaChangeTag(compiled) };
     return session.atomically(async () => {
       await session.engineRun(engineSql);
-      await syncCatalog(session, stmt);
+      await syncCatalog(session, compiled.creates ? { sql: stmt.sql, creates: compiled.creates } : null);
       return { kind: 'command', tag: schemaChangeTag(compiled) };
     });
   }

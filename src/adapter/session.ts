@@ -154,9 +154,7 @@ export class FerrySession implements Session {
     if (stmts.length > 1) throw new SqlError('42601', 'cannot insert multiple commands into a prepared statement');
     const text: StatementText = stmts[0] ?? { sql: '', tokens: [], offset: 0 };
     const statement =
-      text.tokens.length === 0
-        ? ({ kind: 'engine', sql: '', verb: '', createsKind: null } as Statement)
-        : parseStatement(text);
+      text.tokens.length === 0 ? ({ kind: 'engine', sql: '', verb: '' } as Statement) : parseStatement(text);
     if (statement.kind === 'engine' && statement.sql !== '' && this.txn !== 'failed') {
       const compiled = await this.compileEngine(statement.sql);
       const engineSql = compiled.engineSql;

@@ -149,7 +149,7 @@ export type Statement =
   | { kind: 'alter-export'; name: QualifiedName; paused: boolean }
   | { kind: 'execute-export'; name: QualifiedName }
   /** Standard SQL for the engine. `verb` is the leading keyword(s), e.g. `select`, `create table`. */
-  | { kind: 'engine'; sql: string; verb: string; createsKind: ObjectKind | null };
+  | { kind: 'engine'; sql: string; verb: string };
 
 export type ExportSchedule =
   | { kind: 'every'; interval: string; alignedTo: string | null }

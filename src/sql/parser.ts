@@ -543,7 +543,7 @@ function isCallOpen(c: Cursor): boolean {
 }
 
 /** Leading verb of an engine statement, e.g. `select`, `insert`, `create table`. */
-function engineVerb(toks: Token[]): { verb: string; createsKind: ObjectKind | null } {
+function engineVerb(toks: Token[]): { verb: string } {
   const w = (k: number): string => (toks[k]?.kind === 'word' ? toks[k].value : '');
   const first = w(0);
   if (first === 'create' || first === 'drop' || first === 'alter') {
@@ -551,24 +551,7 @@ function engineVerb(toks: Token[]): { verb: string; createsKind: ObjectKind | nu
     if (w(k) === 'or' && w(k + 1) === 'replace') k += 2;
     while (['temp', 'temporary', 'unique', 'unlogged'].includes(w(k))) k++;
     const obj = w(k);
-    const createsKind: ObjectKind | null =
-      obj === 'table'
-        ? 'table'
-        : obj === 'view'
-          ? 'view'
-          : obj === 'materialized'
-            ? 'materialized-view'
-            : obj === 'schema'
-              ? 'schema'
-              : obj === 'index'
-                ? 'index'
-                : obj === 'type'
-                  ? 'type'
-                  : null;
-    return {
-      verb: `${first} ${obj === 'materialized' ? 'materialized view' : obj}`,
-      createsKind: first === 'create' ? createsKind : null,
-    };
+    return { verb: `${first} ${obj === 'materialized' ? 'materialized view' : obj}` };
   }
   if (first === 'with') {
     // WITH … SELECT / INSERT / UPDATE / DELETE: the verb is the first of those at depth 0.
@@ -577,19 +560,19 @@ function engineVerb(toks: Token[]): { verb: string; createsKind: ObjectKind | nu
       if (t.text === '(') depth++;
       else if (t.text === ')') depth--;
       else if (depth === 0 && t.kind === 'word' && ['select', 'insert', 'update', 'delete'].includes(t.value)) {
-        return { verb: t.value, createsKind: null };
+        return { verb: t.value };
       }
     }
-    return { verb: 'select', createsKind: null };
+    return { verb: 'select' };
   }
-  if (first === '' && toks[0]?.text === '(') return { verb: 'select', createsKind: null };
-  return { verb: first, createsKind: null };
+  if (first === '' && toks[0]?.text === '(') return { verb: 'select' };
+  return { verb: first };
 }
 
 export function parseStatement(st: StatementText): Statement {
   const c: Cursor = new Cursor(st.tokens, st.sql);
   const t0 = c.peek();
-  if (!t0) return { kind: 'engine', sql: '', verb: '', createsKind: null };
+  if (!t0) return { kind: 'engine', sql: '', verb: '' };
 
   if (c.eatKw('begin') || c.eatKw('start', 'transaction')) {
     c.eatKw('work');
@@ -767,8 +750,7 @@ export function parseStatement(st: StatementText): Statement {
     }
     c.pos = save;
   }
-  const { verb, createsKind } = engineVerb(st.tokens);
-  return { kind: 'engine', sql: st.sql, verb, createsKind };
+  return { kind: 'engine', sql: st.sql, verb: engineVerb(st.tokens).verb };
 }
 
 /** Boolean reading of an option value; a bare option name (`HEADER`) means true. */
