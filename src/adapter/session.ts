@@ -234,7 +234,7 @@ export class FerrySession implements Session {
 
   /** The front end's result for `sql`, from the cache when the schema has not changed. */
   private async compileCached(sql: string): Promise<CompiledStatement> {
-    const key = `${this.role.name}\u0000${this.vars.get('search_path')}\u0000${sql}`;
+    const key = `${this.role.id}${this.role.superuser ? '+' : ''}\u0000${this.vars.get('search_path')}\u0000${sql}`;
     const epoch = this.services.schemaEpoch;
     let hit = this.compiledCache.get(key);
     if (!hit || hit.epoch !== epoch) {
@@ -250,32 +250,36 @@ export class FerrySession implements Session {
 
   /** A query (SELECT, VALUES, TABLE, WITH …) compiled and authorized, e.g. COPY's source. */
   async compileQuery(sql: string): Promise<CompiledStatement> {
-    const c = await this.compileEngine(sql);
+    const c = await this.compileCached(sql);
     if (c.nodeType !== 'SelectStmt') throw new SqlError('42601', 'a query (SELECT or VALUES) is required here');
+    await authorizeCompiled(this, c);
     return c;
   }
 
   private async compileFresh(sql: string): Promise<CompiledStatement> {
-    const once = async (fresh: boolean): Promise<CompiledStatement> => {
-      const stmts = compile(sql, await this.nameScope(fresh));
+    const once = (scope: NameScope): CompiledStatement => {
+      const stmts = compile(sql, scope);
       if (stmts.length !== 1) {
         throw new SqlError('42601', 'cannot insert multiple commands into a prepared statement');
       }
       return stmts[0]!;
     };
+    const first = await this.nameScope(false);
     try {
-      return await once(false);
+      return once(first.scope);
     } catch (err) {
-      // A name another session created since the snapshot: look once more with a new one.
-      if (err instanceof SqlError && ['42P01', '3F000'].includes(err.code)) return once(true);
-      throw err;
+      // A name another session created since a snapshot taken earlier: look once more with
+      // a new one (not when this snapshot was just taken: an unknown name costs one read).
+      if (first.loaded || !(err instanceof SqlError) || !['42P01', '3F000'].includes(err.code)) throw err;
+      return once((await this.nameScope(true)).scope);
     }
   }
 
   /** The catalog as the front end sees it: user and system relations, schemas, search path. */
-  private async nameScope(fresh: boolean): Promise<NameScope> {
+  private async nameScope(fresh: boolean): Promise<{ scope: NameScope; loaded: boolean }> {
     const epoch = this.services.schemaEpoch;
-    if (fresh || !this.relations || this.relations.epoch !== epoch) {
+    const loaded = fresh || !this.relations || this.relations.epoch !== epoch;
+    if (loaded) {
       const rels = new Map<string, ResolvedRelation>();
       const schemas = new Set<string>(['mz_catalog', 'mz_internal', 'pg_catalog', 'information_schema']);
       const objects = await catalog.queryRows(
@@ -306,8 +310,8 @@ export class FerrySession implements Session {
       }
       this.relations = { epoch, rels, schemas };
     }
-    const { rels, schemas } = this.relations;
-    return {
+    const { rels, schemas } = this.relations!;
+    const scope: NameScope = {
       relation: (schema, name) => rels.get(`${schema}\u0000${name}`) ?? null,
       schemaExists: (schema) => schemas.has(schema),
       searchPath: this.searchPath(),
@@ -315,6 +319,7 @@ export class FerrySession implements Session {
       // A role sees its own exports in the export history; superusers see all of them.
       rowOwner: this.role.superuser ? null : this.role.id,
     };
+    return { scope, loaded };
   }
 
   async engineRun(sql: string): Promise<void> {

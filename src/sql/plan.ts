@@ -7,7 +7,7 @@
  * Planning is pure: an engine statement arrives already compiled by the front end
  * (src/sql/frontend.ts), against the catalog snapshot the adapter gave it.
  */
-import { SqlError } from '../errors/index.js';
+import { SqlError, unsupported } from '../errors/index.js';
 import type { Statement } from './ast.js';
 import type { CompiledStatement } from './frontend.js';
 
@@ -94,7 +94,7 @@ export function planStatement(stmt: Statement, compiled: CompiledStatement | nul
     case 'execute-export':
       return { kind: 'extension', stmt };
     case 'create-cluster':
-      throw new SqlError('0A000', 'CREATE CLUSTER not yet supported', {
+      throw unsupported('CREATE CLUSTER', {
         detail: 'Ferry runs every statement on its one engine; the default cluster is quickstart.',
       });
     case 'engine': {
