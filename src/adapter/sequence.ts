@@ -14,7 +14,7 @@ import { type TransactionState, sequenceTransaction } from './transactions.js';
 import { sequenceVariable } from './variables.js';
 
 export async function sequencePlan(
-  session: EngineSession & { transactions: TransactionState },
+  session: EngineSession & TransactionState,
   plan: Plan,
   sql: string,
   params: (string | null)[],
@@ -25,9 +25,9 @@ export async function sequencePlan(
     case 'empty':
       return { kind: 'empty' };
     case 'transaction':
-      return sequenceTransaction(session.transactions, plan, ctx);
+      return sequenceTransaction(session, plan, ctx);
     case 'variable':
-      return sequenceVariable(session.vars, session.transactions.txn !== 'idle', plan);
+      return sequenceVariable(session.vars, session.txn !== 'idle', plan);
     case 'show':
       return plan.stmt.kind === 'show' ? handleShow(session, plan.stmt) : handleShowCreate(session, plan.stmt);
     case 'read':

@@ -34,12 +34,12 @@ interface FerryPrepared extends PreparedStatement {
   engine: EngineStatement | null;
 }
 
-export class FerrySession implements Session {
+export class FerrySession implements Session, TransactionState {
   readonly vars: SessionVars;
   /** 'idle' autocommit, 'block' inside BEGIN, 'failed' after an error inside BEGIN. */
-  private txn: 'idle' | 'block' | 'failed' = 'idle';
+  txn: 'idle' | 'block' | 'failed' = 'idle';
   /** True while an implicit transaction wraps a multi-statement query or a DDL step. */
-  private implicit = false;
+  implicit = false;
   private running: AbortController | null = null;
   /**
    * Prepared engine statements by SQL text. Repeated queries (drivers, dashboards,
@@ -60,30 +60,6 @@ export class FerrySession implements Session {
   /** DDL ran inside the current transaction block. */
   private blockChangedSchema = false;
   readonly log: Logger;
-
-  /** The transaction state, as src/adapter/transactions.ts drives it. */
-  readonly transactions: TransactionState = (() => {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias -- accessors below need the session, not the literal
-    const self = this;
-    return {
-      get txn() {
-        return self.txn;
-      },
-      set txn(v: 'idle' | 'block' | 'failed') {
-        self.txn = v;
-      },
-      get implicit() {
-        return self.implicit;
-      },
-      engineRun: (sql: string) => self.engineRun(sql),
-      engineRollback: () =>
-        self.conn.run('ROLLBACK').then(
-          () => undefined,
-          () => undefined,
-        ),
-      endBlock: () => self.endBlock(),
-    };
-  })();
 
   constructor(
     readonly services: Services,
@@ -141,7 +117,7 @@ export class FerrySession implements Session {
     } catch (err) {
       if (useImplicit) {
         this.implicit = false;
-        await this.engineRun('ROLLBACK').catch(() => undefined);
+        await this.engineRollback();
       }
       throw err;
     } finally {
@@ -356,8 +332,13 @@ export class FerrySession implements Session {
     return es;
   }
 
+  /** ROLLBACK on the engine, ignoring errors: the transaction is over either way. */
+  async engineRollback(): Promise<void> {
+    await this.conn.run('ROLLBACK').catch(() => undefined);
+  }
+
   /** A transaction block ended: if it changed the schema, others take a new snapshot. */
-  private endBlock(): void {
+  endBlock(): void {
     if (this.blockChangedSchema) this.schemaChanged();
     this.blockChangedSchema = false;
   }
@@ -383,7 +364,7 @@ export class FerrySession implements Session {
       await this.engineRun('COMMIT');
       return out;
     } catch (err) {
-      await this.conn.run('ROLLBACK').catch(() => undefined);
+      await this.engineRollback();
       throw err;
     } finally {
       // Again once the change is visible to others: a session that took its catalog

@@ -11,7 +11,7 @@ export interface TransactionState {
   /** 'idle' autocommit, 'block' inside BEGIN, 'failed' after an error inside BEGIN. */
   txn: 'idle' | 'block' | 'failed';
   /** True while an implicit transaction wraps a multi-statement query. */
-  readonly implicit: boolean;
+  implicit: boolean;
   engineRun(sql: string): Promise<void>;
   /** ROLLBACK on the engine, ignoring errors (the block is over either way). */
   engineRollback(): Promise<void>;
