@@ -112,6 +112,7 @@ async function main(): Promise<void> {
           columns,
           options,
           signal: new AbortController().signal,
+          ioDir: os.tmpdir(),
           openFile: (i) => fileUpload(path.join(dir, `ferry_${i}.csv`)),
           progress: () => undefined,
         });

@@ -16,6 +16,7 @@
  *  - pg-upload: PostgreSQL's `COPY … TO STDOUT (FORMAT csv)` streamed (postgres.js) into
  *    the same S3Store upload — what users do today without Ferry.
  */
+import os from 'node:os';
 import { createReadStream, statSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
 import postgres from 'postgres';
@@ -115,6 +116,7 @@ async function run(task: WorkerTask): Promise<Omit<WorkerResult, 'wallS' | 'cpuS
         columns,
         options: planCopyToOptions([{ name: 'FORMAT', value: { kind: 'ident', text: 'csv' } }], 'file'),
         signal: new AbortController().signal,
+        ioDir: os.tmpdir(),
         openFile: () => ({
           write(b) {
             bytes += b.length;

@@ -357,6 +357,7 @@ export async function runPlannedCopy(
         columns: plan.columns,
         options: plan.options,
         target,
+        ioDir: services.engine.ioDir,
         signal: opts.signal,
         log,
         onUpload: (e) => history.upload(e),

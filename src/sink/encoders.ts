@@ -17,7 +17,6 @@ import { once } from 'node:events';
 import fs from 'node:fs/promises';
 import { close as closeFd, constants as fsConstants, open as openFd } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
@@ -49,6 +48,9 @@ export interface EncodeContext {
   columns: readonly ExportColumn[];
   options: CopyToOptions;
   signal: AbortSignal;
+  /** The engine's private directory (src/engine ENGINE_IO_DIR), where the named pipes go:
+   * the confined engine can write nowhere else. */
+  ioDir: string;
   /** Opens file `fileNumber` (0, 1, …) of this batch. */
   openFile(fileNumber: number): FileUpload;
   /** Called as rows and bytes are produced (for progress notices). */
@@ -144,7 +146,7 @@ export async function encodeCsv(ctx: EncodeContext): Promise<WrittenFile[]> {
   };
 
   // DuckDB writes the lines into a named pipe that Node reads (as encodeParquet does).
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ferry-export-'));
+  const dir = await fs.mkdtemp(path.join(ctx.ioDir, 'ferry-export-'));
   const fifo = path.join(dir, 'lines.csv');
   const lines = await openFifo(fifo);
   let draining: Promise<net.Socket | null> | undefined;
@@ -178,19 +180,17 @@ export async function encodeCsv(ctx: EncodeContext): Promise<WrittenFile[]> {
     try {
       const copy =
         `COPY (${csvLinesQuery(ctx.query, ctx.columns, o.csv)}) TO ${sqlString(fifo)} ` +
-        `(FORMAT csv, HEADER false, QUOTE '', ESCAPE '', USE_TMP_FILE false)`;
+        `(FORMAT csv, HEADER false, QUOTE '', ESCAPE '', USE_TMP_FILE false, PRESERVE_ORDER false)`;
       // Rows leave in whatever order DuckDB's threads finish them: a COPY TO promises no
       // order (ORDER BY is refused, check 5 of docs/exports.md). Kept in order, the writer holds
       // every batch that is ready before an earlier one, which behind a slow upload grew
       // with the export (+0.4 GB for 230 MB of CSV through a throttled pipe; unordered: a
-      // constant 40 MB). Parquet's writer bounds that buffer itself and keeps the order.
-      await ctx.conn.run('SET SESSION preserve_insertion_order = false');
+      // constant 40 MB), hence PRESERVE_ORDER false. Parquet's writer bounds that buffer itself and keeps the order.
       const r = await ctx.conn.runAndReadAll(copy);
       count = Number(r.getRowsJS()[0]?.[0] ?? -1);
     } catch (err) {
       fail(err);
     } finally {
-      await ctx.conn.run('RESET SESSION preserve_insertion_order').catch(() => undefined);
       // Whatever happened, the reader must see the end of the stream.
       await closeFifoWriter(fifo);
     }
@@ -259,7 +259,7 @@ async function closeFifoWriter(p: string): Promise<void> {
 
 export async function encodeParquet(ctx: EncodeContext): Promise<WrittenFile[]> {
   const o = ctx.options;
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ferry-export-'));
+  const dir = await fs.mkdtemp(path.join(ctx.ioDir, 'ferry-export-'));
   const fifo = (i: number): string => path.join(dir, `data_${i}.parquet`);
   const sockets = new Map<number, net.Socket>();
   const pumps = new Map<number, Promise<WrittenFile | null>>();

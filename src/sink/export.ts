@@ -54,6 +54,8 @@ export interface ExportRequest {
   columns?: readonly ExportColumn[];
   options: CopyToOptions;
   target: ExportTarget;
+  /** The engine's private directory for the named pipes (Engine.ioDir). */
+  ioDir: string;
   /** Cancels the export (pgwire CancelRequest); the export then fails with 57014. */
   signal?: AbortSignal;
   /** Progress, at most once per `progressIntervalMs` and once at the end. */
@@ -203,6 +205,7 @@ export async function runExport(req: ExportRequest): Promise<ExportResult> {
         columns: dataColumns,
         options: o,
         signal,
+        ioDir: req.ioDir,
         openFile: (n) => {
           const key = keys.file(part.folder, batch, n, ext);
           fileKeys.set(n, key);

@@ -5,6 +5,7 @@
  * that their text could contain, and exact MAX FILE SIZE splitting with DuckDB's byte
  * lengths. Expected texts are PostgreSQL's output, written by hand.
  */
+import os from 'node:os';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
@@ -250,6 +251,7 @@ test('exact MAX FILE SIZE splitting with multibyte lines and a header', async ()
       columns,
       options,
       signal: new AbortController().signal,
+      ioDir: os.tmpdir(),
       openFile: (i) => {
         const parts: Buffer[] = [];
         files.set(i, parts);

@@ -22,6 +22,7 @@ import {
   multipartUploads,
   openExportPipes,
   s3env,
+  DUCK_IO_DIR,
   tempDir,
   type S3Env,
 } from './s3env.js';
@@ -44,6 +45,7 @@ async function exportTo(prefix: string, query: string, opts: RawCopyOption[], ex
   return runExport({
     exportId: 't7',
     conn,
+    ioDir: DUCK_IO_DIR,
     query,
     options: planCopyToOptions(opts, 's3'),
     target: { kind: 's3', bucket: env.bucket, prefix, client: env.client },
@@ -331,6 +333,7 @@ test('file:// target: same names, sentinel removed, non-empty refused', async ()
     runExport({
       exportId: 't9',
       conn,
+      ioDir: DUCK_IO_DIR,
       query: `SELECT 1 AS a, 'x' AS b`,
       options: planCopyToOptions([s('FORMAT', 'csv')], 'file'),
       target: { kind: 'file', dir },
@@ -347,6 +350,7 @@ test('file:// target: same names, sentinel removed, non-empty refused', async ()
   const r2 = await runExport({
     exportId: 't10',
     conn,
+    ioDir: DUCK_IO_DIR,
     query: 'SELECT range AS i FROM generate_series(0, 4) AS g(range)',
     options: planCopyToOptions([s('FORMAT', 'parquet')], 'file'),
     target: { kind: 'file', dir: dir2 },

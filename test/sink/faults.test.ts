@@ -29,6 +29,7 @@ import {
   multipartUploads,
   openExportPipes,
   s3env,
+  DUCK_IO_DIR,
   type S3Env,
 } from './s3env.js';
 import type { FaultRule } from '../support/localaws.js';
@@ -54,6 +55,7 @@ function exportVia(prefix: string, query: string, format: string, extra: Partial
   return runExport({
     exportId: 't5',
     conn,
+    ioDir: DUCK_IO_DIR,
     query,
     options: planCopyToOptions([s('FORMAT', format)], 's3'),
     target: { kind: 's3', bucket: env.bucket, prefix, client: env.client },
@@ -154,6 +156,7 @@ test('a user lacking ListBucket, PutObject or DeleteObject fails in preflight an
       runExport({
         exportId: 't6',
         conn,
+        ioDir: DUCK_IO_DIR,
         query: 'SELECT 1 AS a',
         options: planCopyToOptions([s('FORMAT', 'csv')], 's3'),
         target: { kind: 's3', bucket: env.bucket, prefix, client },

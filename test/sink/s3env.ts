@@ -9,7 +9,8 @@ import { mkdtemp, readdir, readlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { openConfined } from '../../src/engine/index.js';
 import { exportPolicy, localAws, type ExportPermission, type Faults, type LocalAws } from '../support/localaws.js';
 
 export interface S3Env {
@@ -109,8 +110,12 @@ export async function multipartUploads(env: S3Env, prefix: string): Promise<stri
   return (r.Uploads ?? []).map((u) => u.Key ?? '');
 }
 
+/** The private directory of the engines duck() opens: exports put their pipes there. */
+export const DUCK_IO_DIR = path.join(os.tmpdir(), `ferry-sink-io-${process.pid}`);
+
+/** A connection to an engine confined as the server's is (src/engine openConfined). */
 export async function duck(): Promise<DuckDBConnection> {
-  const inst = await DuckDBInstance.create(':memory:', { threads: '2' });
+  const inst = await openConfined(':memory:', DUCK_IO_DIR, { threads: '2' });
   return inst.connect();
 }
 
