@@ -102,7 +102,7 @@ public class FerryJdbc {
         t.start();
         long t0 = System.currentTimeMillis();
         try {
-          s.executeQuery("SELECT count(*) FROM range(100000000) a, range(100000000) b");
+          s.executeQuery("SELECT count(*) FROM generate_series(1, 100000000) a, generate_series(1, 100000000) b");
           System.out.println("cancel: not cancelled");
         } catch (SQLException e) {
           System.out.println("cancel: " + e.getSQLState() + " " + (System.currentTimeMillis() - t0 < 20000));

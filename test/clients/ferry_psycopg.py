@@ -48,7 +48,7 @@ with psycopg.connect(conninfo, autocommit=True) as conn:
     threading.Thread(target=canceller, daemon=True).start()
     t0 = time.time()
     try:
-        cur.execute("SELECT count(*) FROM range(1000000000) a, range(1000000000) b")
+        cur.execute("SELECT count(*) FROM generate_series(1, 1000000000) a, generate_series(1, 1000000000) b")
         print("cancel: not cancelled")
     except psycopg.Error as e:
         print("cancel:", e.sqlstate, time.time() - t0 < 20)
