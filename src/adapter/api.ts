@@ -90,6 +90,8 @@ export interface Session {
   /** Parameters whose value changed since the last call (sent as ParameterStatus). */
   takeChangedParameters(): [string, string][];
   txnStatus(): TxnStatus;
+  /** The session's statement_timeout and idle_in_transaction_session_timeout in ms (0: off). */
+  timeouts(): { statementMs: number; idleInTransactionMs: number };
   /**
    * Simple query protocol: one outcome per statement, in order. Errors are thrown as
    * SqlError (the wire layer stops at the first one). The adapter applies PostgreSQL's

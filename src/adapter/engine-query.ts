@@ -49,7 +49,16 @@ function describePrepared(p: DuckDBPreparedStatement, sqlVerb: string, hasReturn
   const returnsRows = ROWS_STATEMENTS.has(statementType) || hasReturning;
   if (returnsRows) {
     for (let i = 0; i < p.columnCount; i++) {
-      const t = p.columnType(i);
+      let t: DuckDBType;
+      try {
+        t = p.columnType(i);
+      } catch {
+        // The column's type depends on a parameter whose type nothing fixes, as in
+        // `SELECT length($1)` with an untyped $1 (PostgreSQL refuses those too).
+        throw new SqlError('42P18', 'could not determine data type of parameter', {
+          hint: 'Give the parameter a type, as in $1::text.',
+        });
+      }
       const pg = pgTypeOf(t);
       types.push(t);
       fields.push({

@@ -24,7 +24,7 @@ import type { TransactionState } from './transactions.js';
 import type { ExecContext, ExecOutcome, FieldDesc, PreparedStatement, Session, TxnStatus } from './api.js';
 import { EngineStatement } from './engine-query.js';
 import type { Services } from './services.js';
-import { SessionVars } from './vars.js';
+import { SessionVars, durationMs } from './vars.js';
 import { pgTypeOf } from '../types/index.js';
 import { handleShow, handleShowCreate } from './ddl.js';
 import { TEXT_OID, textField } from './results.js';
@@ -81,6 +81,15 @@ export class FerrySession implements Session, TransactionState {
   }
   txnStatus(): TxnStatus {
     return this.txn === 'idle' ? 'I' : this.txn === 'block' ? 'T' : 'E';
+  }
+  timeouts(): { statementMs: number; idleInTransactionMs: number } {
+    return {
+      statementMs: durationMs('statement_timeout', this.vars.get('statement_timeout')),
+      idleInTransactionMs: durationMs(
+        'idle_in_transaction_session_timeout',
+        this.vars.get('idle_in_transaction_session_timeout'),
+      ),
+    };
   }
   inTransactionBlock(): boolean {
     return this.txn !== 'idle' || this.implicit;

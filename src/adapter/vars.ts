@@ -26,6 +26,33 @@ const onOff =
     throw new SqlError('22023', `parameter "${name}" requires a Boolean value`);
   };
 
+const DURATION_UNITS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration setting in milliseconds: `1500`, `1.5s`, `2 min`, `0` (off); PostgreSQL's units. */
+export function durationMs(name: string, v: string): number {
+  const m = /^\s*([0-9]+(?:\.[0-9]*)?)\s*(us|ms|s|min|h|d)?\s*$/i.exec(v);
+  const ms = m ? Number(m[1]) * DURATION_UNITS[(m[2] ?? 'ms').toLowerCase()]! : NaN;
+  // Timer delays above 2^31-1 ms fire at once in Node; PostgreSQL's limit is the same.
+  if (!Number.isFinite(ms) || ms > 2_147_483_647)
+    throw new SqlError('22023', `invalid value for parameter "${name}": "${v}"`);
+  return Math.round(ms);
+}
+
+const duration =
+  (name: string) =>
+  (v: string): string => {
+    const ms = durationMs(name, v);
+    if (ms === 0) return '0';
+    for (const [unit, f] of [
+      ['d', 86_400_000],
+      ['h', 3_600_000],
+      ['min', 60_000],
+      ['s', 1000],
+    ] as const)
+      if (ms % f === 0) return `${ms / f}${unit}`;
+    return `${ms}ms`;
+  };
+
 export const VARIABLES: VarDef[] = [
   {
     name: 'application_name',
@@ -153,12 +180,19 @@ export const VARIABLES: VarDef[] = [
     report: false,
     description: 'Transaction isolation level (the engine provides snapshot isolation).',
   },
-  { name: 'statement_timeout', default: '0', report: false, description: 'Accepted for compatibility.' },
   {
-    name: 'idle_in_transaction_session_timeout',
+    name: 'statement_timeout',
     default: '0',
     report: false,
-    description: 'Accepted for compatibility.',
+    description: 'Cancels a statement that runs longer than this (57014); 0 turns it off.',
+    check: duration('statement_timeout'),
+  },
+  {
+    name: 'idle_in_transaction_session_timeout',
+    default: '2min',
+    report: false,
+    description: 'Ends a session idle inside a transaction for longer than this (25P03); 0 turns it off.',
+    check: duration('idle_in_transaction_session_timeout'),
   },
   { name: 'lock_timeout', default: '0', report: false, description: 'Accepted for compatibility.' },
   {

@@ -20,6 +20,9 @@ export interface FerryConfig {
   tlsKey: string | null;
   /** Largest frontend message accepted, in bytes; larger ones are rejected unread. */
   maxMessageBytes: number;
+  /** Cap on the SQL text of a Query or Parse message (docs/security.md, "Limits"). */
+  maxStatementBytes: number;
+  maxConnections: number;
   /** Role ARN assumed first (without external ID) before a connection's own role. */
   awsConnectionRoleArn: string | null;
   /** Replaces `mz_<environment id>` as the external-ID prefix when set. */
@@ -54,8 +57,18 @@ export const SERVE_FLAGS: FlagDef[] = [
   { name: 'tls-key', description: 'PEM private key file for --tls-cert', default: null },
   {
     name: 'max-message-bytes',
-    description: 'largest accepted protocol message in bytes',
-    default: String(64 * 1024 * 1024),
+    description: 'largest accepted protocol message in bytes (Bind, CopyData, …)',
+    default: String(16 * 1024 * 1024),
+  },
+  {
+    name: 'max-statement-bytes',
+    description: 'largest accepted SQL text of one Query or Parse message, in bytes',
+    default: String(1024 * 1024),
+  },
+  {
+    name: 'max-connections',
+    description: 'most client sessions at once; one more is refused with 53300',
+    default: '1000',
   },
   {
     name: 'aws-connection-role-arn',
@@ -146,6 +159,14 @@ export function buildServeConfig(values: Map<string, string | null>): FerryConfi
   if (!Number.isInteger(maxMessageBytes) || maxMessageBytes < 1024) {
     throw new ConfigError('--max-message-bytes must be an integer of at least 1024');
   }
+  const maxStatementBytes = Number(get('max-statement-bytes'));
+  if (!Number.isInteger(maxStatementBytes) || maxStatementBytes < 1024) {
+    throw new ConfigError('--max-statement-bytes must be an integer of at least 1024');
+  }
+  const maxConnections = Number(get('max-connections'));
+  if (!Number.isInteger(maxConnections) || maxConnections < 1) {
+    throw new ConfigError('--max-connections must be a positive integer');
+  }
   const tlsCert = get('tls-cert');
   const tlsKey = get('tls-key');
   if ((tlsCert === null) !== (tlsKey === null)) throw new ConfigError('--tls-cert and --tls-key go together');
@@ -157,6 +178,8 @@ export function buildServeConfig(values: Map<string, string | null>): FerryConfi
     tlsCert,
     tlsKey,
     maxMessageBytes,
+    maxStatementBytes,
+    maxConnections,
     awsConnectionRoleArn: get('aws-connection-role-arn'),
     awsExternalIdPrefix: get('aws-external-id-prefix'),
     secretsKey: get('secrets-key'),

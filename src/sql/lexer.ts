@@ -19,6 +19,16 @@ export interface Token {
   end: number;
 }
 
+/** Longest identifier, in UTF-8 bytes (Materialize's limit; `max_identifier_length`). */
+export const MAX_IDENTIFIER_BYTES = 255;
+const NUMBER = /(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?/y;
+
+function checkIdentifier(value: string, at: number): void {
+  // Cheap first: a string of at most 63 UTF-16 units is at most 255 UTF-8 bytes.
+  if (value.length > 63 && Buffer.byteLength(value, 'utf8') > MAX_IDENTIFIER_BYTES)
+    throw new SqlError('42622', `identifier length exceeds ${MAX_IDENTIFIER_BYTES} bytes`, { position: at + 1 });
+}
+
 const OP_CHARS = new Set('+-*/<>=~!@#%^&|`?:'.split(''));
 const PUNCT = new Set('(),[].{}'.split(''));
 
@@ -137,11 +147,13 @@ export function tokenize(sql: string): Token[] {
         i++;
       }
       if (value === '') fail('zero-length delimited identifier', start);
+      checkIdentifier(value, start);
       out.push({ kind: 'qident', text: sql.slice(start, i), value, start, end: i });
       continue;
     }
     if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(sql[i + 1] ?? ''))) {
-      const m = /^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?/.exec(sql.slice(i));
+      NUMBER.lastIndex = i; // sticky: matches at i without copying the rest of the input
+      const m = NUMBER.exec(sql);
       i += m![0].length;
       out.push({ kind: 'number', text: m![0], value: m![0], start, end: i });
       continue;
@@ -150,6 +162,7 @@ export function tokenize(sql: string): Token[] {
       i++;
       while (i < n && isIdentPart(sql[i]!)) i++;
       const text = sql.slice(start, i);
+      checkIdentifier(text, start);
       out.push({ kind: 'word', text, value: text.toLowerCase(), start, end: i });
       continue;
     }

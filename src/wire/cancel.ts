@@ -19,6 +19,11 @@ export class CancelRegistry {
     return { pid, secret };
   }
 
+  /** Sessions registered now (one per open client session). */
+  get size(): number {
+    return this.entries.size;
+  }
+
   remove(pid: number): void {
     this.entries.delete(pid);
   }

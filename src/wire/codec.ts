@@ -22,7 +22,12 @@ export const CANCEL_REQUEST_CODE = 80877102;
 export interface Frame {
   type: number;
   body: Buffer;
+  /** Set instead of a body for a Query or Parse over the statement cap: its declared size. */
+  tooLarge?: number;
 }
+
+/** Query and Parse: the messages that carry SQL text, capped by `maxStatementBytes`. */
+const STATEMENT_TYPES = new Set([0x51, 0x50]);
 
 const EMPTY = Buffer.alloc(0);
 
@@ -40,8 +45,14 @@ export class FrameReader {
   private type = 0;
   /** Untyped frames (StartupMessage, SSLRequest, CancelRequest) until the startup is done. */
   startup = true;
+  /** Bytes of an oversized statement still to be thrown away as they arrive, or -1. */
+  private discard = -1;
+  private discardSize = 0;
 
-  constructor(private readonly maxMessageBytes: number) {}
+  constructor(
+    private readonly maxMessageBytes: number,
+    private readonly maxStatementBytes = maxMessageBytes,
+  ) {}
 
   /** Bytes received and not yet returned as frames. */
   get buffered(): number {
@@ -56,6 +67,21 @@ export class FrameReader {
 
   /** The next complete frame, or null when more bytes are needed. Throws SqlError on a bad header. */
   next(): Frame | null {
+    if (this.discard >= 0) {
+      // An oversized Query or Parse: its bytes are dropped as they come (never held), and
+      // the connection goes on once they are gone.
+      while (this.discard > 0 && this.chunks.length > 0) {
+        const c = this.chunks[0]!;
+        const k = Math.min(c.length, this.discard);
+        if (k === c.length) this.chunks.shift();
+        else this.chunks[0] = c.subarray(k);
+        this.size -= k;
+        this.discard -= k;
+      }
+      if (this.discard > 0) return null;
+      this.discard = -1;
+      return { type: this.type, body: EMPTY, tooLarge: this.discardSize };
+    }
     if (this.need < 0) {
       const headerLen = this.startup ? 4 : 5;
       if (this.size < headerLen) return null;
@@ -64,6 +90,17 @@ export class FrameReader {
       const len = header.readInt32BE(headerLen - 4);
       // The length includes itself, so anything below 4 cannot be a message.
       if (len < 4) throw new SqlError('08P01', 'invalid message length', { severity: 'FATAL' });
+      if (
+        !this.startup &&
+        STATEMENT_TYPES.has(type) &&
+        len - 4 > this.maxStatementBytes &&
+        len - 4 <= this.maxMessageBytes
+      ) {
+        this.type = type;
+        this.discard = len - 4;
+        this.discardSize = len - 4;
+        return this.next();
+      }
       const cap = this.startup ? MAX_STARTUP_BYTES : this.maxMessageBytes;
       if (len - 4 > cap) {
         throw new SqlError('54000', 'message too large', {
@@ -143,6 +180,10 @@ export class BodyReader {
     const v = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
     return v;
+  }
+  /** True when every byte of the body has been read. */
+  atEnd(): boolean {
+    return this.pos >= this.buf.length;
   }
   cstring(): string {
     const end = this.buf.indexOf(0, this.pos);

@@ -114,6 +114,8 @@ export class Connection {
   /** A statement is executing: a vanishing client must cancel it. */
   private busy = false;
   private skipUntilSync = false;
+  /** Ends the connection when it sits idle inside a transaction too long (readyForQuery). */
+  private idleTimer: NodeJS.Timeout | null = null;
   private readonly statements = new Map<string, PreparedStatement>();
   private readonly portals = new Map<string, Portal>();
   private readonly execCtx: ExecContext;
@@ -125,7 +127,7 @@ export class Connection {
     private readonly ctx: ServerContext,
   ) {
     this.socket = socket;
-    this.reader = new FrameReader(ctx.config.maxMessageBytes);
+    this.reader = new FrameReader(ctx.config.maxMessageBytes, ctx.config.maxStatementBytes);
     this.log = ctx.log;
     this.execCtx = {
       notice: (n) => {
@@ -195,7 +197,10 @@ export class Connection {
       if (this.broken) throw this.broken;
       try {
         const f = this.reader.next();
-        if (f) return f;
+        if (f) {
+          this.clearIdleTimer();
+          return f;
+        }
       } catch (err) {
         this.broken = toSqlError(err);
         throw this.broken;
@@ -240,8 +245,50 @@ export class Connection {
 
   private async readyForQuery(): Promise<void> {
     this.sendChangedParameters();
-    backend.readyForQuery(this.out, this.session?.txnStatus() ?? 'I');
+    const status = this.session?.txnStatus() ?? 'I';
+    backend.readyForQuery(this.out, status);
     await this.flush();
+    this.clearIdleTimer();
+    const idleMs = status === 'I' ? 0 : (this.session?.timeouts().idleInTransactionMs ?? 0);
+    if (idleMs > 0) {
+      // As PostgreSQL's idle_in_transaction_session_timeout: the session ends (its
+      // transaction rolls back in teardown) and the client is told why.
+      this.idleTimer = setTimeout(() => {
+        this.broken = fatal('25P03', 'terminating connection due to idle-in-transaction timeout');
+        this.wake?.();
+      }, idleMs);
+      this.idleTimer.unref();
+    }
+  }
+
+  private clearIdleTimer(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+  }
+
+  /**
+   * Runs one statement's work (a Query message, or an Execute) under the session's
+   * statement_timeout: when it fires, the session is cancelled as by a CancelRequest and
+   * the 57014 that results says why.
+   */
+  private async underStatementTimeout(fn: () => Promise<void>): Promise<void> {
+    const session = this.session!;
+    const ms = session.timeouts().statementMs;
+    if (ms <= 0) return fn();
+    let fired = false;
+    const timer = setTimeout(() => {
+      fired = true;
+      session.cancel();
+    }, ms);
+    try {
+      await fn();
+    } catch (err) {
+      if (fired && err instanceof SqlError && err.code === '57014')
+        throw new SqlError('57014', 'canceling statement due to statement timeout');
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   // ---- lifecycle
@@ -276,6 +323,7 @@ export class Connection {
 
   private async teardown(): Promise<void> {
     this.closed = true;
+    this.clearIdleTimer();
     if (this.pid !== 0) this.ctx.registry.remove(this.pid);
     for (const name of [...this.portals.keys()]) await this.dropPortal(name);
     this.statements.clear();
@@ -393,6 +441,14 @@ export class Connection {
     if (this.closed) return false;
     const key = this.ctx.registry.register(() => session.cancel());
     this.pid = key.pid;
+    // Counted once registered, so that two logins at once cannot both take the last slot.
+    const current = this.ctx.registry.size - 1;
+    if (current >= config.maxConnections) {
+      throw fatal(
+        '53300',
+        `creating connection would violate max_connections limit (desired: ${current + 1}, limit: ${config.maxConnections}, current: ${current})`,
+      );
+    }
     for (const [k, v] of session.parameterStatus()) backend.parameterStatus(this.out, k, v);
     backend.backendKeyData(this.out, key.pid, key.secret);
     this.log.debug('session started', { pid: this.pid, user });
@@ -426,10 +482,26 @@ export class Connection {
       if (!f || f.type === MSG.terminate) return;
       // After an error in the extended protocol, everything up to Sync is skipped.
       if (this.skipUntilSync && f.type !== MSG.sync) continue;
+      if (f.tooLarge !== undefined) {
+        await this.onTooLarge(f.type, f.tooLarge);
+        continue;
+      }
       const handler = Connection.handlers[f.type];
       if (!handler) throw fatal('08P01', `invalid frontend message type ${f.type}`);
       await handler(this, new BodyReader(f.body));
     }
+  }
+
+  /** A Query or Parse over --max-statement-bytes: refused, its bytes dropped, the session goes on. */
+  private async onTooLarge(type: number, bytes: number): Promise<void> {
+    this.handleError(
+      new SqlError('54000', 'statement too large', {
+        detail: `The statement is ${bytes} bytes; the limit is ${this.ctx.config.maxStatementBytes} bytes.`,
+        hint: 'Pass large values as parameters or with COPY FROM STDIN.',
+      }),
+    );
+    if (type === MSG.query) await this.readyForQuery();
+    else this.skipUntilSync = true;
   }
 
   /** Error path shared by all handlers: fatal conditions unwind, the rest become ErrorResponse. */
@@ -449,11 +521,16 @@ export class Connection {
     this.busy = true;
     try {
       const sql = r.cstring();
-      for await (const outcome of session.simpleQuery(sql, this.execCtx)) {
-        if (outcome.kind === 'rows') backend.rowDescription(this.out, outcome.fields, []);
-        await this.sendOutcome(outcome, null, 0);
-        this.sendChangedParameters();
-      }
+      // A NUL inside the text would silently cut the statement short.
+      if (!r.atEnd())
+        throw new SqlError('08P01', 'invalid message format', { detail: 'Query text contains a NUL byte.' });
+      await this.underStatementTimeout(async () => {
+        for await (const outcome of session.simpleQuery(sql, this.execCtx)) {
+          if (outcome.kind === 'rows') backend.rowDescription(this.out, outcome.fields, []);
+          await this.sendOutcome(outcome, null, 0);
+          this.sendChangedParameters();
+        }
+      });
     } catch (err) {
       this.handleError(err);
     } finally {
@@ -689,19 +766,21 @@ export class Connection {
       const p = this.portal(name);
       this.busy = true;
       try {
-        // The statement runs at the portal's first Execute; later ones resume its RowStream.
-        p.outcome ??= await this.session!.execute(p.stmt, p.params, this.execCtx);
-        const o = p.outcome;
-        if (p.done) {
-          // Re-executing a finished portal: nothing more to send, as in PostgreSQL.
-          backend.commandComplete(this.out, o.kind === 'rows' ? o.tag(0) : o.kind === 'command' ? o.tag : 'SELECT 0');
-        } else {
-          const formats = o.kind === 'rows' ? expandFormats(p.formats, o.fields.length) : null;
-          const finished = await this.sendOutcome(o, formats, maxRows > 0 ? maxRows : 0);
-          if (finished) p.done = true;
-          else this.out.bytes(CONST.portalSuspended);
-        }
-        this.sendChangedParameters();
+        await this.underStatementTimeout(async () => {
+          // The statement runs at the portal's first Execute; later ones resume its RowStream.
+          p.outcome ??= await this.session!.execute(p.stmt, p.params, this.execCtx);
+          const o = p.outcome;
+          if (p.done) {
+            // Re-executing a finished portal: nothing more to send, as in PostgreSQL.
+            backend.commandComplete(this.out, o.kind === 'rows' ? o.tag(0) : o.kind === 'command' ? o.tag : 'SELECT 0');
+          } else {
+            const formats = o.kind === 'rows' ? expandFormats(p.formats, o.fields.length) : null;
+            const finished = await this.sendOutcome(o, formats, maxRows > 0 ? maxRows : 0);
+            if (finished) p.done = true;
+            else this.out.bytes(CONST.portalSuspended);
+          }
+          this.sendChangedParameters();
+        });
       } finally {
         this.busy = false;
       }

@@ -199,3 +199,37 @@ describe('backend builders', () => {
     assert.deepEqual(CONST.authOk, Buffer.from([0x52, 0, 0, 0, 8, 0, 0, 0, 0]));
   });
 });
+
+describe('statement cap', () => {
+  test('a Query or Parse over it is dropped as it arrives and reported; the next message is read as usual', () => {
+    const big = fe.query(`select '${'x'.repeat(3000)}'`);
+    const bigParse = fe.parse('', `select '${'y'.repeat(3000)}'`);
+    const next = fe.query('select 1');
+    const r = new FrameReader(1 << 20, 1000);
+    r.startup = false;
+    const seen: { type: number; tooLarge?: number; body: number }[] = [];
+    // Byte by byte: the dropped bytes are never held.
+    for (const b of Buffer.concat([big, bigParse, next])) {
+      r.push(Buffer.from([b]));
+      for (let f = r.next(); f; f = r.next()) seen.push({ type: f.type, tooLarge: f.tooLarge, body: f.body.length });
+      assert.ok(r.buffered <= next.length, `held ${r.buffered} bytes`);
+    }
+    assert.deepEqual(seen, [
+      { type: 0x51, tooLarge: big.length - 5, body: 0 },
+      { type: 0x50, tooLarge: bigParse.length - 5, body: 0 },
+      { type: 0x51, tooLarge: undefined, body: next.length - 5 },
+    ]);
+  });
+
+  test('other messages are held to the message cap, and beyond it are fatal as before', () => {
+    const bind = fe.bind('', '', ['z'.repeat(3000)]);
+    assert.equal(readAll([bind]).length, 1);
+    const r = new FrameReader(2000, 1000);
+    r.startup = false;
+    r.push(bind);
+    assert.throws(
+      () => r.next(),
+      (e: SqlError) => e.code === '54000' && e.severity === 'FATAL',
+    );
+  });
+});

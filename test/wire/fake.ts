@@ -110,6 +110,11 @@ export class FakeSession implements Session {
     this.changed = [];
     return c;
   }
+  statementMs = 0;
+  idleInTransactionMs = 0;
+  timeouts(): { statementMs: number; idleInTransactionMs: number } {
+    return { statementMs: this.statementMs, idleInTransactionMs: this.idleInTransactionMs };
+  }
   txnStatus(): TxnStatus {
     return this.txn;
   }
@@ -302,6 +307,8 @@ export function testConfig(over: Partial<FerryConfig> = {}): FerryConfig {
     tlsCert: null,
     tlsKey: null,
     maxMessageBytes: 1024 * 1024,
+    maxStatementBytes: 1024 * 1024,
+    maxConnections: 1000,
     awsConnectionRoleArn: null,
     awsExternalIdPrefix: null,
     secretsKey: null,
