@@ -8,7 +8,7 @@
  * layer converts to and from binary format per column / parameter type OID when a
  * client asks for it (src/wire/binary.ts).
  */
-import type { SqlError, SqlState } from '../errors/index.js';
+import { SqlError, type SqlState } from '../errors/index.js';
 
 /** One column of a RowDescription (PostgreSQL protocol, "RowDescription"). */
 export interface FieldDesc {
@@ -128,3 +128,27 @@ export interface Coordinator {
 }
 
 export type { SqlError };
+
+/**
+ * statement_timeout, shared by every entry point that runs statements (pgwire, the HTTP
+ * SQL API): the work runs with a timer that cancels the session as a CancelRequest would,
+ * and the 57014 that results says why (docs/security.md, "Limits").
+ */
+export async function underStatementTimeout<T>(session: Session, fn: () => Promise<T>): Promise<T> {
+  const ms = session.timeouts().statementMs;
+  if (ms <= 0) return fn();
+  let fired = false;
+  const timer = setTimeout(() => {
+    fired = true;
+    session.cancel();
+  }, ms);
+  try {
+    return await fn();
+  } catch (err) {
+    if (fired && err instanceof SqlError && err.code === '57014')
+      throw new SqlError('57014', 'canceling statement due to statement timeout');
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}

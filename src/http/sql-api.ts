@@ -17,7 +17,13 @@
  * in a JSON request), streaming results (a result is bounded by MAX_RESULT_BYTES).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ExecContext, ExecOutcome, Notice, Session } from '../adapter/api.js';
+import {
+  type ExecContext,
+  type ExecOutcome,
+  type Notice,
+  type Session,
+  underStatementTimeout,
+} from '../adapter/api.js';
 import { SqlError, toSqlError, unsupported } from '../errors/index.js';
 import { authenticate, type Principal } from './auth.js';
 import { HttpError, readJsonObject, sendHttpError, sendJson, sendJsonText } from './body.js';
@@ -158,16 +164,18 @@ class Results {
 async function runSimple(session: Session, sql: string, out: Results): Promise<void> {
   const it = session.simpleQuery(sql, out.ctx)[Symbol.asyncIterator]();
   try {
-    for (;;) {
-      const step = await it.next();
-      if (step.done) return;
-      if (!(await out.add(step.value))) {
-        // Abandoning the generator leaves its implicit transaction open; closing the
-        // session right after rolls it back, as an error would.
-        await it.return?.();
-        return;
+    await underStatementTimeout(session, async () => {
+      for (;;) {
+        const step = await it.next();
+        if (step.done) return;
+        if (!(await out.add(step.value))) {
+          // Abandoning the generator leaves its implicit transaction open; closing the
+          // session right after rolls it back, as an error would.
+          await it.return?.();
+          return;
+        }
       }
-    }
+    });
   } catch (err) {
     out.error(err);
   }
@@ -183,7 +191,11 @@ async function runExtended(session: Session, queries: ExtendedQuery[], out: Resu
           `request supplied ${q.params.length} parameters, but the statement requires ${stmt.paramOids.length}`,
         );
       }
-      if (!(await out.add(await session.execute(stmt, q.params, out.ctx)))) return;
+      const outcome = await underStatementTimeout(session, async () => {
+        const o = await session.execute(stmt, q.params, out.ctx);
+        return (await out.add(o)) ? o : null;
+      });
+      if (!outcome) return;
     } catch (err) {
       out.error(err);
       await session.sync();

@@ -8,14 +8,15 @@
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import type { FerryConfig } from '../config/index.js';
-import type {
-  Coordinator,
-  ExecContext,
-  ExecOutcome,
-  FieldDesc,
-  PreparedStatement,
-  RowStream,
-  Session,
+import {
+  type Coordinator,
+  type ExecContext,
+  type ExecOutcome,
+  type FieldDesc,
+  type PreparedStatement,
+  type RowStream,
+  type Session,
+  underStatementTimeout,
 } from '../adapter/api.js';
 import { SqlError, toSqlError, quoteIdent, type SqlState } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
@@ -266,31 +267,6 @@ export class Connection {
     this.idleTimer = null;
   }
 
-  /**
-   * Runs one statement's work (a Query message, or an Execute) under the session's
-   * statement_timeout: when it fires, the session is cancelled as by a CancelRequest and
-   * the 57014 that results says why.
-   */
-  private async underStatementTimeout(fn: () => Promise<void>): Promise<void> {
-    const session = this.session!;
-    const ms = session.timeouts().statementMs;
-    if (ms <= 0) return fn();
-    let fired = false;
-    const timer = setTimeout(() => {
-      fired = true;
-      session.cancel();
-    }, ms);
-    try {
-      await fn();
-    } catch (err) {
-      if (fired && err instanceof SqlError && err.code === '57014')
-        throw new SqlError('57014', 'canceling statement due to statement timeout');
-      throw err;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
   // ---- lifecycle
 
   private async run(): Promise<void> {
@@ -524,7 +500,7 @@ export class Connection {
       // A NUL inside the text would silently cut the statement short.
       if (!r.atEnd())
         throw new SqlError('08P01', 'invalid message format', { detail: 'Query text contains a NUL byte.' });
-      await this.underStatementTimeout(async () => {
+      await underStatementTimeout(session, async () => {
         for await (const outcome of session.simpleQuery(sql, this.execCtx)) {
           if (outcome.kind === 'rows') backend.rowDescription(this.out, outcome.fields, []);
           await this.sendOutcome(outcome, null, 0);
@@ -766,7 +742,7 @@ export class Connection {
       const p = this.portal(name);
       this.busy = true;
       try {
-        await this.underStatementTimeout(async () => {
+        await underStatementTimeout(this.session!, async () => {
           // The statement runs at the portal's first Execute; later ones resume its RowStream.
           p.outcome ??= await this.session!.execute(p.stmt, p.params, this.execCtx);
           const o = p.outcome;

@@ -61,6 +61,20 @@ describe('statement_timeout', () => {
     }
   });
 
+  test('the HTTP SQL API honours it too (options={"statement_timeout": …})', async () => {
+    const options = encodeURIComponent(JSON.stringify({ statement_timeout: '300ms' }));
+    const res = await fetch(`http://127.0.0.1:${ferry.httpPort}/api/sql?options=${options}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: SLOW }),
+    });
+    const body = (await res.json()) as { results: { error?: { code: string; message: string } }[] };
+    assert.deepEqual(body.results[0]?.error, {
+      code: '57014',
+      message: 'canceling statement due to statement timeout',
+    });
+  });
+
   test('an invalid value is refused with 22023 and the old value stays', async () => {
     const c = await client();
     try {
