@@ -57,7 +57,17 @@ export async function authorizeCompiled(session: HandlerSession, c: CompiledStat
       seen.add(`${rel.id}${priv}`);
       const obj = await catalog.getObjectById(session.conn, rel.id);
       if (!obj) throw new SqlError('42P01', `unknown catalog item '${rel.name}'`);
+      await usage(obj.schemaName);
       await session.requirePrivilege(obj, priv, name);
+    };
+    // As in Materialize, naming anything in a schema needs USAGE on it (PUBLIC has it on
+    // `public`; system schemas are open to all).
+    const usage = async (schemaName: string | null): Promise<void> => {
+      if (schemaName === null || seen.has(`schema:${schemaName}`)) return;
+      seen.add(`schema:${schemaName}`);
+      if (catalog.SYSTEM_SCHEMAS.includes(schemaName)) return;
+      const schema = await catalog.findSchema(session.conn, schemaName);
+      if (schema) await session.requirePrivilege(schema, 'U', 'USAGE');
     };
     for (const w of c.writes) {
       const priv = w.priv === 'insert' ? 'a' : w.priv === 'update' ? 'w' : 'd';

@@ -411,7 +411,8 @@ export function kindLabel(kind: CatalogObject['kind']): string {
   }
 }
 
-export function fullName(obj: Pick<CatalogObject, 'schemaName' | 'name'>): string {
+export function fullName(obj: Pick<CatalogObject, 'schemaName' | 'name'> & { kind?: CatalogObject['kind'] }): string {
+  if (obj.kind === 'schema') return `${DEFAULT_DATABASE}.${obj.name}`;
   return obj.schemaName === null ? obj.name : `${DEFAULT_DATABASE}.${obj.schemaName}.${obj.name}`;
 }
 
