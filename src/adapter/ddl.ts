@@ -311,10 +311,24 @@ export async function syncCatalog(
       details: definition ? { definition: definition.endsWith(';') ? definition : definition + ';' } : {},
     };
   };
-  const knownKeys = new Set<string>();
+  const knownKeys = new Set(known.map((o) => `${o.schemaName}.${o.name}`));
+  const vanished = known.filter((o) => !present.has(`${o.schemaName}.${o.name}`));
+  const appeared = [...present.keys()].filter((k) => !knownKeys.has(k));
+  // ALTER … RENAME: one relation gone and one new of the same engine kind in the same
+  // schema. It stays the same object (id, owner, grants, dependencies), as in Materialize.
+  if (!created && vanished.length === 1 && appeared.length === 1) {
+    const o = vanished[0]!;
+    const key = appeared[0]!;
+    const dot = key.indexOf('.');
+    const eng = present.get(key)!;
+    const engineKind = eng.k === 'view' ? ['view', 'materialized-view'] : ['table', 'source'];
+    if (key.slice(0, dot) === o.schemaName && engineKind.includes(o.kind)) {
+      await catalog.updateObject(conn, o.id, { name: key.slice(dot + 1), createSql: eng.sql, redactedSql: eng.sql });
+      return;
+    }
+  }
   for (const o of known) {
     const key = `${o.schemaName}.${o.name}`;
-    knownKeys.add(key);
     const eng = present.get(key);
     // A source's tables are dropped with the source; other vanished relations are removed.
     if (!eng) await catalog.deleteObject(conn, o.id);
