@@ -23,6 +23,7 @@ import {
   openExportPipes,
   s3env,
   DUCK_IO_DIR,
+  consumerDuck,
   tempDir,
   type S3Env,
 } from './s3env.js';
@@ -212,7 +213,9 @@ test('Parquet: every mapped type, read back by DuckDB and hyparquet with docs/fo
   const dir = await tempDir('pq');
   const file = path.join(dir, 'f.parquet');
   await fs.writeFile(file, buf);
-  const back = await conn.runAndReadAll(
+  const back = await (
+    await consumerDuck()
+  ).runAndReadAll(
     `SELECT num::VARCHAR, huge::VARCHAR, tstz::VARCHAR, bytes::VARCHAR, j::VARCHAR, typeof(j), typeof(u), m::VARCHAR, typeof(tsms) FROM '${file}'`,
   );
   assert.deepEqual(back.getRowsJS()[0], [
@@ -356,7 +359,9 @@ test('file:// target: same names, sentinel removed, non-empty refused', async ()
     target: { kind: 'file', dir: dir2 },
   });
   assert.equal(r2.rows, 5);
-  const back = await conn.runAndReadAll(`SELECT count(*)::INTEGER FROM '${path.join(dir2, r2.files[0]!.key)}'`);
+  const back = await (
+    await consumerDuck()
+  ).runAndReadAll(`SELECT count(*)::INTEGER FROM '${path.join(dir2, r2.files[0]!.key)}'`);
   assert.equal(back.getRowsJS()[0]![0], 5);
   await fs.rm(dir, { recursive: true });
   await fs.rm(dir2, { recursive: true });

@@ -9,7 +9,7 @@ import { mkdtemp, readdir, readlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { openConfined } from '../../src/engine/index.js';
 import { exportPolicy, localAws, type ExportPermission, type Faults, type LocalAws } from '../support/localaws.js';
 
@@ -108,6 +108,11 @@ export async function getObject(env: S3Env, key: string): Promise<Buffer> {
 export async function multipartUploads(env: S3Env, prefix: string): Promise<string[]> {
   const r = await env.admin.send(new ListMultipartUploadsCommand({ Bucket: env.bucket, Prefix: prefix }));
   return (r.Uploads ?? []).map((u) => u.Key ?? '');
+}
+
+/** A DuckDB of the kind a consumer of the files runs: unconfined, to read them back. */
+export async function consumerDuck(): Promise<DuckDBConnection> {
+  return (await DuckDBInstance.create(':memory:')).connect();
 }
 
 /** The private directory of the engines duck() opens: exports put their pipes there. */
