@@ -67,7 +67,7 @@ export const SERVE_FLAGS: FlagDef[] = [
   },
   {
     name: 'max-connections',
-    description: 'most client sessions at once; one more is refused with 53300',
+    description: 'most pgwire sessions at once; one more is refused with 53300',
     default: '1000',
   },
   {
