@@ -56,6 +56,11 @@ export class FerrySession implements Session, TransactionState {
     rels: Map<string, ResolvedRelation>;
     schemas: Set<string>;
   } | null = null;
+  private timeoutsCache: {
+    stmt: string;
+    idle: string;
+    value: { statementMs: number; idleInTransactionMs: number };
+  } | null = null;
   private closed = false;
   /** DDL ran inside the current transaction block. */
   private blockChangedSchema = false;
@@ -82,14 +87,18 @@ export class FerrySession implements Session, TransactionState {
   txnStatus(): TxnStatus {
     return this.txn === 'idle' ? 'I' : this.txn === 'block' ? 'T' : 'E';
   }
+  /** Asked at every Query and Execute: parsed again only when a value changed. */
   timeouts(): { statementMs: number; idleInTransactionMs: number } {
-    return {
-      statementMs: durationMs('statement_timeout', this.vars.get('statement_timeout')),
-      idleInTransactionMs: durationMs(
-        'idle_in_transaction_session_timeout',
-        this.vars.get('idle_in_transaction_session_timeout'),
-      ),
+    const stmt = this.vars.get('statement_timeout');
+    const idle = this.vars.get('idle_in_transaction_session_timeout');
+    const c = this.timeoutsCache;
+    if (c && c.stmt === stmt && c.idle === idle) return c.value;
+    const value = {
+      statementMs: durationMs('statement_timeout', stmt),
+      idleInTransactionMs: durationMs('idle_in_transaction_session_timeout', idle),
     };
+    this.timeoutsCache = { stmt, idle, value };
+    return value;
   }
   inTransactionBlock(): boolean {
     return this.txn !== 'idle' || this.implicit;

@@ -191,11 +191,10 @@ async function runExtended(session: Session, queries: ExtendedQuery[], out: Resu
           `request supplied ${q.params.length} parameters, but the statement requires ${stmt.paramOids.length}`,
         );
       }
-      const outcome = await underStatementTimeout(session, async () => {
-        const o = await session.execute(stmt, q.params, out.ctx);
-        return (await out.add(o)) ? o : null;
-      });
-      if (!outcome) return;
+      const more = await underStatementTimeout(session, async () =>
+        out.add(await session.execute(stmt, q.params, out.ctx)),
+      );
+      if (!more) return;
     } catch (err) {
       out.error(err);
       await session.sync();
