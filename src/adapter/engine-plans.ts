@@ -39,13 +39,19 @@ export async function sequenceEngine(
   const shape = es.shape;
   if (shape.returnsRows) {
     const tag = (n: number): string => rowsTag(compiled, n);
+    // A result the front end knows to fit one chunk is materialized: one engine round
+    // trip where a stream costs three (start, the chunk, the end), the same memory.
+    const few = compiled.fewRows;
     if (shape.wrappable) {
       const ts = await es.textStatement(session.conn);
       bindParams(ts, shape, params);
-      return { kind: 'rows', fields: shape.fields, tag, rows: rowStreamOf(() => ts.stream(), 'text') };
+      const rows = rowStreamOf(() => (few ? ts.run() : ts.stream()), 'text');
+      return { kind: 'rows', fields: shape.fields, tag, rows };
     }
-    bindParams(es.prepared, shape, params);
-    return { kind: 'rows', fields: shape.fields, tag, rows: rowStreamOf(() => es.prepared.stream(), shape.types) };
+    const ps = es.prepared;
+    bindParams(ps, shape, params);
+    const rows = rowStreamOf(() => (few ? ps.run() : ps.stream()), shape.types);
+    return { kind: 'rows', fields: shape.fields, tag, rows };
   }
   bindParams(es.prepared, shape, params);
   let changed: number;

@@ -9,6 +9,7 @@ import {
   type DuckDBConnection,
   type DuckDBDataChunk,
   type DuckDBPreparedStatement,
+  DuckDBMaterializedResult,
   type DuckDBResult,
   type DuckDBType,
   DuckDBTypeId,
@@ -155,7 +156,8 @@ export function bindParams(p: DuckDBPreparedStatement, shape: EngineShape, param
       `bind message supplies ${params.length} parameters, but prepared statement requires ${shape.paramCount}`,
     );
   }
-  p.clearBindings();
+  // Every parameter is bound below, replacing what an earlier execution bound.
+  if (params.length === 0) return;
   params.forEach((v, k) => {
     const i = k + 1;
     if (v === null) {
@@ -260,7 +262,13 @@ export function rowStreamOf(
   let buffered: (string | null)[][] = [];
   let exhausted = false;
   let count = 0;
+  let nextChunk = 0;
   const fetchAhead = (): void => {
+    // A materialized result hands its chunks over without a round trip.
+    if (result instanceof DuckDBMaterializedResult) {
+      ahead = Promise.resolve(nextChunk < result.chunkCount ? result.getChunk(nextChunk++) : null);
+      return;
+    }
     ahead = result!.fetchChunk();
     // Its error is reported by the next() that awaits it, not as an unhandled rejection
     // while the connection waits for the client to read.

@@ -49,6 +49,9 @@ export class FerrySession implements Session, TransactionState {
   private stmtCache = new Map<string, EngineStatement>();
   private static readonly STMT_CACHE_SIZE = 128;
   /** Front-end results by role, search path and text (compileEngine). */
+  /** Longest Query text whose parse is cached. */
+  private static readonly PARSE_CACHE_TEXT = 4096;
+  private parsedCache = new Map<string, { text: StatementText; stmt: Statement }[]>();
   private compiledCache = new Map<string, { epoch: number; compiled: CompiledStatement }>();
   /** The catalog snapshot name resolution works on, per schema epoch. */
   private relations: {
@@ -108,16 +111,15 @@ export class FerrySession implements Session, TransactionState {
   // Protocol entry points
 
   async *simpleQuery(sql: string, ctx: ExecContext): AsyncIterable<ExecOutcome> {
-    const stmts = splitStatements(sql);
-    if (stmts.length === 0) {
+    const parsed = this.parsedQuery(sql);
+    if (parsed.length === 0) {
       yield { kind: 'empty' };
       return;
     }
-    const parsed = stmts.map((s) => ({ text: s, stmt: parseStatement(s) }));
     // PostgreSQL runs a multi-statement query as one implicit transaction unless it
     // manages transactions itself.
     const useImplicit =
-      stmts.length > 1 &&
+      parsed.length > 1 &&
       this.txn === 'idle' &&
       !parsed.some((p) => ['begin', 'commit', 'rollback'].includes(p.stmt.kind));
     if (useImplicit) {
@@ -224,6 +226,24 @@ export class FerrySession implements Session, TransactionState {
     const compiled = await this.compileCached(sql);
     await authorizeCompiled(this, compiled);
     return compiled;
+  }
+
+  /**
+   * A Query's statements, split and parsed; a repeated text is not parsed again (what a
+   * statement means to Ferry's parser depends on its text alone). Only short texts are
+   * kept, so the cache stays small however many sessions there are.
+   */
+  private parsedQuery(sql: string): { text: StatementText; stmt: Statement }[] {
+    const hit = this.parsedCache.get(sql);
+    if (hit) return hit;
+    const parsed = splitStatements(sql).map((s) => ({ text: s, stmt: parseStatement(s) }));
+    if (sql.length <= FerrySession.PARSE_CACHE_TEXT) {
+      this.parsedCache.set(sql, parsed);
+      if (this.parsedCache.size > FerrySession.STMT_CACHE_SIZE) {
+        this.parsedCache.delete(this.parsedCache.keys().next().value!);
+      }
+    }
+    return parsed;
   }
 
   /** The front end's result for `sql`, from the cache when the schema has not changed. */

@@ -88,7 +88,16 @@ export interface CompiledStatement {
   /** DDL: the engine statement changes the schema. */
   ddl: boolean;
   hasReturning: boolean;
+  /**
+   * The result has at most ONE_CHUNK_ROWS rows, whatever the data: the engine may
+   * materialize it (one thread-pool round trip instead of a stream's three) without
+   * holding more than a streamed chunk would.
+   */
+  fewRows: boolean;
 }
+
+/** Rows in one DuckDB vector, the most a streamed chunk holds. */
+export const ONE_CHUNK_ROWS = 2048;
 
 /** Set-returning functions whose result is one column (named after a FROM alias). */
 const SINGLE_COLUMN_SRFS = new Set([
@@ -913,6 +922,28 @@ function constInt(n: PgNode): number | null {
   return c?.ival ? (c.ival.ival ?? 0) : null;
 }
 
+/**
+ * Whether a query provably returns at most ONE_CHUNK_ROWS rows: a constant LIMIT that
+ * small, or a single SELECT without FROM (or a short VALUES list) that calls no
+ * function anywhere, since any function might return a set. Errs towards false.
+ */
+function atMostOneChunk(b: Record<string, unknown>): boolean {
+  if (b.limitOption === 'LIMIT_OPTION_COUNT' && b.limitCount !== undefined) {
+    const n = constInt(b.limitCount as PgNode);
+    if (n !== null && n >= 0 && n <= ONE_CHUNK_ROWS) return true;
+  }
+  if (b.op !== 'SETOP_NONE' || b.fromClause !== undefined) return false;
+  if (Array.isArray(b.valuesLists) && b.valuesLists.length > ONE_CHUNK_ROWS) return false;
+  return !containsNode(b, 'FuncCall');
+}
+
+function containsNode(tree: unknown, type: string): boolean {
+  if (Array.isArray(tree)) return tree.some((t) => containsNode(t, type));
+  if (tree === null || typeof tree !== 'object') return false;
+  for (const [k, v] of Object.entries(tree)) if (k === type || containsNode(v, type)) return true;
+  return false;
+}
+
 function funcNode(name: string[], args: unknown[]): PgNode {
   return {
     FuncCall: { funcname: name.map((s) => ({ String: { sval: s } })), args, funcformat: 'COERCE_EXPLICIT_CALL' },
@@ -982,6 +1013,7 @@ function compileOne(
     drops: [],
     ddl: false,
     hasReturning: Array.isArray(b.returningList) && b.returningList.length > 0,
+    fewRows: false,
   };
   let tree: PgNode = s.stmt;
   switch (kind) {
@@ -989,6 +1021,7 @@ function compileOne(
       result.verb = b.valuesLists ? 'values' : 'select';
       nameOutputColumns(b);
       c.select(b, none);
+      result.fewRows = atMostOneChunk(b);
       break;
     case 'ExplainStmt': {
       result.verb = 'explain';

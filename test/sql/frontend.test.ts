@@ -8,7 +8,8 @@
 //   (blank line)
 //
 // Directives: `print` (the engine SQL, one line per statement), `access` (what the
-// statement reads, writes, owns and creates, as authorization sees it), `error` (the
+// statement reads, writes, owns and creates, as authorization sees it, and whether its
+// result provably fits one engine chunk, so it is materialized), `error` (the
 // SQLSTATE and message). The catalog the statements resolve against is fixed below.
 // FERRY_GOLDEN_REWRITE=1 rewrites the expected outputs for review.
 import assert from 'node:assert/strict';
@@ -59,6 +60,7 @@ function run(directive: string, args: string[], sql: string): string {
         if (c.writes.length) lines.push(`writes: ${c.writes.map((w) => `${w.priv} ${rel(w.rel)}`).join(' ')}`);
         if (c.owns.length) lines.push(`owns: ${c.owns.map(rel).join(' ')}`);
         if (c.creates) lines.push(`creates: ${c.creates.kind} ${c.creates.schema}.${c.creates.name}`);
+        if (c.fewRows) lines.push('rows: one chunk at most');
         return lines.join('\n');
       })
       .join('\n');
