@@ -3,12 +3,24 @@
  * issue 6 names with their targets, growth from ×1 to the largest factor, the one-row
  * export and the wire path. Every figure is computed from the run's own measurements.
  */
-import type { WireResult } from './wire.js';
+import type { TpchResults } from './tpch.js';
+import type { PointResult, WireResult } from './wire.js';
 
 export type Dataset = 'lineitem' | 'mixed';
 export type Format = 'parquet' | 'csv';
 /** `diag-lines-js` is the whole CSV encoder without S3; the name is kept so saved results still render. */
-export type PathKind = 'ferry' | 'encode' | 'upload' | 'two-step' | 'postgres' | 'diag-lines-duckdb' | 'diag-lines-js';
+export type PathKind =
+  | 'ferry'
+  | 'encode'
+  | 'upload'
+  | 'two-step'
+  | 'postgres'
+  | 'diag-lines-duckdb'
+  | 'diag-lines-js'
+  /** The same three paths with the null S3 endpoint (test/support/null-s3.ts) instead of RGW. */
+  | 'ferry-null'
+  | 'upload-null'
+  | 'postgres-null';
 
 export interface Measurement {
   factor: number;
@@ -64,6 +76,9 @@ export interface BenchResults {
   measurements: Measurement[];
   oneRow: OneRow[];
   wire?: { ferry: WireResult; postgres: WireResult };
+  /** A prepared point query on a table of `rows` rows (bench/wire.ts pointQueryBench). */
+  point?: { rows: number; ferry: PointResult; postgres: PointResult };
+  tpch?: TpchResults;
   /** The front end's first-compile cost of the TPC-H queries (bench/parse.ts), when it ran. */
   parse?: ParseBenchResult;
   parseError?: string;
@@ -115,6 +130,9 @@ const PATH_LABEL: Record<PathKind, string> = {
   postgres: 'PostgreSQL COPY TO STDOUT → S3Store',
   'diag-lines-duckdb': 'diag: CSV line query in DuckDB only',
   'diag-lines-js': 'diag: Ferry CSV encoder, no S3',
+  'ferry-null': 'Ferry COPY TO s3, null S3 endpoint',
+  'upload-null': 'upload ceiling, null S3 endpoint',
+  'postgres-null': 'PostgreSQL COPY TO STDOUT → S3Store, null S3 endpoint',
 };
 
 export function scaleLabel(m: { factor: number; sf: number; mixedRows: number }, dataset: Dataset): string {
@@ -203,6 +221,187 @@ export function ratios(r: BenchResults): Ratios[] {
   return out;
 }
 
+/** Ferry against its ceilings when the S3 server costs nothing (the null endpoint). */
+export interface NullRatios {
+  factor: number;
+  dataset: Dataset;
+  format: Format;
+  ferryWallS?: number;
+  encodeWallS?: number;
+  /** Ferry wall / encode wall: target ≤ 1.1. */
+  vsEncode?: number;
+  ferryCpuPerGb?: number;
+  /** (encode + upload client) CPU per GB. */
+  refCpuPerGb?: number;
+  /** target ≤ 1.15 */
+  cpuRatio?: number;
+  /** CSV: PostgreSQL COPY TO STDOUT → same endpoint, over Ferry: target ≥ 1.5. */
+  pgOverFerry?: number;
+  peakRssMb?: number;
+}
+
+export function nullRatios(r: BenchResults): NullRatios[] {
+  const out: NullRatios[] = [];
+  for (const factor of r.factors)
+    for (const dataset of ['lineitem', 'mixed'] as Dataset[])
+      for (const format of ['parquet', 'csv'] as Format[]) {
+        const fe = find(r.measurements, factor, dataset, format, 'ferry-null');
+        if (
+          !r.measurements.some(
+            (m) => m.factor === factor && m.dataset === dataset && m.format === format && m.path === 'ferry-null',
+          )
+        )
+          continue;
+        const enc = find(r.measurements, factor, dataset, format, 'encode');
+        const up = find(r.measurements, factor, dataset, format, 'upload-null');
+        const pgm = format === 'csv' ? find(r.measurements, factor, dataset, format, 'postgres-null') : undefined;
+        const x: NullRatios = {
+          factor,
+          dataset,
+          format,
+          ferryWallS: fe?.wallS,
+          encodeWallS: enc?.wallS,
+          peakRssMb: fe?.ferryPeakRssMb,
+        };
+        if (fe && enc) x.vsEncode = fe.wallS / enc.wallS;
+        if (fe && fe.bytes > 0) x.ferryCpuPerGb = fe.cpuS / (fe.bytes / 1e9);
+        if (enc && up && enc.bytes > 0) x.refCpuPerGb = (enc.cpuS + up.cpuS) / (enc.bytes / 1e9);
+        if (x.ferryCpuPerGb !== undefined && x.refCpuPerGb !== undefined) x.cpuRatio = x.ferryCpuPerGb / x.refCpuPerGb;
+        if (fe && pgm) x.pgOverFerry = pgm.wallS / fe.wallS;
+        out.push(x);
+      }
+  return out;
+}
+
+const mark = (x: number | undefined, ok: (v: number) => boolean): string => (x === undefined ? '' : ok(x) ? '✓' : '✗');
+
+function renderNullSection(r: BenchResults): string[] {
+  const rs = nullRatios(r);
+  if (rs.length === 0) return [];
+  const L: string[] = ['## Without an S3 server: the null endpoint', ''];
+  L.push(
+    'The same exports, uploads and PostgreSQL path against `test/support/null-s3.ts` (its own process; it reads, counts and CRC-32s every byte and keeps nothing), so no S3 server competes for the cores. The encode ceiling is the same DuckDB-to-local-file run as above.',
+    '',
+  );
+  L.push(
+    '| data | format | Ferry wall s | encode wall s | Ferry / encode (≤ 1.1) | Ferry CPU s/GB | encode + upload CPU s/GB | CPU ratio (≤ 1.15) | PostgreSQL / Ferry time (CSV ≥ 1.5) | Ferry peak RSS MB (≤ 512) |',
+  );
+  L.push('|---|---|--:|--:|--:|--:|--:|--:|--:|--:|');
+  for (const x of rs) {
+    const ref = r.measurements.find((q) => q.factor === x.factor && q.dataset === x.dataset);
+    L.push(
+      `| ${x.dataset} ${ref ? scaleLabel(ref, x.dataset) : ''} | ${x.format} | ${f1(x.ferryWallS)} | ${f1(x.encodeWallS)} | ${f2(x.vsEncode)} ${mark(x.vsEncode, (v) => v <= 1.1)} | ${f1(x.ferryCpuPerGb)} | ${f1(x.refCpuPerGb)} | ${f2(x.cpuRatio)} ${mark(x.cpuRatio, (v) => v <= 1.15)} | ${x.format === 'csv' ? `${f2(x.pgOverFerry)} ${mark(x.pgOverFerry, (v) => v >= 1.5)}` : ''} | ${f0(x.peakRssMb)} ${mark(x.peakRssMb, (v) => v <= 512)} |`,
+    );
+  }
+  L.push('');
+  return L;
+}
+
+function renderTpchSection(r: BenchResults): string[] {
+  const t = r.tpch;
+  if (!t) return [];
+  const L: string[] = [`## Analytic queries: TPC-H SF ${t.sf}, 22 queries`, ''];
+  L.push(
+    `Each query runs twice in a row and the second run counts (seconds, client-measured); a query past ${t.timeoutS} s is stopped. ` +
+      'Ferry runs over pgwire (`pg`, simple query); DuckDB in-process opens the same database file read-only and runs the same texts; ' +
+      'PostgreSQL 15 holds the same rows with its default settings plus the TPC-H primary keys, analyzed.',
+    '',
+  );
+  const names = t.runs[0]?.queries.map((q) => q.name) ?? [];
+  L.push(`| query | ${t.runs.map((x) => x.label).join(' | ')} |`);
+  L.push(`|---|${t.runs.map(() => '--:').join('|')}|`);
+  const cell = (q: { seconds?: number; error?: string } | undefined): string =>
+    q === undefined
+      ? '–'
+      : q.seconds !== undefined
+        ? q.seconds.toFixed(3)
+        : (q.error ?? '–').replace(/\|/g, '/').slice(0, 40);
+  for (const n of names)
+    L.push(`| ${n} | ${t.runs.map((x) => cell(x.queries.find((q) => q.name === n))).join(' | ')} |`);
+  const tot = (x: (typeof t.runs)[number]): number | undefined =>
+    x.queries.length && x.queries.every((q) => q.seconds !== undefined)
+      ? x.queries.reduce((a, q) => a + q.seconds!, 0)
+      : undefined;
+  L.push(
+    `| **total** | ${t.runs.map((x) => (tot(x) === undefined ? 'incomplete' : `**${tot(x)!.toFixed(2)}**`)).join(' | ')} |`,
+  );
+  L.push('');
+  const ratios = tpchRatios(r);
+  if (ratios.ferryOverDuckdb !== undefined)
+    L.push(
+      `Ferry (default settings) / DuckDB in-process, total: ${f2(ratios.ferryOverDuckdb)} (target ≤ 1.1 ${mark(ratios.ferryOverDuckdb, (v) => v <= 1.1)}).`,
+    );
+  if (ratios.unlimitedOverDuckdb !== undefined)
+    L.push(
+      `Ferry with DuckDB's default memory limit / DuckDB in-process: ${f2(ratios.unlimitedOverDuckdb)}; the default limit costs ${f2(ratios.limitCost)} × on these queries.`,
+    );
+  if (ratios.postgresOverFerry !== undefined) L.push(`PostgreSQL / Ferry, total: ${f2(ratios.postgresOverFerry)}.`);
+  else if (ratios.postgresFinished !== undefined)
+    L.push(
+      `PostgreSQL finished ${ratios.postgresFinished} of 22 queries within ${t.timeoutS} s; over those, PostgreSQL / Ferry = ${f2(ratios.postgresOverFerryFinished)}.`,
+    );
+  if (t.postgresLoadS !== undefined)
+    L.push(
+      `(PostgreSQL's load with primary keys and ANALYZE took ${t.postgresLoadS.toFixed(0)} s; not in any figure.)`,
+    );
+  L.push('');
+  return L;
+}
+
+export function tpchRatios(r: BenchResults): {
+  ferryOverDuckdb?: number;
+  unlimitedOverDuckdb?: number;
+  limitCost?: number;
+  postgresOverFerry?: number;
+  postgresFinished?: number;
+  postgresOverFerryFinished?: number;
+} {
+  const t = r.tpch;
+  if (!t) return {};
+  const run = (e: string) => t.runs.find((x) => x.engine === e);
+  const total = (x: (typeof t.runs)[number] | undefined): number | undefined =>
+    x && x.queries.length && x.queries.every((q) => q.seconds !== undefined)
+      ? x.queries.reduce((a, q) => a + q.seconds!, 0)
+      : undefined;
+  const fe = total(run('ferry'));
+  const un = total(run('ferry-unlimited'));
+  const dk = total(run('duckdb'));
+  const pgRun = run('postgres');
+  const pgT = total(pgRun);
+  const out: ReturnType<typeof tpchRatios> = {};
+  if (fe !== undefined && dk !== undefined) out.ferryOverDuckdb = fe / dk;
+  if (un !== undefined && dk !== undefined) out.unlimitedOverDuckdb = un / dk;
+  if (fe !== undefined && un !== undefined) out.limitCost = fe / un;
+  if (pgT !== undefined && fe !== undefined) out.postgresOverFerry = pgT / fe;
+  if (pgRun && pgT === undefined) {
+    const done = pgRun.queries.filter((q) => q.seconds !== undefined);
+    out.postgresFinished = done.length;
+    const ferryRun = run('ferry');
+    const ferrySame = done.map((q) => ferryRun?.queries.find((f) => f.name === q.name)?.seconds);
+    if (ferrySame.every((x) => x !== undefined) && done.length)
+      out.postgresOverFerryFinished = done.reduce((a, q) => a + q.seconds!, 0) / ferrySame.reduce((a, x) => a + x, 0);
+  }
+  return out;
+}
+
+function renderPointSection(r: BenchResults): string[] {
+  const p = r.point;
+  if (!p) return [];
+  return [
+    `## Wire path: a prepared point query on ${p.rows.toLocaleString('en-US')} rows`,
+    '',
+    "`SELECT v FROM points WHERE id = $1` prepared once (`pg`, named statement), then Bind/Execute with pseudo-random ids. PostgreSQL has a primary key on `id`; Ferry has no index (Materialize's indexes are not DuckDB's) and relies on the engine's min/max statistics of the id-ordered table.",
+    '',
+    '| server | p50 ms | p99 ms |',
+    '|---|--:|--:|',
+    `| Ferry | ${p.ferry.p50Ms.toFixed(3)} | ${p.ferry.p99Ms.toFixed(3)} |`,
+    `| PostgreSQL 15 | ${p.postgres.p50Ms.toFixed(3)} | ${p.postgres.p99Ms.toFixed(3)} |`,
+    '',
+    `Ferry p50 / PostgreSQL p50 = ${f2(p.ferry.p50Ms / p.postgres.p50Ms)}.`,
+    '',
+  ];
+}
+
 export function renderMarkdown(r: BenchResults): string {
   const L: string[] = [];
   const m = r.machine;
@@ -227,7 +426,18 @@ export function renderMarkdown(r: BenchResults): string {
     '| data | format | path | wall s | MB out | MB/s | rows/s | Ferry RSS before → peak MB | CPU s (path) | CPU s radosgw | CPU s ceph-osd | other CPU s |',
   );
   L.push('|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
-  const order: PathKind[] = ['ferry', 'encode', 'upload', 'two-step', 'postgres', 'diag-lines-duckdb', 'diag-lines-js'];
+  const order: PathKind[] = [
+    'ferry',
+    'encode',
+    'upload',
+    'two-step',
+    'postgres',
+    'diag-lines-duckdb',
+    'diag-lines-js',
+    'ferry-null',
+    'upload-null',
+    'postgres-null',
+  ];
   for (const factor of r.factors) {
     for (const dataset of ['lineitem', 'mixed'] as Dataset[]) {
       for (const format of ['parquet', 'csv'] as Format[]) {
@@ -349,6 +559,11 @@ export function renderMarkdown(r: BenchResults): string {
     L.push('', `Ferry p50 / PostgreSQL p50 = ${f2(ratio)} (target ≤ 1.5 ${ratio <= 1.5 ? '✓' : '✗'}).`, '');
   }
 
+  L.push(...renderPointSection(r));
+  L.push(...renderNullSection(r));
+  L.push(...renderGrowthSection(r));
+  L.push(...renderTpchSection(r));
+
   if (r.parse) L.push(...renderParseSection(r.parse, '##'), '');
   else if (r.parseError)
     L.push('## Front end: first-compile cost of the TPC-H queries', '', `error: ${r.parseError}`, '');
@@ -360,6 +575,9 @@ export function renderMarkdown(r: BenchResults): string {
 
   L.push('## Targets', '');
   L.push(...targetLines(r, rs, growth).map((t) => `- ${t}`));
+  const t15 = nullTargetLines(r);
+  if (t15.length)
+    L.push('', 'Against the null S3 endpoint and the analytic engines (issue 15):', '', ...t15.map((t) => `- ${t}`));
   L.push('', '"–" means a measurement it depends on failed or was skipped.');
   return L.join('\n');
 }
@@ -386,6 +604,143 @@ function targetLines(r: BenchResults, rs: Ratios[], growth: { rssLo?: number; rs
     `CSV ≥ 1.5 × faster than PostgreSQL COPY + upload: ${verdict(t5)}`,
     `SELECT 1 p50 ≤ 1.5 × PostgreSQL: ${verdict(t6)}`,
   ];
+}
+
+/** Issue 15's targets: Ferry against its ceilings with the null endpoint, memory, TPC-H. */
+function nullTargetLines(r: BenchResults): string[] {
+  const rs = nullRatios(r);
+  if (rs.length === 0 && !r.tpch) return [];
+  const all = (xs: (boolean | undefined)[]): boolean | undefined =>
+    xs.some((x) => x === undefined) || xs.length === 0 ? undefined : xs.every(Boolean);
+  const lo = Math.min(...r.factors);
+  const hi = Math.max(...r.factors);
+  const g = nullGrowth(r);
+  const out = [
+    `Export time ≤ 1.1 × encode ceiling (null S3, both formats, every factor): ${verdict(all(rs.map((x) => (x.vsEncode === undefined ? undefined : x.vsEncode <= 1.1))))}`,
+    `CPU per GB ≤ 1.15 × (encode + upload client) (null S3): ${verdict(all(rs.map((x) => (x.cpuRatio === undefined ? undefined : x.cpuRatio <= 1.15))))}`,
+    `CSV ≥ 1.5 × faster than PostgreSQL COPY TO STDOUT to the same endpoint: ${verdict(all(rs.filter((x) => x.format === 'csv').map((x) => (x.pgOverFerry === undefined ? undefined : x.pgOverFerry >= 1.5))))}`,
+    `Peak RSS ≤ 512 MB and ×${hi} / ×${lo} ≤ 1.2 with the default settings (null S3): ${verdict(hi > lo ? all(g.map((x) => (x.rssLo && x.rssHi ? x.rssHi <= 512 && x.rssLo <= 512 && x.rssHi / x.rssLo <= 1.2 : undefined))) : undefined)}`,
+  ];
+  const tr = tpchRatios(r);
+  if (r.tpch)
+    out.push(
+      `TPC-H SF ${r.tpch.sf}: Ferry ≤ 1.1 × DuckDB in-process in total: ${verdict(tr.ferryOverDuckdb === undefined ? undefined : tr.ferryOverDuckdb <= 1.1)}`,
+    );
+  return out;
+}
+
+/** Peak RSS and time per factor of the null-endpoint exports (or the RGW ones when absent). */
+export function nullGrowth(r: BenchResults): { dataset: Dataset; format: Format; rssLo?: number; rssHi?: number }[] {
+  const lo = Math.min(...r.factors);
+  const hi = Math.max(...r.factors);
+  const out: { dataset: Dataset; format: Format; rssLo?: number; rssHi?: number }[] = [];
+  for (const dataset of ['lineitem', 'mixed'] as Dataset[])
+    for (const format of ['parquet', 'csv'] as Format[]) {
+      const a = find(r.measurements, lo, dataset, format, 'ferry-null');
+      const b = find(r.measurements, hi, dataset, format, 'ferry-null');
+      if (a || b) out.push({ dataset, format, rssLo: a?.ferryPeakRssMb, rssHi: b?.ferryPeakRssMb });
+    }
+  return out;
+}
+
+function renderGrowthSection(r: BenchResults): string[] {
+  if (r.factors.length < 2) return [];
+  const L: string[] = ['## How cost grows (Ferry, every factor)', ''];
+  L.push(`![Export time and peak RSS per factor](${GROWTH_SVG})`, '');
+  L.push(
+    `| data | format | path | ${r.factors.map((f) => `×${f} wall s`).join(' | ')} | ${r.factors.map((f) => `×${f} peak RSS MB`).join(' | ')} |`,
+  );
+  L.push(`|---|---|---|${r.factors.map(() => '--:').join('|')}|${r.factors.map(() => '--:').join('|')}|`);
+  for (const p of ['ferry', 'ferry-null'] as PathKind[])
+    for (const dataset of ['lineitem', 'mixed'] as Dataset[])
+      for (const format of ['parquet', 'csv'] as Format[]) {
+        const ms = r.factors.map((f) => find(r.measurements, f, dataset, format, p));
+        if (ms.every((m) => !m)) continue;
+        L.push(
+          `| ${dataset} | ${format} | ${PATH_LABEL[p]} | ${ms.map((m) => f1(m?.wallS)).join(' | ')} | ${ms.map((m) => f0(m?.ferryPeakRssMb)).join(' | ')} |`,
+        );
+      }
+  L.push('');
+  return L;
+}
+
+/** Where the growth chart is written, relative to docs/ and bench/results/. */
+export const GROWTH_SVG = 'benchmarks-growth.svg';
+
+/**
+ * The growth chart as SVG: export wall time (left) and Ferry's peak RSS (right) against
+ * the size factor, one line per data set and format, for the null-endpoint exports (the
+ * RGW ones when there are none).
+ */
+export function growthSvg(r: BenchResults): string {
+  const p: PathKind = r.measurements.some((m) => m.path === 'ferry-null') ? 'ferry-null' : 'ferry';
+  const series = (['lineitem', 'mixed'] as Dataset[])
+    .flatMap((dataset) =>
+      (['parquet', 'csv'] as Format[]).map((format) => ({
+        name: `${dataset} ${format}`,
+        pts: r.factors.map((f) => ({ f, m: find(r.measurements, f, dataset, format, p) })).filter((x) => x.m),
+      })),
+    )
+    .filter((s) => s.pts.length > 0);
+  const colors = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728'];
+  const W = 360;
+  const H = 240;
+  const pad = { l: 48, r: 12, t: 28, b: 36 };
+  const maxF = Math.max(...r.factors);
+  const panel = (
+    x0: number,
+    title: string,
+    value: (m: Measurement) => number,
+    unit: string,
+    limit?: number,
+  ): string => {
+    const vals = series.flatMap((s) => s.pts.map((q) => value(q.m!)));
+    const maxV = Math.max(limit ?? 0, ...vals) * 1.1 || 1;
+    const X = (f: number): number => x0 + pad.l + ((W - pad.l - pad.r) * Math.log2(f)) / Math.max(1, Math.log2(maxF));
+    const Y = (v: number): number => pad.t + (H - pad.t - pad.b) * (1 - v / maxV);
+    const out: string[] = [];
+    out.push(`<text x="${x0 + W / 2}" y="16" text-anchor="middle" font-size="13">${title}</text>`);
+    out.push(`<line x1="${x0 + pad.l}" y1="${Y(0)}" x2="${x0 + W - pad.r}" y2="${Y(0)}" stroke="#888"/>`);
+    out.push(`<line x1="${x0 + pad.l}" y1="${pad.t}" x2="${x0 + pad.l}" y2="${Y(0)}" stroke="#888"/>`);
+    for (const f of r.factors)
+      out.push(`<text x="${X(f)}" y="${H - pad.b + 16}" text-anchor="middle" font-size="11">×${f}</text>`);
+    for (let i = 0; i <= 4; i++) {
+      const v = (maxV / 4) * i;
+      out.push(
+        `<text x="${x0 + pad.l - 4}" y="${Y(v) + 4}" text-anchor="end" font-size="10">${v < 10 ? v.toFixed(1) : Math.round(v)}</text>`,
+      );
+    }
+    out.push(`<text x="${x0 + 12}" y="${pad.t - 8}" font-size="10">${unit}</text>`);
+    if (limit !== undefined)
+      out.push(
+        `<line x1="${x0 + pad.l}" y1="${Y(limit)}" x2="${x0 + W - pad.r}" y2="${Y(limit)}" stroke="#999" stroke-dasharray="4 3"/><text x="${x0 + W - pad.r}" y="${Y(limit) - 3}" text-anchor="end" font-size="10">${limit} ${unit}</text>`,
+      );
+    series.forEach((s, i) => {
+      const pts = s.pts.map((q) => `${X(q.f).toFixed(1)},${Y(value(q.m!)).toFixed(1)}`).join(' ');
+      out.push(`<polyline fill="none" stroke="${colors[i % colors.length]}" stroke-width="2" points="${pts}"/>`);
+      for (const q of s.pts)
+        out.push(
+          `<circle cx="${X(q.f).toFixed(1)}" cy="${Y(value(q.m!)).toFixed(1)}" r="3" fill="${colors[i % colors.length]}"/>`,
+        );
+    });
+    return out.join('\n');
+  };
+  const legend = series
+    .map(
+      (s, i) =>
+        `<rect x="${20 + i * 170}" y="${H + 4}" width="12" height="12" fill="${colors[i % colors.length]}"/><text x="${36 + i * 170}" y="${H + 14}" font-size="12">${s.name}</text>`,
+    )
+    .join('\n');
+  const where = p === 'ferry-null' ? 'null S3 endpoint' : 'local RGW';
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${2 * W}" height="${H + 24}" viewBox="0 0 ${2 * W} ${H + 24}" font-family="sans-serif">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    panel(0, `Export wall time (${where})`, (m) => m.wallS, 's'),
+    panel(W, 'Ferry peak RSS', (m) => m.ferryPeakRssMb ?? 0, 'MB', 512),
+    legend,
+    '</svg>',
+    '',
+  ].join('\n');
 }
 
 /**
@@ -430,8 +785,32 @@ export function renderSummary(r: BenchResults): string {
     L.push(
       `\`SELECT 1\` p50: Ferry ${r.wire.ferry.p50Ms.toFixed(3)} ms, PostgreSQL ${r.wire.postgres.p50Ms.toFixed(3)} ms.`,
     );
+  const tr = tpchRatios(r);
+  if (r.tpch)
+    L.push(
+      `TPC-H SF ${r.tpch.sf} (22 queries, warm): Ferry / DuckDB in-process ${f2(tr.ferryOverDuckdb)}` +
+        (tr.limitCost !== undefined ? `, cost of the default memory limit ${f2(tr.limitCost)} ×` : '') +
+        (tr.postgresOverFerry !== undefined
+          ? `, PostgreSQL / Ferry ${f2(tr.postgresOverFerry)}`
+          : tr.postgresFinished !== undefined
+            ? `, PostgreSQL finished ${tr.postgresFinished}/22 within ${r.tpch.timeoutS} s (${f2(tr.postgresOverFerryFinished)} × Ferry's time on those)`
+            : '') +
+        '.',
+    );
+  if (r.point)
+    L.push(
+      `Prepared point query on ${r.point.rows.toLocaleString('en-US')} rows, p50: Ferry ${r.point.ferry.p50Ms.toFixed(3)} ms, PostgreSQL ${r.point.postgres.p50Ms.toFixed(3)} ms.`,
+    );
   L.push('', 'Targets (issue 6):', '');
   L.push(...targetLines(r, rs, hi > lo ? growth : []).map((t) => `- ${t}`));
+  const t15 = nullTargetLines(r);
+  if (t15.length)
+    L.push(
+      '',
+      'Targets against the null S3 endpoint and analytic engines (issue 15):',
+      '',
+      ...t15.map((t) => `- ${t}`),
+    );
   return L.join('\n');
 }
 

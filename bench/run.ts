@@ -33,9 +33,12 @@ import {
   type LocalAws,
   type LocalAwsOptions,
 } from './aws.js';
+import { startNullAws } from './nulls3.js';
 import { startPostgres, type Postgres } from './postgres.js';
 import { cpuSeconds, loadAverage1, machineBusySeconds, machineInfo, RssSampler, rssMb } from './proc.js';
 import {
+  GROWTH_SVG,
+  growthSvg,
   renderMarkdown,
   renderSummary,
   type BenchResults,
@@ -45,7 +48,8 @@ import {
   type OneRow,
   type ParseBenchResult,
 } from './report.js';
-import { wireBench } from './wire.js';
+import { pointQueryBench, pointTableSql, wireBench, type PointResult } from './wire.js';
+import { dropTpchFromPostgres, loadTpchIntoPostgres, tpchOverPgwire, type TpchResults } from './tpch.js';
 import type { WorkerResult, WorkerTask } from './worker.js';
 
 interface Args {
@@ -71,6 +75,11 @@ interface Args {
   ferryArgs: string[];
   docs: boolean;
   out: string;
+  nullS3: boolean;
+  tpch: boolean;
+  tpchSf: number;
+  tpchTimeoutS: number;
+  pointRows: number;
 }
 
 const USAGE = `usage: npm run bench -- [options]
@@ -82,6 +91,11 @@ const USAGE = `usage: npm run bench -- [options]
   --pg-port N          the throw-away PostgreSQL's port (default 7495)
   --out DIR            where results go (default bench/results)
   --no-postgres --no-wire --no-diag
+  --no-null-s3         skip the exports and uploads to the null S3 endpoint (test/support/null-s3.ts)
+  --no-tpch            skip the 22 TPC-H queries on Ferry, DuckDB in-process and PostgreSQL
+  --tpch-sf S          their scale factor (default 1); the factor with that SF reuses its data
+  --tpch-timeout S     give up on one TPC-H query after S seconds (default 60)
+  --point-rows N       rows of the prepared point-query table in the wire step (default 1000000)
   --no-parse           skip the front end's TPC-H compile cost (bench/parse.ts)
   --parse-runs N       fresh compiles per TPC-H query in that measurement (default 200)
   --no-docs            leave docs/benchmarks.md and the README's summary as they are
@@ -117,6 +131,11 @@ function parseArgs(argv: string[]): Args {
     ferryArgs: [],
     docs: true,
     out: path.join(PROJECT_ROOT, 'bench', 'results'),
+    nullS3: true,
+    tpch: true,
+    tpchSf: 1,
+    tpchTimeoutS: 60,
+    pointRows: 1_000_000,
   };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
@@ -155,6 +174,21 @@ function parseArgs(argv: string[]): Args {
         break;
       case '--no-diag':
         a.diag = false;
+        break;
+      case '--no-null-s3':
+        a.nullS3 = false;
+        break;
+      case '--no-tpch':
+        a.tpch = false;
+        break;
+      case '--tpch-sf':
+        a.tpchSf = Number(v());
+        break;
+      case '--tpch-timeout':
+        a.tpchTimeoutS = Number(v());
+        break;
+      case '--point-rows':
+        a.pointRows = Number(v());
         break;
       case '--no-parse':
         a.parse = false;
@@ -297,6 +331,61 @@ function runWorker(task: WorkerTask): Promise<WorkerResult> {
 }
 
 /** bench/parse.ts in a process of its own: the front end's first-compile cost of the TPC-H queries. */
+/**
+ * A reference path run by a worker (runWorker) as one Measurement: its own CPU, the S3
+ * server's CPU over the same window (`cpuAws`: RGW, or the null endpoint), other work's;
+ * an error is recorded, not thrown.
+ */
+async function workerMeasurement(
+  base: Pick<Measurement, 'factor' | 'sf' | 'mixedRows' | 'dataset' | 'format' | 'path' | 'rows'>,
+  task: WorkerTask,
+  cpuAws: LocalAws,
+): Promise<Measurement> {
+  try {
+    const cpu = new CpuWindow(cpuAws);
+    const r = await runWorker(task);
+    const cpuS = r.cpuS + (r.pgBackendCpuS ?? 0);
+    const used = cpu.end(cpuS);
+    return {
+      ...base,
+      wallS: r.wallS,
+      bytes: r.bytes,
+      cpuS,
+      ...(r.pgBackendCpuS === undefined ? {} : { pgBackendCpuS: r.pgBackendCpuS }),
+      rgwCpuS: used.rgwCpuS,
+      osdCpuS: used.osdCpuS,
+      otherCpuS: used.otherCpuS,
+      workerPeakRssMb: r.maxRssMb,
+    };
+  } catch (err) {
+    return {
+      ...base,
+      wallS: NaN,
+      bytes: 0,
+      rows: 0,
+      cpuS: NaN,
+      rgwCpuS: 0,
+      osdCpuS: 0,
+      otherCpuS: 0,
+      error: (err as Error).message,
+    };
+  }
+}
+
+/**
+ * The Ferry configurations TPC-H runs on: the defaults, and when those bound the engine's
+ * memory (no --memory-limit among --ferry-args), DuckDB's own default too (80 % of RAM),
+ * so that the report can say what the default limit costs queries.
+ */
+function ferryTpchConfigs(ferryArgs: string[]): ['ferry' | 'ferry-unlimited', string[]][] {
+  if (ferryArgs.includes('--memory-limit')) return [['ferry', []]];
+  const duckDefault = `${Math.floor((os.totalmem() * 0.8) / 2 ** 20)}MB`;
+  return [
+    ['ferry', []],
+    ['ferry-unlimited', ['--memory-limit', duckDefault]],
+  ];
+}
+
 function runParseBench(runs: number): Promise<ParseBenchResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(
@@ -323,6 +412,7 @@ function render(file: string, docs: boolean): void {
   const md = renderMarkdown(results);
   process.stdout.write(md + '\n');
   writeFileSync(file.replace(/\.json$/, '.md'), md + '\n');
+  writeFileSync(path.join(path.dirname(file), GROWTH_SVG), growthSvg(results));
   if (docs) updateDocs(results, md);
 }
 
@@ -370,6 +460,8 @@ async function main(): Promise<void> {
   await warmUp(s3, aws.bucket);
   const runPrefix = `bench-${stamp}`;
   log(`RGW ${aws.endpoint} (radosgw pid ${aws.rgwPid}, ceph-osd pid ${aws.osdPid})`);
+  const nullAws = args.nullS3 ? await startNullAws() : undefined;
+  if (nullAws) log(`null S3 endpoint ${nullAws.endpoint} (pid ${nullAws.rgwPid})`);
 
   const work = mkdtempSync(path.join(os.tmpdir(), 'ferry-bench-'));
   chmodSync(work, 0o755); // PostgreSQL (another user) reads the CSV files to load
@@ -380,6 +472,64 @@ async function main(): Promise<void> {
   const oneRow: OneRow[] = [];
   const loads: BenchResults['loads'] = [];
   let wire: BenchResults['wire'];
+  let point: BenchResults['point'];
+  let tpch: TpchResults | undefined;
+
+  /** The 22 TPC-H queries on Ferry (stopped on entry and exit), DuckDB in-process and PostgreSQL. */
+  const runTpch = async (dataDir: string, env: Record<string, string>): Promise<TpchResults> => {
+    const out: TpchResults = { sf: args.tpchSf, timeoutS: args.tpchTimeoutS, runs: [] };
+    const tlog = (x: string): void => log(x);
+    for (const [engine, extra] of ferryTpchConfigs(args.ferryArgs)) {
+      const ferry = await startFerry({ dataDir, env, args: [...args.ferryArgs, ...extra] });
+      try {
+        const label = extra.length ? `Ferry, ${extra.join(' ')}` : 'Ferry, default settings';
+        out.runs.push({
+          engine,
+          label,
+          queries: await tpchOverPgwire(ferry.pgConfig(), args.tpchTimeoutS, tlog, engine),
+        });
+      } finally {
+        await ferry.stop();
+      }
+    }
+    const db = path.join(dataDir, 'materialize.duckdb');
+    try {
+      const r = await runWorker({ kind: 'tpch-duckdb', db, timeoutS: args.tpchTimeoutS });
+      out.runs.push({ engine: 'duckdb', label: 'DuckDB in-process, same file', queries: r.queries ?? [] });
+      for (const q of r.queries ?? [])
+        log(`TPC-H duckdb ${q.name}: ${q.seconds !== undefined ? `${q.seconds.toFixed(2)} s` : q.error}`);
+    } catch (err) {
+      log(`TPC-H on DuckDB in-process failed: ${(err as Error).message}`);
+    }
+    if (pgServer) {
+      const files: string[] = [];
+      try {
+        const csvOf = (t: string): string => path.join(work, `tpch-${t}.csv`);
+        for (const t of Object.keys(TPCH_TABLES)) {
+          await runWorker({ kind: 'encode', db, table: t, format: 'csv', out: csvOf(t) });
+          files.push(csvOf(t));
+        }
+        out.postgresLoadS = await loadTpchIntoPostgres(pgServer.config, csvOf);
+        for (const f of files) rmSync(f, { force: true });
+        loads.push({
+          factor: 0,
+          what: `TPC-H SF ${args.tpchSf} into PostgreSQL (with primary keys)`,
+          seconds: out.postgresLoadS,
+        });
+        out.runs.push({
+          engine: 'postgres',
+          label: 'PostgreSQL 15, default settings + primary keys',
+          queries: await tpchOverPgwire(pgServer.config, args.tpchTimeoutS, tlog, 'postgres'),
+        });
+      } catch (err) {
+        log(`TPC-H on PostgreSQL failed: ${(err as Error).message}`);
+      } finally {
+        for (const f of files) rmSync(f, { force: true });
+        await dropTpchFromPostgres(pgServer.config).catch(() => undefined);
+      }
+    }
+    return out;
+  };
 
   try {
     for (const factor of args.factors) {
@@ -411,6 +561,14 @@ async function main(): Promise<void> {
         await c.query(
           `CREATE CONNECTION bench_s3 TO AWS (ENDPOINT = '${aws.endpoint}', REGION = '${aws.region}', ACCESS KEY ID = '${aws.accessKeyId}', SECRET ACCESS KEY = SECRET bench_sk)`,
         );
+        if (nullAws) {
+          await c.query(`CREATE SECRET bench_null_sk AS '${nullAws.secretAccessKey}'`);
+          await c.query(
+            `CREATE CONNECTION bench_null TO AWS (ENDPOINT = '${nullAws.endpoint}', REGION = '${nullAws.region}', ACCESS KEY ID = '${nullAws.accessKeyId}', SECRET ACCESS KEY = SECRET bench_null_sk)`,
+          );
+        }
+        if (args.wire && factor === args.factors[0])
+          for (const q of pointTableSql(args.pointRows, false)) await c.query(q);
         await c.end();
         await ferry.stop();
         ferry = await startFerry({ dataDir, env, args: args.ferryArgs });
@@ -507,88 +665,100 @@ async function main(): Promise<void> {
       }
       await emptyPrefix(s3, aws, `${runPrefix}/`);
 
-      // --- Ferry exports ----------------------------------------------------------------
-      for (const dataset of args.datasets) {
-        for (const format of args.formats) {
-          const prefix = `${runPrefix}/x${factor}/ferry-${dataset}-${format}`;
-          // A fresh server per export: each peak RSS belongs to this export alone, not to
-          // DuckDB's cache of the tables exported before it.
-          await ferry.stop();
-          ferry = await startFerry({ dataDir, env, args: args.ferryArgs });
-          const c = await client(ferry.pgConfig());
-          const pid = ferry.proc.pid!;
-          const rssBefore = rssMb(pid);
-          const rss = new RssSampler(pid);
-          rss.start();
-          const cpu = new CpuWindow(aws, pid);
-          const t0 = performance.now();
-          let error: string | undefined;
-          let rowCount = 0;
-          try {
-            let timer: NodeJS.Timeout | undefined;
-            const timeout = new Promise<never>((_, reject) => {
-              timer = setTimeout(
-                () => reject(new Error(`no answer after ${args.exportTimeoutS} s (Ferry killed)`)),
-                args.exportTimeoutS * 1000,
-              );
-            });
+      // --- Ferry exports: to RGW, then to the null S3 endpoint -----------------------------
+      const targets = [
+        { aws, s3, conn: 'bench_s3', path: 'ferry' as const },
+        ...(nullAws ? [{ aws: nullAws, s3: s3Client(nullAws), conn: 'bench_null', path: 'ferry-null' as const }] : []),
+      ];
+      for (const target of targets)
+        for (const dataset of args.datasets) {
+          for (const format of args.formats) {
+            const { s3: ts3, aws: taws } = target;
+            const prefix = `${runPrefix}/x${factor}/${target.path}-${dataset}-${format}`;
+            // A fresh server per export: each peak RSS belongs to this export alone, not to
+            // DuckDB's cache of the tables exported before it.
+            await ferry.stop();
+            ferry = await startFerry({ dataDir, env, args: args.ferryArgs });
+            const c = await client(ferry.pgConfig());
+            const pid = ferry.proc.pid!;
+            const rssBefore = rssMb(pid);
+            const rss = new RssSampler(pid);
+            rss.start();
+            const cpu = new CpuWindow(taws, pid);
+            const t0 = performance.now();
+            let error: string | undefined;
+            let rowCount = 0;
             try {
-              const r = await Promise.race([
-                c.query(
-                  `COPY ${dataset} TO 's3://${aws.bucket}/${prefix}' WITH (AWS CONNECTION = bench_s3, FORMAT = '${format}')`,
-                ),
-                timeout,
-              ]);
-              rowCount = r.rowCount ?? 0;
-            } finally {
-              clearTimeout(timer);
+              let timer: NodeJS.Timeout | undefined;
+              const timeout = new Promise<never>((_, reject) => {
+                timer = setTimeout(
+                  () => reject(new Error(`no answer after ${args.exportTimeoutS} s (Ferry killed)`)),
+                  args.exportTimeoutS * 1000,
+                );
+              });
+              try {
+                const r = await Promise.race([
+                  c.query(
+                    `COPY ${dataset} TO 's3://${taws.bucket}/${prefix}' WITH (AWS CONNECTION = ${target.conn}, FORMAT = '${format}')`,
+                  ),
+                  timeout,
+                ]);
+                rowCount = r.rowCount ?? 0;
+              } finally {
+                clearTimeout(timer);
+              }
+            } catch (err) {
+              error = (err as Error).message;
             }
-          } catch (err) {
-            error = (err as Error).message;
+            const wallS = (performance.now() - t0) / 1000;
+            const peak = rss.stop();
+            const used = cpu.end();
+            if (error?.startsWith('no answer')) await ferry.kill();
+            await c.end().catch(() => undefined);
+            const objs = await listObjects(ts3, taws.bucket, `${prefix}/`);
+            const bytes = objs.filter((o) => !o.key.endsWith('-INCOMPLETE')).reduce((n, o) => n + o.size, 0);
+            measurements.push({
+              ...base,
+              dataset,
+              format,
+              path: target.path,
+              wallS,
+              bytes,
+              rows: rowCount,
+              files: objs.length,
+              cpuS: used.ferryCpuS,
+              ferryCpuS: used.ferryCpuS,
+              ferryMainThreadCpuS: used.ferryMainCpuS,
+              ferryRssBeforeMb: rssBefore,
+              ferryPeakRssMb: peak,
+              rgwCpuS: used.rgwCpuS,
+              osdCpuS: used.osdCpuS,
+              otherCpuS: used.otherCpuS,
+              error,
+            });
+            log(
+              `×${factor} ${target.path} ${dataset} ${format}: ${wallS.toFixed(1)} s, ${(bytes / 1e6).toFixed(0)} MB, RSS ${peak.toFixed(0)} MB${error ? `, ERROR ${error}` : ''}`,
+            );
+            await emptyPrefix(ts3, taws, `${prefix}/`);
+            await restartFerry();
           }
-          const wallS = (performance.now() - t0) / 1000;
-          const peak = rss.stop();
-          const used = cpu.end();
-          if (error?.startsWith('no answer')) await ferry.kill();
-          await c.end().catch(() => undefined);
-          const objs = await listObjects(s3, aws.bucket, `${prefix}/`);
-          const bytes = objs.filter((o) => !o.key.endsWith('-INCOMPLETE')).reduce((n, o) => n + o.size, 0);
-          measurements.push({
-            ...base,
-            dataset,
-            format,
-            path: 'ferry',
-            wallS,
-            bytes,
-            rows: rowCount,
-            files: objs.length,
-            cpuS: used.ferryCpuS,
-            ferryCpuS: used.ferryCpuS,
-            ferryMainThreadCpuS: used.ferryMainCpuS,
-            ferryRssBeforeMb: rssBefore,
-            ferryPeakRssMb: peak,
-            rgwCpuS: used.rgwCpuS,
-            osdCpuS: used.osdCpuS,
-            otherCpuS: used.otherCpuS,
-            error,
-          });
-          log(
-            `×${factor} ferry ${dataset} ${format}: ${wallS.toFixed(1)} s, ${(bytes / 1e6).toFixed(0)} MB, RSS ${peak.toFixed(0)} MB${error ? `, ERROR ${error}` : ''}`,
-          );
-          await emptyPrefix(s3, aws, `${prefix}/`);
-          await restartFerry();
         }
-      }
 
       // --- wire path: Ferry (once, at the first factor) -----------------------------------
       let ferryWire;
+      let ferryPoint: PointResult | undefined;
       if (args.wire && factor === args.factors[0]) {
         ferryWire = await wireBench(ferry.pgConfig(), { samples: args.wireSamples, seconds: args.wireSeconds });
         log(
           `wire Ferry: p50 ${ferryWire.p50Ms.toFixed(3)} ms, ${ferryWire.qps1.toFixed(0)} q/s (1), ${ferryWire.qps16.toFixed(0)} q/s (16)`,
         );
+        ferryPoint = await pointQueryBench(ferry.pgConfig(), args.pointRows, args.wireSamples);
+        log(`point query Ferry: p50 ${ferryPoint.p50Ms.toFixed(3)} ms, p99 ${ferryPoint.p99Ms.toFixed(3)} ms`);
       }
       await ferry.stop();
+
+      // --- TPC-H: at the factor whose scale factor is --tpch-sf, on this data -----------
+      if (args.tpch && sf === args.tpchSf) tpch = await runTpch(dataDir, env);
 
       // --- references: DuckDB encoding, upload, two-step, PostgreSQL -------------------
       const db = path.join(dataDir, 'materialize.duckdb');
@@ -693,6 +863,17 @@ async function main(): Promise<void> {
             error: up.error,
           });
           await emptyPrefix(s3, aws, `${runPrefix}/x${factor}/upload-${dataset}-${format}/`);
+          if (nullAws) {
+            const upNull = await workerMeasurement(
+              { ...base, dataset, format, path: 'upload-null', rows: rowsN },
+              { kind: 'upload', file, aws: nullAws, key },
+              nullAws,
+            );
+            measurements.push(upNull);
+            log(
+              `×${factor} upload-null ${dataset} ${format}: ${upNull.wallS.toFixed(1)} s${upNull.error ? `, ERROR ${upNull.error}` : ''}`,
+            );
+          }
           if (format === 'csv') csvFile = file;
           else rmSync(file, { force: true });
         }
@@ -777,6 +958,17 @@ async function main(): Promise<void> {
           measurements.push(m);
           log(`×${factor} postgres ${dataset} csv: ${m.wallS.toFixed(1)} s${m.error ? `, ERROR ${m.error}` : ''}`);
           await emptyPrefix(s3, aws, `${runPrefix}/x${factor}/pg-${dataset}/`);
+          if (nullAws) {
+            const pgNull = await workerMeasurement(
+              { ...base, dataset, format: 'csv', path: 'postgres-null', rows: rowsN },
+              { kind: 'pg-upload', pg: pgServer.config, table: dataset, aws: nullAws, key },
+              nullAws,
+            );
+            measurements.push(pgNull);
+            log(
+              `×${factor} postgres-null ${dataset} csv: ${pgNull.wallS.toFixed(1)} s${pgNull.error ? `, ERROR ${pgNull.error}` : ''}`,
+            );
+          }
           const drop = postgres({ ...pgServer.config, max: 1, onnotice: () => undefined });
           await drop.unsafe(`DROP TABLE IF EXISTS ${dataset}`);
           await drop.end();
@@ -789,13 +981,41 @@ async function main(): Promise<void> {
           `wire PostgreSQL: p50 ${pgWire.p50Ms.toFixed(3)} ms, ${pgWire.qps1.toFixed(0)} q/s (1), ${pgWire.qps16.toFixed(0)} q/s (16)`,
         );
         wire = { ferry: ferryWire, postgres: pgWire };
+        const sql = postgres({ ...pgServer.config, max: 1, onnotice: () => undefined });
+        try {
+          for (const q of pointTableSql(args.pointRows, true)) await sql.unsafe(q);
+          await sql.unsafe('VACUUM ANALYZE points');
+        } finally {
+          await sql.end();
+        }
+        const pgPoint = await pointQueryBench(pgServer.config, args.pointRows, args.wireSamples);
+        log(`point query PostgreSQL: p50 ${pgPoint.p50Ms.toFixed(3)} ms, p99 ${pgPoint.p99Ms.toFixed(3)} ms`);
+        if (ferryPoint) point = { rows: args.pointRows, ferry: ferryPoint, postgres: pgPoint };
+        const drop = postgres({ ...pgServer.config, max: 1, onnotice: () => undefined });
+        await drop.unsafe('DROP TABLE IF EXISTS points');
+        await drop.end();
       }
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+
+    // --- TPC-H at a scale factor no export factor has: its own data ---------------------
+    if (args.tpch && !tpch) {
+      const dataDir = path.join(work, 'ferry-tpch');
+      const ferry = await startFerry({ dataDir, args: args.ferryArgs });
+      const c = await client(ferry.pgConfig());
+      const t0 = performance.now();
+      await c.query(`CREATE SOURCE tpch FROM LOAD GENERATOR TPCH (SCALE FACTOR ${args.tpchSf}) FOR ALL TABLES`);
+      loads.push({ factor: 0, what: `TPC-H SF ${args.tpchSf} into Ferry`, seconds: (performance.now() - t0) / 1000 });
+      await c.end();
+      await ferry.stop();
+      tpch = await runTpch(dataDir, {});
       rmSync(dataDir, { recursive: true, force: true });
     }
   } finally {
     pgServer?.stop();
     await emptyPrefix(s3, aws, `${runPrefix}/`).catch(() => undefined);
     stopLocalAws(awsOpts, aws);
+    nullAws?.stop();
     rmSync(work, { recursive: true, force: true });
   }
 
@@ -823,6 +1043,8 @@ async function main(): Promise<void> {
     measurements,
     oneRow,
     wire,
+    point,
+    tpch,
     parse,
     parseError,
   };
@@ -834,6 +1056,7 @@ async function main(): Promise<void> {
   writeFileSync(path.join(args.out, 'latest.md'), md + '\n');
   writeFileSync(path.join(args.out, `${stamp}.json`), json);
   writeFileSync(path.join(args.out, `${stamp}.md`), md + '\n');
+  writeFileSync(path.join(args.out, GROWTH_SVG), growthSvg(results));
   if (args.docs) updateDocs(results, md);
   log(`results in ${path.relative(PROJECT_ROOT, args.out)}/latest.{md,json} and ${stamp}.{md,json}`);
 }
@@ -857,6 +1080,7 @@ function replaceBetween(file: string, begin: string, end: string, body: string):
 
 /** docs/benchmarks.md gets every table, the README the summary (renderSummary). */
 function updateDocs(r: BenchResults, md: string): void {
+  if (r.factors.length > 1) writeFileSync(path.join(PROJECT_ROOT, 'docs', GROWTH_SVG), growthSvg(r));
   replaceBetween(path.join(PROJECT_ROOT, 'docs', 'benchmarks.md'), BEGIN, END, md.replace(/^# .*\n+/, ''));
   replaceBetween(path.join(PROJECT_ROOT, 'README.md'), SUMMARY_BEGIN, SUMMARY_END, renderSummary(r));
 }

@@ -72,3 +72,44 @@ export async function wireBench(cfg: WireConfig, opts: { samples: number; second
     samples: opts.samples,
   };
 }
+
+export interface PointResult {
+  p50Ms: number;
+  p99Ms: number;
+  samples: number;
+}
+
+/**
+ * A prepared point query, `SELECT v FROM points WHERE id = $1`, on a table of `rows` rows
+ * (ids 1…rows): one named statement, parsed once, then Bind/Execute with a pseudo-random
+ * id per sample (the same sequence for every server), after a warm-up.
+ */
+export async function pointQueryBench(cfg: WireConfig, rows: number, samples: number): Promise<PointResult> {
+  const c = new pg.Client(cfg);
+  await c.connect();
+  let x = 12345;
+  const nextId = (): string => {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    return String((x % rows) + 1);
+  };
+  const q = (): Promise<unknown> =>
+    c.query({ name: 'point', text: 'SELECT v FROM points WHERE id = $1', values: [nextId()] });
+  for (let i = 0; i < Math.min(200, samples); i++) await q();
+  const lat: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const t0 = performance.now();
+    await q();
+    lat.push(performance.now() - t0);
+  }
+  await c.end();
+  lat.sort((a, b) => a - b);
+  return { p50Ms: quantile(lat, 0.5), p99Ms: quantile(lat, 0.99), samples };
+}
+
+/** The point-query table: `points (id bigint, v text)` with ids 1…rows, in id order. */
+export function pointTableSql(rows: number, primaryKey: boolean): string[] {
+  return [
+    `CREATE TABLE points (id bigint${primaryKey ? ' PRIMARY KEY' : ''}, v text)`,
+    `INSERT INTO points SELECT i, 'value-' || i::text FROM generate_series(1, ${rows}) AS g(i)`,
+  ];
+}

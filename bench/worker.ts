@@ -13,6 +13,9 @@
  *    Ferry's whole CSV encoder (src/sink/encoders.ts encodeCsv) with uploads that discard.
  *  - upload: the upload ceiling — a local file sent through the sink's own S3Store (same
  *    part size, parts in flight, client settings) as one multipart object.
+ *  - tpch-duckdb: the 22 TPC-H queries (bench/tpch-queries.ts, the texts Ferry's clients
+ *    send) on DuckDB in-process over Ferry's database file, read-only: each twice, the
+ *    second run counts; one past the timeout is interrupted.
  *  - pg-upload: PostgreSQL's `COPY … TO STDOUT (FORMAT csv)` streamed (postgres.js) into
  *    the same S3Store upload — what users do today without Ferry.
  */
@@ -29,11 +32,14 @@ import { DEFAULT_CSV } from './csvopts.js';
 import { S3Store } from '../src/sink/store.js';
 import { s3Client, type LocalAws } from './aws.js';
 import { cpuSeconds } from './proc.js';
+import type { TpchQueryTime } from './tpch.js';
+import { TPCH_QUERIES } from './tpch-queries.js';
 
 export type WorkerTask =
   | { kind: 'encode'; db: string; table: string; format: 'parquet' | 'csv'; out: string; threads?: number }
   | { kind: 'csv-lines'; db: string; table: string; encoder: boolean }
   | { kind: 'upload'; file: string; aws: LocalAws; key: string }
+  | { kind: 'tpch-duckdb'; db: string; timeoutS: number }
   | {
       kind: 'pg-upload';
       pg: { host: string; port: number; user: string; database: string };
@@ -51,6 +57,8 @@ export interface WorkerResult {
   rows?: number;
   /** CPU seconds of the PostgreSQL backend that served the COPY (pg-upload). */
   pgBackendCpuS?: number;
+  /** tpch-duckdb: each query's warm run. */
+  queries?: TpchQueryTime[];
 }
 
 async function openDb(db: string, threads?: number) {
@@ -143,6 +151,33 @@ async function run(task: WorkerTask): Promise<Omit<WorkerResult, 'wallS' | 'cpuS
         await up.write(chunk as Buffer);
       const done = await up.complete();
       return { bytes: done.bytes };
+    }
+    case 'tpch-duckdb': {
+      const { conn } = await openDb(task.db);
+      await conn.run(`SET search_path = 'public'`);
+      const queries: TpchQueryTime[] = [];
+      for (const q of TPCH_QUERIES) {
+        let last: TpchQueryTime = { name: q.name };
+        for (let run = 0; run < 2; run++) {
+          let timedOut = false;
+          const timer = setTimeout(() => {
+            timedOut = true;
+            conn.interrupt();
+          }, task.timeoutS * 1000);
+          const t0 = performance.now();
+          try {
+            const r = await conn.runAndReadAll(q.sql);
+            last = { name: q.name, seconds: (performance.now() - t0) / 1000, rows: r.currentRowCount };
+          } catch (err) {
+            last = { name: q.name, error: timedOut ? `over ${task.timeoutS} s` : (err as Error).message };
+            break;
+          } finally {
+            clearTimeout(timer);
+          }
+        }
+        queries.push(last);
+      }
+      return { bytes: 0, queries };
     }
     case 'pg-upload': {
       const sql = postgres({ ...task.pg, max: 1, onnotice: () => undefined });

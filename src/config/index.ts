@@ -44,6 +44,13 @@ export interface FlagDef {
   boolean?: boolean;
 }
 
+/**
+ * The engine's default memory limit: an export's peak RSS stays near 350 MB however large
+ * the table (DuckDB's own default, 80 % of RAM, lets its buffer pool keep every block an
+ * export scans). Measured, with what it costs queries, in docs/benchmarks.md.
+ */
+export const DEFAULT_MEMORY_LIMIT = '128MB';
+
 export const SERVE_FLAGS: FlagDef[] = [
   { name: 'data-dir', description: 'data directory (DuckDB database, catalog, secrets key)', default: './ferry-data' },
   { name: 'listen', description: 'PostgreSQL wire protocol address host:port', default: '127.0.0.1:6875' },
@@ -84,8 +91,8 @@ export const SERVE_FLAGS: FlagDef[] = [
   {
     name: 'memory-limit',
     description:
-      "engine buffer-pool limit, e.g. '512MB' (larger intermediates spill to the data dir); default: DuckDB's 80% of RAM",
-    default: null,
+      "engine memory limit, e.g. '2GB' (the default keeps an export's memory flat; larger intermediates spill to <data dir>/engine-io/spill)",
+    default: DEFAULT_MEMORY_LIMIT,
   },
   { name: 'log-level', description: 'debug, info, warn or error', default: 'info' },
 ];
