@@ -38,7 +38,9 @@ export class FerryCoordinator implements Coordinator {
     }
     const role = await catalog.findRole(this.systemConn, opts.user);
     if (!role) throw new SqlError('28000', `role "${opts.user}" does not exist`);
-    if (!role.login && !role.superuser) throw new SqlError('28000', `role "${opts.user}" is not permitted to log in`);
+    // LOGIN is the authenticators' business (src/wire, src/http): it is checked with the
+    // password under --auth password; without passwords every role may connect, as in
+    // Materialize, which derives LOGIN when a role connects (docs/compat.md, "Roles").
     await initPgParser();
     const conn = await this.services.engine.connect();
     const id = this.nextConnectionId++;

@@ -143,6 +143,15 @@ function pgTypeName(typname: string): string {
 }
 
 function parseTarget(uri: string): PlannedCopy['target'] {
+  // Without a scheme, as Materialize reads a target: text that is a URI reference (a bare
+  // path such as '/exports/') names no scheme COPY TO writes to; anything else is unparsable.
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(uri)) {
+    if (uri === '') throw new SqlError('22023', 'could not parse COPY TO target url: empty string');
+    const control = [...uri].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f);
+    if (control || /[\s"<>\\^`{|}]/.test(uri))
+      throw new SqlError('22023', 'could not parse COPY TO target url: invalid uri character');
+    throw unsupportedScheme();
+  }
   let url: URL;
   try {
     url = new URL(uri);
@@ -164,7 +173,11 @@ function parseTarget(uri: string): PlannedCopy['target'] {
       );
     return { kind: 'file', dir: decodeURIComponent(url.pathname).replace(/\/+$/, '') || '/' };
   }
-  throw new SqlError('0A000', `only 's3://...' and 'file://...' urls are supported as COPY TO target`);
+  throw unsupportedScheme();
+}
+
+function unsupportedScheme(): SqlError {
+  return new SqlError('0A000', `only 's3://...' and 'file://...' urls are supported as COPY TO target`);
 }
 
 /** The planning checks of docs/exports.md in order; nothing touches storage here. */

@@ -409,8 +409,10 @@ export class Connection {
       backend.authSaslFinal(this.out, final);
     }
     // As in PostgreSQL, LOGIN is checked after the password, so a wrong password never
-    // reveals whether the role may log in.
-    if (role && !role.canLogin) throw fatal('28000', `role ${quoteIdent(user)} is not permitted to log in`);
+    // reveals whether the role may log in. Without passwords (trust) every role may
+    // connect, as in Materialize (docs/compat.md, "Roles").
+    if (config.auth === 'password' && role && !role.canLogin)
+      throw fatal('28000', `role ${quoteIdent(user)} is not permitted to log in`);
     this.out.bytes(CONST.authOk);
     const session = await coordinator.openSession({ user, database: params['database'] || 'materialize', params });
     this.session = session;

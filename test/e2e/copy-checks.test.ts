@@ -317,7 +317,13 @@ describe('planning checks, in spec order, exact texts; the path stays usable', (
       label: 'c9-parse',
       sql: () => `COPY src TO 'not a url' ${WITH()}`,
       code: '22023',
-      message: 'could not parse COPY TO target url: invalid URL',
+      message: 'could not parse COPY TO target url: invalid uri character',
+    },
+    {
+      label: 'c9-path',
+      sql: () => `COPY src TO '/tmp/exports/' ${WITH()}`,
+      code: '0A000',
+      message: "only 's3://...' and 'file://...' urls are supported as COPY TO target",
     },
     {
       label: 'c9-bucket',

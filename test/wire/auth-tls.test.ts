@@ -119,6 +119,22 @@ describe('SCRAM-SHA-256', () => {
     assert.equal((await loginError(scramServer.port, 'carol', 'nope')).code, '28P01');
   });
 
+  test('without passwords (--auth trust) a role without LOGIN connects, as in Materialize', async () => {
+    const trust = await startPgServer({
+      config: testConfig({ auth: 'trust' }),
+      coordinator: coord,
+      log: createLogger('test'),
+    });
+    try {
+      const c = client(trust.port, 'carol', '');
+      await c.connect();
+      assert.equal((await c.query('select 42')).rows.length, 1);
+      await c.end();
+    } finally {
+      await trust.close();
+    }
+  });
+
   test('a non-SASL answer to the SASL request is a protocol violation', async () => {
     const c = await RawClient.connect(scramServer.port);
     c.send(fe.startup({ user: 'alice' }));
