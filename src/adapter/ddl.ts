@@ -10,7 +10,8 @@ import { SqlError, quoteIdent, unsupported } from '../errors/index.js';
 import type { ObjectKind, QualifiedName, Statement } from '../sql/ast.js';
 import type { CompiledStatement } from '../sql/frontend.js';
 import { tokenize } from '../sql/lexer.js';
-import type { ExecContext, ExecOutcome } from './api.js';
+import type { ExecContext, ExecOutcome, FieldDesc } from './api.js';
+import { EngineStatement, rowStreamOf } from './engine-query.js';
 import { staticRows, textField } from './results.js';
 import type { HandlerSession } from './services.js';
 
@@ -440,15 +441,47 @@ function likeToRegex(pat: string): RegExp {
   return new RegExp(`^${re}$`, 's');
 }
 
+/**
+ * A SHOW's rows, filtered by its WHERE clause when it has one. The condition is the user's
+ * SQL over the SHOW's columns, so it goes through the front end like any query (compiled,
+ * resolved, authorized, printed): the rows become a VALUES list it filters, in their order.
+ */
+async function showAnswer(
+  session: HandlerSession,
+  where: string | null,
+  fields: FieldDesc[],
+  rows: (string | null)[][],
+  tag: (n: number) => string,
+): Promise<ExecOutcome> {
+  if (where === null) return staticRows(fields, rows, tag);
+  const names = fields.map((f) => quoteIdent(f.name));
+  const lit = (v: string | null): string => (v === null ? 'NULL::text' : `'${v.replace(/'/g, "''")}'::text`);
+  const source = rows.length
+    ? `(VALUES ${rows.map((r, i) => `(${i}, ${r.map(lit).join(', ')})`).join(', ')}) AS __show(__ord, ${names.join(', ')})`
+    : `(SELECT 0 AS __ord, ${names.map((n) => `NULL::text AS ${n}`).join(', ')} WHERE false) AS __show`;
+  const compiled = await session.compileQuery(
+    `SELECT ${names.join(', ')} FROM ${source} WHERE ${where} ORDER BY __ord`,
+  );
+  const es = await EngineStatement.prepare(session.conn, compiled.engineSql, 'select', false);
+  try {
+    const stream = rowStreamOf(async () => (await es.textStatement(session.conn)).run(), 'text');
+    const kept: (string | null)[][] = [];
+    for (let batch = await stream.next(1024); batch !== null; batch = await stream.next(1024)) kept.push(...batch);
+    return staticRows(fields, kept, tag);
+  } finally {
+    es.destroy();
+  }
+}
+
 export async function handleShow(session: HandlerSession, stmt: Statement & { kind: 'show' }): Promise<ExecOutcome> {
-  if (stmt.where !== null)
-    throw unsupported('SHOW … WHERE', { hint: 'Use LIKE, or query the mz_catalog relations directly.' });
   const like = stmt.like === null ? null : likeToRegex(stmt.like);
   const keep = (name: string): boolean => like === null || like.test(name);
   const conn = session.conn;
   if (stmt.what === 'schemas') {
     const rows = await catalog.queryRows(conn, `SELECT name FROM mz_catalog.mz_schemas ORDER BY name`);
-    return staticRows(
+    return showAnswer(
+      session,
+      stmt.where,
       [textField('name'), textField('comment')],
       rows
         .map((r) => String(r.name))
@@ -458,14 +491,18 @@ export async function handleShow(session: HandlerSession, stmt: Statement & { ki
     );
   }
   if (stmt.what === 'databases') {
-    return staticRows(
+    return showAnswer(
+      session,
+      stmt.where,
       [textField('name'), textField('comment')],
       [[catalog.DEFAULT_DATABASE, '']].filter((r) => keep(r[0]!)),
       (n) => `SELECT ${n}`,
     );
   }
   if (stmt.what === 'clusters') {
-    return staticRows(
+    return showAnswer(
+      session,
+      stmt.where,
       [textField('name'), textField('replicas'), textField('comment')],
       [['quickstart', 'r1 (local)', '']].filter((r) => keep(r[0]!)),
       (n) => `SELECT ${n}`,
@@ -473,7 +510,9 @@ export async function handleShow(session: HandlerSession, stmt: Statement & { ki
   }
   if (stmt.what === 'roles') {
     const rows = await catalog.queryRows(conn, `SELECT name FROM ${T}.roles ORDER BY name`);
-    return staticRows(
+    return showAnswer(
+      session,
+      stmt.where,
       [textField('name'), textField('comment')],
       rows
         .map((r) => String(r.name))
@@ -491,7 +530,9 @@ export async function handleShow(session: HandlerSession, stmt: Statement & { ki
       `SELECT column_name, is_nullable, lower(data_type) AS t FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2 ORDER BY column_index`,
       [obj.schemaName, obj.name],
     );
-    return staticRows(
+    return showAnswer(
+      session,
+      stmt.where,
       [textField('name'), textField('nullable', 16), textField('type'), textField('comment')],
       rows
         .filter((r) => keep(String(r.column_name)))
@@ -534,7 +575,9 @@ export async function handleShow(session: HandlerSession, stmt: Statement & { ki
       }
     }),
   );
-  return staticRows(
+  return showAnswer(
+    session,
+    stmt.where,
     cols.map((c) => textField(c, c === 'paused' ? 16 : 25)),
     rows,
     (n) => `SELECT ${n}`,
