@@ -23,6 +23,10 @@ export async function authorizePlan(session: HandlerSession, plan: Plan): Promis
     case 'variable':
     case 'show':
       return;
+    // The prepared statement is compiled and authorized when PREPARE runs and again at
+    // each EXECUTE (grants change without DDL); EXECUTE's arguments are a query of their own.
+    case 'prepared':
+      return;
     // These check in the order their specifications fix, so that the first error a user
     // sees is the one Materialize reports: COPY … TO in its numbered checks (check 11:
     // SELECT through the front end, then USAGE on the connection; docs/exports.md),

@@ -10,11 +10,12 @@ import { handleDdl, handleShow, handleShowCreate } from './ddl.js';
 import { sequenceEngine } from './engine-plans.js';
 import type { EngineStatement } from './engine-query.js';
 import type { EngineSession } from './services.js';
+import { type PreparedSession, sequencePrepared } from './prepared.js';
 import { type TransactionState, sequenceTransaction } from './transactions.js';
 import { sequenceVariable } from './variables.js';
 
 export async function sequencePlan(
-  session: EngineSession & TransactionState,
+  session: EngineSession & TransactionState & PreparedSession,
   plan: Plan,
   sql: string,
   params: (string | null)[],
@@ -26,8 +27,14 @@ export async function sequencePlan(
       return { kind: 'empty' };
     case 'transaction':
       return sequenceTransaction(session, plan, ctx);
-    case 'variable':
-      return sequenceVariable(session.vars, session.txn !== 'idle', plan);
+    case 'variable': {
+      const out = sequenceVariable(session.vars, session.txn !== 'idle', plan);
+      // DISCARD ALL includes DEALLOCATE ALL, as in PostgreSQL.
+      if (plan.stmt.kind === 'discard-all') session.sqlPrepared.clear();
+      return out;
+    }
+    case 'prepared':
+      return sequencePrepared(session, plan.stmt, ctx);
     case 'show':
       return plan.stmt.kind === 'show' ? handleShow(session, plan.stmt) : handleShowCreate(session, plan.stmt);
     case 'read':

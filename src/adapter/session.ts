@@ -52,6 +52,8 @@ export class FerrySession implements Session, TransactionState {
   /** Longest Query text whose parse is cached. */
   private static readonly PARSE_CACHE_TEXT = 4096;
   private parsedCache = new Map<string, { text: StatementText; stmt: Statement }[]>();
+  /** Statements made by SQL PREPARE, by name (src/adapter/prepared.ts). */
+  readonly sqlPrepared = new Map<string, PreparedStatement>();
   private compiledCache = new Map<string, { epoch: number; compiled: CompiledStatement }>();
   /** The catalog snapshot name resolution works on, per schema epoch. */
   private relations: {

@@ -138,6 +138,12 @@ export type Statement =
     }
   | { kind: 'create-cluster'; name: string }
   | { kind: 'discard-all' }
+  /** PREPARE name [(type, …)] AS statement: `types` and `body` as written. */
+  | { kind: 'prepare'; name: string; types: string[]; body: string }
+  /** EXECUTE name [(expression, …)]: each argument's text as written. */
+  | { kind: 'execute'; name: string; args: string[] }
+  /** DEALLOCATE [PREPARE] name | ALL (null). */
+  | { kind: 'deallocate'; name: string | null }
   | {
       kind: 'create-export';
       name: QualifiedName;

@@ -101,6 +101,41 @@ class Cursor {
     const t = this.peek();
     return t ? this.sql.slice(t.start) : '';
   }
+  /**
+   * A parenthesised, comma-separated list starting at the current `(`: the text of each
+   * top-level item (commas inside nested parentheses or brackets belong to their item).
+   */
+  parenItems(): string[] {
+    this.expectPunct('(');
+    const items: string[] = [];
+    let depth = 0;
+    let from = this.pos;
+    const close = (): void => {
+      if (this.pos === from) this.error('expected an item');
+      items.push(this.textFrom(from));
+    };
+    for (;;) {
+      const t = this.peek();
+      if (!t) return this.error('unbalanced parentheses');
+      if (t.kind === 'punct' && (t.text === '(' || t.text === '[')) depth++;
+      if (t.kind === 'punct' && t.text === ']') depth--;
+      if (t.kind === 'punct' && t.text === ')') {
+        if (depth === 0) {
+          close();
+          this.pos++;
+          return items;
+        }
+        depth--;
+      }
+      if (depth === 0 && t.kind === 'punct' && t.text === ',') {
+        close();
+        this.pos++;
+        from = this.pos;
+        continue;
+      }
+      this.pos++;
+    }
+  }
   /** Skips a balanced parenthesised group starting at the current `(`; returns inner text. */
   balanced(): string {
     const open = this.peek();
@@ -721,6 +756,26 @@ export function parseStatement(st: StatementText): Statement {
     const name = c.qualifiedName();
     c.end();
     return { kind: 'execute-export', name };
+  }
+  if (c.eatKw('prepare')) {
+    const name = c.ident();
+    const types = c.isPunct('(') ? c.parenItems() : [];
+    c.expectKw('as');
+    const body = c.rest();
+    if (body.trim() === '') c.error('expected a statement');
+    return { kind: 'prepare', name, types, body };
+  }
+  if (c.eatKw('execute')) {
+    const name = c.ident();
+    const args = c.isPunct('(') ? c.parenItems() : [];
+    c.end();
+    return { kind: 'execute', name, args };
+  }
+  if (c.eatKw('deallocate')) {
+    c.eatKw('prepare');
+    const name = c.eatKw('all') ? null : c.ident();
+    c.end();
+    return { kind: 'deallocate', name };
   }
   if (c.isKw('alter') && c.toks.some((t) => t.kind === 'word' && t.value === 'owner')) {
     const save = c.pos;

@@ -52,6 +52,8 @@ export type Plan =
     }
   /** DROP of connections, secrets, sources, materialized views and exports by Ferry's parser. */
   | { kind: 'drop-objects'; stmt: Stmt<'drop-objects'> }
+  /** PREPARE, EXECUTE and DEALLOCATE of the session's SQL-level prepared statements. */
+  | { kind: 'prepared'; stmt: Stmt<'prepare' | 'execute' | 'deallocate'> }
   | { kind: 'extension'; stmt: ExtensionStatement };
 
 /** The plan of one parsed statement; `compiled` is the front end's result for engine statements. */
@@ -82,6 +84,10 @@ export function planStatement(stmt: Statement, compiled: CompiledStatement | nul
       return { kind: 'access-control', stmt };
     case 'drop-objects':
       return { kind: 'drop-objects', stmt };
+    case 'prepare':
+    case 'execute':
+    case 'deallocate':
+      return { kind: 'prepared', stmt };
     case 'create-secret':
     case 'alter-secret':
     case 'create-connection':
