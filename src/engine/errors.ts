@@ -35,6 +35,49 @@ const KIND_CODES: Record<string, SqlState> = {
   INTERNAL: 'XX000',
 };
 
+/** PostgreSQL's names of the engine's types, for input errors. */
+const INPUT_TYPE_NAMES: Record<string, string> = {
+  INT16: 'smallint',
+  INT32: 'integer',
+  INT64: 'bigint',
+  UINT16: 'uint2',
+  UINT32: 'uint4',
+  UINT64: 'uint8',
+  FLOAT: 'real',
+  DOUBLE: 'double precision',
+  BOOL: 'boolean',
+  DECIMAL: 'numeric',
+};
+
+const INTEGER_TYPES = new Set(['INT16', 'INT32', 'INT64', 'UINT16', 'UINT32', 'UINT64']);
+
+/**
+ * A cast of text the engine could not read, in Materialize's words: for integers the
+ * reason as Materialize's parser gives it (`invalid input syntax for type integer: invalid
+ * digit found in string: "abc"`), a well-formed integer too large being `22003 "…" integer
+ * out of range`; other types `invalid input syntax for type <t>: "…"`. Null for types not
+ * listed, whose engine message stays.
+ */
+function inputSyntaxError(value: string, engineType: string): { code: SqlState; text: string } | null {
+  const name = INPUT_TYPE_NAMES[engineType];
+  if (name === undefined) return null;
+  // NaN and Infinity are valid numerics elsewhere; the engine's own message, which names
+  // its storage type, says why they fail here (docs/compat.md, "Types").
+  if (engineType === 'DECIMAL' && /^\s*[+-]?(nan|inf|infinity)\s*$/i.test(value)) return null;
+  const quoted = `"${value}"`;
+  if (INTEGER_TYPES.has(engineType)) {
+    const v = value.trim();
+    if (v === '')
+      return {
+        code: '22P02',
+        text: `invalid input syntax for type ${name}: cannot parse integer from empty string: ${quoted}`,
+      };
+    if (/^[+-]?\d+$/.test(v)) return { code: '22003', text: `${quoted} ${name} out of range` };
+    return { code: '22P02', text: `invalid input syntax for type ${name}: invalid digit found in string: ${quoted}` };
+  }
+  return { code: '22P02', text: `invalid input syntax for type ${name}: ${quoted}` };
+}
+
 export function engineError(err: unknown): SqlError {
   if (err instanceof SqlError) return err;
   const raw = err instanceof Error ? err.message : String(err);
@@ -95,6 +138,8 @@ export function engineError(err: unknown): SqlError {
     code = '23514';
   } else if (kind === 'Constraint' && /foreign key/i.test(text)) {
     code = '23503';
+  } else if (kind === 'Conversion' && (mm = /^Could not convert string (['"])([\s\S]*)\1 to ([A-Z0-9]+)/.exec(text))) {
+    ({ code, text } = inputSyntaxError(mm[2]!, mm[3]!) ?? { code, text });
   } else if (kind === 'Conversion' && /out of range/i.test(text)) {
     code = '22003';
   } else if (kind === 'Invalid Input' && /division by zero/i.test(text)) {

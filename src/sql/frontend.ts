@@ -561,6 +561,8 @@ class Compiler {
     // would name its internal schemas).
     if (fname === 'current_schemas') return this.currentSchemas((b.args as PgNode[] | undefined) ?? []);
     const args = b.args as PgNode[] | undefined;
+    // mod(x, 0) fails with 22012 as x % 0 does; the engine's mod returns NULL.
+    if (fname === 'mod' && args?.length === 2) args[1] = funcNode([PG_COMPAT_DB, 'nonzero'], [args[1]]);
     // extract(field from x): PostgreSQL's numeric, from the engine's date_part.
     if (fname === 'extract') return extractCall(args ?? []);
     // to_char(x, 'pattern'): the engine's strftime with the translated pattern.
@@ -681,6 +683,10 @@ class Compiler {
     if (lit !== null && tname === 'regclass') {
       return funcNode([PG_COMPAT_DB, 'regclass_in'], [{ A_Const: { sval: { sval: lit } } }]);
     }
+    // Text constant to an integer type: checked here, since the engine would round '1.5'
+    // to 2 where PostgreSQL and Materialize refuse it.
+    if (lit !== null && !isArray && INTEGER_TYPE_NAMES[tname] !== undefined)
+      checkIntegerText(lit, INTEGER_TYPE_NAMES[tname]);
     if (lit !== null && tname === 'regproc') {
       return { A_Const: { sval: { sval: lit.replace(/^pg_catalog\./, '') } } };
     }
@@ -942,6 +948,28 @@ function containsNode(tree: unknown, type: string): boolean {
   if (tree === null || typeof tree !== 'object') return false;
   for (const [k, v] of Object.entries(tree)) if (k === type || containsNode(v, type)) return true;
   return false;
+}
+
+/** Integer type names as written (libpg-query spells int as int4) → PostgreSQL's name and range. */
+const INTEGER_TYPE_NAMES: Record<string, { name: string; min: bigint; max: bigint }> = (() => {
+  const int2 = { name: 'smallint', min: -(2n ** 15n), max: 2n ** 15n - 1n };
+  const int4 = { name: 'integer', min: -(2n ** 31n), max: 2n ** 31n - 1n };
+  const int8 = { name: 'bigint', min: -(2n ** 63n), max: 2n ** 63n - 1n };
+  return { int2, smallint: int2, int4, int: int4, integer: int4, int8, bigint: int8 };
+})();
+
+/** A text constant cast to an integer type must be an integer in range, as PostgreSQL reads it. */
+function checkIntegerText(text: string, t: { name: string; min: bigint; max: bigint }): void {
+  const v = text.trim();
+  if (v === '')
+    throw new SqlError(
+      '22P02',
+      `invalid input syntax for type ${t.name}: cannot parse integer from empty string: "${text}"`,
+    );
+  if (!/^[+-]?\d+$/.test(v))
+    throw new SqlError('22P02', `invalid input syntax for type ${t.name}: invalid digit found in string: "${text}"`);
+  const n = BigInt(v);
+  if (n < t.min || n > t.max) throw new SqlError('22003', `"${text}" ${t.name} out of range`);
 }
 
 function funcNode(name: string[], args: unknown[]): PgNode {
