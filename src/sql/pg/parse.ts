@@ -7,14 +7,49 @@
  * `initPgParser()` loads the WebAssembly module once at start-up; afterwards parsing is
  * synchronous.
  */
+import { RESERVED_KEYWORDS } from '@pgsql/quotes';
 import { loadModule, parseSync } from 'libpg-query';
 import { SqlError } from '../../errors/index.js';
 
 let loaded = false;
 
+/**
+ * Words PostgreSQL lets a user name a column or table with, unquoted, but that the engine
+ * reads as keywords (DuckDB 1.5's `duckdb_keywords()` categories reserved, type_function
+ * and column_name, minus PostgreSQL's reserved ones). The printer (pgsql-deparser, through
+ * @pgsql/quotes) quotes an identifier that is a reserved keyword, so these join that set:
+ * `CREATE TABLE t (at timestamptz)` prints `"at"`, which both read as the same name.
+ */
+export const ENGINE_ONLY_KEYWORDS = [
+  'anti',
+  'asof',
+  'at',
+  'by',
+  'columns',
+  'describe',
+  'generated',
+  'glob',
+  'grouping_id',
+  'lambda',
+  'map',
+  'pivot',
+  'pivot_longer',
+  'pivot_wider',
+  'positional',
+  'qualify',
+  'semi',
+  'show',
+  'struct',
+  'summarize',
+  'try_cast',
+  'unpack',
+  'unpivot',
+] as const;
+
 export async function initPgParser(): Promise<void> {
   if (loaded) return;
   await loadModule();
+  for (const w of ENGINE_ONLY_KEYWORDS) RESERVED_KEYWORDS.add(w);
   loaded = true;
 }
 
