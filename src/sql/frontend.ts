@@ -328,6 +328,8 @@ interface Resolved {
 
 class Compiler {
   readonly out: Resolved = { reads: [], writes: [], owns: [] };
+  /** VALUES lists left as they are: an INSERT's (DEFAULT is valid only there), and the ones `values` made. */
+  readonly plainValues = new WeakSet<object>();
   constructor(
     readonly scope: NameScope,
     readonly placeholderTypes: ReadonlySet<string>,
@@ -520,8 +522,45 @@ class Compiler {
   select(b: Record<string, unknown>, outer: ReadonlySet<string>): void {
     if (b.intoClause) throw new SqlError('0A000', 'SELECT … INTO not supported');
     if (b.lockingClause) throw new SqlError('0A000', 'SELECT … FOR UPDATE not supported');
+    this.valuesIn(b);
     const ctes = this.withClause(b.withClause, outer);
     this.walkFields(b, ctes, ['withClause']);
+  }
+
+  /**
+   * VALUES names its columns column1, column2, … in PostgreSQL and Materialize (the engine
+   * says col0, col1, …): `VALUES …` becomes `SELECT * FROM (VALUES …) AS __values(column1,
+   * …)`, keeping its ORDER BY and LIMIT outside, where they can name those columns.
+   */
+  valuesIn(b: Record<string, unknown>): void {
+    if (Array.isArray(b.valuesLists) && !this.plainValues.has(b)) this.values(b);
+    // The arms of a set operation are bare SelectStmt bodies, which the walk does not visit as selects.
+    for (const arm of [b.larg, b.rarg])
+      if (arm && typeof arm === 'object') this.valuesIn(arm as Record<string, unknown>);
+  }
+
+  values(b: Record<string, unknown>): void {
+    const lists = b.valuesLists as { List?: { items?: unknown[] } }[];
+    const width = lists[0]?.List?.items?.length ?? 0;
+    const inner: Record<string, unknown> = {
+      valuesLists: lists,
+      limitOption: 'LIMIT_OPTION_DEFAULT',
+      op: 'SETOP_NONE',
+    };
+    this.plainValues.add(inner);
+    delete b.valuesLists;
+    b.targetList = [{ ResTarget: { val: { ColumnRef: { fields: [{ A_Star: {} }] } } } }];
+    b.fromClause = [
+      {
+        RangeSubselect: {
+          subquery: { SelectStmt: inner },
+          alias: {
+            aliasname: '__values',
+            colnames: Array.from({ length: width }, (_, i) => ({ String: { sval: `column${i + 1}` } })),
+          },
+        },
+      },
+    ];
   }
 
   /** CTEs in scope: each sees the earlier ones (and itself when RECURSIVE). */
@@ -1048,8 +1087,9 @@ function compileOne(
     case 'SelectStmt':
       result.verb = b.valuesLists ? 'values' : 'select';
       nameOutputColumns(b);
-      c.select(b, none);
+      // Before the transforms, which add calls (nonzero, …) that return no sets.
       result.fewRows = atMostOneChunk(b);
+      c.select(b, none);
       break;
     case 'ExplainStmt': {
       result.verb = 'explain';
@@ -1068,6 +1108,8 @@ function compileOne(
         if (oc.action === 'ONCONFLICT_UPDATE') c.out.writes.push({ rel, priv: 'update' });
       }
       if (result.hasReturning) c.out.reads.push(rel);
+      const source = b.selectStmt as PgNode | undefined;
+      if (source && nodeType(source) === 'SelectStmt') c.plainValues.add(body(source));
       c.walkFields(b, ctes, ['relation', 'withClause']);
       break;
     }
