@@ -766,13 +766,15 @@ class Compiler {
       return this.like(b, likeFunction, ctes);
     }
     this.walkFields(b, ctes, ['name']);
-    if (b.kind === 'AEXPR_OP' && ['~', '!~', '~*', '!~*'].includes(o)) {
+    if (b.kind === 'AEXPR_OP' && b.lexpr && ['~', '!~', '~*', '!~*'].includes(o)) {
       // PostgreSQL's `~` finds the pattern anywhere; the engine's is a full match.
       const args = [b.lexpr, b.rexpr] as PgNode[];
       if (o.endsWith('*')) args.push({ A_Const: { sval: { sval: 'i' } } });
       const call = funcNode(['regexp_matches'], args);
       return o.startsWith('!') ? { BoolExpr: { boolop: 'NOT_EXPR', args: [call] } } : call;
     }
+    // `#` is PostgreSQL's bitwise xor on integers; the engine spells it xor().
+    if (b.kind === 'AEXPR_OP' && o === '#' && b.lexpr) return funcNode(['xor'], [b.lexpr, b.rexpr]);
     if (b.kind === 'AEXPR_OP' && (o === '/' || o === '%') && b.lexpr) {
       // The engine returns NULL for a division by zero; PostgreSQL fails with 22012.
       b.rexpr = funcNode([PG_COMPAT_DB, 'nonzero'], [b.rexpr]);
