@@ -186,6 +186,10 @@ export function pgCompatSql(): string[] {
     // Divisors pass through this (src/sql/frontend.ts wraps every divisor): PostgreSQL fails
     // on division by zero where DuckDB returns NULL or Infinity.
     `CREATE OR REPLACE MACRO ${P}.nonzero(p_x) AS CASE WHEN p_x = 0 THEN error('division by zero') ELSE p_x END`,
+    // NOT's argument (src/sql/frontend.ts wraps it): PostgreSQL refuses a non-boolean where
+    // DuckDB casts (NOT 1 was false). On a boolean the CASE folds away at planning.
+    `CREATE OR REPLACE MACRO ${P}.bool_arg(p_x) AS CASE WHEN typeof(p_x) IN ('BOOLEAN', '"NULL"') THEN CAST(p_x AS BOOLEAN)
+       ELSE CAST(error('argument of NOT must be type boolean, not type ' || ${P}.pg_typeof(p_x)) AS BOOLEAN) END`,
     // substring(s from a for n) / substr(s, a, n) (src/sql/functions.ts): PostgreSQL takes
     // the characters at positions a … a + n - 1 that exist, so a start before 1 shortens
     // the result; DuckDB counts a negative start from the end. A negative n is an error.

@@ -142,6 +142,9 @@ export function engineError(err: unknown): SqlError {
     ({ code, text } = inputSyntaxError(mm[2]!, mm[3]!) ?? { code, text });
   } else if (kind === 'Conversion' && /out of range/i.test(text)) {
     code = '22003';
+  } else if (kind === 'Invalid Input' && /^argument of NOT must be type boolean/.test(text)) {
+    // Raised by Ferry's bool_arg macro (src/catalog/pg-compat.ts).
+    code = '42804';
   } else if (kind === 'Invalid Input' && /division by zero/i.test(text)) {
     code = '22012';
   } else if (kind === 'Invalid Input' && /^negative substring length not allowed$/.test(text)) {

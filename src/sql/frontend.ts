@@ -484,6 +484,17 @@ class Compiler {
         return n;
       case 'A_Expr':
         return this.aExpr(n, b, ctes);
+      case 'NullTest':
+      case 'BooleanTest':
+        this.walkFields(b, ctes);
+        b.arg = grouped(b.arg);
+        return n;
+      case 'BoolExpr':
+        this.walkFields(b, ctes);
+        // NOT of a non-boolean is an error in PostgreSQL; the engine would cast it.
+        if (b.boolop === 'NOT_EXPR' && Array.isArray(b.args) && b.args.length === 1)
+          b.args = [funcNode([PG_COMPAT_DB, 'bool_arg'], [b.args[0]])];
+        return n;
       case 'SQLValueFunction':
         return this.sqlValueFunction(n, b);
       case 'CollateClause': {
@@ -766,6 +777,8 @@ class Compiler {
       return this.like(b, likeFunction, ctes);
     }
     this.walkFields(b, ctes, ['name']);
+    b.lexpr = grouped(b.lexpr);
+    b.rexpr = grouped(b.rexpr);
     if (b.kind === 'AEXPR_OP' && b.lexpr && ['~', '!~', '~*', '!~*'].includes(o)) {
       // PostgreSQL's `~` finds the pattern anywhere; the engine's is a full match.
       const args = [b.lexpr, b.rexpr] as PgNode[];
@@ -1011,6 +1024,16 @@ function checkIntegerText(text: string, t: { name: string; min: bigint; max: big
     throw new SqlError('22P02', `invalid input syntax for type ${t.name}: invalid digit found in string: "${text}"`);
   const n = BigInt(v);
   if (n < t.min || n > t.max) throw new SqlError('22003', `"${text}" ${t.name} out of range`);
+}
+
+/**
+ * An AND / OR / NOT under IS [NOT] NULL, IS [NOT] TRUE … or an operator, kept together:
+ * the printer leaves out the parentheses there, and `(a AND b) IS NULL` came out as
+ * `a AND b IS NULL`, which reads `a AND (b IS NULL)`. A one-argument COALESCE is the
+ * same value and always prints whole.
+ */
+function grouped(n: unknown): unknown {
+  return n && typeof n === 'object' && 'BoolExpr' in n ? { CoalesceExpr: { args: [n] } } : n;
 }
 
 function funcNode(name: string[], args: unknown[]): PgNode {
