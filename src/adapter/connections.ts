@@ -52,6 +52,15 @@ const T = catalog.INTERNAL_SCHEMA;
  */
 export const PRINCIPAL_WAIT_MS = 2000;
 
+/**
+ * While the server's principal is not known, mz_aws_connections.principal says why
+ * (`unknown: <reason>`), and the example trust policy names this placeholder where the
+ * principal goes, so the rest of the policy (the external ID condition) can be prepared;
+ * AWS refuses the placeholder, so the policy cannot be applied before it is replaced.
+ */
+export const PRINCIPAL_UNKNOWN_PREFIX = 'unknown: ';
+export const PRINCIPAL_PLACEHOLDER = "<this server's AWS principal: see mz_aws_connections.principal>";
+
 /** Deployment-wide AWS state, built once at start-up. */
 export class AwsConnections implements AwsAccess {
   readonly identity: AwsIdentityConfig;
@@ -70,7 +79,10 @@ export class AwsConnections implements AwsAccess {
       externalIdPrefix: services.config.awsExternalIdPrefix,
       connectionRoleArn: services.config.awsConnectionRoleArn,
     };
-    this.principals = new PrincipalResolver(this.identity, this.ambient, { onChange: (p) => this.recordPrincipal(p) });
+    this.principals = new PrincipalResolver(this.identity, this.ambient, {
+      onChange: (p) => this.recordPrincipal(p),
+      onUnknown: (reason) => this.recordUnknown(reason),
+    });
   }
 
   /**
@@ -97,7 +109,13 @@ export class AwsConnections implements AwsAccess {
 
   private async recordPrincipal(principal: string): Promise<void> {
     if (this.conn === null) throw new Error('AWS connections not started');
-    await this.conn.run(`UPDATE ${T}.aws_principal SET principal = $1`, [principal]);
+    await this.conn.run(`UPDATE ${T}.aws_principal SET principal = $1, reason = NULL`, [principal]);
+  }
+
+  /** Why the principal is not known (shown in mz_aws_connections.principal until it is). */
+  private async recordUnknown(reason: string): Promise<void> {
+    if (this.conn === null) return;
+    await this.conn.run(`UPDATE ${T}.aws_principal SET reason = $1 WHERE principal IS NULL`, [reason]);
   }
 
   /**
@@ -405,8 +423,7 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
     let trust: string | null = null;
     if (row?.external_id) {
       await aws.principalSoon();
-      const principal = aws.principals.known();
-      if (principal !== null) trust = exampleTrustPolicy(principal, row.external_id);
+      trust = exampleTrustPolicy(aws.principals.known() ?? PRINCIPAL_PLACEHOLDER, row.external_id);
     }
     return staticRows(
       [
@@ -447,16 +464,18 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
  * test/connections/ambient.test.ts checks that the two texts are equal.
  */
 export const AWS_CONNECTIONS_VIEW_SQL = `
-CREATE OR REPLACE TABLE ${T}.aws_principal AS SELECT NULL::TEXT AS principal;
+CREATE OR REPLACE TABLE ${T}.aws_principal AS
+  SELECT NULL::TEXT AS principal, 'the lookup (sts:GetCallerIdentity) has not answered yet'::TEXT AS reason;
 CREATE OR REPLACE VIEW mz_internal.mz_aws_connections AS
   SELECT r.id, r.endpoint, r.region, r.access_key_id, r.access_key_id_secret_id, r.secret_access_key_secret_id,
     r.session_token, r.session_token_secret_id, r.assume_role_arn, r.assume_role_session_name,
-    r.principal, r.external_id,
-    CASE WHEN r.principal IS NOT NULL THEN json_object('Statement', json_array(json_object(
+    CASE WHEN r.external_id IS NOT NULL THEN coalesce(r.principal, '${PRINCIPAL_UNKNOWN_PREFIX}' || r.reason) END AS principal,
+    r.external_id,
+    CASE WHEN r.external_id IS NOT NULL THEN json_object('Statement', json_array(json_object(
       'Action', 'sts:AssumeRole',
       'Condition', json_object('StringEquals', json_object('sts:ExternalId', r.external_id)),
       'Effect', 'Allow',
-      'Principal', json_object('AWS', r.principal))), 'Version', '2012-10-17') END AS example_trust_policy
+      'Principal', json_object('AWS', coalesce(r.principal, '${PRINCIPAL_PLACEHOLDER.replace(/'/g, "''")}')))), 'Version', '2012-10-17') END AS example_trust_policy
   FROM (
     SELECT o.id,
       json_extract_string(o.details, '$.awsRow.endpoint') AS endpoint,
@@ -472,6 +491,7 @@ CREATE OR REPLACE VIEW mz_internal.mz_aws_connections AS
       -- ID marks role mode.
       CASE WHEN json_extract_string(o.details, '$.awsRow.external_id') IS NOT NULL
         THEN (SELECT p.principal FROM ${T}.aws_principal p) END AS principal,
+      (SELECT p.reason FROM ${T}.aws_principal p) AS reason,
       json_extract_string(o.details, '$.awsRow.external_id') AS external_id
     FROM ${T}.objects o WHERE o.kind = 'connection' AND json_extract_string(o.details, '$.type') = 'aws'
   ) r;

@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import pg from 'pg';
+import { PRINCIPAL_PLACEHOLDER, PRINCIPAL_UNKNOWN_PREFIX } from '../../src/adapter/connections.js';
 import { exampleTrustPolicy } from '../../src/connections/aws/identity.js';
 import { type FerryProcess, startFerry } from '../support/ferry.js';
 import { type LocalAws, ferryServerEnv, localAws } from '../support/localaws.js';
@@ -97,8 +98,8 @@ test('the principal is the server identity as it is now: NULL while STS fails, f
       `CREATE CONNECTION late_conn TO AWS (ASSUME ROLE ARN = 'arn:aws:iam::${aws.accountId}:role/placeholder')`,
     );
     const first = await awsRow(c, 'late_conn');
-    assert.equal(first.principal, null, 'STS failed: the principal is unknown');
-    assert.equal(first.example_trust_policy, null);
+    // STS failed: the principal is unknown, the column says why, the policy has a placeholder.
+    assertUnknown(first, /^sts:GetCallerIdentity failed \(InternalFailure: Injected internal failure\); retrying$/);
 
     // STS recovers. Nothing is altered; a background retry finds the identity.
     aws.faults.clear();
@@ -128,10 +129,22 @@ async function waitForLog(ferry: FerryProcess, re: RegExp): Promise<void> {
 }
 
 /** Polls mz_aws_connections until the connection's principal is filled (or a minute passed). */
+/** While the principal is not known the column says why, and the policy holds a placeholder. */
+function unknown(row: Record<string, string | null>): boolean {
+  return (row.principal ?? PRINCIPAL_UNKNOWN_PREFIX).startsWith(PRINCIPAL_UNKNOWN_PREFIX);
+}
+
+function assertUnknown(row: Record<string, string | null>, reason: RegExp): void {
+  const principal = row.principal ?? '';
+  assert.ok(principal.startsWith(PRINCIPAL_UNKNOWN_PREFIX), `principal: ${principal}`);
+  assert.match(principal.slice(PRINCIPAL_UNKNOWN_PREFIX.length), reason);
+  assert.equal(row.example_trust_policy, policy(PRINCIPAL_PLACEHOLDER, row.external_id!));
+}
+
 async function waitForPrincipal(c: pg.Client, name: string): Promise<Record<string, string | null>> {
   let row = await awsRow(c, name);
   const deadline = Date.now() + 60_000;
-  while (row.principal === null && Date.now() < deadline) {
+  while (unknown(row) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 250));
     row = await awsRow(c, name);
   }
@@ -151,12 +164,12 @@ test('STS that never answers: CREATE returns soon, the lookup gives up and later
     const env = (await c.query<TextRow>('SELECT mz_environment_id() AS e')).rows[0]!.e;
     const first = await awsRow(c, 'live_conn');
     assert.equal(first.external_id, `mz_${env}_${first.id}`);
-    assert.equal(first.principal, null, 'STS has not answered: the principal is unknown');
-    assert.equal(first.example_trust_policy, null);
+    // STS has not answered: the principal is unknown.
+    assertUnknown(first, /^the lookup \(sts:GetCallerIdentity\) has not answered yet$|^sts:GetCallerIdentity failed/);
 
     // The lookup gives up on the hanging STS (it is bounded) and says why in the log.
     await waitForLog(ferry, /could not determine the server's AWS principal.*error=TimeoutError/);
-    assert.equal((await awsRow(c, 'live_conn')).principal, null);
+    assertUnknown(await awsRow(c, 'live_conn'), /^sts:GetCallerIdentity failed \(TimeoutError/);
 
     // STS comes back. Nothing is altered; the next background lookup finds the identity.
     aws.faults.clear();
@@ -191,8 +204,8 @@ test('after a restart without any AWS identity the principal is NULL, not the on
   await c2.connect();
   clients.push(c2);
   const after = await awsRow(c2, 'kept_conn');
-  assert.equal(after.principal, null);
-  assert.equal(after.example_trust_policy, null);
+  assertUnknown(after, /./);
+  assert.ok(!after.principal!.includes(aws.ferry.arn), 'no principal from the earlier run');
   assert.equal(after.external_id, before.external_id);
 });
 
@@ -243,8 +256,7 @@ test('no AWS environment and a hanging instance metadata service: quick CREATE, 
     const created = await within(c, `CREATE CONNECTION bare_conn TO AWS (ASSUME ROLE ARN = '${arn}')`);
     assert.equal(created.error, null);
     const row = await awsRow(c, 'bare_conn');
-    assert.equal(row.principal, null);
-    assert.equal(row.example_trust_policy, null);
+    assertUnknown(row, /./);
     assert.match(row.external_id!, /^mz_[0-9a-f-]{36}_u\d+$/);
 
     // VALIDATE needs the server's credentials for the first hop: a clear 58000, soon.

@@ -122,6 +122,8 @@ export const PRINCIPAL_MAX_RETRY_MS = 30_000;
 export interface PrincipalResolverOptions {
   /** Called, and awaited, each time a lookup yields a principal different from the last one. */
   onChange?: (principal: string) => Promise<void> | void;
+  /** Called, and awaited, when a lookup fails while no principal is known: why, in a few words. */
+  onUnknown?: (reason: string) => Promise<void> | void;
   /** Deadline of one lookup; default PRINCIPAL_LOOKUP_TIMEOUT_MS. */
   lookupTimeoutMs?: number;
   /** How long a found principal is reused without a lookup; default PRINCIPAL_TTL_MS. */
@@ -150,8 +152,8 @@ export class PrincipalResolver {
   private timer: NodeJS.Timeout | null = null;
   private watching = false;
   private failures = 0;
-  private readonly opts: Required<Omit<PrincipalResolverOptions, 'onChange'>> &
-    Pick<PrincipalResolverOptions, 'onChange'>;
+  private readonly opts: Required<Omit<PrincipalResolverOptions, 'onChange' | 'onUnknown'>> &
+    Pick<PrincipalResolverOptions, 'onChange' | 'onUnknown'>;
 
   constructor(
     private readonly cfg: AwsIdentityConfig,
@@ -164,6 +166,7 @@ export class PrincipalResolver {
       firstRetryMs: opts.firstRetryMs ?? 1000,
       maxRetryMs: opts.maxRetryMs ?? PRINCIPAL_MAX_RETRY_MS,
       ...(opts.onChange ? { onChange: opts.onChange } : {}),
+      ...(opts.onUnknown ? { onUnknown: opts.onUnknown } : {}),
     };
   }
 
@@ -233,7 +236,17 @@ export class PrincipalResolver {
   }
 
   private async lookupAndRecord(): Promise<string> {
-    const p = await this.lookup();
+    let p: string;
+    try {
+      p = await this.lookup();
+    } catch (err) {
+      if (this.last === null && this.opts.onUnknown) {
+        await Promise.resolve(
+          this.opts.onUnknown(`sts:GetCallerIdentity failed (${awsErrorCode(err)}: ${awsErrorMessage(err)}); retrying`),
+        ).catch(() => undefined);
+      }
+      throw err;
+    }
     if (this.last?.principal !== p) {
       // Recorded only once the listener has it: if it fails, the next lookup tells it again.
       if (this.opts.onChange) await this.opts.onChange(p);
