@@ -118,6 +118,7 @@ export async function copyToStdout(session: HandlerSession, stmt: Statement & { 
       }
     } finally {
       await rows.close();
+      es.destroy();
     }
   }
   return { kind: 'copy_out', format: f.format, columnCount: names.length, data: data(), tag: () => `COPY ${count}` };

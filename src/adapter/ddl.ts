@@ -11,7 +11,7 @@ import type { ObjectKind, QualifiedName, Statement } from '../sql/ast.js';
 import type { CompiledStatement } from '../sql/frontend.js';
 import { tokenize } from '../sql/lexer.js';
 import type { ExecContext, ExecOutcome, FieldDesc } from './api.js';
-import { EngineStatement, rowStreamOf } from './engine-query.js';
+import { textRowsOf } from './engine-query.js';
 import { staticRows, textField } from './results.js';
 import type { HandlerSession } from './services.js';
 
@@ -462,15 +462,7 @@ async function showAnswer(
   const compiled = await session.compileQuery(
     `SELECT ${names.join(', ')} FROM ${source} WHERE ${where} ORDER BY __ord`,
   );
-  const es = await EngineStatement.prepare(session.conn, compiled.engineSql, 'select', false);
-  try {
-    const stream = rowStreamOf(async () => (await es.textStatement(session.conn)).run(), 'text');
-    const kept: (string | null)[][] = [];
-    for (let batch = await stream.next(1024); batch !== null; batch = await stream.next(1024)) kept.push(...batch);
-    return staticRows(fields, kept, tag);
-  } finally {
-    es.destroy();
-  }
+  return staticRows(fields, await textRowsOf(session.conn, compiled.engineSql), tag);
 }
 
 export async function handleShow(session: HandlerSession, stmt: Statement & { kind: 'show' }): Promise<ExecOutcome> {

@@ -246,6 +246,27 @@ export class EngineStatement {
 }
 
 /**
+ * Runs a small engine query (the front end's compiled form) and returns its rows, each
+ * column as PostgreSQL text, up to `limit` rows. For answers Ferry computes over a user's
+ * expression (SHOW … WHERE, EXECUTE's arguments), never for a result streamed to a client.
+ */
+export async function textRowsOf(conn: DuckDBConnection, engineSql: string, limit = Infinity): Promise<(string | null)[][]> {
+  const es = await EngineStatement.prepare(conn, engineSql, 'select', false);
+  try {
+    const stream = rowStreamOf(async () => (await es.textStatement(conn)).run(), 'text');
+    const rows: (string | null)[][] = [];
+    while (rows.length < limit) {
+      const batch = await stream.next(Math.min(1024, limit - rows.length));
+      if (batch === null) break;
+      rows.push(...batch);
+    }
+    return rows;
+  } finally {
+    es.destroy();
+  }
+}
+
+/**
  * Pulls rows from a streaming DuckDB result, `max` at a time, as text values. Each engine
  * call is a thread-pool round trip that costs more than converting a chunk (bench/wire-only.ts),
  * so the next chunk is requested as soon as one arrives: its round trip overlaps the

@@ -11,7 +11,7 @@ import { SqlError, quoteIdent } from '../errors/index.js';
 import type { Statement } from '../sql/ast.js';
 import { tokenize } from '../sql/lexer.js';
 import type { ExecContext, ExecOutcome, PreparedStatement } from './api.js';
-import { EngineStatement, rowStreamOf } from './engine-query.js';
+import { textRowsOf } from './engine-query.js';
 import type { HandlerSession } from './services.js';
 
 export interface PreparedSession extends HandlerSession {
@@ -79,12 +79,6 @@ function typedParams(body: string, types: string[]): string {
 async function argumentValues(session: HandlerSession, args: string[]): Promise<(string | null)[]> {
   if (args.length === 0) return [];
   const compiled = await session.compileQuery(`SELECT ${args.map((a) => `(${a})`).join(', ')}`);
-  const es = await EngineStatement.prepare(session.conn, compiled.engineSql, 'select', false);
-  try {
-    const rows = rowStreamOf(async () => (await es.textStatement(session.conn)).run(), 'text');
-    const first = await rows.next(1);
-    return first?.[0] ?? args.map(() => null);
-  } finally {
-    es.destroy();
-  }
+  const [first] = await textRowsOf(session.conn, compiled.engineSql, 1);
+  return first ?? args.map(() => null);
 }
