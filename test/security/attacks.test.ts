@@ -226,6 +226,34 @@ for (const mode of ['password', 'trust'] as const) {
       assert.ok(statSync(join(ferry.dataDir, 'secrets.key')).isFile());
     });
 
+    test('statements kept in a session (PREPARE, EXECUTE, SHOW … WHERE) are authorized when they run, and change nothing', async () => {
+      const before = await catalogState();
+      const alice = new pg.Client(ferry.pgConfig('alice', 'alice-pw'));
+      await alice.connect();
+      try {
+        // A condition of SHOW reads what the role may not read.
+        assert.equal(await refusedCode(alice.query(`SHOW SCHEMAS WHERE name = (SELECT max(secret) FROM priv)`)), '42501');
+        // A prepared body that reads or writes the owner's table is refused when prepared…
+        assert.equal(await refusedCode(alice.query(`PREPARE rd AS SELECT secret FROM priv`)), '42501');
+        assert.equal(await refusedCode(alice.query(`PREPARE wr AS DELETE FROM priv`)), '42501');
+        assert.equal(await refusedCode(alice.query(`EXECUTE wr`)), '26000');
+        // …and an allowed body cannot be handed a forbidden argument.
+        await alice.query(`PREPARE echo(text) AS SELECT $1 AS v`);
+        assert.equal(await refusedCode(alice.query(`EXECUTE echo((SELECT max(secret) FROM priv))`)), '42501');
+        // A grant revoked after PREPARE is missing at EXECUTE.
+        await owner.query(`GRANT SELECT, DELETE ON priv TO alice`);
+        await alice.query(`PREPARE later AS SELECT secret FROM priv`);
+        await alice.query(`PREPARE later_del AS DELETE FROM priv`);
+        await owner.query(`REVOKE SELECT, DELETE ON priv FROM alice`);
+        assert.equal(await refusedCode(alice.query(`EXECUTE later`)), '42501');
+        assert.equal(await refusedCode(alice.query(`EXECUTE later_del`)), '42501');
+        assert.deepEqual((await alice.query(`EXECUTE echo('fine')`)).rows, [{ v: 'fine' }]);
+      } finally {
+        await alice.end();
+      }
+      assert.deepEqual(await catalogState(), before);
+    });
+
     // Passwords only exist under --auth password.
     if (mode === 'password')
       test('a wrong password and an unknown role are refused alike, and change nothing', async () => {
