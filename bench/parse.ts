@@ -20,6 +20,7 @@ import { TPCH_TABLES } from '../src/loadgen/tpch.js';
 import { type NameScope, type ResolvedRelation, compile } from '../src/sql/frontend.js';
 import { initPgParser } from '../src/sql/pg/parse.js';
 import { prepass } from '../src/sql/prepass.js';
+import { numberFlag, readFlags } from './flags.js';
 import { loadAverage1, machineInfo } from './proc.js';
 import { type ParseBenchResult, type ParseQueryResult, renderParseSection } from './report.js';
 import { TPCH_QUERIES } from './tpch-queries.js';
@@ -39,31 +40,11 @@ interface Args {
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { runs: 200, warmup: 20, queries: null };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i]!;
-    const v = (): string => {
-      const x = argv[++i];
-      if (x === undefined) throw new Error(`${k} needs a value\n${USAGE}`);
-      return x;
-    };
-    switch (k) {
-      case '--runs':
-        a.runs = Number(v());
-        break;
-      case '--warmup':
-        a.warmup = Number(v());
-        break;
-      case '--queries':
-        a.queries = v().split(',');
-        break;
-      case '-h':
-      case '--help':
-        console.log(USAGE);
-        return process.exit(0);
-      default:
-        throw new Error(`unknown option ${k}\n${USAGE}`);
-    }
-  }
+  readFlags(argv, USAGE, {
+    '--runs': numberFlag('--runs', (x) => (a.runs = x)),
+    '--warmup': numberFlag('--warmup', (x) => (a.warmup = x)),
+    '--queries': { value: (v) => (a.queries = v.split(',')) },
+  });
   if (!Number.isInteger(a.runs) || a.runs < 1 || !Number.isInteger(a.warmup) || a.warmup < 0) {
     throw new Error(`--runs must be a positive integer and --warmup a non-negative one\n${USAGE}`);
   }

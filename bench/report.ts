@@ -3,7 +3,7 @@
  * issue 6 names with their targets, growth from ×1 to the largest factor, the one-row
  * export and the wire path. Every figure is computed from the run's own measurements.
  */
-import type { TpchResults } from './tpch.js';
+import { totalSeconds, type TpchResults } from './tpch.js';
 import type { PointResult, WireResult } from './wire.js';
 
 export type Dataset = 'lineitem' | 'mixed';
@@ -330,12 +330,8 @@ function renderTpchSection(r: BenchResults): string[] {
         : (q.error ?? '–').replace(/\|/g, '/').slice(0, 40);
   for (const n of names)
     L.push(`| ${n} | ${t.runs.map((x) => cell(x.queries.find((q) => q.name === n))).join(' | ')} |`);
-  const tot = (x: (typeof t.runs)[number]): number | undefined =>
-    x.queries.length && x.queries.every((q) => q.seconds !== undefined)
-      ? x.queries.reduce((a, q) => a + q.seconds!, 0)
-      : undefined;
   L.push(
-    `| **total** | ${t.runs.map((x) => (tot(x) === undefined ? 'incomplete' : `**${tot(x)!.toFixed(2)}**`)).join(' | ')} |`,
+    `| **total** | ${t.runs.map((x) => (totalSeconds(x) === undefined ? 'incomplete' : `**${totalSeconds(x)!.toFixed(2)}**`)).join(' | ')} |`,
   );
   L.push('');
   const ratios = tpchRatios(r);
@@ -371,15 +367,11 @@ export function tpchRatios(r: BenchResults): {
   const t = r.tpch;
   if (!t) return {};
   const run = (e: string) => t.runs.find((x) => x.engine === e);
-  const total = (x: (typeof t.runs)[number] | undefined): number | undefined =>
-    x && x.queries.length && x.queries.every((q) => q.seconds !== undefined)
-      ? x.queries.reduce((a, q) => a + q.seconds!, 0)
-      : undefined;
-  const fe = total(run('ferry'));
-  const un = total(run('ferry-unlimited'));
-  const dk = total(run('duckdb'));
+  const fe = totalSeconds(run('ferry'));
+  const un = totalSeconds(run('ferry-unlimited'));
+  const dk = totalSeconds(run('duckdb'));
   const pgRun = run('postgres');
-  const pgT = total(pgRun);
+  const pgT = totalSeconds(pgRun);
   const out: ReturnType<typeof tpchRatios> = {};
   if (fe !== undefined && dk !== undefined) out.ferryOverDuckdb = fe / dk;
   if (un !== undefined && dk !== undefined) out.unlimitedOverDuckdb = un / dk;

@@ -33,6 +33,7 @@ import {
   type LocalAws,
   type LocalAwsOptions,
 } from './aws.js';
+import { type Flag, num, numberFlag, readFlags } from './flags.js';
 import { startNullAws } from './nulls3.js';
 import { startPostgres, type Postgres } from './postgres.js';
 import { cpuSeconds, loadAverage1, machineBusySeconds, machineInfo, RssSampler, rssMb } from './proc.js';
@@ -137,103 +138,39 @@ function parseArgs(argv: string[]): Args {
     tpchTimeoutS: 60,
     pointRows: 1_000_000,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i]!;
-    const v = (): string => {
-      const x = argv[++i];
-      if (x === undefined) throw new Error(`${k} needs a value\n${USAGE}`);
-      return x;
-    };
-    switch (k) {
-      case '--scale':
-        a.scale = Number(v());
-        break;
-      case '--factors':
-        a.factors = v().split(',').map(Number);
-        break;
-      case '--datasets':
-        a.datasets = v().split(',') as Dataset[];
-        break;
-      case '--formats':
-        a.formats = v().split(',') as Format[];
-        break;
-      case '--rgw':
-        a.rgw = v() as Args['rgw'];
-        break;
-      case '--rgw-port':
-        a.rgwPort = Number(v());
-        break;
-      case '--pg-port':
-        a.pgPort = Number(v());
-        break;
-      case '--no-postgres':
-        a.postgres = false;
-        break;
-      case '--no-wire':
-        a.wire = false;
-        break;
-      case '--no-diag':
-        a.diag = false;
-        break;
-      case '--no-null-s3':
-        a.nullS3 = false;
-        break;
-      case '--no-tpch':
-        a.tpch = false;
-        break;
-      case '--tpch-sf':
-        a.tpchSf = Number(v());
-        break;
-      case '--tpch-timeout':
-        a.tpchTimeoutS = Number(v());
-        break;
-      case '--point-rows':
-        a.pointRows = Number(v());
-        break;
-      case '--no-parse':
-        a.parse = false;
-        break;
-      case '--parse-runs':
-        a.parseRuns = Number(v());
-        break;
-      case '--no-docs':
-        a.docs = false;
-        break;
-      case '--wire-samples':
-        a.wireSamples = Number(v());
-        break;
-      case '--wire-seconds':
-        a.wireSeconds = Number(v());
-        break;
-      case '--one-row-runs':
-        a.oneRowRuns = Number(v());
-        break;
-      case '--export-timeout':
-        a.exportTimeoutS = Number(v());
-        break;
-      case '--keep-aws':
-        a.keepAws = true;
-        break;
-      case '--ferry-node-options':
-        a.ferryNodeOptions = v();
-        break;
-      case '--ferry-cpu-prof':
-        a.ferryCpuProf = path.resolve(v());
-        break;
-      case '--ferry-args':
-        a.ferryArgs = v().split(/\s+/).filter(Boolean);
-        break;
-      case '--out':
-        a.out = path.resolve(v());
-        break;
-      case '-h':
-      case '--help':
-        console.log(USAGE);
-        return process.exit(0);
-      default:
-        throw new Error(`unknown option ${k}\n${USAGE}`);
-    }
-  }
+  const n = (flag: string, set: (x: number) => void): [string, Flag] => [flag, numberFlag(flag, set)];
+  const list = (flag: string, v: string): number[] => v.split(',').map((x) => num(flag, x));
+  readFlags(argv, USAGE, {
+    ...Object.fromEntries([
+      n('--scale', (x) => (a.scale = x)),
+      n('--rgw-port', (x) => (a.rgwPort = x)),
+      n('--pg-port', (x) => (a.pgPort = x)),
+      n('--tpch-sf', (x) => (a.tpchSf = x)),
+      n('--tpch-timeout', (x) => (a.tpchTimeoutS = x)),
+      n('--point-rows', (x) => (a.pointRows = x)),
+      n('--parse-runs', (x) => (a.parseRuns = x)),
+      n('--wire-samples', (x) => (a.wireSamples = x)),
+      n('--wire-seconds', (x) => (a.wireSeconds = x)),
+      n('--one-row-runs', (x) => (a.oneRowRuns = x)),
+      n('--export-timeout', (x) => (a.exportTimeoutS = x)),
+    ]),
+    '--factors': { value: (v) => (a.factors = list('--factors', v)) },
+    '--datasets': { value: (v) => (a.datasets = v.split(',') as Dataset[]) },
+    '--formats': { value: (v) => (a.formats = v.split(',') as Format[]) },
+    '--rgw': { value: (v) => (a.rgw = v as Args['rgw']) },
+    '--ferry-node-options': { value: (v) => (a.ferryNodeOptions = v) },
+    '--ferry-cpu-prof': { value: (v) => (a.ferryCpuProf = path.resolve(v)) },
+    '--ferry-args': { value: (v) => (a.ferryArgs = v.split(/\s+/).filter(Boolean)) },
+    '--out': { value: (v) => (a.out = path.resolve(v)) },
+    '--no-postgres': { set: () => (a.postgres = false) },
+    '--no-wire': { set: () => (a.wire = false) },
+    '--no-diag': { set: () => (a.diag = false) },
+    '--no-null-s3': { set: () => (a.nullS3 = false) },
+    '--no-tpch': { set: () => (a.tpch = false) },
+    '--no-parse': { set: () => (a.parse = false) },
+    '--no-docs': { set: () => (a.docs = false) },
+    '--keep-aws': { set: () => (a.keepAws = true) },
+  });
   if (!(a.scale > 0) || a.factors.some((f) => !(f > 0)))
     throw new Error(`--scale and --factors must be positive\n${USAGE}`);
   return a;

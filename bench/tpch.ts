@@ -126,6 +126,6 @@ export async function dropTpchFromPostgres(cfg: {
 
 /** Sum of the warm runs when every query finished; undefined otherwise. */
 export function totalSeconds(run: TpchRun | undefined): number | undefined {
-  if (!run || run.queries.some((q) => q.seconds === undefined)) return undefined;
+  if (!run || run.queries.length === 0 || run.queries.some((q) => q.seconds === undefined)) return undefined;
   return run.queries.reduce((n, q) => n + q.seconds!, 0);
 }

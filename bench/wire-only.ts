@@ -6,6 +6,7 @@
  * the median of the rounds, with Ferry's p50 as a ratio of PostgreSQL's.
  */
 import { startFerry } from '../test/support/ferry.js';
+import { numberFlag, readFlags } from './flags.js';
 import { startPostgres } from './postgres.js';
 import { wireBench, type WireResult } from './wire.js';
 
@@ -14,27 +15,12 @@ const USAGE =
 
 function parseArgs(argv: string[]): { rounds: number; samples: number; seconds: number; pgPort: number } {
   const a = { rounds: 3, samples: 2000, seconds: 2, pgPort: 7496 };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i]!;
-    const v = Number(argv[++i]);
-    switch (k) {
-      case '--rounds':
-        a.rounds = v;
-        break;
-      case '--samples':
-        a.samples = v;
-        break;
-      case '--seconds':
-        a.seconds = v;
-        break;
-      case '--pg-port':
-        a.pgPort = v;
-        break;
-      default:
-        console.log(USAGE);
-        process.exit(k === '-h' || k === '--help' ? 0 : 2);
-    }
-  }
+  readFlags(argv, USAGE, {
+    '--rounds': numberFlag('--rounds', (x) => (a.rounds = x)),
+    '--samples': numberFlag('--samples', (x) => (a.samples = x)),
+    '--seconds': numberFlag('--seconds', (x) => (a.seconds = x)),
+    '--pg-port': numberFlag('--pg-port', (x) => (a.pgPort = x)),
+  });
   return a;
 }
 

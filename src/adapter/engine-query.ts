@@ -250,7 +250,11 @@ export class EngineStatement {
  * column as PostgreSQL text, up to `limit` rows. For answers Ferry computes over a user's
  * expression (SHOW … WHERE, EXECUTE's arguments), never for a result streamed to a client.
  */
-export async function textRowsOf(conn: DuckDBConnection, engineSql: string, limit = Infinity): Promise<(string | null)[][]> {
+export async function textRowsOf(
+  conn: DuckDBConnection,
+  engineSql: string,
+  limit = Infinity,
+): Promise<(string | null)[][]> {
   const es = await EngineStatement.prepare(conn, engineSql, 'select', false);
   try {
     const stream = rowStreamOf(async () => (await es.textStatement(conn)).run(), 'text');

@@ -232,7 +232,10 @@ for (const mode of ['password', 'trust'] as const) {
       await alice.connect();
       try {
         // A condition of SHOW reads what the role may not read.
-        assert.equal(await refusedCode(alice.query(`SHOW SCHEMAS WHERE name = (SELECT max(secret) FROM priv)`)), '42501');
+        assert.equal(
+          await refusedCode(alice.query(`SHOW SCHEMAS WHERE name = (SELECT max(secret) FROM priv)`)),
+          '42501',
+        );
         // A prepared body that reads or writes the owner's table is refused when prepared…
         assert.equal(await refusedCode(alice.query(`PREPARE rd AS SELECT secret FROM priv`)), '42501');
         assert.equal(await refusedCode(alice.query(`PREPARE wr AS DELETE FROM priv`)), '42501');

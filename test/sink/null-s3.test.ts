@@ -29,6 +29,17 @@ after(async () => {
   await s3.stop();
 });
 
+/** An S3 client of the null endpoint signing with the given key. */
+function clientAs(accessKeyId: string, secretAccessKey: string): S3Client {
+  return new S3Client({
+    endpoint: s3.url,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId, secretAccessKey },
+    maxAttempts: 1,
+  });
+}
+
 test('a CSV export is counted byte for byte and its checksum is that of the rows sent', async () => {
   const r = await c.query(
     // Identical rows: the checksum does not depend on the order the engine writes them in.
@@ -65,26 +76,14 @@ test('a Parquet export lands as objects whose sizes add up to what was received'
 });
 
 test('a request signed with another access key is refused and stores nothing', async () => {
-  const other = new S3Client({
-    endpoint: s3.url,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'intruder', secretAccessKey: 'x' },
-    maxAttempts: 1,
-  });
+  const other = clientAs('intruder', 'x');
   const n = s3.objects.size;
   await assert.rejects(
     other.send(new PutObjectCommand({ Bucket: 'bench', Key: 'evil', Body: 'x' })),
     (e: { name?: string }) => e.name === 'InvalidAccessKeyId',
   );
   assert.equal(s3.objects.size, n);
-  const mine = new S3Client({
-    endpoint: s3.url,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'nullkey', secretAccessKey: 'nullsecret' },
-    maxAttempts: 1,
-  });
+  const mine = clientAs('nullkey', 'nullsecret');
   await mine.send(new PutObjectCommand({ Bucket: 'bench', Key: 'k', Body: 'hello' }));
   const head = await mine.send(new HeadObjectCommand({ Bucket: 'bench', Key: 'k' }));
   assert.equal(head.ContentLength, 5);
