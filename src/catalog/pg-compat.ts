@@ -198,6 +198,37 @@ export function pgCompatSql(): string[] {
          ELSE substring(p_s, CASE WHEN p_start < 1 THEN 1 ELSE p_start END,
            CASE WHEN CAST(p_start AS BIGINT) + p_len < 1 THEN 0
              ELSE CAST(p_start AS BIGINT) + p_len - CASE WHEN p_start < 1 THEN 1 ELSE p_start END END) END`,
+    // initcap: the first letter of each run of letters and digits upper case, the rest lower.
+    `CREATE OR REPLACE MACRO ${P}.initcap(p_s) AS array_to_string(list_transform(range(1, length(p_s) + 1), lambda i:
+       CASE WHEN i = 1 OR NOT regexp_matches(substring(p_s, i - 1, 1), '^[\\pL\\pN]$') THEN upper(substring(p_s, i, 1))
+         ELSE lower(substring(p_s, i, 1)) END), '')`,
+    // jsonb_typeof / json_typeof: PostgreSQL's names of the JSON value kinds.
+    `CREATE OR REPLACE MACRO ${P}.jsonb_typeof(p_j) AS CASE WHEN p_j IS NULL THEN NULL
+       ELSE CASE json_type(p_j) WHEN 'OBJECT' THEN 'object' WHEN 'ARRAY' THEN 'array' WHEN 'VARCHAR' THEN 'string'
+         WHEN 'BOOLEAN' THEN 'boolean' WHEN 'NULL' THEN 'null' ELSE 'number' END END`,
+    // An interval's three fields (months, days, microseconds) and back; the justify_*
+    // functions move whole days into months (30 days) and whole 24 hours into days, with
+    // PostgreSQL's sign rules (timestamp.c interval_justify_*).
+    `CREATE OR REPLACE MACRO ${P}.iv_months(p_i) AS CAST(date_part('year', CAST(p_i AS INTERVAL)) AS BIGINT) * 12 + date_part('month', CAST(p_i AS INTERVAL))`,
+    `CREATE OR REPLACE MACRO ${P}.iv_days(p_i) AS CAST(date_part('day', CAST(p_i AS INTERVAL)) AS BIGINT)`,
+    `CREATE OR REPLACE MACRO ${P}.iv_micros(p_i) AS CAST(date_part('hour', CAST(p_i AS INTERVAL)) AS BIGINT) * 3600000000
+       + CAST(date_part('minute', CAST(p_i AS INTERVAL)) AS BIGINT) * 60000000 + date_part('microseconds', CAST(p_i AS INTERVAL))`,
+    `CREATE OR REPLACE MACRO ${P}.make_iv(p_m, p_d, p_us) AS
+       to_months(CAST(p_m AS INTEGER)) + to_days(CAST(p_d AS INTEGER)) + to_microseconds(CAST(p_us AS BIGINT))`,
+    `CREATE OR REPLACE MACRO ${P}.jd_fix(p_m, p_d, p_us) AS CASE WHEN p_m > 0 AND p_d < 0 THEN ${P}.make_iv(p_m - 1, p_d + 30, p_us)
+       WHEN p_m < 0 AND p_d > 0 THEN ${P}.make_iv(p_m + 1, p_d - 30, p_us) ELSE ${P}.make_iv(p_m, p_d, p_us) END`,
+    `CREATE OR REPLACE MACRO ${P}.justify_days(p_i) AS ${P}.jd_fix(${P}.iv_months(p_i) + ${P}.iv_days(p_i) // 30, ${P}.iv_days(p_i) % 30, ${P}.iv_micros(p_i))`,
+    `CREATE OR REPLACE MACRO ${P}.jh_fix(p_m, p_d, p_us) AS CASE WHEN p_d > 0 AND p_us < 0 THEN ${P}.make_iv(p_m, p_d - 1, p_us + 86400000000)
+       WHEN p_d < 0 AND p_us > 0 THEN ${P}.make_iv(p_m, p_d + 1, p_us - 86400000000) ELSE ${P}.make_iv(p_m, p_d, p_us) END`,
+    `CREATE OR REPLACE MACRO ${P}.justify_hours(p_i) AS ${P}.jh_fix(${P}.iv_months(p_i),
+       ${P}.iv_days(p_i) + ${P}.iv_micros(p_i) // 86400000000, ${P}.iv_micros(p_i) % 86400000000)`,
+    `CREATE OR REPLACE MACRO ${P}.ji_month(p_m, p_d, p_us) AS
+       CASE WHEN p_m > 0 AND (p_d < 0 OR (p_d = 0 AND p_us < 0)) THEN ${P}.jh_fix(p_m - 1, p_d + 30, p_us)
+         WHEN p_m < 0 AND (p_d > 0 OR (p_d = 0 AND p_us > 0)) THEN ${P}.jh_fix(p_m + 1, p_d - 30, p_us)
+         ELSE ${P}.jh_fix(p_m, p_d, p_us) END`,
+    `CREATE OR REPLACE MACRO ${P}.ji_days(p_m, p_d, p_us) AS ${P}.ji_month(p_m + p_d // 30, p_d % 30, p_us)`,
+    `CREATE OR REPLACE MACRO ${P}.justify_interval(p_i) AS ${P}.ji_days(${P}.iv_months(p_i),
+       ${P}.iv_days(p_i) + ${P}.iv_micros(p_i) // 86400000000, ${P}.iv_micros(p_i) % 86400000000)`,
     `CREATE OR REPLACE MACRO ${P}.pg_backend_pid() AS 0`,
     `CREATE OR REPLACE MACRO ${P}.pg_postmaster_start_time() AS now()`,
     `CREATE OR REPLACE MACRO ${P}.pg_has_role(r, m) AS true, (u, r, m) AS true`,

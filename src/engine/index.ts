@@ -59,6 +59,7 @@ export class Engine {
     await conn.run(`
       CREATE OR REPLACE MACRO main.mz_environment_id() AS ${q(environmentId)};
       CREATE OR REPLACE MACRO main.mz_version() AS 'v0.1.0 (ferry)';
+      CREATE OR REPLACE MACRO main.mz_version_num() AS 100;
     `);
   }
 

@@ -238,6 +238,8 @@ const ENGINE_TYPES: Record<string, string> = {
 };
 
 const MAX_NUMERIC_PRECISION = 38;
+/** The scale of unconstrained `numeric` (DECIMAL(38,10), docs/compat.md). */
+const NUMERIC_DEFAULT_SCALE = 10;
 
 /** PostgreSQL's LIKE operators and the engine's functions that take an escape character. */
 const LIKE_FUNCTIONS: Record<string, string> = {
@@ -737,6 +739,12 @@ class Compiler {
     // to 2 where PostgreSQL and Materialize refuse it.
     if (lit !== null && !isArray && INTEGER_TYPE_NAMES[tname] !== undefined)
       checkIntegerText(lit, INTEGER_TYPE_NAMES[tname]);
+    // A constant cast to numeric without precision: the engine's DECIMAL(38,10) would
+    // round away digits past the tenth decimal, so a value it cannot hold exactly fails.
+    if (['numeric', 'decimal'].includes(tname) && !isArray && !(Array.isArray(tn.typmods) && tn.typmods.length > 0)) {
+      const text = lit ?? (b.arg as { A_Const?: { fval?: { fval?: string } } }).A_Const?.fval?.fval ?? null;
+      if (text !== null) checkUnconstrainedNumeric(text);
+    }
     if (lit !== null && tname === 'regproc') {
       return { A_Const: { sval: { sval: lit.replace(/^pg_catalog\./, '') } } };
     }
@@ -1024,6 +1032,30 @@ function checkIntegerText(text: string, t: { name: string; min: bigint; max: big
     throw new SqlError('22P02', `invalid input syntax for type ${t.name}: invalid digit found in string: "${text}"`);
   const n = BigInt(v);
   if (n < t.min || n > t.max) throw new SqlError('22003', `"${text}" ${t.name} out of range`);
+}
+
+/**
+ * A numeric constant that unconstrained `numeric` (the engine's DECIMAL(38,10)) holds
+ * exactly: at most 28 digits before the decimal point and 10 after, trailing zeros aside.
+ * Text that is not a number is left to the engine's own error.
+ */
+function checkUnconstrainedNumeric(text: string): void {
+  const m = /^\s*[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?\s*$/.exec(text);
+  if (!m || (m[1] === '' && (m[2] ?? '') === '')) return;
+  const digits = (m[1] ?? '') + (m[2] ?? '');
+  // The decimal point sits after `point` digits of `digits`.
+  const point = (m[1] ?? '').length + Number(m[3] ?? 0);
+  const first = digits.search(/[1-9]/);
+  if (first < 0) return;
+  const last = digits.length - 1 - [...digits].reverse().findIndex((c) => c !== '0');
+  const scale = Math.max(0, last + 1 - point);
+  const whole = Math.max(0, point - first);
+  if (scale > NUMERIC_DEFAULT_SCALE || whole > MAX_NUMERIC_PRECISION - NUMERIC_DEFAULT_SCALE) {
+    throw new SqlError('22003', 'numeric field overflow', {
+      detail: `numeric without a precision holds at most ${MAX_NUMERIC_PRECISION - NUMERIC_DEFAULT_SCALE} digits before the decimal point and ${NUMERIC_DEFAULT_SCALE} after; "${text.trim()}" would change.`,
+      hint: 'Give the type a precision and scale that fit, e.g. numeric(38,20), or round the value first.',
+    });
+  }
 }
 
 /**

@@ -43,7 +43,7 @@ nullif greatest least
 to_json json_extract_path json_extract_path_text json_array_length row_to_json array_to_json
 gen_random_uuid
 current_database current_catalog current_schema current_schemas pg_typeof
-mz_environment_id mz_version inet_server_addr inet_server_port txid_current
+mz_environment_id mz_version mz_version_num inet_server_addr inet_server_port txid_current
 get_bit set_bit bit_count
 `;
 
@@ -62,7 +62,7 @@ generate_series generate_subscripts unnest regexp_split_to_table json_each
 `;
 
 /** Ferry's macros in the engine's main schema (src/engine/index.ts installs them). */
-const FERRY = new Set(['mz_environment_id', 'mz_version']);
+const FERRY = new Set(['mz_environment_id', 'mz_version', 'mz_version_num']);
 
 function words(s: string): string[] {
   return s.split(/\s+/).filter((w) => w !== '');
@@ -81,6 +81,19 @@ const ENTRIES: ReadonlyMap<string, FunctionEntry> = (() => {
   m.set('list_length', { home: 'builtin', engineName: 'len' });
   m.set('btrim', { home: 'builtin', engineName: 'trim' });
   m.set('every', { home: 'builtin', engineName: 'bool_and' });
+  // json and jsonb are both the engine's JSON (docs/compat.md: object keys keep their order).
+  for (const [pgName, engineName] of [
+    ['build_array', 'json_array'],
+    ['build_object', 'json_object'],
+    ['agg', 'json_group_array'],
+    ['object_agg', 'json_group_object'],
+    ['array_length', 'json_array_length'],
+  ]) {
+    m.set(`json_${pgName}`, { home: 'builtin', engineName });
+    m.set(`jsonb_${pgName}`, { home: 'builtin', engineName });
+  }
+  m.set('to_jsonb', { home: 'builtin', engineName: 'to_json' });
+  m.set('json_typeof', { home: 'compat', engineName: 'jsonb_typeof' });
   // PostgreSQL's positions, where DuckDB counts a negative start from the end (pg-compat.ts).
   m.set('substring', { home: 'compat', engineName: 'pg_substring' });
   m.set('substr', { home: 'compat', engineName: 'pg_substring' });

@@ -123,4 +123,9 @@ export const PG_COMPAT_FUNCTIONS = [
   'array_remove',
   '_pg_expandarray',
   'pg_typeof',
+  'initcap',
+  'jsonb_typeof',
+  'justify_days',
+  'justify_hours',
+  'justify_interval',
 ];
