@@ -535,6 +535,9 @@ class Compiler {
   select(b: Record<string, unknown>, outer: ReadonlySet<string>): void {
     if (b.intoClause) throw new SqlError('0A000', 'SELECT … INTO not supported');
     if (b.lockingClause) throw new SqlError('0A000', 'SELECT … FOR UPDATE not supported');
+    // A subquery's or WITH query's columns get PostgreSQL's names too, so an outer query
+    // can name them (`SELECT max(unnest) FROM (SELECT unnest(…))`).
+    nameOutputColumns(b);
     this.valuesIn(b);
     const ctes = this.withClause(b.withClause, outer);
     this.walkFields(b, ctes, ['withClause']);
