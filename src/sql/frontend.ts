@@ -14,7 +14,7 @@
 import { Deparser } from 'pgsql-deparser';
 import { SqlError } from '../errors/index.js';
 import { PG_COMPAT_DB, PG_COMPAT_RELATIONS, INFORMATION_SCHEMA_RELATIONS } from '../types/pg-catalog-names.js';
-import { parsePgArray } from './array-literal.js';
+import { type PgArrayValue, parsePgArrayTree } from './array-literal.js';
 import { extractCall, intervalFromText, intervalTypmod } from './datetime.js';
 import { FUNCTION_SCHEMAS, engineFunctionName, lookupFunction } from './functions.js';
 import { type PgNode, type PgStatement, parsePg } from './pg/parse.js';
@@ -757,16 +757,27 @@ class Compiler {
     // '{1,2}'::int[] → a list of text elements cast to the element type: the engine casts
     // only its own `[…]` spelling from text.
     if (lit !== null && isArray && /^\s*\{/.test(lit)) {
-      const items = parsePgArray(lit);
-      if (items) {
-        const arr = {
+      const tree = parsePgArrayTree(lit);
+      if (tree) {
+        // An n-dimensional literal is a list of n levels (docs/compat.md).
+        const bounds = Array.from({ length: tree.depth }, () => ({ Integer: { ival: -1 } }));
+        const build = (v: PgArrayValue, depth: number): PgNode => ({
           A_ArrayExpr: {
-            elements: items.map((v) =>
-              v === null ? { A_Const: { isnull: true } } : { A_Const: { sval: { sval: v } } },
+            elements: (v as unknown[]).map((x) =>
+              depth > 1
+                ? build(x as PgArrayValue, depth - 1)
+                : x === null
+                  ? { A_Const: { isnull: true } }
+                  : { A_Const: { sval: { sval: x as string } } },
             ),
           },
-        };
-        b.arg = castNode(arr, ['varchar'], true);
+        });
+        const arg = castNode(build(tree.value, tree.depth), ['varchar'], true);
+        (body(arg).typeName as Record<string, unknown>).arrayBounds = bounds;
+        b.arg = arg;
+        // int[] is any number of dimensions in PostgreSQL; a declared depth (int list
+        // list) is kept.
+        if ((tn.arrayBounds as unknown[]).length < tree.depth) tn.arrayBounds = bounds;
         this.walk(b.typeName, ctes);
         return n;
       }
