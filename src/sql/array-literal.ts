@@ -91,7 +91,7 @@ export function parsePgArrayTree(text: string): { value: PgArrayValue; depth: nu
     const shape = subs[0]!.shape.join(',');
     if (subs.some((x) => x.shape.join(',') !== shape))
       throw malformed('Multidimensional arrays must have sub-arrays with matching dimensions.');
-    return { value: subs.map((x) => x.value) as PgArrayValue[], shape: [subs.length, ...subs[0]!.shape] };
+    return { value: subs.map<PgArrayValue>((x) => x.value), shape: [subs.length, ...subs[0]!.shape] };
   };
   const top = level();
   skipSpace();
