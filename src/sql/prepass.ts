@@ -8,6 +8,7 @@
  * | `LIST[a, b]`                     | `ARRAY[a, b]`                              |
  * | `map[K=>V]` (a type)             | a placeholder type name, printed as `MAP(K, V)` |
  * | `IN CLUSTER c`                   | removed: one engine runs all work          |
+ * | `OPTIONS (AGGREGATE INPUT GROUP SIZE = n, …)` after a query's clauses | removed: hints to Materialize's planner |
  * | `CREATE OR REPLACE MATERIALIZED VIEW` | `CREATE MATERIALIZED VIEW`, with `replace` kept |
  *
  * The pass works on tokens (src/sql/lexer.ts), so it never looks inside strings, quoted
@@ -63,6 +64,13 @@ export function prepass(sql: string, types = new Map<string, { key: string; valu
     if (t.value === 'in' && word(next, 'cluster') && toks[k + 2] && ['word', 'qident'].includes(toks[k + 2]!.kind)) {
       splice(t.start, toks[k + 2]!.end, '');
       k += 2;
+      continue;
+    }
+    if (t.value === 'options' && next?.text === '(' && QUERY_HINT_START.has(toks[k + 2]?.value ?? '')) {
+      const end = matchingParen(toks, k + 1);
+      checkQueryHints(sql.slice(next.end, toks[end]!.start), t.start);
+      splice(t.start, toks[end]!.end, '');
+      k = end;
       continue;
     }
     if (t.value === 'list' && next?.text === '[' && prev?.text !== '.') {
@@ -135,6 +143,40 @@ function isTypePosition(toks: Token[], k: number): boolean {
 function typeSpelling(text: string, types: Prepassed['types']): string {
   const wrapped = prepass(`CAST(NULL AS ${text.trim()})`, types).sql;
   return wrapped.slice('CAST(NULL AS '.length, -1);
+}
+
+/** The first words of Materialize's query hints (`SELECT … OPTIONS (…)`). */
+const QUERY_HINT_START = new Set(['aggregate', 'distinct', 'limit', 'expected']);
+const QUERY_HINT =
+  /^\s*(aggregate\s+input\s+group\s+size|distinct\s+on\s+input\s+group\s+size|limit\s+input\s+group\s+size|expected\s+group\s+size)\s*=?\s*(\S*?)\s*$/i;
+
+/**
+ * Materialize's planner hints name the expected size of a query's groups; Ferry's engine
+ * plans for itself, so they have no effect, but each must still be one Materialize takes,
+ * with a whole number.
+ */
+function checkQueryHints(body: string, start: number): void {
+  for (const part of body.split(',')) {
+    const m = QUERY_HINT.exec(part);
+    if (!m) throw new SqlError('42601', `unknown query hint: ${part.trim()}`, { position: start + 1 });
+    if (!/^\d+$/.test(m[2]!))
+      throw new SqlError(
+        '22023',
+        `invalid ${m[1]!.toUpperCase().replace(/\s+/g, ' ')}: expected a whole number, got "${m[2]}"`,
+        {
+          position: start + 1,
+        },
+      );
+  }
+}
+
+function matchingParen(toks: Token[], open: number): number {
+  let depth = 0;
+  for (let j = open; j < toks.length; j++) {
+    if (toks[j]!.text === '(') depth++;
+    else if (toks[j]!.text === ')' && --depth === 0) return j;
+  }
+  throw new SqlError('42601', 'syntax error at end of input: unclosed (');
 }
 
 function matchingBracket(toks: Token[], open: number): number {
