@@ -229,6 +229,15 @@ export function pgCompatSql(): string[] {
     `CREATE OR REPLACE MACRO ${P}.ji_days(p_m, p_d, p_us) AS ${P}.ji_month(p_m + p_d // 30, p_d % 30, p_us)`,
     `CREATE OR REPLACE MACRO ${P}.justify_interval(p_i) AS ${P}.ji_days(${P}.iv_months(p_i),
        ${P}.iv_days(p_i) + ${P}.iv_micros(p_i) // 86400000000, ${P}.iv_micros(p_i) % 86400000000)`,
+    // date_bin(stride, source [, origin]): the start of the stride-wide bin, counted from
+    // origin (the Unix epoch by default), that holds source. Strides of months or years
+    // and non-positive strides are refused, as in PostgreSQL.
+    `CREATE OR REPLACE MACRO ${P}.bin_from(p_s, p_t, p_o) AS CASE
+       WHEN ${P}.iv_months(p_s) <> 0 THEN error('timestamps cannot be binned into intervals containing months or years')
+       WHEN ${P}.iv_days(p_s) * 86400000000 + ${P}.iv_micros(p_s) <= 0 THEN error('stride must be greater than zero')
+       ELSE time_bucket(CAST(p_s AS INTERVAL), p_t, p_o) END`,
+    `CREATE OR REPLACE MACRO ${P}.date_bin(p_s, p_t) AS ${P}.bin_from(p_s, p_t, CAST('1970-01-01' AS TIMESTAMP)),
+       (p_s, p_t, p_o) AS ${P}.bin_from(p_s, p_t, p_o)`,
     `CREATE OR REPLACE MACRO ${P}.pg_backend_pid() AS 0`,
     `CREATE OR REPLACE MACRO ${P}.pg_postmaster_start_time() AS now()`,
     `CREATE OR REPLACE MACRO ${P}.pg_has_role(r, m) AS true, (u, r, m) AS true`,

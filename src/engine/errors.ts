@@ -145,6 +145,14 @@ export function engineError(err: unknown): SqlError {
   } else if (kind === 'Invalid Input' && /^argument of NOT must be type boolean/.test(text)) {
     // Raised by Ferry's bool_arg macro (src/catalog/pg-compat.ts).
     code = '42804';
+  } else if (
+    kind === 'Invalid Input' &&
+    /^timestamps cannot be binned into intervals containing months or years$/.test(text)
+  ) {
+    // Raised by Ferry's date_bin macro (src/catalog/pg-compat.ts), as the next one.
+    code = '0A000';
+  } else if (kind === 'Invalid Input' && /^stride must be greater than zero$/.test(text)) {
+    code = '22023';
   } else if (kind === 'Invalid Input' && /division by zero/i.test(text)) {
     code = '22012';
   } else if (kind === 'Invalid Input' && /^negative substring length not allowed$/.test(text)) {

@@ -128,4 +128,5 @@ export const PG_COMPAT_FUNCTIONS = [
   'justify_days',
   'justify_hours',
   'justify_interval',
+  'date_bin',
 ];
