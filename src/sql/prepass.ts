@@ -170,20 +170,15 @@ function checkQueryHints(body: string, start: number): void {
   }
 }
 
-function matchingParen(toks: Token[], open: number): number {
+/** The token that closes the bracket or parenthesis opened at `open`. */
+function matching(toks: Token[], open: number, opener: '(' | '[', closer: ')' | ']'): number {
   let depth = 0;
   for (let j = open; j < toks.length; j++) {
-    if (toks[j]!.text === '(') depth++;
-    else if (toks[j]!.text === ')' && --depth === 0) return j;
+    if (toks[j]!.text === opener) depth++;
+    else if (toks[j]!.text === closer && --depth === 0) return j;
   }
-  throw new SqlError('42601', 'syntax error at end of input: unclosed (');
+  throw new SqlError('42601', `syntax error at end of input: unclosed ${opener}`);
 }
 
-function matchingBracket(toks: Token[], open: number): number {
-  let depth = 0;
-  for (let j = open; j < toks.length; j++) {
-    if (toks[j]!.text === '[') depth++;
-    else if (toks[j]!.text === ']' && --depth === 0) return j;
-  }
-  throw new SqlError('42601', 'syntax error at end of input: unclosed [');
-}
+const matchingParen = (toks: Token[], open: number): number => matching(toks, open, '(', ')');
+const matchingBracket = (toks: Token[], open: number): number => matching(toks, open, '[', ']');
