@@ -49,6 +49,8 @@ const INPUT_TYPE_NAMES: Record<string, string> = {
   DECIMAL: 'numeric',
 };
 
+const NUMERIC_LIMIT = 'numeric holds at most 28 digits before the decimal point and 10 after';
+
 const INTEGER_TYPES = new Set(['INT16', 'INT32', 'INT64', 'UINT16', 'UINT32', 'UINT64']);
 
 /**
@@ -65,6 +67,9 @@ function inputSyntaxError(value: string, engineType: string): { code: SqlState; 
   // its storage type, says why they fail here (docs/compat.md, "Types").
   if (engineType === 'DECIMAL' && /^\s*[+-]?(nan|inf|infinity)\s*$/i.test(value)) return null;
   const quoted = `"${value}"`;
+  // A well-formed number the engine could not read does not fit DECIMAL(38, 10).
+  if (engineType === 'DECIMAL' && /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i.test(value))
+    return { code: '22003', text: 'numeric field overflow' };
   if (INTEGER_TYPES.has(engineType)) {
     const v = value.trim();
     if (v === '')
@@ -140,6 +145,16 @@ export function engineError(err: unknown): SqlError {
     code = '23503';
   } else if (kind === 'Conversion' && (mm = /^Could not convert string (['"])([\s\S]*)\1 to ([A-Z0-9]+)/.exec(text))) {
     ({ code, text } = inputSyntaxError(mm[2]!, mm[3]!) ?? { code, text });
+    if (text === 'numeric field overflow') detail = NUMERIC_LIMIT;
+  } else if (
+    /^Overflow in (addition|subtraction|multiplication|division) of DECIMAL/i.test(text) ||
+    /^Could not cast value \S+ to DECIMAL\(38,10\)/i.test(text)
+  ) {
+    // Ferry's numeric is DECIMAL(38, 10) (docs/compat.md, "Types"): a result with more than
+    // 28 digits before the decimal point is PostgreSQL's overflow of a bounded numeric.
+    code = '22003';
+    text = 'numeric field overflow';
+    detail = NUMERIC_LIMIT;
   } else if (kind === 'Conversion' && /out of range/i.test(text)) {
     code = '22003';
   } else if (kind === 'Invalid Input' && /^argument of NOT must be type boolean/.test(text)) {
