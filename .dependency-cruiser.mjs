@@ -8,9 +8,9 @@
 // The order, from the bottom:
 //   errors · log · config · types       foundations, used by everyone
 //   engine                              DuckDB; knows nothing of the catalog's meaning
-//   catalog, sql, sink, connections     the catalog in DuckDB; parsing and translation
-//                                       (pure: no catalog, no engine); exports to
-//                                       object storage; AWS credentials
+//   catalog, sql, sink, sources,        the catalog in DuckDB; parsing and translation
+//   connections                         (pure: no catalog, no engine); exports to
+//                                       object storage; data in from it; AWS credentials
 //   adapter                             sessions: uses all of the above
 //   wire                                the protocol; sees only the adapter's interface
 //                                       (src/adapter/api.ts)
@@ -33,8 +33,9 @@ const MAY_IMPORT = {
   catalog: [...FOUNDATION, 'engine'],
   sql: [...FOUNDATION],
   sink: [...FOUNDATION, 'engine'],
+  sources: [...FOUNDATION, 'engine'],
   connections: [...FOUNDATION],
-  adapter: [...FOUNDATION, 'engine', 'catalog', 'sql', 'sink', 'connections'],
+  adapter: [...FOUNDATION, 'engine', 'catalog', 'sql', 'sink', 'sources', 'connections'],
   wire: [...FOUNDATION, 'adapter/api.ts'],
   loadgen: [...FOUNDATION, 'engine', 'catalog', 'sql', 'adapter'],
   schedule: [...FOUNDATION, 'engine', 'catalog', 'sql', 'sink', 'connections', 'adapter'],
@@ -45,6 +46,7 @@ const MAY_IMPORT = {
     'catalog',
     'sql',
     'sink',
+    'sources',
     'connections',
     'adapter',
     'wire',
@@ -58,6 +60,7 @@ const MAY_IMPORT = {
     'catalog',
     'sql',
     'sink',
+    'sources',
     'connections',
     'adapter',
     'wire',

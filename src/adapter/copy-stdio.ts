@@ -9,11 +9,12 @@ import { textCell } from '../engine/cells.js';
 import { engineError } from '../engine/errors.js';
 import type { RawOption, Statement } from '../sql/ast.js';
 import { truthy } from '../sql/parser.js';
+import { PG_COMPAT_DB } from '../types/pg-catalog-names.js';
 import type { ExecOutcome } from './api.js';
 import { EngineStatement, rowStreamOf } from './engine-query.js';
 import type { HandlerSession } from './services.js';
 
-interface StdioFormat {
+export interface StdioFormat {
   format: 'text' | 'csv';
   delimiter: string;
   nullString: string;
@@ -22,7 +23,7 @@ interface StdioFormat {
   header: boolean;
 }
 
-function stdioFormat(options: RawOption[]): StdioFormat {
+export function stdioFormat(options: RawOption[]): StdioFormat {
   let format: 'text' | 'csv' = 'text';
   const seen = new Set<string>();
   let delimiter: string | null = null;
@@ -152,7 +153,7 @@ function decodeTextLine(line: string, f: StdioFormat): (string | null)[] {
 }
 
 /** A streaming CSV record parser (quotes may span lines). */
-class CsvParser {
+export class CsvParser {
   private field = '';
   private record: (string | null)[] = [];
   private inQuotes = false;
@@ -215,61 +216,123 @@ class CsvParser {
 
 const INSERT_BATCH_ROWS = 1000;
 
+/**
+ * Inserts decoded records into `target` (a quoted table with its column list) in batches
+ * of INSERT_BATCH_ROWS, values bound as text and cast by the engine to each column's type.
+ * The caller runs it inside one transaction and calls `maybeFlush` as input arrives.
+ */
+export class BatchInserter {
+  count = 0;
+  private pending: (string | null)[][] = [];
+  private readonly cols: readonly string[];
+  constructor(
+    private readonly conn: HandlerSession['conn'],
+    private readonly target: string,
+    private readonly columns: readonly { name: string; type: string }[],
+  ) {
+    this.cols = columns.map((c) => c.name);
+  }
+
+  add(rec: (string | null)[]): void {
+    this.pending.push(rec);
+  }
+
+  async maybeFlush(): Promise<void> {
+    if (this.pending.length >= INSERT_BATCH_ROWS) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    const cols = this.cols;
+    const placeholders: string[] = [];
+    const values: (string | null)[] = [];
+    for (const rec of batch) {
+      if (rec.length !== cols.length) {
+        throw new SqlError(
+          '22P04',
+          rec.length < cols.length
+            ? `missing data for column "${cols[rec.length]}"`
+            : 'extra data after last expected column',
+        );
+      }
+      placeholders.push(
+        `(${rec
+          .map((v, i) => {
+            values.push(v);
+            return fromText(`$${values.length}`, this.columns[i]!.type);
+          })
+          .join(', ')})`,
+      );
+    }
+    try {
+      await this.conn.run(`INSERT INTO ${this.target} VALUES ${placeholders.join(', ')}`, values);
+    } catch (err) {
+      throw engineError(err);
+    }
+    this.count += batch.length;
+  }
+}
+
+/** The engine's integer types, with PostgreSQL's (or Materialize's) names for errors. */
+const INTEGER_COLUMN_TYPES: Record<string, string> = {
+  SMALLINT: 'smallint',
+  INTEGER: 'integer',
+  BIGINT: 'bigint',
+  USMALLINT: 'uint2',
+  UINTEGER: 'uint4',
+  UBIGINT: 'uint8',
+};
+
+/**
+ * The engine SQL that reads the text `sql` as a value of a column of engine type `type`,
+ * as PostgreSQL's input function would: integers strictly (the engine alone rounds '1.5').
+ */
+export function fromText(sql: string, type: string): string {
+  const name = INTEGER_COLUMN_TYPES[type];
+  if (name === undefined) return sql;
+  return `CAST(${PG_COMPAT_DB}.int_text(CAST(${sql} AS VARCHAR), '${name}') AS ${type})`;
+}
+
+/** A table's columns in order, with the engine's type of each. */
+export async function tableColumns(
+  session: HandlerSession,
+  schemaName: string,
+  name: string,
+): Promise<{ name: string; type: string }[]> {
+  const rows = await session.conn.runAndReadAll(
+    `SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2 ORDER BY column_index`,
+    [schemaName, name],
+  );
+  return rows.getRowsJS().map((r) => ({ name: textCell(r[0]), type: textCell(r[1]) }));
+}
+
+/** `"schema"."table" ("a", "b")`: where a COPY FROM inserts. */
+export function insertTarget(schemaName: string, name: string, cols: readonly string[]): string {
+  const q = (s: string): string => `"${s.replace(/"/g, '""')}"`;
+  return `${q(schemaName)}.${q(name)} (${cols.map(q).join(', ')})`;
+}
+
 export async function copyFromStdin(session: HandlerSession, stmt: Statement & { kind: 'copy' }): Promise<ExecOutcome> {
   if (stmt.source.kind !== 'relation') throw new SqlError('42601', 'COPY FROM requires a table name');
   const f = stdioFormat(stmt.options);
   const obj = await session.resolveItem(stmt.source.name);
   if (obj.kind !== 'table') throw new SqlError('42809', `cannot copy to ${obj.kind.replace('-', ' ')} "${obj.name}"`);
   await session.requirePrivilege(obj, 'a', 'INSERT');
-  const colsRows = await session.conn.runAndReadAll(
-    `SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2 ORDER BY column_index`,
-    [obj.schemaName ?? 'public', obj.name],
-  );
-  const allCols = colsRows.getRowsJS().map((r) => textCell(r[0]));
-  const cols = stmt.source.columns ?? allCols;
-  const target = `"${obj.schemaName}"."${obj.name}" (${cols.map((c) => `"${c.replace(/"/g, '""')}"`).join(', ')})`;
+  const columns = await tableColumns(session, obj.schemaName ?? 'public', obj.name);
+  const cols = stmt.source.columns ?? columns.map((c) => c.name);
+  const typed = cols.map((c) => ({ name: c, type: columns.find((t) => t.name === c)?.type ?? 'VARCHAR' }));
+  const target = insertTarget(obj.schemaName ?? 'public', obj.name, cols);
   const consume = async (data: AsyncIterable<Buffer>): Promise<string> => {
-    let count = 0;
-    let pending: (string | null)[][] = [];
+    const inserter = new BatchInserter(session.conn, target, typed);
     let headerSkipped = !f.header;
-    const flush = async (): Promise<void> => {
-      if (pending.length === 0) return;
-      const batch = pending;
-      pending = [];
-      const placeholders: string[] = [];
-      const values: (string | null)[] = [];
-      for (const rec of batch) {
-        if (rec.length !== cols.length) {
-          throw new SqlError(
-            '22P04',
-            rec.length < cols.length
-              ? `missing data for column "${cols[rec.length]}"`
-              : 'extra data after last expected column',
-          );
-        }
-        placeholders.push(
-          `(${rec
-            .map((v) => {
-              values.push(v);
-              return `$${values.length}`;
-            })
-            .join(', ')})`,
-        );
-      }
-      // Values are bound as text and cast by the engine to each column's type.
-      try {
-        await session.conn.run(`INSERT INTO ${target} VALUES ${placeholders.join(', ')}`, values);
-      } catch (err) {
-        throw engineError(err);
-      }
-      count += batch.length;
-    };
     const onRecord = (rec: (string | null)[]): void => {
       if (!headerSkipped) {
         headerSkipped = true;
         return;
       }
-      pending.push(rec);
+      inserter.add(rec);
     };
     await session.atomically(async () => {
       const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -277,7 +340,7 @@ export async function copyFromStdin(session: HandlerSession, stmt: Statement & {
         const parser = new CsvParser(f);
         for await (const chunk of data) {
           parser.push(decoder.decode(chunk, { stream: true }), onRecord);
-          if (pending.length >= INSERT_BATCH_ROWS) await flush();
+          await inserter.maybeFlush();
         }
         parser.finish(onRecord);
       } else {
@@ -295,13 +358,13 @@ export async function copyFromStdin(session: HandlerSession, stmt: Statement & {
             }
             onRecord(decodeTextLine(line.replace(/\r$/, ''), f));
           }
-          if (pending.length >= INSERT_BATCH_ROWS) await flush();
+          await inserter.maybeFlush();
         }
         if (!done && carry !== '' && carry !== '\\.') onRecord(decodeTextLine(carry, f));
       }
-      await flush();
+      await inserter.flush();
     });
-    return `COPY ${count}`;
+    return `COPY ${inserter.count}`;
   };
   return { kind: 'copy_in', format: f.format, columnCount: cols.length, consume };
 }

@@ -90,8 +90,20 @@ function pinNow(exprSql: string, at: Date): string {
   return out + exprSql.slice(from);
 }
 
-/** Evaluates the target expression once (`now()` works) and checks its type and value. */
-async function evaluateTarget(session: HandlerSession, exprSql: string, now?: Date): Promise<string> {
+/**
+ * Evaluates the target expression once (`now()` works) and checks its type and value.
+ * `direction` names the statement in the errors (COPY FROM's null is Materialize's own text).
+ */
+export async function evaluateTarget(
+  session: HandlerSession,
+  exprSql: string,
+  now?: Date,
+  direction: 'TO' | 'FROM' = 'TO',
+): Promise<string> {
+  const nullTarget = (): SqlError =>
+    direction === 'TO'
+      ? new SqlError('22004', 'COPY TO target value can not be null')
+      : new SqlError('22004', 'COPY FROM target value cannot be NULL');
   // The target is an expression like any query's: resolved and authorized before it is
   // evaluated, so it cannot read what the role may not (docs/security.md).
   const compiled = await session.compileQuery(`SELECT (${now ? pinNow(exprSql, now) : exprSql})`);
@@ -111,17 +123,16 @@ async function evaluateTarget(session: HandlerSession, exprSql: string, now?: Da
       // text, so it is the null check's case, not the type check's.
       const typeofRows = (await session.conn.runAndReadAll(`SELECT typeof(q.x) FROM (${sql}) AS q(x)`)).getRowsJS();
       const typeName = typeofRows[0]?.[0]; // typeof() is VARCHAR
-      if (typeName === 'NULL' || typeName === '"NULL"')
-        throw new SqlError('22004', 'COPY TO target value can not be null');
-      throw new SqlError('42804', `COPY TO target must have type text, not type ${pgTypeName(name)}`);
+      if (typeName === 'NULL' || typeName === '"NULL"') throw nullTarget();
+      throw new SqlError('42804', `COPY ${direction} target must have type text, not type ${pgTypeName(name)}`);
     }
     const reader = await es.prepared.runAndReadAll();
     const v = reader.getRowsJS()[0]?.[0];
-    if (v === null || v === undefined) throw new SqlError('22004', 'COPY TO target value can not be null');
+    if (v === null || v === undefined) throw nullTarget();
     // VARCHAR and ENUM values read as strings. The DuckDB types reported as text only for
     // want of a PostgreSQL type (UNION, BIT, VARIANT, GEOMETRY) do not, and are no text.
     if (typeof v !== 'string')
-      throw new SqlError('42804', `COPY TO target must have type text, not type ${t.toString()}`);
+      throw new SqlError('42804', `COPY ${direction} target must have type text, not type ${t.toString()}`);
     return v;
   } catch (err) {
     throw err instanceof SqlError ? err : engineError(err);

@@ -45,6 +45,7 @@ export async function sequencePlan(
       const stmt = plan.stmt;
       if (stmt.target.kind === 'stdout') return copyToStdout(session, stmt);
       if (stmt.target.kind === 'stdin') return copyFromStdin(session, stmt);
+      if (stmt.direction === 'from') return session.services.copyFrom(session, stmt, sql, ctx);
       return session.services.copyTo(session, stmt, sql, ctx);
     }
     case 'access-control':

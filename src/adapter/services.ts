@@ -40,6 +40,13 @@ export interface Services {
     sql: string,
     ctx: ExecContext,
   ): Promise<ExecOutcome>;
+  /** COPY … FROM 's3://…' (object storage into a table). */
+  copyFrom(
+    session: HandlerSession,
+    stmt: Statement & { kind: 'copy' },
+    sql: string,
+    ctx: ExecContext,
+  ): Promise<ExecOutcome>;
   /** AWS connections and secrets (set at start-up by install-connections.ts). */
   aws?: AwsAccess;
   /** Statements about secrets, connections and exports, by statement kind. */

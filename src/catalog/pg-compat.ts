@@ -186,6 +186,15 @@ export function pgCompatSql(): string[] {
     // Divisors pass through this (src/sql/frontend.ts wraps every divisor): PostgreSQL fails
     // on division by zero where DuckDB returns NULL or Infinity.
     `CREATE OR REPLACE MACRO ${P}.nonzero(p_x) AS CASE WHEN p_x = 0 THEN error('division by zero') ELSE p_x END`,
+    // Text read as an integer (src/sql/frontend.ts wraps a cast to an integer type of
+    // anything but a constant; COPY FROM wraps every integer field): PostgreSQL accepts
+    // only digits with a sign and surrounding white space, where the engine rounds '1.5'
+    // to 2 and reads '1e2', '0x10' and '1_000'. On any other type the CASE folds away.
+    `CREATE OR REPLACE MACRO ${P}.int_text(p_x, p_t) AS CASE
+       WHEN typeof(p_x) <> 'VARCHAR' OR p_x IS NULL THEN p_x
+       WHEN regexp_full_match(p_x::VARCHAR, '\\s*[+-]?[0-9]+\\s*') THEN p_x
+       WHEN trim(p_x::VARCHAR) = '' THEN error('invalid input syntax for type ' || p_t || ': cannot parse integer from empty string: "' || p_x::VARCHAR || '"')
+       ELSE error('invalid input syntax for type ' || p_t || ': invalid digit found in string: "' || p_x::VARCHAR || '"') END`,
     // NOT's argument (src/sql/frontend.ts wraps it): PostgreSQL refuses a non-boolean where
     // DuckDB casts (NOT 1 was false). On a boolean the CASE folds away at planning.
     `CREATE OR REPLACE MACRO ${P}.bool_arg(p_x) AS CASE WHEN typeof(p_x) IN ('BOOLEAN', '"NULL"') THEN CAST(p_x AS BOOLEAN)

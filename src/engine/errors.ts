@@ -157,6 +157,9 @@ export function engineError(err: unknown): SqlError {
     detail = NUMERIC_LIMIT;
   } else if (kind === 'Conversion' && /out of range/i.test(text)) {
     code = '22003';
+  } else if (kind === 'Invalid Input' && /^invalid input syntax for type /.test(text)) {
+    // Raised by Ferry's int_text macro (src/catalog/pg-compat.ts).
+    code = '22P02';
   } else if (kind === 'Invalid Input' && /^argument of NOT must be type boolean/.test(text)) {
     // Raised by Ferry's bool_arg macro (src/catalog/pg-compat.ts).
     code = '42804';

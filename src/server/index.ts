@@ -72,6 +72,7 @@ export async function startServer(config: FerryConfig, units: ServerUnits): Prom
     log,
     schemaEpoch: 0,
     copyTo: () => Promise.reject(unsupported('COPY TO object storage')),
+    copyFrom: () => Promise.reject(unsupported('COPY FROM object storage')),
     extraHandlers: new Map(),
   };
   const coordinator = new FerryCoordinator(services, systemConn);

@@ -5,6 +5,7 @@
  * fewer units passes its own.
  */
 import { installConnections } from '../adapter/install-connections.js';
+import { installCopyFrom } from '../adapter/copy-from.js';
 import { installCopyTo, recoverInterruptedExports } from '../adapter/copy-to.js';
 import { apiRoute } from '../http/api.js';
 import { sqlApiMetrics } from '../http/sql-api.js';
@@ -18,6 +19,7 @@ export function ferryUnits(): ServerUnits {
       async (services, coordinator) => {
         const aws = await installConnections(services, coordinator);
         installCopyTo(services);
+        installCopyFrom(services);
         await recoverInterruptedExports(services, coordinator.systemConnection());
         // Ends the background principal lookup and closes its engine connection.
         return () => {

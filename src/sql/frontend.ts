@@ -742,6 +742,22 @@ class Compiler {
     // to 2 where PostgreSQL and Materialize refuse it.
     if (lit !== null && !isArray && INTEGER_TYPE_NAMES[tname] !== undefined)
       checkIntegerText(lit, INTEGER_TYPE_NAMES[tname]);
+    // Any other operand is checked while the query runs, when it is text (int_text folds
+    // away on other types). A parameter is left as it is: its type is inferred from the cast.
+    const argKind = nodeType(b.arg as PgNode);
+    if (
+      lit === null &&
+      !isArray &&
+      INTEGER_TYPE_NAMES[tname] !== undefined &&
+      !['A_Const', 'ParamRef'].includes(argKind)
+    ) {
+      b.arg = funcNode(
+        [PG_COMPAT_DB, 'int_text'],
+        [this.walk(b.arg, ctes), { A_Const: { sval: { sval: INTEGER_TYPE_NAMES[tname].name } } }],
+      );
+      this.walk(b.typeName, ctes);
+      return n;
+    }
     // A constant cast to numeric without precision: the engine's DECIMAL(38,10) would
     // round away digits past the tenth decimal, so a value it cannot hold exactly fails.
     if (['numeric', 'decimal'].includes(tname) && !isArray && !(Array.isArray(tn.typmods) && tn.typmods.length > 0)) {

@@ -259,6 +259,8 @@ const KNOWN_OPTIONS = [
   'NULL',
   'COMPRESSION',
   'MANIFEST',
+  'FILES',
+  'PATTERN',
   'PARTITION BY',
   'OVERWRITE',
   'ENDPOINT',
@@ -515,6 +517,9 @@ function parseGrantRevoke(c: Cursor, isGrant: boolean): Statement {
 }
 
 function parseCopy(c: Cursor): Statement {
+  // Materialize's `COPY INTO t FROM …` (INTO is optional; a table named into stays a name).
+  if (c.peek()?.kind === 'word' && c.peek()?.value === 'into' && !['to', 'from'].includes(c.peek(1)?.value ?? ''))
+    c.pos++;
   let source: (Statement & { kind: 'copy' })['source'];
   if (c.isPunct('(')) {
     const start = c.pos + 1;

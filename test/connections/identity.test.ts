@@ -33,12 +33,12 @@ test('example trust policy is the spec JSON byte for byte', () => {
 test('least-privilege permission policy', () => {
   assert.equal(
     leastPrivilegePolicy('b', '/p/q/'),
-    '{"Statement":[{"Action":["s3:PutObject","s3:DeleteObject","s3:AbortMultipartUpload"],"Effect":"Allow","Resource":"arn:aws:s3:::b/p/q/*"},' +
+    '{"Statement":[{"Action":["s3:PutObject","s3:DeleteObject","s3:AbortMultipartUpload","s3:GetObject"],"Effect":"Allow","Resource":"arn:aws:s3:::b/p/q/*"},' +
       '{"Action":"s3:ListBucket","Condition":{"StringLike":{"s3:prefix":["p/q/*"]}},"Effect":"Allow","Resource":"arn:aws:s3:::b"}],"Version":"2012-10-17"}',
   );
   assert.equal(
     leastPrivilegePolicy('b', ''),
-    '{"Statement":[{"Action":["s3:PutObject","s3:DeleteObject","s3:AbortMultipartUpload"],"Effect":"Allow","Resource":"arn:aws:s3:::b/*"},' +
+    '{"Statement":[{"Action":["s3:PutObject","s3:DeleteObject","s3:AbortMultipartUpload","s3:GetObject"],"Effect":"Allow","Resource":"arn:aws:s3:::b/*"},' +
       '{"Action":"s3:ListBucket","Effect":"Allow","Resource":"arn:aws:s3:::b"}],"Version":"2012-10-17"}',
   );
 });

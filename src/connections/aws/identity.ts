@@ -73,7 +73,8 @@ export function objectResourceArn(bucket: string, prefix: string): string {
  * aborts every unfinished multipart upload on failure or cancellation
  * (docs/exports.md, "Failure and cancellation"; src/sink/store.ts sends
  * AbortMultipartUpload), and without it the parts of a failed export would stay billed in
- * the bucket. Keys are alphabetical, like the trust
+ * the bucket. s3:GetObject is the read side, for COPY … FROM 's3://…' (docs/sources.md);
+ * with s3:ListBucket it is all a load needs. Keys are alphabetical, like the trust
  * policy, so both read the same way in jsonb.
  */
 export function leastPrivilegePolicy(bucket: string, prefix: string): string {
@@ -89,7 +90,7 @@ export function leastPrivilegePolicy(bucket: string, prefix: string): string {
   return JSON.stringify({
     Statement: [
       {
-        Action: ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+        Action: ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:GetObject'],
         Effect: 'Allow',
         Resource: objectResourceArn(bucket, p),
       },
