@@ -195,6 +195,12 @@ export function pgCompatSql(): string[] {
        WHEN regexp_full_match(p_x::VARCHAR, '\\s*[+-]?[0-9]+\\s*') THEN p_x
        WHEN trim(p_x::VARCHAR) = '' THEN error('invalid input syntax for type ' || p_t || ': cannot parse integer from empty string: "' || p_x::VARCHAR || '"')
        ELSE error('invalid input syntax for type ' || p_t || ': invalid digit found in string: "' || p_x::VARCHAR || '"') END`,
+    // Unary minus (src/sql/frontend.ts wraps it when its operand is not a constant):
+    // Materialize has none for the unsigned types, where the engine wraps around
+    // (-(666::uint2) was 64870). On any other type the CASE folds away at planning.
+    `CREATE OR REPLACE MACRO ${P}.neg(p_x) AS CASE
+       WHEN typeof(p_x) IN ('UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT')
+       THEN error('operator does not exist: - ' || ${P}.pg_typeof(p_x)) ELSE -p_x END`,
     // NOT's argument (src/sql/frontend.ts wraps it): PostgreSQL refuses a non-boolean where
     // DuckDB casts (NOT 1 was false). On a boolean the CASE folds away at planning.
     `CREATE OR REPLACE MACRO ${P}.bool_arg(p_x) AS CASE WHEN typeof(p_x) IN ('BOOLEAN', '"NULL"') THEN CAST(p_x AS BOOLEAN)

@@ -160,6 +160,9 @@ export function engineError(err: unknown): SqlError {
   } else if (kind === 'Invalid Input' && /^invalid input syntax for type /.test(text)) {
     // Raised by Ferry's int_text macro (src/catalog/pg-compat.ts).
     code = '22P02';
+  } else if (kind === 'Invalid Input' && /^operator does not exist: /.test(text)) {
+    // Raised by Ferry's neg macro (src/catalog/pg-compat.ts).
+    code = '42883';
   } else if (kind === 'Invalid Input' && /^argument of NOT must be type boolean/.test(text)) {
     // Raised by Ferry's bool_arg macro (src/catalog/pg-compat.ts).
     code = '42804';

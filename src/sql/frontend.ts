@@ -824,6 +824,9 @@ class Compiler {
       const call = funcNode(['regexp_matches'], args);
       return o.startsWith('!') ? { BoolExpr: { boolop: 'NOT_EXPR', args: [call] } } : call;
     }
+    // Unary minus: refused on the unsigned types, as in Materialize (the engine wraps around).
+    if (b.kind === 'AEXPR_OP' && o === '-' && !b.lexpr && b.rexpr && nodeType(b.rexpr as PgNode) !== 'A_Const')
+      return funcNode([PG_COMPAT_DB, 'neg'], [b.rexpr]);
     // `#` is PostgreSQL's bitwise xor on integers; the engine spells it xor().
     if (b.kind === 'AEXPR_OP' && o === '#' && b.lexpr) return funcNode(['xor'], [b.lexpr, b.rexpr]);
     if (b.kind === 'AEXPR_OP' && (o === '/' || o === '%') && b.lexpr) {
