@@ -5,7 +5,7 @@
  * user when the benchmark runs as root (PostgreSQL refuses to run as root).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -47,7 +47,17 @@ function asPg(bin: string, args: string[]): void {
   execFileSync(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
-export function startPostgres(port: number): Postgres {
+export interface PostgresOptions {
+  /** `-c name=value` server settings (wal_level, max_wal_senders, …). */
+  settings?: Record<string, string>;
+  /**
+   * The `postgres` superuser's password. When given, TCP connections authenticate with
+   * SCRAM (the Unix socket stays trusted); without it every connection is trusted.
+   */
+  password?: string;
+}
+
+export function startPostgres(port: number, opts: PostgresOptions = {}): Postgres {
   ensurePostgresInstalled();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ferry-bench-pg-'));
   chmodSync(dir, 0o755);
@@ -57,10 +67,19 @@ export function startPostgres(port: number): Postgres {
     chownSync(dir, uid, gid);
   }
   const data = path.join(dir, 'data');
-  asPg('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale', 'C']);
+  const auth = ['-A', 'trust'];
+  if (opts.password !== undefined) {
+    const pwfile = path.join(dir, 'pwfile');
+    writeFileSync(pwfile, opts.password + '\n', { mode: 0o644 });
+    auth.splice(0, 2, '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`);
+  }
+  asPg('initdb', ['-D', data, ...auth, '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale', 'C']);
   // fsync off: only the load gets faster; COPY TO and SELECT 1 do not write.
-  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=100`;
-  asPg('pg_ctl', ['-D', data, '-o', opts, '-l', path.join(dir, 'log'), '-w', 'start']);
+  const extra = Object.entries(opts.settings ?? {})
+    .map(([k, v]) => ` -c ${k}=${v}`)
+    .join('');
+  const serverOpts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=100${extra}`;
+  asPg('pg_ctl', ['-D', data, '-o', serverOpts, '-l', path.join(dir, 'log'), '-w', 'start']);
   let stopped = false;
   const pgServer: Postgres = {
     port,

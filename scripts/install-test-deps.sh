@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use, only when one is missing. Idempotent and quiet.
 set -euo pipefail
-PKGS=(radosgw ceph-mon ceph-osd ceph-common uuid-runtime curl postgresql-client-15 python3-psycopg libpostgresql-jdbc-java openjdk-17-jdk-headless chromium)
+PKGS=(radosgw ceph-mon ceph-osd ceph-common uuid-runtime curl postgresql-15 postgresql-client-15 python3-psycopg libpostgresql-jdbc-java openjdk-17-jdk-headless chromium)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

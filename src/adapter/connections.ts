@@ -34,6 +34,14 @@ import {
   validateAwsConnection,
   withDeadline,
 } from '../connections/aws/index.js';
+import {
+  POSTGRES_OPTION_NAMES,
+  type PostgresConnectionSpec,
+  alterPostgresConnectionOptions,
+  planPostgresConnectionOptions,
+  postgresReferencedSecrets,
+  validatePostgresConnection,
+} from '../connections/postgres/index.js';
 import { SqlError, quoteIdent, unsupported } from '../errors/index.js';
 import type { RawOption, Statement } from '../sql/ast.js';
 import type { ExecContext, ExecOutcome } from './api.js';
@@ -205,9 +213,9 @@ function sqlLiteral(s: string): string {
 }
 
 /** Resolves every secret a spec references: fills ids, checks USAGE. */
-async function resolveSecretRefs(session: HandlerSession, spec: AwsConnectionSpec): Promise<catalog.CatalogObject[]> {
+async function resolveSecretRefs(session: HandlerSession, refs: SecretRef[]): Promise<catalog.CatalogObject[]> {
   const out: catalog.CatalogObject[] = [];
-  for (const ref of referencedSecrets(spec)) {
+  for (const ref of refs) {
     const obj = await session.findItem({ parts: ref.name.split('.') });
     if (!obj || obj.kind !== 'secret') throw new SqlError('42704', `unknown catalog item '${ref.name}'`);
     await session.requirePrivilege(obj, 'U', 'USAGE');
@@ -223,9 +231,10 @@ async function connectionCreateSql(
   schemaName: string,
   name: string,
   options: AwsRawOption[],
+  type: 'AWS' | 'POSTGRES' = 'AWS',
 ): Promise<string> {
   const parts: string[] = [];
-  for (const optName of AWS_OPTION_NAMES) {
+  for (const optName of type === 'AWS' ? AWS_OPTION_NAMES : POSTGRES_OPTION_NAMES) {
     const o = options.find((x) => x.name === optName);
     if (!o) continue;
     const v = o.value;
@@ -234,9 +243,10 @@ async function connectionCreateSql(
     if (v.kind === 'secret') {
       const obj = await session.findItem({ parts: v.name.split('.') });
       parts.push(`${optName} = SECRET ${obj ? qualified(obj) : v.name}`);
-    } else parts.push(`${optName} = ${sqlLiteral(v.text)}`);
+    } else if (optName === 'PORT') parts.push(`${optName} = ${Number(v.text)}`);
+    else parts.push(`${optName} = ${sqlLiteral(v.text)}`);
   }
-  return `CREATE CONNECTION ${quoteIdent(catalog.DEFAULT_DATABASE)}.${quoteIdent(schemaName)}.${quoteIdent(name)} TO AWS (${parts.join(', ')})`;
+  return `CREATE CONNECTION ${quoteIdent(catalog.DEFAULT_DATABASE)}.${quoteIdent(schemaName)}.${quoteIdent(name)} TO ${type} (${parts.join(', ')})`;
 }
 
 function qualified(o: catalog.CatalogObject): string {
@@ -338,7 +348,7 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
     spec: AwsConnectionSpec,
     isNew: boolean,
   ): Promise<void> => {
-    const secrets = await resolveSecretRefs(session, spec);
+    const secrets = await resolveSecretRefs(session, referencedSecrets(spec));
     // The principal is not stored: the view reads the server's current one (AWS_CONNECTIONS_VIEW_SQL).
     const row = awsConnectionRow(spec, aws.identity, obj.id, null);
     // Secret references in stored options carry ids so SHOW CREATE follows renames.
@@ -362,8 +372,80 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
     for (const s of secrets) await catalog.addDependency(session.conn, obj.id, s.id);
   };
 
+  /** Stores a PostgreSQL connection's options and spec; re-run on ALTER. */
+  const storePostgres = async (
+    session: HandlerSession,
+    obj: { id: string; schemaName: string; name: string },
+    options: AwsRawOption[],
+    spec: PostgresConnectionSpec,
+    isNew: boolean,
+  ): Promise<void> => {
+    const secrets = await resolveSecretRefs(session, postgresReferencedSecrets(spec));
+    const createSql = await connectionCreateSql(session, obj.schemaName, obj.name, options, 'POSTGRES');
+    const details = { type: 'postgres', options, spec };
+    if (isNew) {
+      await catalog.insertObject(session.conn, {
+        id: obj.id,
+        kind: 'connection',
+        schemaName: obj.schemaName,
+        name: obj.name,
+        ownerId: session.role.id,
+        createSql,
+        redactedSql: createSql,
+        details,
+      });
+    } else {
+      await catalog.updateObject(session.conn, obj.id, { createSql, redactedSql: createSql, details });
+      await session.conn.run(`DELETE FROM ${T}.dependencies WHERE object_id = $1`, [obj.id]);
+    }
+    for (const sec of secrets) await catalog.addDependency(session.conn, obj.id, sec.id);
+  };
+
+  // PostgreSQL connections are validated when created or altered unless VALIDATE = false,
+  // as in Materialize (an AWS connection is validated only when asked).
+  const createPostgres = async (
+    session: HandlerSession,
+    s: Statement & { kind: 'create-connection' },
+  ): Promise<ExecOutcome> => {
+    const options = s.options.map(toAwsOption);
+    const spec = planPostgresConnectionOptions(options);
+    const schemaName = session.creationSchema(s.name);
+    const name = s.name.parts[s.name.parts.length - 1]!;
+    return session.atomically(async () => {
+      await session.requireCreateIn(schemaName);
+      if (await catalog.findItem(session.conn, schemaName, name)) {
+        if (s.ifNotExists) return { kind: 'command', tag: 'CREATE CONNECTION' };
+        throw new SqlError('42710', `catalog item '${name}' already exists`);
+      }
+      const id = await catalog.allocateId(session.conn, 'item');
+      await storePostgres(session, { id, schemaName, name }, options, spec, true);
+      if (s.validate !== false) await validatePostgresConnection(spec, (ref) => aws.secretValue(session.conn, ref));
+      session.log.info('connection created', { id, name, type: 'postgres', host: spec.host, port: spec.port });
+      return { kind: 'command', tag: 'CREATE CONNECTION' };
+    });
+  };
+
+  const alterPostgres = async (
+    session: HandlerSession,
+    obj: catalog.CatalogObject,
+    s: Statement & { kind: 'alter-connection' },
+  ): Promise<ExecOutcome> => {
+    const current = (obj.details.options ?? []) as AwsRawOption[];
+    const { options, spec } = alterPostgresConnectionOptions(
+      current,
+      s.actions.map((a) =>
+        a.action === 'set' ? { kind: 'set', option: toAwsOption(a.option) } : { kind: a.action, name: a.option.name },
+      ),
+    );
+    await storePostgres(session, { id: obj.id, schemaName: obj.schemaName!, name: obj.name }, options, spec, false);
+    if (s.validate !== false) await validatePostgresConnection(spec, (ref) => aws.secretValue(session.conn, ref));
+    session.log.info('connection altered', { id: obj.id, name: obj.name, type: 'postgres' });
+    return { kind: 'command', tag: 'ALTER CONNECTION' };
+  };
+
   h.set('create-connection', async (session, stmt) => {
     const s = stmt as Statement & { kind: 'create-connection' };
+    if (s.connType === 'POSTGRES') return createPostgres(session, s);
     if (s.connType !== 'AWS') throw unsupported(`CREATE CONNECTION ... TO ${s.connType}`);
     const options = s.options.map(toAwsOption);
     const spec = planAwsConnectionOptions(options);
@@ -395,6 +477,7 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
       }
       if (obj.kind !== 'connection') throw new SqlError('42809', `${catalog.fullName(obj)} is not a connection`);
       await session.requireOwner(obj);
+      if (obj.details.type === 'postgres') return alterPostgres(session, obj, s);
       const current = (obj.details.options ?? []) as AwsRawOption[];
       const { options, spec } = alterAwsConnectionOptions(
         current,
@@ -443,6 +526,13 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
     if (obj.kind !== 'connection')
       throw new SqlError('42809', `cannot validate ${obj.kind.replace('-', ' ')} "${obj.name}"`);
     await session.requirePrivilege(obj, 'U', 'USAGE');
+    if (obj.details.type === 'postgres') {
+      await validatePostgresConnection(obj.details.spec as PostgresConnectionSpec, (ref) =>
+        aws.secretValue(session.conn, ref),
+      );
+      session.log.info('connection validated', { id: obj.id, name: obj.name, type: 'postgres' });
+      return { kind: 'command', tag: 'VALIDATE CONNECTION' };
+    }
     const spec = obj.details.spec as AwsConnectionSpec;
     await validateAwsConnection(
       spec,

@@ -10,10 +10,15 @@ import { test } from 'node:test';
 import { PROJECT_ROOT } from '../support/ferry.js';
 
 /** What a marker may name: each is installed or started by `npm test` (scripts/test.sh). */
-const KNOWN_NEEDS = ['local-s3', 'ceph', 'psql', 'psycopg', 'jdbc', 'chromium'];
+const KNOWN_NEEDS = ['local-s3', 'ceph', 'psql', 'psycopg', 'jdbc', 'chromium', 'postgres'];
 
 /** Support modules that need the local S3 or a browser as soon as they are loaded. */
-const EXTERNAL_SUPPORT = ['test/support/localaws.ts', 'test/sink/s3env.ts', 'test/browser/support.ts'];
+const EXTERNAL_SUPPORT = [
+  'test/support/localaws.ts',
+  'test/sink/s3env.ts',
+  'test/browser/support.ts',
+  'test/support/postgres.ts',
+];
 
 /**
  * Starting one of the client programs the Debian packages bring, or a shell line that runs
