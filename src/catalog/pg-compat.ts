@@ -201,6 +201,42 @@ export function pgCompatSql(): string[] {
     `CREATE OR REPLACE MACRO ${P}.neg(p_x) AS CASE
        WHEN typeof(p_x) IN ('UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT')
        THEN error('operator does not exist: - ' || ${P}.pg_typeof(p_x)) ELSE -p_x END`,
+    // jsonb operators (src/sql/frontend.ts maps them; docs/compat.md "jsonb"). jsonb_cat is
+    // `||` when an operand is evidently jsonb: objects merge shallowly (the right side
+    // wins, keys in jsonb's order: shorter first, then bytewise), anything else becomes one
+    // array, as PostgreSQL's jsonb_concat does.
+    `CREATE OR REPLACE MACRO ${P}.jsonb_cat(p_a, p_b) AS CASE
+       WHEN p_a IS NULL OR p_b IS NULL THEN NULL
+       WHEN json_type(p_a::JSON) = 'OBJECT' AND json_type(p_b::JSON) = 'OBJECT' THEN (
+         '{' || array_to_string(list_transform(
+           list_transform(list_sort(list_transform(
+             list_distinct(list_concat(json_keys(p_a::JSON), json_keys(p_b::JSON))),
+             lambda k: {'l': length(k), 'k': k})), lambda e: e.k),
+           lambda k: to_json(k)::VARCHAR || ':' || (CASE WHEN list_contains(json_keys(p_b::JSON), k)
+             THEN json_extract(p_b::JSON, '$."' || replace(k, '"', '\\"') || '"')
+             ELSE json_extract(p_a::JSON, '$."' || replace(k, '"', '\\"') || '"') END)::VARCHAR), ',') || '}')::JSON
+       ELSE to_json(list_concat(
+         CASE WHEN json_type(p_a::JSON) = 'ARRAY' THEN json_extract(p_a::JSON, '$[*]') ELSE [p_a::JSON] END,
+         CASE WHEN json_type(p_b::JSON) = 'ARRAY' THEN json_extract(p_b::JSON, '$[*]') ELSE [p_b::JSON] END))
+       END`,
+    // j ? k: k is a key of the object, a string element of the array, or the string itself.
+    `CREATE OR REPLACE MACRO ${P}.jsonb_exists(p_j, p_k) AS CASE json_type(p_j::JSON)
+       WHEN 'OBJECT' THEN list_contains(json_keys(p_j::JSON), p_k)
+       WHEN 'ARRAY' THEN list_contains(list_transform(json_extract(p_j::JSON, '$[*]'),
+         lambda e: CASE WHEN json_type(e) = 'VARCHAR' THEN e ->> '$' END), p_k)
+       WHEN 'VARCHAR' THEN (p_j::JSON) ->> '$' = p_k
+       ELSE CASE WHEN p_j IS NULL OR p_k IS NULL THEN NULL ELSE false END END`,
+    `CREATE OR REPLACE MACRO ${P}.jsonb_exists_any(p_j, p_ks) AS
+       list_bool_or(list_transform(p_ks, lambda k: ${P}.jsonb_exists(p_j, k)))`,
+    `CREATE OR REPLACE MACRO ${P}.jsonb_exists_all(p_j, p_ks) AS
+       coalesce(list_bool_and(list_transform(p_ks, lambda k: ${P}.jsonb_exists(p_j, k))), p_j IS NOT NULL)`,
+    // j #> path / j #>> path: a path element is an array index where it is an integer.
+    `CREATE OR REPLACE MACRO ${P}.jsonb_path_query(p_p) AS '$' || array_to_string(list_transform(p_p, lambda e:
+       CASE WHEN regexp_full_match(e, '[0-9]+') THEN '[' || e || ']'
+            WHEN regexp_full_match(e, '-[0-9]+') THEN '[#' || e || ']'
+            ELSE '."' || replace(e, '"', '\\"') || '"' END), '')`,
+    `CREATE OR REPLACE MACRO ${P}.jsonb_path(p_j, p_p) AS json_extract(p_j::JSON, ${P}.jsonb_path_query(p_p))`,
+    `CREATE OR REPLACE MACRO ${P}.jsonb_path_text(p_j, p_p) AS json_extract_string(p_j::JSON, ${P}.jsonb_path_query(p_p))`,
     // NOT's argument (src/sql/frontend.ts wraps it): PostgreSQL refuses a non-boolean where
     // DuckDB casts (NOT 1 was false). On a boolean the CASE folds away at planning.
     `CREATE OR REPLACE MACRO ${P}.bool_arg(p_x) AS CASE WHEN typeof(p_x) IN ('BOOLEAN', '"NULL"') THEN CAST(p_x AS BOOLEAN)

@@ -814,9 +814,21 @@ class Compiler {
     if (likeFunction && b.lexpr && ['AEXPR_LIKE', 'AEXPR_ILIKE', 'AEXPR_OP'].includes(String(b.kind))) {
       return this.like(b, likeFunction, ctes);
     }
+    const jsonOperand = isJsonb(b.lexpr) || isJsonb(b.rexpr);
+    // A path or key list is text[] ('{a,b}' is read as an array literal).
+    if (b.kind === 'AEXPR_OP' && b.lexpr && ['?|', '?&', '#>', '#>>'].includes(o))
+      b.rexpr = castNode(b.rexpr, ['text'], true);
     this.walkFields(b, ctes, ['name']);
     b.lexpr = grouped(b.lexpr);
     b.rexpr = grouped(b.rexpr);
+    if (b.kind === 'AEXPR_OP' && b.lexpr) {
+      // Operators that exist for jsonb only; `||` on jsonb where an operand shows it is
+      // jsonb (the engine would concatenate the texts).
+      const jsonFn = JSONB_OPERATORS[o] ?? (o === '||' && jsonOperand ? 'jsonb_cat' : undefined);
+      if (jsonFn) {
+        return funcNode([PG_COMPAT_DB, jsonFn], [b.lexpr, b.rexpr]);
+      }
+    }
     if (b.kind === 'AEXPR_OP' && b.lexpr && ['~', '!~', '~*', '!~*'].includes(o)) {
       // PostgreSQL's `~` finds the pattern anywhere; the engine's is a full match.
       const args = [b.lexpr, b.rexpr] as PgNode[];
@@ -1097,6 +1109,47 @@ function checkUnconstrainedNumeric(text: string): void {
  * `a AND b IS NULL`, which reads `a AND (b IS NULL)`. A one-argument COALESCE is the
  * same value and always prints whole.
  */
+/** jsonb's operators that no other type has, and the compat macros that implement them. */
+const JSONB_OPERATORS: Record<string, string> = {
+  '?': 'jsonb_exists',
+  '?|': 'jsonb_exists_any',
+  '?&': 'jsonb_exists_all',
+  '#>': 'jsonb_path',
+  '#>>': 'jsonb_path_text',
+};
+
+const JSONB_FUNCTIONS = new Set([
+  'to_json',
+  'to_jsonb',
+  'json_build_object',
+  'jsonb_build_object',
+  'json_build_array',
+  'jsonb_build_array',
+  'json_agg',
+  'jsonb_agg',
+  'json_object_agg',
+  'jsonb_object_agg',
+]);
+
+/** Whether an operand is evidently json(b) as written: a cast to it, a json(b) constructor, `->`, `#>`. */
+function isJsonb(n: unknown): boolean {
+  if (n === null || typeof n !== 'object') return false;
+  const node = n as PgNode;
+  const kind = nodeType(node);
+  const b = body(node);
+  if (kind === 'TypeCast') {
+    const tn = b.typeName as Record<string, unknown>;
+    const last = names(tn.names).pop();
+    return (last === 'json' || last === 'jsonb') && !(Array.isArray(tn.arrayBounds) && tn.arrayBounds.length > 0);
+  }
+  if (kind === 'FuncCall') return JSONB_FUNCTIONS.has(names(b.funcname).pop() ?? '');
+  if (kind === 'A_Expr' && b.kind === 'AEXPR_OP') {
+    const op = names(b.name).pop();
+    return op === '->' || op === '#>' || (op === '||' && (isJsonb(b.lexpr) || isJsonb(b.rexpr)));
+  }
+  return false;
+}
+
 function grouped(n: unknown): unknown {
   return n && typeof n === 'object' && 'BoolExpr' in n ? { CoalesceExpr: { args: [n] } } : n;
 }
