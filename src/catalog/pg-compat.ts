@@ -237,6 +237,20 @@ export function pgCompatSql(): string[] {
             ELSE '."' || replace(e, '"', '\\"') || '"' END), '')`,
     `CREATE OR REPLACE MACRO ${P}.jsonb_path(p_j, p_p) AS json_extract(p_j::JSON, ${P}.jsonb_path_query(p_p))`,
     `CREATE OR REPLACE MACRO ${P}.jsonb_path_text(p_j, p_p) AS json_extract_string(p_j::JSON, ${P}.jsonb_path_query(p_p))`,
+    // jsonb's set-returning functions in FROM (src/sql/frontend.ts picks these there, and
+    // unnest over the same lists in a select list), with PostgreSQL's column names.
+    `CREATE OR REPLACE MACRO ${P}.jsonb_array_elements_t(p_j) AS TABLE
+       SELECT unnest(json_extract(p_j::JSON, '$[*]')) AS value`,
+    `CREATE OR REPLACE MACRO ${P}.jsonb_array_elements_text_t(p_j) AS TABLE
+       SELECT unnest(json_extract_string(p_j::JSON, '$[*]')) AS value`,
+    `CREATE OR REPLACE MACRO ${P}.jsonb_each_t(p_j) AS TABLE
+       SELECT k AS key, json_extract(p_j::JSON, '$."' || replace(k, '"', '\\"') || '"') AS value
+       FROM (SELECT unnest(json_keys(p_j::JSON)) AS k)`,
+    `CREATE OR REPLACE MACRO ${P}.jsonb_each_text_t(p_j) AS TABLE
+       SELECT k AS key, json_extract_string(p_j::JSON, '$."' || replace(k, '"', '\\"') || '"') AS value
+       FROM (SELECT unnest(json_keys(p_j::JSON)) AS k)`,
+    `CREATE OR REPLACE MACRO ${P}.jsonb_object_keys_t(p_j) AS TABLE
+       SELECT unnest(json_keys(p_j::JSON)) AS jsonb_object_keys`,
     // NOT's argument (src/sql/frontend.ts wraps it): PostgreSQL refuses a non-boolean where
     // DuckDB casts (NOT 1 was false). On a boolean the CASE folds away at planning.
     `CREATE OR REPLACE MACRO ${P}.bool_arg(p_x) AS CASE WHEN typeof(p_x) IN ('BOOLEAN', '"NULL"') THEN CAST(p_x AS BOOLEAN)

@@ -102,6 +102,8 @@ export const ONE_CHUNK_ROWS = 2048;
 /** Set-returning functions whose result is one column (named after a FROM alias). */
 const SINGLE_COLUMN_SRFS = new Set([
   'generate_series',
+  'jsonb_object_keys',
+  'json_object_keys',
   'unnest',
   'generate_subscripts',
   'regexp_split_to_table',
@@ -604,6 +606,21 @@ class Compiler {
     const schema = parts.length > 1 ? parts[parts.length - 2]! : null;
     if (parts.length > 2 || (schema !== null && !FUNCTION_SCHEMAS.has(schema))) throw missingFunction(parts, b);
     const entry = lookupFunction(fname);
+    // jsonb's set-returning functions in a select list: one row per element, as unnest gives.
+    const jsonList = JSON_SRF_LISTS[fname.replace(/^jsonb?_/, '')];
+    if (entry && !inFrom && /^jsonb?_/.test(fname) && jsonList !== undefined) {
+      const args = (this.walk(b.args ?? [], ctes) as PgNode[]) ?? [];
+      if (args.length !== 1 || jsonList === null) {
+        if (jsonList === null)
+          throw new SqlError('0A000', `${fname} is supported in FROM only`, {
+            hint: `SELECT … FROM ${fname}(…) AS t(key, value)`,
+          });
+        throw missingFunction(parts, b);
+      }
+      const [fn, path] = jsonList;
+      const value = castNode(args[0], ['json']);
+      return funcNode(['unnest'], [path === null ? funcNode([fn], [value]) : funcNode([fn], [value, path])]);
+    }
     if (!entry || (entry.table && !inFrom && !['unnest', 'generate_series'].includes(fname))) {
       throw missingFunction(parts, b);
     }
@@ -649,6 +666,9 @@ class Compiler {
 
   rangeFunction(b: Record<string, unknown>, ctes: ReadonlySet<string>): void {
     if (b.is_rowsfrom) throw new SqlError('0A000', 'ROWS FROM not supported');
+    // The name as written (funcCall rewrites it to the engine's).
+    const first = ((b.functions as { List?: { items?: PgNode[] } }[] | undefined)?.[0]?.List?.items ?? [])[0];
+    const written = first && nodeType(first) === 'FuncCall' ? names(body(first).funcname).pop() : undefined;
     for (const item of (b.functions as PgNode[] | undefined) ?? []) {
       const items = (item as { List?: { items?: unknown[] } }).List?.items ?? [];
       const fn = items[0] as PgNode | undefined;
@@ -664,7 +684,7 @@ class Compiler {
     const fns = (b.functions as PgNode[] | undefined) ?? [];
     const alias = b.alias as { aliasname?: string; colnames?: unknown[] } | undefined;
     const only = ((fns[0] as { List?: { items?: PgNode[] } } | undefined)?.List?.items ?? [])[0];
-    const fname = only && nodeType(only) === 'FuncCall' ? names(body(only).funcname).pop() : undefined;
+    const fname = written;
     if (
       alias?.aliasname &&
       !alias.colnames &&
@@ -1109,6 +1129,15 @@ function checkUnconstrainedNumeric(text: string): void {
  * `a AND b IS NULL`, which reads `a AND (b IS NULL)`. A one-argument COALESCE is the
  * same value and always prints whole.
  */
+/** jsonb_X / json_X set-returning functions in a select list: the engine list each unnests (null: FROM only). */
+const JSON_SRF_LISTS: Record<string, [string, PgNode | null] | null> = {
+  array_elements: ['json_extract', { A_Const: { sval: { sval: '$[*]' } } }],
+  array_elements_text: ['json_extract_string', { A_Const: { sval: { sval: '$[*]' } } }],
+  object_keys: ['json_keys', null],
+  each: null,
+  each_text: null,
+};
+
 /** jsonb's operators that no other type has, and the compat macros that implement them. */
 const JSONB_OPERATORS: Record<string, string> = {
   '?': 'jsonb_exists',

@@ -93,6 +93,12 @@ const ENTRIES: ReadonlyMap<string, FunctionEntry> = (() => {
     m.set(`jsonb_${pgName}`, { home: 'builtin', engineName });
   }
   m.set('to_jsonb', { home: 'builtin', engineName: 'to_json' });
+  m.set('jsonb_pretty', { home: 'builtin', engineName: 'json_pretty' });
+  // Set-returning: a table macro in FROM, unnest of a list in a select list (frontend.ts).
+  for (const f of ['array_elements', 'array_elements_text', 'each', 'each_text', 'object_keys']) {
+    m.set(`jsonb_${f}`, { home: 'compat', table: true, engineName: `jsonb_${f}_t` });
+    m.set(`json_${f}`, { home: 'compat', table: true, engineName: `jsonb_${f}_t` });
+  }
   m.set('json_typeof', { home: 'compat', engineName: 'jsonb_typeof' });
   // PostgreSQL's positions, where DuckDB counts a negative start from the end (pg-compat.ts).
   m.set('substring', { home: 'compat', engineName: 'pg_substring' });
