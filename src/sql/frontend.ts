@@ -637,6 +637,7 @@ class Compiler {
     if (fname === 'mod' && args?.length === 2) args[1] = funcNode([PG_COMPAT_DB, 'nonzero'], [args[1]]);
     // extract(field from x): PostgreSQL's numeric, from the engine's date_part.
     if (fname === 'extract') return extractCall(args ?? []);
+    if (fname === 'regexp_match') return regexpMatch(args ?? []);
     // to_char(x, 'pattern'): the engine's strftime with the translated pattern.
     if (fname === 'to_char' && args?.length === 2) {
       const pattern = constString(args[1]);
@@ -1075,6 +1076,65 @@ function containsNode(tree: unknown, type: string): boolean {
   if (tree === null || typeof tree !== 'object') return false;
   for (const [k, v] of Object.entries(tree)) if (k === type || containsNode(v, type)) return true;
   return false;
+}
+
+/**
+ * regexp_match(s, pattern [, flags]): the capture groups of the first match as text[] (the
+ * whole match when the pattern has none), NULL when nothing matches. The engine has no such
+ * function; with a constant pattern the groups are counted here and each is the engine's
+ * regexp_extract. An optional group that took no part in the match is '' (PostgreSQL: NULL);
+ * docs/compat.md says so.
+ */
+function regexpMatch(args: PgNode[]): PgNode {
+  if (args.length < 2 || args.length > 3) throw missingFunction(['regexp_match'], { args });
+  const pattern = constString(args[1]);
+  if (pattern === null)
+    throw new SqlError('0A000', 'regexp_match is supported with a constant pattern only');
+  let options = '';
+  if (args.length === 3) {
+    const flags = constString(args[2]);
+    if (flags === null) throw new SqlError('0A000', 'regexp_match is supported with constant flags only');
+    for (const f of flags) {
+      if (f === 'g')
+        throw new SqlError('22023', 'regexp_match() does not support the "global" option', {
+          hint: 'Use the regexp_matches function instead.',
+        });
+      if (f !== 'i' && f !== 'c') throw new SqlError('22023', `invalid regular expression option: "${f}"`);
+      options = f;
+    }
+  }
+  const groups = captureGroups(pattern);
+  const extra = options === '' ? [] : [{ A_Const: { sval: { sval: options } } }];
+  const parts = (groups === 0 ? [0] : Array.from({ length: groups }, (_, i) => i + 1)).map((g) =>
+    funcNode(['regexp_extract'], [args[0], args[1], { A_Const: { ival: { ival: g } } }, ...extra]),
+  );
+  const list = castNode({ A_ArrayExpr: { elements: parts } }, ['text'], true);
+  return {
+    CaseExpr: {
+      args: [{ CaseWhen: { expr: funcNode(['regexp_matches'], [args[0], args[1], ...extra]), result: list } }],
+    },
+  };
+}
+
+/** How many capturing groups a regular expression has: `(…)` and named groups, not `(?:…)`, `\(` or `[(]`. */
+function captureGroups(re: string): number {
+  let count = 0;
+  for (let i = 0; i < re.length; i++) {
+    const c = re[i];
+    if (c === '\\') {
+      i++;
+    } else if (c === '[') {
+      // A bracket expression: `]` right after `[` or `[^` is a member, not the end.
+      i++;
+      if (re[i] === '^') i++;
+      if (re[i] === ']') i++;
+      while (i < re.length && re[i] !== ']') i += re[i] === '\\' ? 2 : 1;
+    } else if (c === '(') {
+      if (re[i + 1] !== '?') count++;
+      else if (/^\(\?P?<[A-Za-z_]/.test(re.slice(i))) count++;
+    }
+  }
+  return count;
 }
 
 /** Integer type names as written (libpg-query spells int as int4) → PostgreSQL's name and range. */
