@@ -1088,8 +1088,7 @@ function containsNode(tree: unknown, type: string): boolean {
 function regexpMatch(args: PgNode[]): PgNode {
   if (args.length < 2 || args.length > 3) throw missingFunction(['regexp_match'], { args });
   const pattern = constString(args[1]);
-  if (pattern === null)
-    throw new SqlError('0A000', 'regexp_match is supported with a constant pattern only');
+  if (pattern === null) throw new SqlError('0A000', 'regexp_match is supported with a constant pattern only');
   let options = '';
   if (args.length === 3) {
     const flags = constString(args[2]);
