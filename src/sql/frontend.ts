@@ -638,6 +638,13 @@ class Compiler {
     // extract(field from x): PostgreSQL's numeric, from the engine's date_part.
     if (fname === 'extract') return extractCall(args ?? []);
     if (fname === 'regexp_match') return regexpMatch(args ?? []);
+    if (fname === 'regexp_matches') {
+      if (inFrom)
+        throw new SqlError('0A000', 'regexp_matches is supported in a select list only', {
+          hint: "SELECT regexp_matches(s, '…', 'g') FROM …",
+        });
+      return regexpMatches(args ?? []);
+    }
     // to_char(x, 'pattern'): the engine's strftime with the translated pattern.
     if (fname === 'to_char' && args?.length === 2) {
       const pattern = constString(args[1]);
@@ -1086,32 +1093,70 @@ function containsNode(tree: unknown, type: string): boolean {
  * docs/compat.md says so.
  */
 function regexpMatch(args: PgNode[]): PgNode {
-  if (args.length < 2 || args.length > 3) throw missingFunction(['regexp_match'], { args });
-  const pattern = constString(args[1]);
-  if (pattern === null) throw new SqlError('0A000', 'regexp_match is supported with a constant pattern only');
-  let options = '';
-  if (args.length === 3) {
-    const flags = constString(args[2]);
-    if (flags === null) throw new SqlError('0A000', 'regexp_match is supported with constant flags only');
-    for (const f of flags) {
-      if (f === 'g')
-        throw new SqlError('22023', 'regexp_match() does not support the "global" option', {
-          hint: 'Use the regexp_matches function instead.',
-        });
-      if (f !== 'i' && f !== 'c') throw new SqlError('22023', `invalid regular expression option: "${f}"`);
-      options = f;
-    }
-  }
-  const groups = captureGroups(pattern);
-  const extra = options === '' ? [] : [{ A_Const: { sval: { sval: options } } }];
-  const parts = (groups === 0 ? [0] : Array.from({ length: groups }, (_, i) => i + 1)).map((g) =>
-    funcNode(['regexp_extract'], [args[0], args[1], { A_Const: { ival: { ival: g } } }, ...extra]),
-  );
+  const { groups, extra } = regexpArgs('regexp_match', args);
+  const parts = groups.map((g) => funcNode(['regexp_extract'], [args[0], args[1], g, ...extra]));
   const list = castNode({ A_ArrayExpr: { elements: parts } }, ['text'], true);
   return {
     CaseExpr: {
       args: [{ CaseWhen: { expr: funcNode(['regexp_matches'], [args[0], args[1], ...extra]), result: list } }],
     },
+  };
+}
+
+/**
+ * regexp_matches(s, pattern [, flags]) in a select list: one text[] row per match with `g`,
+ * at most one without. Each group is the engine's regexp_extract_all, unnested side by side
+ * (the engine unnests several lists in one select list in step).
+ */
+function regexpMatches(args: PgNode[]): PgNode {
+  const { groups, extra, global } = regexpArgs('regexp_matches', args);
+  const parts = groups.map((g) => {
+    const all: PgNode = funcNode(['regexp_extract_all'], [args[0], args[1], g, ...extra]);
+    const first: PgNode = {
+      A_Indirection: {
+        arg: all,
+        indirection: [
+          {
+            A_Indices: {
+              is_slice: true,
+              lidx: { A_Const: { ival: { ival: 1 } } },
+              uidx: { A_Const: { ival: { ival: 1 } } },
+            },
+          },
+        ],
+      },
+    };
+    return funcNode(['unnest'], [global ? all : first]);
+  });
+  return castNode({ A_ArrayExpr: { elements: parts } }, ['text'], true);
+}
+
+/** The checked flags and the group numbers (0: the whole match) of a regexp_match(es) call. */
+function regexpArgs(fn: string, args: PgNode[]): { groups: PgNode[]; extra: PgNode[]; global: boolean } {
+  if (args.length < 2 || args.length > 3) throw missingFunction([fn], { args });
+  const pattern = constString(args[1]);
+  if (pattern === null) throw new SqlError('0A000', `${fn} is supported with a constant pattern only`);
+  let options = '';
+  let global = false;
+  if (args.length === 3) {
+    const flags = constString(args[2]);
+    if (flags === null) throw new SqlError('0A000', `${fn} is supported with constant flags only`);
+    for (const f of flags) {
+      if (f === 'g' && fn === 'regexp_match')
+        throw new SqlError('22023', 'regexp_match() does not support the "global" option', {
+          hint: 'Use the regexp_matches function instead.',
+        });
+      if (f === 'g') global = true;
+      else if (f === 'i' || f === 'c') options = f;
+      else throw new SqlError('22023', `invalid regular expression option: "${f}"`);
+    }
+  }
+  const count = captureGroups(pattern);
+  const numbers = count === 0 ? [0] : Array.from({ length: count }, (_, i) => i + 1);
+  return {
+    groups: numbers.map((ival) => ({ A_Const: { ival: { ival } } })),
+    extra: options === '' ? [] : [{ A_Const: { sval: { sval: options } } }],
+    global,
   };
 }
 

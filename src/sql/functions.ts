@@ -34,7 +34,7 @@ abs cbrt ceil ceiling degrees exp floor ln log log10 mod pi power pow radians ro
 acos asin atan atan2 cos cot sin tan cosh sinh tanh acosh asinh atanh gcd lcm factorial random
 bit_length char_length character_length length octet_length lower upper left right lpad rpad ltrim rtrim
 trim repeat replace reverse split_part strpos position substr substring starts_with concat concat_ws
-ascii chr md5 sha256 to_hex translate regexp_replace regexp_split_to_array regexp_match
+ascii chr md5 sha256 to_hex translate regexp_replace regexp_split_to_array regexp_match regexp_matches
 string_to_array array_to_string array_length array_cat array_append array_prepend array_position
 cardinality unnest list_append list_prepend list_cat list_contains
 now current_date transaction_timestamp date_trunc date_part age make_date make_time make_timestamp
