@@ -20,6 +20,8 @@
  * column names and no rows, so describe queries that join them succeed.
  */
 import { INTERNAL_SCHEMA } from './bootstrap.js';
+import { BLOB, DOUBLE, FLOAT } from '@duckdb/node-api';
+import { textExpr } from '../types/text-sql.js';
 
 export {
   PG_COMPAT_DB,
@@ -251,6 +253,14 @@ export function pgCompatSql(): string[] {
        FROM (SELECT unnest(json_keys(p_j::JSON)) AS k)`,
     `CREATE OR REPLACE MACRO ${P}.jsonb_object_keys_t(p_j) AS TABLE
        SELECT unnest(json_keys(p_j::JSON)) AS jsonb_object_keys`,
+    // A cast to text of anything but a constant (src/sql/frontend.ts): floats and bytea in
+    // PostgreSQL's text form, where the engine prints 1.0, inf and printable bytes as they
+    // are. On any other type the CASE folds to the engine's cast at planning.
+    `CREATE OR REPLACE MACRO ${P}.pg_text(p_x) AS CASE
+       WHEN typeof(p_x) = 'DOUBLE' THEN ${textExpr('TRY_CAST(p_x AS DOUBLE)', DOUBLE)}
+       WHEN typeof(p_x) = 'FLOAT' THEN ${textExpr('TRY_CAST(p_x AS FLOAT)', FLOAT)}
+       WHEN typeof(p_x) = 'BLOB' THEN ${textExpr('TRY_CAST(p_x AS BLOB)', BLOB)}
+       ELSE CAST(p_x AS VARCHAR) END`,
     // NOT's argument (src/sql/frontend.ts wraps it): PostgreSQL refuses a non-boolean where
     // DuckDB casts (NOT 1 was false). On a boolean the CASE folds away at planning.
     `CREATE OR REPLACE MACRO ${P}.bool_arg(p_x) AS CASE WHEN typeof(p_x) IN ('BOOLEAN', '"NULL"') THEN CAST(p_x AS BOOLEAN)

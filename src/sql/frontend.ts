@@ -770,6 +770,17 @@ class Compiler {
     // to 2 where PostgreSQL and Materialize refuse it.
     if (lit !== null && !isArray && INTEGER_TYPE_NAMES[tname] !== undefined)
       checkIntegerText(lit, INTEGER_TYPE_NAMES[tname]);
+    // A float or bytea as text: PostgreSQL's form (1, not 1.0; Infinity; \x61), which the
+    // engine's cast does not give. float_text folds to the plain cast on any other type.
+    if (
+      lit === null &&
+      !isArray &&
+      ['text', 'varchar'].includes(tname) &&
+      !(Array.isArray(tn.typmods) && tn.typmods.length > 0) &&
+      !['A_Const', 'ParamRef'].includes(nodeType(b.arg as PgNode))
+    ) {
+      return funcNode([PG_COMPAT_DB, 'pg_text'], [this.walk(b.arg, ctes)]);
+    }
     // Any other operand is checked while the query runs, when it is text (int_text folds
     // away on other types). A parameter is left as it is: its type is inferred from the cast.
     const argKind = nodeType(b.arg as PgNode);
