@@ -107,6 +107,12 @@ export async function openConfined(
     // (DuckDB's default returns a double, so 3 / 2 would be 1.5).
     await boot.run(`SET GLOBAL TimeZone = 'UTC'`);
     await boot.run('SET GLOBAL integer_division = true');
+    // Ferry keeps prepared statements and runs them again (its statement cache, the
+    // extended protocol). This engine's statistics propagation rewrites a prepared plan
+    // from the table contents at PREPARE time — a filter over a then-empty table becomes
+    // an empty result forever — so later executions would miss rows inserted since.
+    // Without it every execution sees the data as it is now (test/engine/prepared-stale.test.ts).
+    await boot.run(`SET GLOBAL disabled_optimizers = 'statistics_propagation'`);
     // From here no setting can change (memory_limit, threads, …); search_path stays per connection.
     await boot.run('SET GLOBAL lock_configuration = true');
   } catch (err) {
