@@ -321,6 +321,15 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
           if (obj.kind !== kind) throw new SqlError('42809', `${catalog.fullName(obj)} is not a ${kind}`);
           await session.requireOwner(obj);
           const deps = await catalog.dependents(session.conn, obj.id);
+          const source = deps.find((d) => d.kind === 'source');
+          if (source) {
+            // A source owns tables and a replication slot: DROP SOURCE removes them.
+            throw new SqlError(
+              '2BP01',
+              `cannot drop ${kind} ${catalog.fullName(obj)}: still depended upon by source "${source.name}"`,
+              { hint: `Drop the source first: DROP SOURCE ${catalog.fullName(source)};` },
+            );
+          }
           if (deps.length && !s.cascade) {
             throw new SqlError(
               '2BP01',

@@ -32,6 +32,13 @@ export async function sequenceEngine(
       return { kind: 'command', tag: schemaChangeTag(compiled) };
     });
   }
+  const gate = session.services.relationGate;
+  if (gate && compiled.reads.length) {
+    await gate(
+      compiled.reads.flatMap((r) => (r.id === null ? [] : [r.id])),
+      session.signal,
+    );
+  }
   const es =
     prepared && prepared.epoch === session.services.schemaEpoch
       ? prepared

@@ -20,7 +20,7 @@ import {
 import { SqlError } from '../errors/index.js';
 import { engineError } from '../engine/errors.js';
 import { formatValue, pgTypeOf, textExpr } from '../types/index.js';
-import { parsePgArray } from '../sql/array-literal.js';
+import { parsePgArray } from '../types/array-literal.js';
 import type { FieldDesc, RowStream } from './api.js';
 
 export interface EngineShape {

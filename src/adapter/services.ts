@@ -14,6 +14,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { CatalogObject, Privilege, Role } from '../catalog/index.js';
 import type { FerryConfig } from '../config/index.js';
 import type { AwsConnectionContext, AwsConnectionSpec } from '../connections/aws/index.js';
+import type { SecretRef } from '../connections/aws/options.js';
 import type { Engine } from '../engine/index.js';
 import type { Logger } from '../log/index.js';
 import type { QualifiedName, Statement } from '../sql/ast.js';
@@ -49,6 +50,11 @@ export interface Services {
   ): Promise<ExecOutcome>;
   /** AWS connections and secrets (set at start-up by install-connections.ts). */
   aws?: AwsAccess;
+  /**
+   * Checks before a statement reads these relations (catalog ids): waits for a subsource
+   * whose snapshot is not committed yet, refuses one in an error state (src/adapter/pg-sources.ts).
+   */
+  relationGate?: (ids: string[], signal: AbortSignal) => Promise<void>;
   /** Statements about secrets, connections and exports, by statement kind. */
   extraHandlers: Map<
     string,
@@ -100,6 +106,8 @@ export interface AwsAccess {
     session: HandlerSession,
     name: string,
   ): Promise<{ obj: CatalogObject; spec: AwsConnectionSpec; ctx: AwsConnectionContext }>;
+  /** Decrypts the current value of a referenced secret (by id, as stored at CREATE). */
+  secretValue(conn: DuckDBConnection, ref: SecretRef): Promise<string>;
   /** Credentials context of a connection; secrets are read through `conn` at each use. */
   context(conn: DuckDBConnection, connectionId: string): AwsConnectionContext;
   s3Client(spec: AwsConnectionSpec, ctx: AwsConnectionContext): S3Client;

@@ -44,6 +44,13 @@ CREATE TABLE IF NOT EXISTS ${INTERNAL_SCHEMA}.copy_to_files (
 -- (which needs only s3:AbortMultipartUpload, part of the least-privilege policy).
 CREATE TABLE IF NOT EXISTS ${INTERNAL_SCHEMA}.copy_to_uploads (
   export_id TEXT NOT NULL, bucket TEXT NOT NULL, key TEXT NOT NULL, upload_id TEXT NOT NULL);
+-- The run-time state of sources and subsources (src/adapter/pg-sources.ts writes it).
+CREATE TABLE IF NOT EXISTS ${INTERNAL_SCHEMA}.source_statuses (
+  id TEXT PRIMARY KEY, last_status_change_at TIMESTAMPTZ NOT NULL, status TEXT NOT NULL, error TEXT);
+CREATE TABLE IF NOT EXISTS ${INTERNAL_SCHEMA}.source_statistics (
+  id TEXT PRIMARY KEY, messages_received UBIGINT, bytes_received UBIGINT, updates_staged UBIGINT,
+  updates_committed UBIGINT, snapshot_records_known UBIGINT, snapshot_records_staged UBIGINT,
+  snapshot_committed BOOLEAN, offset_known UBIGINT, offset_committed UBIGINT);
 CREATE TABLE IF NOT EXISTS ${INTERNAL_SCHEMA}.export_runs (
   export_id TEXT NOT NULL, run_id TEXT NOT NULL, scheduled_for TIMESTAMPTZ, started_at TIMESTAMPTZ,
   finished_at TIMESTAMPTZ, status TEXT NOT NULL, rows BIGINT, bytes BIGINT, files INTEGER, uri TEXT, error TEXT);
@@ -99,7 +106,7 @@ CREATE OR REPLACE VIEW mz_catalog.mz_materialized_views AS
   FROM ${INTERNAL_SCHEMA}.objects o WHERE o.kind = 'materialized-view';
 CREATE OR REPLACE VIEW mz_catalog.mz_sources AS
   SELECT o.id, o.oid, ${SCHEMA_ID('o.schema_name')} AS schema_id, o.name,
-    json_extract_string(o.details, '$.type') AS type, NULL::TEXT AS connection_id, NULL::TEXT AS size,
+    json_extract_string(o.details, '$.type') AS type, json_extract_string(o.details, '$.connection_id') AS connection_id, NULL::TEXT AS size,
     NULL::TEXT AS envelope_type, NULL::TEXT AS key_format, NULL::TEXT AS value_format, 'u1' AS cluster_id, o.owner_id,
     ${ACL('o.id', 'o.owner_id', 'r')} AS privileges, o.create_sql, o.redacted_sql AS redacted_create_sql
   FROM ${INTERNAL_SCHEMA}.objects o WHERE o.kind = 'source';
@@ -131,6 +138,18 @@ CREATE OR REPLACE VIEW mz_internal.mz_copy_to_history AS
   FROM ${INTERNAL_SCHEMA}.copy_to_history;
 CREATE OR REPLACE VIEW mz_internal.mz_copy_to_files AS
   SELECT export_id, key, rows, bytes, sha256 FROM ${INTERNAL_SCHEMA}.copy_to_files;
+CREATE OR REPLACE VIEW mz_internal.mz_source_statuses AS
+  SELECT o.id, o.name, json_extract_string(o.details, '$.type') AS type, s.last_status_change_at, s.status, s.error,
+    CAST(NULL AS JSON) AS details
+  FROM ${INTERNAL_SCHEMA}.objects o JOIN ${INTERNAL_SCHEMA}.source_statuses s ON s.id = o.id WHERE o.kind = 'source';
+CREATE OR REPLACE VIEW mz_internal.mz_source_statistics AS
+  SELECT s.id, 'u1' AS replica_id, s.messages_received, s.bytes_received, s.updates_staged, s.updates_committed,
+    s.snapshot_records_known, s.snapshot_records_staged, s.snapshot_committed, s.offset_known, s.offset_committed
+  FROM ${INTERNAL_SCHEMA}.source_statistics s JOIN ${INTERNAL_SCHEMA}.objects o ON o.id = s.id;
+CREATE OR REPLACE VIEW mz_internal.mz_postgres_sources AS
+  SELECT o.id, json_extract_string(o.details, '$.slot') AS replication_slot,
+    CAST(json_extract_string(o.details, '$.timeline_id') AS UBIGINT) AS timeline_id
+  FROM ${INTERNAL_SCHEMA}.objects o WHERE o.kind = 'source' AND json_extract_string(o.details, '$.type') = 'postgres';
 CREATE OR REPLACE VIEW mz_internal.mz_export_runs AS
   SELECT export_id, run_id, scheduled_for, started_at, finished_at, status, rows, bytes, files, uri, error
   FROM ${INTERNAL_SCHEMA}.export_runs;

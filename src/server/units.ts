@@ -10,6 +10,7 @@ import { installCopyTo, recoverInterruptedExports } from '../adapter/copy-to.js'
 import { apiRoute } from '../http/api.js';
 import { sqlApiMetrics } from '../http/sql-api.js';
 import { installLoadGenerators } from '../loadgen/index.js';
+import { installPostgresSources } from '../adapter/pg-sources.js';
 import { installSchedules } from '../schedule/index.js';
 import type { ServerUnits } from './index.js';
 
@@ -30,6 +31,8 @@ export function ferryUnits(): ServerUnits {
       // After the COPY TO handler: the scheduler's catch-up runs may start at once.
       installSchedules,
       installLoadGenerators,
+      // After the load generators: it wraps their DROP SOURCE handler.
+      installPostgresSources,
     ],
     routes: [apiRoute],
     metricSources: [sqlApiMetrics],

@@ -29,6 +29,20 @@ export interface RawOption {
   position: number;
 }
 
+/** One option of CREATE SOURCE … FROM POSTGRES: a value, or a list of qualified column names. */
+export interface PgSourceOption {
+  name: string;
+  value: RawValue;
+  columns: QualifiedName[] | null;
+  position: number;
+}
+
+/** FOR ALL TABLES | FOR SCHEMAS (s, …) | FOR TABLES (t [AS name], …). */
+export type PgSourceTables =
+  | { kind: 'all' }
+  | { kind: 'schemas'; schemas: string[] }
+  | { kind: 'tables'; items: { ref: QualifiedName; alias: QualifiedName | null }[] };
+
 export type ObjectKind =
   | 'table'
   | 'view'
@@ -104,6 +118,18 @@ export type Statement =
       options: RawOption[];
       forAllTables: boolean;
       ifNotExists: boolean;
+    }
+  | {
+      /** CREATE SOURCE … FROM POSTGRES CONNECTION c (PUBLICATION 'p', …) FOR … (docs/sources.md). */
+      kind: 'create-source-postgres';
+      name: QualifiedName;
+      ifNotExists: boolean;
+      connection: QualifiedName;
+      /** PUBLICATION's value; TEXT COLUMNS / EXCLUDE COLUMNS as qualified column names. */
+      options: PgSourceOption[];
+      /** null when the statement has no FOR clause. */
+      tables: PgSourceTables | null;
+      progress: QualifiedName | null;
     }
   | { kind: 'create-secret'; name: QualifiedName; value: string; ifNotExists: boolean }
   | { kind: 'alter-secret'; name: QualifiedName; value: string; ifExists: boolean }

@@ -14,7 +14,7 @@
 import { Deparser } from 'pgsql-deparser';
 import { SqlError } from '../errors/index.js';
 import { PG_COMPAT_DB, PG_COMPAT_RELATIONS, INFORMATION_SCHEMA_RELATIONS } from '../types/pg-catalog-names.js';
-import { type PgArrayValue, parsePgArrayTree } from './array-literal.js';
+import { type PgArrayValue, parsePgArrayTree } from '../types/array-literal.js';
 import { extractCall, intervalFromText, intervalTypmod } from './datetime.js';
 import { FUNCTION_SCHEMAS, engineFunctionName, lookupFunction } from './functions.js';
 import { type PgNode, type PgStatement, parsePg } from './pg/parse.js';

@@ -7,7 +7,17 @@
  * Parsing is pure: no catalog, no clock, no network.
  */
 import { SqlError } from '../errors/index.js';
-import type { ObjectKind, QualifiedName, RawOption, RawValue, RoleOption, ShowKind, Statement } from './ast.js';
+import type {
+  ObjectKind,
+  PgSourceOption,
+  PgSourceTables,
+  QualifiedName,
+  RawOption,
+  RawValue,
+  RoleOption,
+  ShowKind,
+  Statement,
+} from './ast.js';
 import { type StatementText, type Token } from './lexer.js';
 
 class Cursor {
@@ -289,6 +299,9 @@ const KNOWN_OPTIONS = [
   'PAUSED',
   'FREEZE',
   'DEFAULT',
+  'PUBLICATION',
+  'TEXT COLUMNS',
+  'EXCLUDE COLUMNS',
 ];
 function isCompleteOptionName(words: string[]): boolean {
   const name = words.join(' ');
@@ -675,6 +688,7 @@ export function parseStatement(st: StatementText): Statement {
     const ifNotExists = c.eatKw('if', 'not', 'exists');
     const name = c.qualifiedName();
     if (c.eatKw('in', 'cluster')) c.ident();
+    if (c.eatKw('from', 'postgres')) return parsePostgresSource(c, name, ifNotExists);
     c.expectKw('from', 'load', 'generator');
     const generator = c.ident().toUpperCase();
     const options = c.isPunct('(') ? optionList(c) : [];
@@ -847,6 +861,56 @@ function withValidate(c: Cursor): boolean | null {
     validate = truthy(o.value);
   }
   return validate;
+}
+
+/** `CREATE SOURCE s [IN CLUSTER c] FROM POSTGRES` has been read; the rest of the statement. */
+function parsePostgresSource(c: Cursor, name: QualifiedName, ifNotExists: boolean): Statement {
+  c.expectKw('connection');
+  const connection = c.qualifiedName();
+  const options: PgSourceOption[] = [];
+  if (c.eatPunct('(')) {
+    if (!c.isPunct(')')) {
+      do {
+        const { name: optName, position } = optionName(c);
+        c.eatPunct('=');
+        if (optName === 'TEXT COLUMNS' || optName === 'EXCLUDE COLUMNS') {
+          c.expectPunct('(');
+          const columns: QualifiedName[] = [];
+          if (!c.isPunct(')')) {
+            do columns.push(c.qualifiedName());
+            while (c.eatPunct(','));
+          }
+          c.expectPunct(')');
+          options.push({ name: optName, value: { kind: 'none', text: '' }, columns, position });
+        } else options.push({ name: optName, value: optionValue(c), columns: null, position });
+      } while (c.eatPunct(','));
+    }
+    c.expectPunct(')');
+  }
+  let tables: PgSourceTables | null = null;
+  if (c.eatKw('for', 'all', 'tables')) tables = { kind: 'all' };
+  else if (c.eatKw('for', 'schemas')) {
+    c.expectPunct('(');
+    const schemas: string[] = [];
+    do schemas.push(c.ident());
+    while (c.eatPunct(','));
+    c.expectPunct(')');
+    tables = { kind: 'schemas', schemas };
+  } else if (c.eatKw('for', 'tables')) {
+    c.expectPunct('(');
+    const items: { ref: QualifiedName; alias: QualifiedName | null }[] = [];
+    do {
+      const ref = c.qualifiedName();
+      const alias = c.eatKw('as') ? c.qualifiedName() : null;
+      items.push({ ref, alias });
+    } while (c.eatPunct(','));
+    c.expectPunct(')');
+    tables = { kind: 'tables', items };
+  }
+  let progress: QualifiedName | null = null;
+  if (c.eatKw('expose', 'progress', 'as')) progress = c.qualifiedName();
+  c.end();
+  return { kind: 'create-source-postgres', name, ifNotExists, connection, options, tables, progress };
 }
 
 function parseCreateExport(c: Cursor): Statement {

@@ -22,6 +22,7 @@ export type ExtensionStatement = Stmt<
   | 'validate-connection'
   | 'show-permission-policy'
   | 'create-source-loadgen'
+  | 'create-source-postgres'
   | 'create-export'
   | 'alter-export'
   | 'execute-export'
@@ -95,6 +96,7 @@ export function planStatement(stmt: Statement, compiled: CompiledStatement | nul
     case 'validate-connection':
     case 'show-permission-policy':
     case 'create-source-loadgen':
+    case 'create-source-postgres':
     case 'create-export':
     case 'alter-export':
     case 'execute-export':
