@@ -39,7 +39,7 @@ async function eventually(what: string, fn: () => Promise<boolean>, ms = 20_000)
   const until = Date.now() + ms;
   for (;;) {
     if (await fn()) return;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}\n${ferry.log().slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -34,7 +34,16 @@ import { type SubsourceColumn, prepareText, valueSql } from './types.js';
 /** Rows a snapshot cursor fetches at once. */
 const FETCH_ROWS = 5000;
 /** Rows one INSERT statement carries. */
-const INSERT_ROWS = 1000;
+const INSERT_ROWS = 5000;
+/**
+ * Upstream transactions applied in one engine transaction while more are already waiting
+ * (each is still all-or-nothing: a group holds whole transactions only), and for how long
+ * a group may stay open before it commits.
+ */
+const GROUP_TRANSACTIONS = 1000;
+const GROUP_MS = 100;
+/** A group commits once no new transaction has arrived for this long. */
+const GROUP_IDLE_MS = 5;
 /** How often the applied position is reported upstream while the stream is quiet. */
 const STATUS_INTERVAL_MS = 10_000;
 const BACKOFF_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
@@ -358,10 +367,52 @@ export class PostgresSourceRunner {
       }
       pending.clear();
     };
+    let groupEnd = 0n;
+    let groupTxns = 0;
+    let groupChanges = 0;
+    let groupStarted = 0;
+    // Every use of the engine connection from the stream's handlers runs in this order.
+    let serial: Promise<unknown> = Promise.resolve();
+    const inOrder = <R>(fn: () => Promise<R>): Promise<R> => {
+      const next = serial.then(fn);
+      serial = next.catch(() => undefined);
+      return next;
+    };
+    let onFailure: (err: unknown) => void = () => undefined;
+    let midTxn = false;
+    let idleTimer: NodeJS.Timeout | null = null;
+    // Messages received and not yet handed to `apply`: the library's flow-control queue,
+    // read each time (the library replaces the array when it connects); -1 when unknown,
+    // which stops quiet-stream progress and nothing else.
+    const backlog = (): number => {
+      const queue = (service as unknown as { _messageQueue?: unknown })._messageQueue;
+      return Array.isArray(queue) ? queue.length : -1;
+    };
     const begin = async (): Promise<void> => {
       if (inTxn) return;
       await conn.run('BEGIN');
       inTxn = true;
+      groupStarted = Date.now();
+    };
+    /** Commits the open engine transaction (whole upstream transactions), then acknowledges. */
+    const commitGroup = async (): Promise<void> => {
+      if (idleTimer) clearTimeout(idleTimer);
+      idleTimer = null;
+      if (!inTxn) return;
+      // Inserts of the whole group go in as few statements as possible.
+      await flush();
+      if (groupTxns > 0) {
+        await conn.run(`UPDATE ${spec.progressTable} SET lsn = CAST($1 AS UBIGINT)`, [groupEnd.toString()]);
+      }
+      await conn.run('COMMIT');
+      inTxn = false;
+      if (groupTxns > 0) {
+        this.stats.offsetCommitted = groupEnd;
+        this.stats.updatesCommitted += groupChanges;
+        await service.acknowledge(committed());
+      }
+      groupTxns = 0;
+      groupChanges = 0;
     };
     const tableOf = (rel: Pgoutput.MessageRelation): RunnerTable | null => {
       const t = byOid.get(rel.relationOid);
@@ -374,6 +425,9 @@ export class PostgresSourceRunner {
     const apply = async (msg: Pgoutput.Message): Promise<void> => {
       switch (msg.tag) {
         case 'begin': {
+          // An old group becomes visible before the next transaction joins it.
+          if (inTxn && Date.now() - groupStarted >= GROUP_MS) await commitGroup();
+          midTxn = true;
           const commitLsn = msg.commitLsn ? parseLsn(msg.commitLsn) : 0n;
           // Already applied before a restart: its end LSN is at or before the stored one.
           skipping = commitLsn < this.stats.offsetCommitted;
@@ -406,7 +460,7 @@ export class PostgresSourceRunner {
           if (!t) return;
           await begin();
           await flush();
-          const old = tuple(t, msg.old ?? msg.key);
+          const old = tuple(t, msg.old);
           if (!old) {
             this.tableError(t, 'incompatible schema change: the table no longer has REPLICA IDENTITY FULL');
             return;
@@ -433,16 +487,27 @@ export class PostgresSourceRunner {
           if (end > this.stats.offsetKnown) this.stats.offsetKnown = end;
           if (skipping || !inTxn) {
             skipping = false;
+            midTxn = false;
             return;
           }
-          await flush();
-          await conn.run(`UPDATE ${spec.progressTable} SET lsn = CAST($1 AS UBIGINT)`, [end.toString()]);
+          groupEnd = end;
+          groupTxns++;
+          groupChanges += txnChanges;
           this.stats.updatesStaged += txnChanges;
-          await conn.run('COMMIT');
-          inTxn = false;
-          this.stats.offsetCommitted = end;
-          this.stats.updatesCommitted += txnChanges;
-          await service.acknowledge(committed());
+          txnChanges = 0;
+          midTxn = false;
+          // A young group waits a moment for the next transactions to join it; one that is
+          // old or full commits now.
+          if (groupTxns < GROUP_TRANSACTIONS && Date.now() - groupStarted < GROUP_MS) {
+            idleTimer ??= setTimeout(() => {
+              idleTimer = null;
+              void inOrder(async () => {
+                if (!midTxn && !failed) await commitGroup();
+              }).catch((err: unknown) => onFailure(err));
+            }, GROUP_IDLE_MS);
+            return;
+          }
+          await commitGroup();
           return;
         }
         default:
@@ -456,10 +521,13 @@ export class PostgresSourceRunner {
         if (settled) return;
         settled = true;
         clearInterval(timer);
+        if (idleTimer) clearTimeout(idleTimer);
         void (async () => {
+          await service.stop().catch(() => undefined);
+          await serial;
+          // An open group was never acknowledged: the server sends it again.
           if (inTxn) await conn.run('ROLLBACK').catch(() => undefined);
           inTxn = false;
-          await service.stop().catch(() => undefined);
           this.service = null;
           if (err === null || this.stopped) resolve();
           else reject(err instanceof Error ? err : new Error(message(err)));
@@ -468,30 +536,33 @@ export class PostgresSourceRunner {
       const timer = setInterval(() => {
         if (!failed) void service.acknowledge(committed()).catch(() => undefined);
       }, STATUS_INTERVAL_MS);
+      onFailure = (err: unknown): void => {
+        failed = err;
+        finish(err instanceof SqlError ? err : engineError(err));
+      };
       service.on('data', async (_lsn: string, msg: Pgoutput.Message) => {
         if (failed || this.stopped) return;
         this.stats.messagesReceived++;
         this.stats.bytesReceived += approximateSize(msg);
         try {
-          await apply(msg);
+          await inOrder(() => apply(msg));
         } catch (err) {
-          failed = err;
-          finish(err instanceof SqlError ? err : engineError(err));
+          onFailure(err);
         }
       });
       service.on('heartbeat', async (lsn: string, _ts: number, shouldRespond: boolean) => {
         if (failed) return;
-        // A quiet stream: nothing is in flight, so the server's sent position is applied.
         const at = parseLsn(lsn);
-        if (!inTxn && !skipping && at > this.stats.offsetCommitted && this.stats.snapshotCommitted) {
-          try {
-            await conn.run(`UPDATE ${spec.progressTable} SET lsn = CAST($1 AS UBIGINT)`, [at.toString()]);
-            this.stats.offsetCommitted = at;
-            this.stats.offsetKnown = at > this.stats.offsetKnown ? at : this.stats.offsetKnown;
-          } catch {
-            /* the next keepalive tries again */
-          }
-        }
+        await inOrder(async () => {
+          // A quiet stream: nothing received is left to apply and no transaction is open,
+          // so everything up to the server's sent position is applied; storing it lets the
+          // server recycle WAL that only other tables' changes filled.
+          if (failed || inTxn || midTxn || skipping || backlog() !== 0) return;
+          if (at <= this.stats.offsetCommitted || !this.stats.snapshotCommitted) return;
+          await conn.run(`UPDATE ${spec.progressTable} SET lsn = CAST($1 AS UBIGINT)`, [at.toString()]);
+          this.stats.offsetCommitted = at;
+          if (at > this.stats.offsetKnown) this.stats.offsetKnown = at;
+        }).catch(() => undefined);
         if (shouldRespond) await service.acknowledge(committed()).catch(() => undefined);
       });
       service.on('start', () => {
@@ -547,24 +618,21 @@ function approximateSize(msg: Pgoutput.Message): number {
   }
 }
 
-/** Inserts rows of upstream text into a subsource table (one statement). */
+/**
+ * Inserts rows of upstream text into a subsource table in one statement: the batch is one
+ * JSON parameter (an array of rows of text or null), unnested and cast by the engine, so a
+ * statement costs the same to plan whatever its size.
+ */
 async function insertRows(conn: DuckDBConnection, t: RunnerTable, rows: (string | null)[][]): Promise<void> {
   if (!rows.length) return;
-  const values: (string | null)[] = [];
-  const tuples: string[] = [];
-  for (const r of rows) {
-    tuples.push(
-      `(${t.columns
-        .map((c: SubsourceColumn, i: number) => {
-          values.push(prepareText(c, r[i] ?? null));
-          return valueSql(c, `$${values.length}`);
-        })
-        .join(', ')})`,
-    );
-  }
+  const batch = rows.map((r) => t.columns.map((c: SubsourceColumn, i: number) => prepareText(c, r[i] ?? null)));
   const cols = t.columns.map((c) => quoteIdent(c.name)).join(', ');
+  const values = t.columns.map((c, i) => valueSql(c, `r[${i + 1}]`)).join(', ');
   try {
-    await conn.run(`INSERT INTO ${t.engineTable} (${cols}) VALUES ${tuples.join(', ')}`, values);
+    await conn.run(
+      `INSERT INTO ${t.engineTable} (${cols}) SELECT ${values} FROM (SELECT unnest(from_json($1, '[["VARCHAR"]]')) AS r)`,
+      [JSON.stringify(batch)],
+    );
   } catch (err) {
     throw engineError(err);
   }
