@@ -321,7 +321,10 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
           if (obj.kind !== kind) throw new SqlError('42809', `${catalog.fullName(obj)} is not a ${kind}`);
           await session.requireOwner(obj);
           const deps = await catalog.dependents(session.conn, obj.id);
-          const source = deps.find((d) => d.kind === 'source');
+          // Directly, or through a connection a CASCADE would drop (a secret's dependents).
+          let source = deps.find((d) => d.kind === 'source');
+          for (const d of deps)
+            source ??= (await catalog.dependents(session.conn, d.id)).find((x) => x.kind === 'source');
           if (source) {
             // A source owns tables and a replication slot: DROP SOURCE removes them.
             throw new SqlError(

@@ -107,6 +107,19 @@ export async function installPostgresSources(
         options: upstreamSessionOptions(),
       }),
       log,
+      tableErrors: async () => {
+        const ids = d.tables.map((t) => t.id);
+        const rows = await catalog.queryRows(
+          coordinator.systemConnection(),
+          `SELECT id, error FROM ${T}.source_errors WHERE list_contains(CAST($1 AS VARCHAR[]), id)`,
+          [JSON.stringify(ids)],
+        );
+        return Object.fromEntries(rows.map((r) => [String(r.id), String(r.error)]));
+      },
+      onTableError: async (id, error) => {
+        write(`INSERT OR REPLACE INTO ${T}.source_errors VALUES ($1, $2)`, [id, error]);
+        await writes;
+      },
       onStatus: (id, status, error) => {
         onStatus(id, status, error);
         // Subsources follow the source, unless they are in an error state of their own.
@@ -194,6 +207,7 @@ export async function installPostgresSources(
     for (const t of d.tables) {
       await conn.run(`DROP TABLE IF EXISTS ${qn(t.schemaName, t.subsource)}`);
       await catalog.deleteObject(conn, t.id);
+      await conn.run(`DELETE FROM ${T}.source_errors WHERE id = $1`, [t.id]);
     }
     await conn.run(`DROP TABLE IF EXISTS ${qn(obj.schemaName!, d.progress)}`);
     await conn.run(`DROP VIEW IF EXISTS ${qn(obj.schemaName!, obj.name)}`);
@@ -405,6 +419,11 @@ export async function installPostgresSources(
           }
           if (connSpec && stopped.some((x) => x.id === a.id)) startRunner(still, connSpec);
         } else {
+          await statusConn
+            .run(`DELETE FROM ${T}.source_errors WHERE list_contains(CAST($1 AS VARCHAR[]), id)`, [
+              JSON.stringify((a.details as unknown as SourceDetails).tables.map((t) => t.id)),
+            ])
+            .catch(() => undefined);
           await statusConn
             .run(`DELETE FROM ${T}.source_statuses WHERE id IN (SELECT unnest($1::VARCHAR[]))`, [
               `[${[a.id, ...(a.details as unknown as SourceDetails).tables.map((t) => t.id)].map((x) => JSON.stringify(x)).join(',')}]`,

@@ -47,6 +47,8 @@ CREATE TABLE IF NOT EXISTS ${INTERNAL_SCHEMA}.copy_to_uploads (
 -- The run-time state of sources and subsources (src/adapter/pg-sources.ts writes it).
 CREATE TABLE IF NOT EXISTS ${INTERNAL_SCHEMA}.source_statuses (
   id TEXT PRIMARY KEY, last_status_change_at TIMESTAMPTZ NOT NULL, status TEXT NOT NULL, error TEXT);
+-- Subsources in an error state (TRUNCATE, incompatible schema change): kept across restarts.
+CREATE TABLE IF NOT EXISTS ${INTERNAL_SCHEMA}.source_errors (id TEXT PRIMARY KEY, error TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS ${INTERNAL_SCHEMA}.source_statistics (
   id TEXT PRIMARY KEY, messages_received UBIGINT, bytes_received UBIGINT, updates_staged UBIGINT,
   updates_committed UBIGINT, snapshot_records_known UBIGINT, snapshot_records_staged UBIGINT,

@@ -230,6 +230,8 @@ describe('a PostgreSQL source', () => {
   test('DROP SOURCE removes the subsources, the progress relation and the replication slot', async () => {
     await assert.rejects(c.query(`DROP SOURCE shop_src`), (e: pg.DatabaseError) => e.code === '2BP01');
     await assert.rejects(c.query(`DROP CONNECTION pg`), (e: pg.DatabaseError) => e.code === '2BP01');
+    // Not through the secret either: CASCADE would take the connection the source runs on.
+    await assert.rejects(c.query(`DROP SECRET pgpass CASCADE`), (e: pg.DatabaseError) => e.code === '2BP01');
     assert.equal((await slots()).length, 1);
     await c.query(`DROP SOURCE shop_src CASCADE`);
     assert.deepEqual(await catalogState(), []);

@@ -13,6 +13,8 @@ export interface Upstream {
   port: number;
   /** A superuser session over the Unix socket. */
   admin(): Promise<pg.Client>;
+  /** Restarts the server (fast shutdown: sessions are cut, as in a crash of the clients' view). */
+  restart(): void;
   stop(): void;
 }
 
@@ -39,6 +41,7 @@ export async function startUpstream(settings: Record<string, string> = {}): Prom
       await c.connect();
       return c;
     },
+    restart: () => server.restart(),
     stop: () => server.stop(),
   };
 }

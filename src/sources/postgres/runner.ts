@@ -3,7 +3,7 @@
  * snapshot, then the replication stream, applied to the subsource tables.
  *
  *  - Snapshot: a walsender session creates the replication slot with an exported snapshot
- *    (`CREATE_REPLICATION_SLOT … LOGICAL pgoutput (SNAPSHOT 'export')`); a second session
+ *    (`CREATE_REPLICATION_SLOT … LOGICAL pgoutput EXPORT_SNAPSHOT`); a second session
  *    imports it in a REPEATABLE READ transaction and reads every table through a cursor,
  *    FETCH_ROWS at a time. The rows, the slot's consistent point in the progress table and
  *    nothing else commit in one engine transaction: a subsource is either empty and
@@ -88,6 +88,10 @@ export interface RunnerDeps {
   log: Logger;
   /** Status of the source (`id` = source) or of one subsource, as it changes. */
   onStatus(id: string, status: SourceStatus, error: string | null): void;
+  /** Subsources already in an error state (by catalog id), read when the runner starts. */
+  tableErrors(): Promise<Record<string, string>>;
+  /** A subsource entered an error state; it stays in it until it is dropped. */
+  onTableError(id: string, error: string): Promise<void>;
 }
 
 /** `16/B374D848` → its 64-bit value. */
@@ -208,6 +212,7 @@ export class PostgresSourceRunner {
     try {
       const conn = await this.engine();
       const stored = await conn.runAndReadAll(`SELECT CAST(lsn AS VARCHAR) FROM ${this.spec.progressTable}`);
+      for (const [id, err] of Object.entries(await this.deps.tableErrors())) this.tableErrors.set(id, err);
       const row = stored.getRowsJS()[0];
       if (row && row[0] !== null) {
         this.stats.snapshotCommitted = true;
@@ -280,7 +285,8 @@ export class PostgresSourceRunner {
       }
       repl = await this.upstream(true);
       const created = await repl.query(
-        `CREATE_REPLICATION_SLOT ${quoteIdent(spec.slot)} LOGICAL pgoutput (SNAPSHOT 'export')`,
+        // The spelling every PostgreSQL from 10 on accepts (15 added `(SNAPSHOT 'export')`).
+        `CREATE_REPLICATION_SLOT ${quoteIdent(spec.slot)} LOGICAL pgoutput EXPORT_SNAPSHOT`,
       );
       const slotRow = created.rows[0] as { consistent_point: string; snapshot_name: string };
       const consistent = parseLsn(slotRow.consistent_point);
@@ -360,6 +366,15 @@ export class PostgresSourceRunner {
     let txnChanges = 0;
     const pending = new Map<RunnerTable, (string | null)[][]>();
     const committed = (): string => formatLsn(this.stats.offsetCommitted);
+    /**
+     * Reports the committed position upstream as written, flushed and applied. The library
+     * reports one byte past the LSN it is given; the server wants the LSN itself (a fast
+     * shutdown waits until the reported flush position equals what it sent).
+     */
+    const acknowledge = (): Promise<boolean> => {
+      const at = this.stats.offsetCommitted;
+      return service.acknowledge(formatLsn(at > 0n ? at - 1n : 0n));
+    };
 
     const flush = async (): Promise<void> => {
       for (const [t, rows] of pending) {
@@ -409,7 +424,7 @@ export class PostgresSourceRunner {
       if (groupTxns > 0) {
         this.stats.offsetCommitted = groupEnd;
         this.stats.updatesCommitted += groupChanges;
-        await service.acknowledge(committed());
+        await acknowledge();
       }
       groupTxns = 0;
       groupChanges = 0;
@@ -534,7 +549,7 @@ export class PostgresSourceRunner {
         })();
       };
       const timer = setInterval(() => {
-        if (!failed) void service.acknowledge(committed()).catch(() => undefined);
+        if (!failed) void acknowledge().catch(() => undefined);
       }, STATUS_INTERVAL_MS);
       onFailure = (err: unknown): void => {
         failed = err;
@@ -563,7 +578,7 @@ export class PostgresSourceRunner {
           this.stats.offsetCommitted = at;
           if (at > this.stats.offsetKnown) this.stats.offsetKnown = at;
         }).catch(() => undefined);
-        if (shouldRespond) await service.acknowledge(committed()).catch(() => undefined);
+        if (shouldRespond) await acknowledge().catch(() => undefined);
       });
       service.on('start', () => {
         onRunning();
@@ -586,6 +601,9 @@ export class PostgresSourceRunner {
     this.tableErrors.set(t.id, error);
     this.deps.log.warn('subsource in error state', { source: this.spec.name, subsource: t.subsource, error });
     this.deps.onStatus(t.id, 'stalled', error);
+    void this.deps.onTableError(t.id, error).catch((err: unknown) => {
+      this.deps.log.warn('subsource error state not stored', { subsource: t.subsource, error: message(err) });
+    });
   }
 }
 
