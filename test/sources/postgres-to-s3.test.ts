@@ -120,8 +120,8 @@ test('upstream rows reach S3 as Parquet through a source, a view and a schedule'
   await upstream.query(`DELETE FROM orders WHERE customer = 'c5'`);
   const expected = await upstreamTotals();
   await waitFor('the changes in Ferry', async () => {
-    const r = await c.query(`SELECT count(*)::int AS n FROM orders WHERE customer = 'c5'`);
-    return r.rows[0].n === 0;
+    const r = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM orders WHERE customer = 'c5'`);
+    return r.rows[0]!.n === 0;
   });
   const later = await waitFor('a run after the changes', async () => {
     const runs = (await runsOf(c, 'totals_daily')).filter((r) => r.status === 'succeeded');
