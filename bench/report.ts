@@ -3,6 +3,7 @@
  * issue 6 names with their targets, growth from ×1 to the largest factor, the one-row
  * export and the wire path. Every figure is computed from the run's own measurements.
  */
+import { type SourceBenchResult, renderSourceMarkdown } from './source.js';
 import { totalSeconds, type TpchResults } from './tpch.js';
 import type { PointResult, WireResult } from './wire.js';
 
@@ -82,6 +83,9 @@ export interface BenchResults {
   /** The front end's first-compile cost of the TPC-H queries (bench/parse.ts), when it ran. */
   parse?: ParseBenchResult;
   parseError?: string;
+  /** The PostgreSQL source: snapshot against COPY TO STDOUT, stream throughput and lag (bench/source.ts). */
+  source?: SourceBenchResult;
+  sourceError?: string;
 }
 
 /** One TPC-H query's front-end cost (bench/parse.ts), in microseconds. */
@@ -571,6 +575,9 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.parse) L.push(...renderParseSection(r.parse, '##'), '');
   else if (r.parseError)
     L.push('## Front end: first-compile cost of the TPC-H queries', '', `error: ${r.parseError}`, '');
+
+  if (r.source) L.push(renderSourceMarkdown(r.source).replace(/^### /, '## '), '');
+  else if (r.sourceError) L.push('## PostgreSQL source', '', `error: ${r.sourceError}`, '');
 
   if (r.loads.length) {
     L.push('## Data set-up (not part of any figure above)', '');

@@ -11,7 +11,9 @@
  * the issue's sizes (SF 1, 10M rows); `--scale 1` measures SF 1 and SF 4.
  *
  * Before all that, bench/parse.ts measures the front end's first-compile cost of the 22
- * TPC-H queries (a few seconds, no server); the report has a section for it.
+ * TPC-H queries (a few seconds, no server); the report has a section for it. After it,
+ * bench/source.ts measures a PostgreSQL source (snapshot of lineitem at --source-sf against
+ * PostgreSQL's COPY TO STDOUT, then stream throughput and lag).
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,6 +38,7 @@ import {
 import { type Flag, num, numberFlag, readFlags } from './flags.js';
 import { startNullAws } from './nulls3.js';
 import { startPostgres, type Postgres } from './postgres.js';
+import { type SourceBenchResult, sourceBench } from './source.js';
 import { cpuSeconds, loadAverage1, machineBusySeconds, machineInfo, RssSampler, rssMb } from './proc.js';
 import {
   GROWTH_SVG,
@@ -79,6 +82,8 @@ interface Args {
   nullS3: boolean;
   tpch: boolean;
   tpchSf: number;
+  source: boolean;
+  sourceSf: number;
   tpchTimeoutS: number;
   pointRows: number;
 }
@@ -97,6 +102,8 @@ const USAGE = `usage: npm run bench -- [options]
   --tpch-sf S          their scale factor (default 1); the factor with that SF reuses its data
   --tpch-timeout S     give up on one TPC-H query after S seconds (default 60)
   --point-rows N       rows of the prepared point-query table in the wire step (default 1000000)
+  --no-source          skip the PostgreSQL source (snapshot and stream, bench/source.ts)
+  --source-sf S        its lineitem scale factor (default 1)
   --no-parse           skip the front end's TPC-H compile cost (bench/parse.ts)
   --parse-runs N       fresh compiles per TPC-H query in that measurement (default 200)
   --no-docs            leave docs/benchmarks.md and the README's summary as they are
@@ -135,6 +142,8 @@ function parseArgs(argv: string[]): Args {
     nullS3: true,
     tpch: true,
     tpchSf: 1,
+    source: true,
+    sourceSf: 1,
     tpchTimeoutS: 60,
     pointRows: 1_000_000,
   };
@@ -146,6 +155,7 @@ function parseArgs(argv: string[]): Args {
       n('--rgw-port', (x) => (a.rgwPort = x)),
       n('--pg-port', (x) => (a.pgPort = x)),
       n('--tpch-sf', (x) => (a.tpchSf = x)),
+      n('--source-sf', (x) => (a.sourceSf = x)),
       n('--tpch-timeout', (x) => (a.tpchTimeoutS = x)),
       n('--point-rows', (x) => (a.pointRows = x)),
       n('--parse-runs', (x) => (a.parseRuns = x)),
@@ -167,6 +177,7 @@ function parseArgs(argv: string[]): Args {
     '--no-diag': { set: () => (a.diag = false) },
     '--no-null-s3': { set: () => (a.nullS3 = false) },
     '--no-tpch': { set: () => (a.tpch = false) },
+    '--no-source': { set: () => (a.source = false) },
     '--no-parse': { set: () => (a.parse = false) },
     '--no-docs': { set: () => (a.docs = false) },
     '--keep-aws': { set: () => (a.keepAws = true) },
@@ -956,6 +967,24 @@ async function main(): Promise<void> {
     rmSync(work, { recursive: true, force: true });
   }
 
+  // --- PostgreSQL source: snapshot against COPY TO STDOUT, then the stream ------------
+  let source: SourceBenchResult | undefined;
+  let sourceError: string | undefined;
+  if (args.source) {
+    try {
+      source = await sourceBench({
+        sf: args.sourceSf,
+        pgPort: args.pgPort + 1,
+        singleTxns: 2000,
+        bulkTxns: 50,
+        log: (m) => log(`source: ${m}`),
+      });
+    } catch (err) {
+      sourceError = err instanceof Error ? err.message : String(err);
+      log(`source: failed: ${sourceError}`);
+    }
+  }
+
   const results: BenchResults = {
     started: started.toISOString(),
     finished: new Date().toISOString(),
@@ -984,6 +1013,8 @@ async function main(): Promise<void> {
     tpch,
     parse,
     parseError,
+    source,
+    sourceError,
   };
   const md = renderMarkdown(results);
   process.stdout.write(md + '\n');
