@@ -481,7 +481,8 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
 
   h.set('alter-connection', async (session, stmt) => {
     const s = stmt as Statement & { kind: 'alter-connection' };
-    return session.atomically(async () => {
+    let alteredId: string | null = null;
+    const out = await session.atomically(async (): Promise<ExecOutcome> => {
       const obj = await session.findItem(s.name);
       if (!obj) {
         if (s.ifExists) return { kind: 'command', tag: 'ALTER CONNECTION' };
@@ -489,7 +490,10 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
       }
       if (obj.kind !== 'connection') throw new SqlError('42809', `${catalog.fullName(obj)} is not a connection`);
       await session.requireOwner(obj);
-      if (obj.details.type === 'postgres') return alterPostgres(session, obj, s);
+      if (obj.details.type === 'postgres') {
+        alteredId = obj.id;
+        return alterPostgres(session, obj, s);
+      }
       const current = (obj.details.options ?? []) as AwsRawOption[];
       const { options, spec } = alterAwsConnectionOptions(
         current,
@@ -504,6 +508,9 @@ export function installConnectionHandlers(services: Services, aws: AwsConnection
       session.log.info('connection altered', { id: obj.id, name: obj.name, mode: spec.mode });
       return { kind: 'command', tag: 'ALTER CONNECTION' };
     });
+    // Sources on the connection reconnect with its new options (once they are committed).
+    if (alteredId && !session.inTransactionBlock()) await session.services.connectionAltered?.(alteredId);
+    return out;
   });
 
   h.set('show-permission-policy', async (session, stmt) => {

@@ -383,6 +383,8 @@ export async function installPostgresSources(
     for (const n of s.names) {
       const obj = await session.findItem(n);
       if (!obj || obj.kind !== 'source') continue;
+      // Only its owner may stop a source, even for a moment.
+      await session.requireOwner(obj);
       const owner =
         obj.details.type === 'postgres'
           ? obj
@@ -434,6 +436,18 @@ export async function installPostgresSources(
       }
     }
   });
+
+  services.connectionAltered = async (connectionId) => {
+    const conn = coordinator.systemConnection();
+    for (const [id, r] of [...runners]) {
+      const obj = await catalog.getObjectById(conn, id);
+      if (!obj || obj.details.connection_id !== connectionId) continue;
+      await r.stop();
+      runners.delete(id);
+      startRunner(obj, await connectionSpec(conn, connectionId));
+      log.info('source reconnecting with the altered connection', { source: catalog.fullName(obj) });
+    }
+  };
 
   services.relationGate = async (ids, signal) => {
     if (!runners.size) return;

@@ -55,6 +55,8 @@ export interface Services {
    * whose snapshot is not committed yet, refuses one in an error state (src/adapter/pg-sources.ts).
    */
   relationGate?: (ids: string[], signal: AbortSignal) => Promise<void>;
+  /** A connection's options changed (committed): its users reconnect (src/adapter/pg-sources.ts). */
+  connectionAltered?: (connectionId: string) => Promise<void>;
   /** Statements about secrets, connections and exports, by statement kind. */
   extraHandlers: Map<
     string,

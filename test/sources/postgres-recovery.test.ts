@@ -161,6 +161,57 @@ describe('crashes and restarts', () => {
   });
 });
 
+describe('kill -9 while changes stream in', () => {
+  test('every upstream row arrives exactly once across the crash', async () => {
+    const writer = await newAdmin();
+    let stop = false;
+    let next = 1000;
+    const writing = (async () => {
+      // Bounded, so the catch-up takes seconds on a small machine (updates scan the subsource).
+      while (!stop && next < 4000) {
+        await writer.query(`INSERT INTO live VALUES (${next}, 'stream')`);
+        if (next % 3 === 0) await writer.query(`UPDATE live SET v = 'stream-updated' WHERE id = ${next - 1}`);
+        next++;
+      }
+    })();
+    await eventually(
+      'rows to stream in',
+      async () => Number(await one(c, `SELECT count(*) FROM live WHERE id >= 1000`)) > 50,
+    );
+    await ferry.kill();
+    await new Promise((r) => setTimeout(r, 500));
+    ferry = await startFerry({ dataDir: ferry.dataDir });
+    c = await client();
+    await new Promise((r) => setTimeout(r, 500));
+    stop = true;
+    await writing;
+    await writer.end();
+    const expected = await rows(admin, `SELECT * FROM live`);
+    await eventually(
+      'Ferry to catch up',
+      async () => JSON.stringify(await rows(c, `SELECT * FROM live`)) === JSON.stringify(expected),
+    );
+    assert.equal(await one(c, `SELECT count(*) - count(DISTINCT id) FROM live`), '0', 'no row applied twice');
+  });
+});
+
+describe('ALTER CONNECTION', () => {
+  test('a running source reconnects with the altered options', async () => {
+    await c.query(`ALTER CONNECTION pg SET (PORT = 1) WITH (VALIDATE = false)`);
+    await eventually('the source to stall on the new port', async () => {
+      const r = await one(c, `SELECT error FROM mz_internal.mz_source_statuses WHERE name = 's_live'`);
+      return /ECONNREFUSED|connect/i.test(r ?? '');
+    });
+    await admin.query(`INSERT INTO live VALUES (-1, 'while stalled')`);
+    await c.query(`ALTER CONNECTION pg SET (PORT = ${up.port})`);
+    await eventually(
+      'the row after the fix',
+      async () => (await one(c, `SELECT v FROM live WHERE id = -1`)) === 'while stalled',
+    );
+    assert.equal(await one(c, `SELECT status FROM mz_internal.mz_source_statuses WHERE name = 's_live'`), 'running');
+  });
+});
+
 describe('schema changes upstream', () => {
   test('an added column is ignored; a dropped column puts the subsource in an error state', async () => {
     await admin.query(`ALTER TABLE live ADD COLUMN note text`);
@@ -188,6 +239,16 @@ describe('schema changes upstream', () => {
       /^incompatible schema change/.test(e.message),
     );
     await c.query(`DROP SOURCE s_live`);
+  });
+});
+
+describe('stopping a source that is still starting', () => {
+  test('DROP SOURCE right after CREATE returns, and leaves no slot', { timeout: 60_000 }, async () => {
+    for (let i = 0; i < 3; i++) {
+      await c.query(`CREATE SOURCE quick FROM POSTGRES CONNECTION pg (PUBLICATION 'p_live') FOR ALL TABLES`);
+      await c.query(`DROP SOURCE quick`);
+      assert.deepEqual(await rows(admin, `SELECT slot_name FROM pg_replication_slots`), []);
+    }
   });
 });
 

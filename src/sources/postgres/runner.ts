@@ -47,6 +47,8 @@ const GROUP_IDLE_MS = 5;
 /** How often the applied position is reported upstream while the stream is quiet. */
 const STATUS_INTERVAL_MS = 10_000;
 const BACKOFF_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
+/** How long an orderly end of the replication connection may take before its socket is cut. */
+const STOP_MS = 2000;
 
 export type SourceStatus = 'created' | 'starting' | 'running' | 'stalled' | 'failed' | 'dropped';
 
@@ -197,7 +199,7 @@ export class PostgresSourceRunner {
     this.abort.abort();
     for (const w of this.snapshotWaiters) w.reject(new SqlError('57014', 'source dropped'));
     this.snapshotWaiters = [];
-    await this.service?.stop().catch(() => undefined);
+    if (this.service) await closeService(this.service);
     await this.loop?.catch(() => undefined);
   }
 
@@ -538,7 +540,7 @@ export class PostgresSourceRunner {
         clearInterval(timer);
         if (idleTimer) clearTimeout(idleTimer);
         void (async () => {
-          await service.stop().catch(() => undefined);
+          await closeService(service);
           await serial;
           // An open group was never acknowledged: the server sends it again.
           if (inTxn) await conn.run('ROLLBACK').catch(() => undefined);
@@ -581,6 +583,11 @@ export class PostgresSourceRunner {
         if (shouldRespond) await acknowledge().catch(() => undefined);
       });
       service.on('start', () => {
+        // Stopped while it was connecting: the connection must not outlive the runner.
+        if (settled) {
+          void closeService(service);
+          return;
+        }
         onRunning();
         deps.onStatus(spec.id, 'running', null);
         deps.log.info('source streaming', { source: spec.name, from: committed() });
@@ -589,6 +596,11 @@ export class PostgresSourceRunner {
         if (!failed) failed = err;
         finish(err);
       });
+      // A stop that came while the stream was being set up ends it at once.
+      if (this.abort.signal.aborted) {
+        finish(null);
+        return;
+      }
       this.abort.signal.addEventListener('abort', () => finish(null), { once: true });
       service
         .subscribe(plugin, spec.slot, committed())
@@ -605,6 +617,30 @@ export class PostgresSourceRunner {
       this.deps.log.warn('subsource error state not stored', { subsource: t.subsource, error: message(err) });
     });
   }
+}
+
+/**
+ * Ends a replication stream for certain. The library pauses the socket while a message is
+ * handled and resumes it only while it is not stopping, and the client's end waits for the
+ * socket to end: stopping while paused would wait for ever. So the socket is resumed first,
+ * and destroyed if the orderly end has not finished within STOP_MS.
+ */
+async function closeService(service: LogicalReplicationService): Promise<void> {
+  const lib = service as unknown as {
+    _connection?: { stream?: { resume?: () => void; destroy?: () => void } } | null;
+  };
+  const socket = lib._connection?.stream;
+  socket?.resume?.();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), STOP_MS);
+  });
+  const ended = service.stop().then(
+    () => 'ended' as const,
+    () => 'ended' as const,
+  );
+  if ((await Promise.race([ended, timedOut])) === 'timeout') socket?.destroy?.();
+  clearTimeout(timer);
 }
 
 /** An incompatible change to a replicated table's columns, or null (added columns are ignored). */
