@@ -427,8 +427,8 @@ export async function installPostgresSources(
             ])
             .catch(() => undefined);
           await statusConn
-            .run(`DELETE FROM ${T}.source_statuses WHERE id IN (SELECT unnest($1::VARCHAR[]))`, [
-              `[${[a.id, ...(a.details as unknown as SourceDetails).tables.map((t) => t.id)].map((x) => JSON.stringify(x)).join(',')}]`,
+            .run(`DELETE FROM ${T}.source_statuses WHERE list_contains(CAST($1 AS VARCHAR[]), id)`, [
+              JSON.stringify([a.id, ...(a.details as unknown as SourceDetails).tables.map((t) => t.id)]),
             ])
             .catch(() => undefined);
           if (connSpec) await dropSlot(connSpec, String(a.details.slot), ctx);
